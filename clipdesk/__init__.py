@@ -1,0 +1,3 @@
+"""ClipDesk: a desktop photo organizer with local semantic search."""
+
+__version__ = "0.1.0"
