@@ -1,0 +1,292 @@
+"""``clipdesk folders|scan|status``: the library from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+
+from clipdesk.core.catalog import display_path
+from clipdesk.core.library import Library
+from clipdesk.core.paths import Paths
+from clipdesk.core.pipeline import Progress, RunResult
+
+
+def open_library(lock: bool = True) -> Library:
+    return Library(Paths.from_env(), lock=lock)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("folders", help="add, remove or list library folders")
+    fs = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    a = fs.add_parser("add", help="add folders to the library")
+    a.add_argument("paths", nargs="+")
+    a.add_argument("--no-scan", action="store_true", help="only add; index later with `clipdesk scan`")
+    a.set_defaults(handler=cmd_folders_add)
+    r = fs.add_parser("remove", help="remove folders (the files stay on disk)")
+    r.add_argument("paths", nargs="+")
+    r.set_defaults(handler=cmd_folders_remove)
+    x = fs.add_parser("exclude", help="skip a folder inside a library folder")
+    x.add_argument("paths", nargs="+")
+    x.set_defaults(handler=cmd_folders_exclude)
+    ls = fs.add_parser("list", help="list library folders and their state")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(handler=cmd_folders_list)
+
+    s = sub.add_parser("scan", help="scan the library folders and index new or changed photos")
+    s.add_argument("--watch", action="store_true", help="keep running and follow changes")
+    s.add_argument("--json", action="store_true", help="print the result as JSON")
+    s.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    s.set_defaults(handler=cmd_scan)
+
+    st = sub.add_parser("status", help="counts by status and failures with their reasons")
+    st.add_argument("--json", action="store_true")
+    st.add_argument("--all", action="store_true", help="list every failure, not the first 50")
+    st.set_defaults(handler=cmd_status)
+
+
+def cmd_folders_add(args) -> int:
+    with open_library() as lib:
+        for path in args.paths:
+            f = lib.add_folder(path)
+            print(f"added {f.path}")
+        if args.no_scan:
+            return 0
+        return _run_index(lib, quiet=False, as_json=False)
+
+
+def cmd_folders_remove(args) -> int:
+    with open_library() as lib:
+        for path in args.paths:
+            n = lib.remove_folder(path)
+            print(f"removed {path} ({n} photos left the library; files untouched)")
+    return 0
+
+
+def cmd_folders_exclude(args) -> int:
+    with open_library() as lib:
+        for path in args.paths:
+            f = lib.exclude_folder(path)
+            print(f"excluded {f.path}")
+    return 0
+
+
+def cmd_folders_list(args) -> int:
+    with open_library() as lib:
+        counts = dict(
+            lib.catalog.con.execute("SELECT folder_id, COUNT(*) FROM photos GROUP BY folder_id")
+        )
+        rows = [
+            {
+                "path": f.path,
+                "kind": f.kind,
+                "state": f.state,
+                "photos": counts.get(f.id, 0),
+                "last_scan": f.last_scan,
+                "note": f.note,
+            }
+            for f in lib.catalog.folders()
+        ]
+    if args.json:
+        json.dump(rows, sys.stdout, indent=2)
+        print()
+        return 0
+    if not rows:
+        print("no library folders yet: add one with `clipdesk folders add PATH`")
+    for r in rows:
+        label = "excluded" if r["kind"] == "exclude" else f"{r['photos']} photos, {r['state']}"
+        note = f" ({r['note']})" if r["note"] and r["state"] == "offline" else ""
+        print(f"{display_path(r['path'])}  [{label}]{note}")
+    return 0
+
+
+class _Bar:
+    """A rich progress bar fed from the pipeline's callback (any thread)."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled and sys.stderr.isatty()
+        self.progress = None
+        self.task = None
+        self.lock = threading.Lock()
+
+    def __enter__(self):
+        if self.enabled:
+            from rich.progress import (
+                BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self.progress = RichProgress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), transient=True,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("scanning", total=None, rate="")
+        return self
+
+    def __exit__(self, *exc):
+        if self.progress:
+            self.progress.stop()
+
+    def __call__(self, p: Progress) -> None:
+        if not self.progress:
+            return
+        with self.lock:
+            if p.phase == "scanning":
+                self.progress.update(self.task, description="scanning", completed=p.done, total=None)
+            else:
+                rate = f"{p.rate:.1f}/s" if p.rate else ""
+                self.progress.update(
+                    self.task, description=p.phase, completed=p.done, total=p.total or None, rate=rate
+                )
+
+
+def _summary(result: RunResult) -> dict:
+    s = result.scan
+    return {
+        "added": s.added,
+        "changed": s.changed,
+        "moved": s.moved,
+        "removed": s.removed,
+        "unchanged": s.unchanged,
+        "indexed": result.indexed,
+        "failed": result.failed,
+        "waiting": result.deferred + len(s.deferred),
+        "offline_folders": s.offline_roots,
+        "unreadable": [{"path": p, "reason": r} for p, r in s.errors],
+        "error": result.error,
+        "cancelled": result.cancelled,
+        "seconds": round(result.elapsed, 2),
+    }
+
+
+def _print_summary(summary: dict) -> None:
+    print(
+        f"{summary['added']} new, {summary['changed']} changed, {summary['moved']} moved, "
+        f"{summary['removed']} removed; {summary['indexed']} indexed, "
+        f"{summary['failed']} failed in {summary['seconds']:.1f} s"
+    )
+    if summary["waiting"]:
+        print(f"{summary['waiting']} files are still being written; they will be indexed later")
+    for root in summary["offline_folders"]:
+        print(f"offline: {root} (its photos are kept)")
+    for item in summary["unreadable"]:
+        print(f"unreadable: {item['path']}: {item['reason']}")
+    if summary["failed"]:
+        print("see `clipdesk status` for the reasons")
+    if summary["error"]:
+        print(f"stopped: {summary['error']}", file=sys.stderr)
+
+
+def _exit_code(result: RunResult) -> int:
+    if result.cancelled:
+        return 130
+    if result.error or result.failed or result.scan.offline_roots:
+        return 1
+    return 0
+
+
+def _run_index(lib: Library, *, quiet: bool, as_json: bool) -> int:
+    with _Bar(enabled=not quiet and not as_json) as bar:
+        pipeline = lib.pipeline(on_progress=bar)
+        try:
+            result = pipeline.run()
+        except KeyboardInterrupt:
+            pipeline.cancel()
+            raise
+    summary = _summary(result)
+    if as_json:
+        json.dump(summary, sys.stdout, indent=2)
+        print()
+    else:
+        _print_summary(summary)
+    return _exit_code(result)
+
+
+def cmd_scan(args) -> int:
+    with open_library() as lib:
+        if not lib.catalog.roots():
+            print("no library folders yet: add one with `clipdesk folders add PATH`", file=sys.stderr)
+            return 4
+        code = _run_index(lib, quiet=args.quiet, as_json=args.json)
+        if not args.watch:
+            return code
+        return _watch(lib, quiet=args.quiet)
+
+
+def _watch(lib: Library, *, quiet: bool) -> int:
+    from clipdesk.core.watch import Watcher
+
+    wake = threading.Event()
+    roots = [f.path for f in lib.catalog.roots()]
+    watcher = Watcher(roots, wake.set)
+    watcher.start()
+    if watcher.mode == "polling":
+        print(f"note: {watcher.reason}", file=sys.stderr)
+    print(f"watching {len(roots)} folder(s); press Ctrl+C to stop", file=sys.stderr)
+    try:
+        while True:
+            wake.wait()
+            wake.clear()
+            result = lib.pipeline().run()
+            s = _summary(result)
+            if any(s[k] for k in ("added", "changed", "moved", "removed", "failed")) or s["offline_folders"]:
+                stamp = time.strftime("%H:%M:%S")
+                print(f"[{stamp}] ", end="")
+                _print_summary(s)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        watcher.stop()
+
+
+def cmd_status(args) -> int:
+    with open_library() as lib:
+        cat = lib.catalog
+        counts = cat.counts()
+        failures = cat.failures(None if args.all else 50)
+        waiting = list(
+            cat.con.execute(
+                "SELECT path, reason FROM photos WHERE status = 'pending' AND reason IS NOT NULL "
+                "ORDER BY path LIMIT 50"
+            )
+        )
+        folders = cat.folders()
+        models = cat.embedded_models()
+        total_failed = counts["failed"]
+    data = {
+        "photos": sum(counts.values()),
+        "counts": counts,
+        "folders": [
+            {"path": f.path, "kind": f.kind, "state": f.state, "note": f.note} for f in folders
+        ],
+        "failures": [{"path": p.path, "reason": p.reason} for p in failures],
+        "waiting": [{"path": display_path(p), "reason": r} for p, r in waiting],
+        "embeddings": models,
+    }
+    if args.json:
+        json.dump(data, sys.stdout, indent=2, default=str)
+        print()
+        return 0
+    print(f"{data['photos']} photos: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    for f in folders:
+        if f.kind == "exclude":
+            print(f"  excluded {display_path(f.path)}")
+        else:
+            note = f" ({f.note})" if f.note and f.state == "offline" else ""
+            print(f"  {f.state:7} {display_path(f.path)}{note}")
+    for model, n in models.items():
+        print(f"  {n} photos embedded with {model}")
+    if failures:
+        print(f"failed ({total_failed}):")
+        for p in failures:
+            print(f"  {display_path(p.path)}: {p.reason}")
+        if total_failed > len(failures):
+            print(f"  ... and {total_failed - len(failures)} more (--all lists them)")
+    if waiting:
+        print("waiting:")
+        for p, r in waiting:
+            print(f"  {display_path(p)}: {r}")
+    return 0

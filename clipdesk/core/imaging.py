@@ -1,0 +1,371 @@
+"""Decode a photo once: metadata, grid thumbnail and model input from one read.
+
+* The file is read into memory once; its content hash is taken from those same
+  bytes, and the stat before and after the read tells whether it was still
+  being written (:class:`FileChanging`, try again later).
+* The real type comes from the content (Pillow sniffs it) and only the formats
+  in :data:`FORMATS` are ever handed to a decoder.
+* Decompression bombs are refused before any pixel is decoded. JPEGs are
+  decoded with draft mode (DCT scaling), so a 12-MP photo is decoded at 1/2,
+  1/4 or 1/8 size, never larger than the thumbnail and the model input need;
+  that is also why a JPEG may be larger than the limit for other formats.
+* EXIF orientation (all 8 values) is applied; garbage values are ignored.
+* Every failure is a :class:`DecodeError` whose message is the reason the
+  catalog records and the user reads.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import io
+import logging
+import math
+import os
+import warnings
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from clipdesk.core.embedding import ImageEmbedder
+from clipdesk.core.errors import DecodeError
+
+log = logging.getLogger(__name__)
+
+try:  # HEIC/HEIF from phones; AVIF where libheif has it.
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    _HEIF = True
+except ImportError:  # pragma: no cover - it is a hard dependency, but keep decoding others
+    _HEIF = False
+
+Image.init()  # register every plugin, so the whitelist below can be checked
+#: Pillow format names we accept. MPO is how Pillow names many camera JPEGs.
+FORMATS = [
+    f for f in ("JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP", "TIFF", "HEIF", "AVIF")
+    if f in Image.OPEN
+]
+
+#: What users call each format (the catalog's ``format`` column, ``type:`` filter).
+FORMAT_NAMES = {
+    "JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "WEBP": "webp", "GIF": "gif",
+    "BMP": "bmp", "TIFF": "tiff", "HEIF": "heic", "AVIF": "avif",
+}
+
+#: File name extensions that are worth opening. Anything else is only opened if
+#: its first bytes look like an image (see :func:`looks_like_image`).
+IMAGE_EXTENSIONS = frozenset(
+    ".jpg .jpeg .jpe .jfif .png .webp .gif .bmp .dib .tif .tiff .heic .heif .hif .avif".split()
+)
+
+#: Pixel limits. Formats decoded at full size get Pillow's own default limit;
+#: JPEGs are decoded at 1/8 scale or less when they are that large.
+MAX_PIXELS = 89_478_485
+MAX_PIXELS_JPEG = 4 * MAX_PIXELS
+MAX_FILE_BYTES = 1 << 30
+
+# Pillow's own guard stays in force above our limits (it raises at 2x), and
+# its warning between 1x and 2x becomes an error as a second line of defence.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS_JPEG
+warnings.simplefilter("error", Image.DecompressionBombWarning)
+
+THUMB_SIZE = 320
+THUMB_QUALITY = 85
+
+_TRANSPOSE = {
+    2: (Image.Transpose.FLIP_LEFT_RIGHT,),
+    3: (Image.Transpose.ROTATE_180,),
+    4: (Image.Transpose.FLIP_TOP_BOTTOM,),
+    5: (Image.Transpose.TRANSPOSE,),
+    6: (Image.Transpose.ROTATE_270,),
+    7: (Image.Transpose.TRANSVERSE,),
+    8: (Image.Transpose.ROTATE_90,),
+}
+
+_MAGIC = (
+    b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM",
+    b"II*\x00", b"MM\x00*",
+)
+
+
+class FileChanging(DecodeError):
+    """The file changed while it was read (still being copied or written)."""
+
+
+@dataclass
+class Decoded:
+    """What one decode of a photo yields."""
+
+    hash: str
+    size: int
+    mtime_ns: int
+    format: str
+    width: int
+    height: int
+    taken_at: str | None
+    date_source: str
+    camera: str | None
+    thumbnail: bytes
+    model_input: np.ndarray | None
+    decoded_size: tuple[int, int]
+
+
+def looks_like_image(head: bytes) -> bool:
+    """Cheap content sniffing for files whose extension says nothing."""
+    if head.startswith(_MAGIC):
+        return True
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return True
+    return head[4:8] == b"ftyp" and head[8:12] in (
+        b"heic", b"heix", b"mif1", b"msf1", b"heim", b"heis", b"avif", b"hevc",
+    )
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def hash_file(path: str | bytes | os.PathLike) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_stable(path: str | bytes | os.PathLike) -> tuple[bytes, os.stat_result]:
+    """Read a whole file, refusing one that changes under us."""
+    try:
+        with open(path, "rb") as f:
+            before = os.fstat(f.fileno())
+            if not _is_regular(before):
+                raise DecodeError("not a regular file")
+            if before.st_size == 0:
+                raise DecodeError("empty file (0 bytes)")
+            if before.st_size > MAX_FILE_BYTES:
+                raise DecodeError(f"file too large to be a photo ({before.st_size} bytes)")
+            data = f.read(MAX_FILE_BYTES + 1)
+            after = os.fstat(f.fileno())
+    except FileNotFoundError:
+        raise DecodeError("the file vanished before it could be read") from None
+    except IsADirectoryError:
+        raise DecodeError("not a regular file") from None
+    except PermissionError:
+        raise DecodeError("permission denied") from None
+    except OSError as exc:
+        raise DecodeError(f"could not read the file: {exc.strerror or exc}") from exc
+    if (
+        len(data) != after.st_size
+        or after.st_size != before.st_size
+        or after.st_mtime_ns != before.st_mtime_ns
+    ):
+        raise FileChanging("the file changed while it was read; it will be read again")
+    return data, after
+
+
+def _is_regular(st: os.stat_result) -> bool:
+    import stat
+
+    return stat.S_ISREG(st.st_mode)
+
+
+def decode(
+    path: str | bytes | os.PathLike,
+    *,
+    embedder: ImageEmbedder | None = None,
+    thumb_size: int = THUMB_SIZE,
+    full_decode: bool = False,
+) -> Decoded:
+    """Decode one photo. ``full_decode`` turns JPEG draft mode off (for parity checks)."""
+    data, st = read_stable(path)
+    digest = content_hash(data)
+    try:
+        return _decode_bytes(data, st, digest, embedder, thumb_size, full_decode)
+    except DecodeError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise DecodeError(f"refused: {exc}") from None
+    except Image.DecompressionBombWarning as exc:
+        raise DecodeError(f"refused as a possible decompression bomb: {exc}") from None
+    except MemoryError:
+        raise DecodeError("not enough memory to decode this image") from None
+    except (OSError, ValueError, SyntaxError, TypeError, IndexError, KeyError, EOFError) as exc:
+        raise DecodeError(_describe(exc)) from None
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    if "truncated" in text:
+        return f"damaged or truncated image data ({text})"
+    return f"could not decode the image: {text}"
+
+
+def _decode_bytes(
+    data: bytes,
+    st: os.stat_result,
+    digest: str,
+    embedder: ImageEmbedder | None,
+    thumb_size: int,
+    full_decode: bool,
+) -> Decoded:
+    try:
+        img = Image.open(io.BytesIO(data), formats=FORMATS)
+    except UnidentifiedImageError:
+        raise DecodeError(
+            "not a supported image: the content is not " + ", ".join(sorted(set(FORMAT_NAMES[f] for f in FORMATS)))
+        ) from None
+    fmt = img.format or "?"
+    w, h = img.size
+    if w <= 0 or h <= 0:
+        raise DecodeError(f"invalid image size {w}x{h}")
+    limit = MAX_PIXELS_JPEG if fmt in ("JPEG", "MPO") and not full_decode else MAX_PIXELS
+    if w * h > limit:
+        raise DecodeError(
+            f"refused as a possible decompression bomb: {w}x{h} pixels "
+            f"is more than the {limit:,} allowed for {FORMAT_NAMES.get(fmt, fmt)}"
+        )
+    exif = _exif(img)
+    orientation = exif.get("orientation", 1)
+    if fmt == "GIF":
+        img.seek(0)
+
+    need_short = embedder.min_input_side if embedder is not None else 0
+    short, long_ = min(w, h), max(w, h)
+    need_short = max(need_short, math.ceil(thumb_size * short / long_))
+    if fmt in ("JPEG", "MPO") and not full_decode and need_short < short:
+        scale = need_short / short
+        img.draft("RGB", (max(1, math.ceil(w * scale)), max(1, math.ceil(h * scale))))
+    img.load()
+    if img.mode != "RGB":
+        img = img.convert("RGB")
+    for op in _TRANSPOSE.get(orientation, ()):
+        img = img.transpose(op)
+    full_w, full_h = (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+
+    model_input = embedder.preprocess(img) if embedder is not None else None
+    thumb = img.copy()
+    thumb.thumbnail((thumb_size, thumb_size), Image.Resampling.BICUBIC, reducing_gap=2.0)
+    buf = io.BytesIO()
+    thumb.save(buf, "JPEG", quality=THUMB_QUALITY, optimize=False)
+
+    taken = exif.get("taken_at")
+    if taken:
+        date_source = "exif"
+    else:
+        taken = datetime.fromtimestamp(st.st_mtime).replace(microsecond=0).isoformat()
+        date_source = "file"
+    return Decoded(
+        hash=digest,
+        size=st.st_size,
+        mtime_ns=st.st_mtime_ns,
+        format=FORMAT_NAMES.get(fmt, fmt.lower()),
+        width=full_w,
+        height=full_h,
+        taken_at=taken,
+        date_source=date_source,
+        camera=exif.get("camera"),
+        thumbnail=buf.getvalue(),
+        model_input=model_input,
+        decoded_size=img.size,
+    )
+
+
+def _exif(img: Image.Image) -> dict:
+    """Orientation, capture date and camera; anything malformed is ignored."""
+    out: dict = {}
+    try:
+        exif = img.getexif()
+    except Exception:  # noqa: BLE001 - malformed EXIF must never fail a decode
+        return out
+    try:
+        o = exif.get(0x0112)
+        if isinstance(o, int) and 1 <= o <= 8:
+            out["orientation"] = o
+    except Exception:  # noqa: BLE001
+        pass
+    try:
+        ifd = exif.get_ifd(0x8769)
+        raw = ifd.get(0x9003) or ifd.get(0x9004) or exif.get(0x0132)
+        taken = _parse_exif_date(raw)
+        if taken:
+            out["taken_at"] = taken
+    except Exception:  # noqa: BLE001
+        pass
+    try:
+        make = _clean_text(exif.get(0x010F))
+        model = _clean_text(exif.get(0x0110))
+        if model and make and model.lower().startswith(make.split()[0].lower()):
+            camera = model
+        else:
+            camera = " ".join(p for p in (make, model) if p)
+        if camera:
+            out["camera"] = camera[:100]
+    except Exception:  # noqa: BLE001
+        pass
+    return out
+
+
+def _clean_text(value) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    if not isinstance(value, str):
+        return ""
+    return " ".join("".join(c for c in value if c.isprintable()).split())
+
+
+def _parse_exif_date(raw) -> str | None:
+    text = _clean_text(raw)
+    if not text:
+        return None
+    for fmt in ("%Y:%m:%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y:%m:%d %H:%M", "%Y-%m-%dT%H:%M:%S"):
+        try:
+            dt = datetime.strptime(text[:19], fmt)
+        except ValueError:
+            continue
+        if 1900 <= dt.year <= 2200:
+            return dt.isoformat()
+    return None
+
+
+class ThumbnailCache:
+    """Grid thumbnails on disk, keyed by content hash: a cache, regenerable."""
+
+    def __init__(self, directory: Path):
+        self.dir = Path(directory)
+
+    def path_for(self, digest: str) -> Path:
+        return self.dir / digest[:2] / f"{digest}.jpg"
+
+    def get(self, digest: str) -> bytes | None:
+        try:
+            return self.path_for(digest).read_bytes()
+        except OSError:
+            return None
+
+    def has(self, digest: str) -> bool:
+        return self.path_for(digest).is_file()
+
+    def put(self, digest: str, data: bytes) -> Path:
+        """Write atomically; raises OSError (e.g. ENOSPC) for the caller to report."""
+        dest = self.path_for(digest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+        try:
+            with open(tmp, "wb") as f:
+                f.write(data)
+            os.replace(tmp, dest)
+        except BaseException:
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+            raise
+        return dest
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)

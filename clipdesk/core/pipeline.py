@@ -1,0 +1,403 @@
+"""The background job that ties scan -> decode -> (encode) -> write together.
+
+::
+
+    scan (this thread) -> pending ids
+    feeder -> decode pool (N threads; Pillow releases the GIL)
+           -> [bounded queue] -> encoder thread (batches; ONNX Runtime has its own threads)
+           -> [bounded queue] -> writer thread (thumbnail cache + one catalog transaction per batch)
+
+Progress goes to a plain callback (:class:`Progress`); there is no Qt here.
+Queues are bounded, so memory stays flat however large the library. The job is
+pausable and cancellable; because a photo only leaves ``pending`` in the same
+transaction that stores its results, a crash or a cancel loses at most the
+batch in flight and a new run simply carries on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from clipdesk.core.catalog import Catalog, display_path, encode_path
+from clipdesk.core.embedding import ImageEmbedder
+from clipdesk.core.errors import ClipDeskError, DecodeError
+from clipdesk.core.imaging import Decoded, FileChanging, ThumbnailCache, decode, is_disk_full
+from clipdesk.core.scan import Scanner, ScanReport
+
+log = logging.getLogger(__name__)
+
+_STOP = object()
+
+
+@dataclass
+class Progress:
+    """A snapshot of a run, handed to the progress callback."""
+
+    phase: str  # scanning | indexing | paused | done | cancelled | error
+    done: int = 0
+    total: int = 0
+    failed: int = 0
+    current: str | None = None
+    folder: str | None = None
+    rate: float = 0.0  # photos per second over the last few seconds
+    eta: float | None = None  # seconds
+    message: str | None = None
+
+
+@dataclass
+class RunResult:
+    scan: ScanReport = field(default_factory=ScanReport)
+    indexed: int = 0
+    failed: int = 0
+    deferred: int = 0
+    cancelled: bool = False
+    error: str | None = None
+    elapsed: float = 0.0
+
+
+@dataclass
+class _Item:
+    photo_id: int
+    path: bytes
+    decoded: Decoded | None = None
+    error: str | None = None
+    transient: bool = False
+    vector: np.ndarray | None = None
+
+
+class _Rate:
+    def __init__(self, window: float = 10.0):
+        self.window = window
+        self.events: deque[tuple[float, int]] = deque()
+
+    def add(self, n: int = 1) -> None:
+        now = time.monotonic()
+        self.events.append((now, n))
+        while self.events and now - self.events[0][0] > self.window:
+            self.events.popleft()
+
+    def rate(self) -> float:
+        if len(self.events) < 2:
+            return 0.0
+        span = self.events[-1][0] - self.events[0][0]
+        return sum(n for _, n in list(self.events)[1:]) / span if span > 0 else 0.0
+
+
+class Pipeline:
+    """Index the library: one instance per run (or reuse; runs don't overlap)."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        thumbnails: ThumbnailCache,
+        *,
+        embedder: ImageEmbedder | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        on_embedded: Callable[[str, np.ndarray, np.ndarray], None] | None = None,
+        on_removed: Callable[[list[int]], None] | None = None,
+        decode_workers: int | None = None,
+        batch_size: int = 16,
+        queue_size: int = 64,
+        settle_s: float = 2.0,
+        progress_interval: float = 0.1,
+    ):
+        self.catalog = catalog
+        self.thumbnails = thumbnails
+        self.embedder = embedder
+        self.on_progress = on_progress
+        self.on_embedded = on_embedded
+        self.on_removed = on_removed
+        self.decode_workers = decode_workers or max(1, min(4, os.cpu_count() or 1))
+        self.batch_size = batch_size
+        self.queue_size = queue_size
+        self.settle_s = settle_s
+        self.progress_interval = progress_interval
+        self._running = threading.Event()
+        self._running.set()
+        self._cancel = threading.Event()
+        self._progress = Progress("idle")
+        self._last_emit = 0.0
+        self._lock = threading.Lock()
+
+    # -- control (any thread) ------------------------------------------------------
+    def pause(self) -> None:
+        self._running.clear()
+        self._emit(phase="paused", force=True)
+
+    def resume(self) -> None:
+        if not self._running.is_set():
+            self._running.set()
+            self._emit(phase="indexing", force=True)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    @property
+    def progress(self) -> Progress:
+        with self._lock:
+            return Progress(**vars(self._progress))
+
+    def _wait_running(self) -> bool:
+        """Block while paused; False once cancelled."""
+        while not self._running.wait(0.2):
+            if self._cancel.is_set():
+                return False
+        return not self._cancel.is_set()
+
+    def _emit(self, force: bool = False, **changes) -> None:
+        with self._lock:
+            for k, v in changes.items():
+                setattr(self._progress, k, v)
+            now = time.monotonic()
+            if not force and now - self._last_emit < self.progress_interval:
+                return
+            self._last_emit = now
+            snapshot = Progress(**vars(self._progress))
+        if self.on_progress:
+            try:
+                self.on_progress(snapshot)
+            except Exception:  # noqa: BLE001 - a broken listener must not stop indexing
+                log.exception("progress callback failed")
+
+    # -- the run -------------------------------------------------------------------
+    def run(self, *, scan: bool = True, roots=None, rescan_deferred: bool = True) -> RunResult:
+        start = time.monotonic()
+        self._cancel.clear()
+        result = RunResult()
+        try:
+            if scan:
+                self._scan(result, roots)
+            if not self._cancel.is_set():
+                self._index(result)
+            # Files still being written when we first looked: give them one more
+            # chance once they have settled, so a one-shot scan picks them up.
+            rounds = 0
+            while (
+                rescan_deferred and scan and not self._cancel.is_set() and not result.error
+                and (result.scan.deferred or result.deferred) and rounds < 5
+            ):
+                rounds += 1
+                time.sleep(self.settle_s)
+                before = len(result.scan.deferred)
+                result.scan.deferred.clear()
+                result.deferred = 0
+                self._scan(result, roots)
+                self._index(result)
+                if rounds > 1 and len(result.scan.deferred) >= before and not result.deferred:
+                    break
+        except ClipDeskError as exc:
+            result.error = str(exc)
+        result.cancelled = self._cancel.is_set()
+        result.elapsed = time.monotonic() - start
+        phase = "cancelled" if result.cancelled else ("error" if result.error else "done")
+        self._emit(phase=phase, current=None, message=result.error, force=True)
+        return result
+
+    def _scan(self, result: RunResult, roots) -> None:
+        self._emit(phase="scanning", done=0, total=0, force=True)
+
+        def on_file(n: int, path: bytes) -> None:
+            self._emit(phase="scanning", done=n, current=display_path(path))
+
+        report = Scanner(self.catalog, settle_s=self.settle_s).reconcile(
+            roots, on_file=on_file, should_stop=self._cancel.is_set
+        )
+        result.scan.merge(report)
+        if report.removed_ids and self.on_removed:
+            self.on_removed(report.removed_ids + report.changed_ids)
+        elif report.changed_ids and self.on_removed:
+            self.on_removed(report.changed_ids)
+
+    def _index(self, result: RunResult) -> None:
+        model_id = self.embedder.model_id if self.embedder else None
+        ids = self.catalog.pending_ids(model_id)
+        if not ids:
+            return
+        paths = {p.id: encode_path(p.path) for p in self.catalog.photos(ids)}
+        todo = [(i, paths[i]) for i in ids if i in paths]
+        total = len(todo)
+        rate = _Rate()
+        counters = {"done": 0, "failed": 0}
+        self._emit(phase="indexing", done=0, total=total, failed=0, force=True)
+
+        decoded_q: queue.Queue = queue.Queue(self.queue_size)
+        encoded_q: queue.Queue = queue.Queue(max(2, self.queue_size // self.batch_size))
+        errors: list[str] = []
+
+        def decode_one(item: _Item) -> _Item:
+            try:
+                item.decoded = decode(item.path, embedder=self.embedder)
+            except FileChanging as exc:
+                item.error, item.transient = str(exc), True
+            except DecodeError as exc:
+                item.error = str(exc)
+            except Exception as exc:  # noqa: BLE001 - one photo never stops the run
+                log.exception("unexpected error decoding %s", display_path(item.path))
+                item.error = f"unexpected error: {exc}"
+            return item
+
+        def feeder() -> None:
+            with ThreadPoolExecutor(self.decode_workers, thread_name_prefix="decode") as pool:
+                window: deque = deque()
+                for pid, path in todo:
+                    if not self._wait_running() or errors:
+                        break
+                    window.append(pool.submit(decode_one, _Item(pid, path)))
+                    while len(window) >= self.decode_workers * 2:
+                        decoded_q.put(window.popleft().result())
+                while window:
+                    decoded_q.put(window.popleft().result())
+            decoded_q.put(_STOP)
+
+        def encoder() -> None:
+            pending: list[_Item] = []
+            while True:
+                item = decoded_q.get()
+                if item is not _STOP:
+                    pending.append(item)
+                if item is _STOP or len(pending) >= self.batch_size or (
+                    pending and decoded_q.empty()
+                ):
+                    if pending:
+                        self._encode(pending, errors)
+                        encoded_q.put(pending)
+                        pending = []
+                if item is _STOP:
+                    encoded_q.put(_STOP)
+                    return
+
+        def writer() -> None:
+            while True:
+                batch = encoded_q.get()
+                if batch is _STOP:
+                    return
+                if errors:
+                    continue  # drain
+                try:
+                    written, failed, deferred = self._write(batch, model_id)
+                except ClipDeskError as exc:
+                    errors.append(str(exc))
+                    continue
+                result.indexed += written
+                result.failed += failed
+                result.deferred += deferred
+                counters["done"] += len(batch)
+                counters["failed"] += failed
+                rate.add(len(batch))
+                r = rate.rate()
+                left = total - counters["done"]
+                last = batch[-1]
+                self._emit(
+                    phase="paused" if self.paused else "indexing",
+                    done=counters["done"],
+                    failed=counters["failed"],
+                    current=display_path(last.path),
+                    folder=display_path(os.path.dirname(last.path)),
+                    rate=r,
+                    eta=left / r if r > 0 else None,
+                )
+
+        threads = [
+            threading.Thread(target=feeder, name="clipdesk-feeder", daemon=True),
+            threading.Thread(target=encoder, name="clipdesk-encoder", daemon=True),
+            threading.Thread(target=writer, name="clipdesk-writer", daemon=True),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise ClipDeskError(errors[0])
+
+    def _encode(self, batch: list[_Item], errors: list[str]) -> None:
+        if self.embedder is None or errors:
+            return
+        ok = [it for it in batch if it.decoded is not None and it.decoded.model_input is not None]
+        if not ok:
+            return
+        try:
+            vectors = self.embedder.embed(np.stack([it.decoded.model_input for it in ok]))
+            for it, v in zip(ok, vectors):
+                it.vector = v
+            return
+        except ClipDeskError as exc:
+            batch_error = exc
+        # Find the photo that broke the batch; a model that fails on everything stops the run.
+        good = 0
+        for it in ok:
+            try:
+                it.vector = self.embedder.embed(it.decoded.model_input[None])[0]
+                good += 1
+            except ClipDeskError as exc:
+                it.error = f"the model could not embed this photo: {exc}"
+        if good == 0:
+            errors.append(f"the model failed: {batch_error}")
+
+    def _write(self, batch: list[_Item], model_id: str | None) -> tuple[int, int, int]:
+        written = failed = deferred = 0
+        thumbs_ok: dict[int, bool] = {}
+        for it in batch:
+            if it.decoded is None or it.error:
+                continue
+            d = it.decoded
+            if self.thumbnails.has(d.hash):
+                thumbs_ok[it.photo_id] = True
+                continue
+            try:
+                self.thumbnails.put(d.hash, d.thumbnail)
+                thumbs_ok[it.photo_id] = True
+            except OSError as exc:
+                if is_disk_full(exc):
+                    with self.catalog.write() as con:
+                        self.catalog.record_deferred(
+                            con, it.photo_id, "disk full while writing the thumbnail; will retry"
+                        )
+                    raise ClipDeskError(
+                        f"the disk holding the thumbnail cache ({self.thumbnails.dir}) is full; "
+                        "indexing stopped, nothing was lost. Free some space and resume."
+                    ) from exc
+                it.error = f"could not write the thumbnail: {exc.strerror or exc}"
+                it.transient = True
+        ids, vecs = [], []
+        with self.catalog.write() as con:
+            for it in batch:
+                if it.error:
+                    if it.transient:
+                        self.catalog.record_deferred(con, it.photo_id, it.error)
+                        deferred += 1
+                    else:
+                        self.catalog.record_failure(con, it.photo_id, it.error)
+                        failed += 1
+                    continue
+                if self.embedder is not None and it.vector is None:
+                    continue
+                d = it.decoded
+                self.catalog.record_decoded(
+                    con, it.photo_id, hash_=d.hash, format_=d.format, width=d.width,
+                    height=d.height, taken_at=d.taken_at, date_source=d.date_source,
+                    camera=d.camera, size=d.size, mtime_ns=d.mtime_ns,
+                )
+                if it.vector is not None:
+                    ids.append(it.photo_id)
+                    vecs.append(it.vector)
+                written += 1
+            if ids:
+                self.catalog.store_embeddings(con, model_id, ids, np.stack(vecs))
+        if ids and self.on_embedded:
+            self.on_embedded(model_id, np.asarray(ids, dtype=np.int64), np.stack(vecs))
+        return written, failed, deferred
