@@ -1,0 +1,211 @@
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from clipdesk.core import catalog as catalog_mod
+from clipdesk.core.catalog import Catalog
+from clipdesk.core.errors import CatalogError, CatalogLocked, NotFound
+
+
+@pytest.fixture
+def cat(tmp_path):
+    c = Catalog(tmp_path / "catalog.sqlite3")
+    yield c
+    c.close()
+
+
+def test_new_catalog_is_wal_with_current_schema(cat):
+    assert cat.schema_version == catalog_mod.SCHEMA_VERSION
+    assert cat.con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert cat.con.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    tables = {r[0] for r in cat.con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"folders", "photos", "tags", "photo_tags", "embeddings", "saved_searches"} <= tables
+
+
+def test_second_instance_is_refused_with_a_clear_message(tmp_path):
+    path = tmp_path / "catalog.sqlite3"
+    with Catalog(path):
+        with pytest.raises(CatalogLocked) as err:
+            Catalog(path)
+        assert "in use by another ClipDesk" in str(err.value)
+        assert str(os.getpid()) in str(err.value)
+    # Released on close: a new instance opens.
+    Catalog(path).close()
+
+
+def test_lock_of_a_killed_process_does_not_stay(tmp_path):
+    path = tmp_path / "catalog.sqlite3"
+    code = textwrap.dedent(f"""
+        import sys, time
+        from clipdesk.core.catalog import Catalog
+        c = Catalog({str(path)!r})
+        print("ready", flush=True)
+        time.sleep(60)
+    """)
+    with subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) as proc:
+        try:
+            assert proc.stdout.readline().strip() == "ready"
+            with pytest.raises(CatalogLocked) as err:
+                Catalog(path)
+            assert str(proc.pid) in str(err.value)
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+    with Catalog(path) as c:
+        assert c.schema_version == catalog_mod.SCHEMA_VERSION
+
+
+def test_non_utf8_paths_round_trip(cat, tmp_path):
+    root = cat.add_folder(tmp_path)
+    raw = os.fsencode(tmp_path) + b"/caf\xe9-\xff.jpg"
+    with cat.write() as con:
+        pid = cat.insert_photo(con, root.id, raw, 10, 1, None)
+    p = cat.photo(pid)
+    assert os.fsencode(p.path) == raw
+    assert cat.photo_by_path(raw).id == pid
+    assert list(cat.known_files(root.id)) == [raw]
+
+
+def test_tags_links_and_counts(cat, tmp_path):
+    root = cat.add_folder(tmp_path)
+    with cat.write() as con:
+        ids = [cat.insert_photo(con, root.id, os.fsencode(tmp_path / f"{i}.jpg"), 1, 1, None) for i in range(3)]
+    cat.set_photo_tags(ids[:2], "Beach")
+    cat.set_photo_tags(ids[2:], "beach", source="auto", state="suggested", score=0.4)
+    assert cat.tags() == [(cat.tag_id("beach"), "Beach", 2)]
+    assert cat.photo_tags(ids[2]) == [("Beach", "auto", "suggested", pytest.approx(0.4))]
+    # Refreshing suggestions keeps the user's decisions.
+    cat.set_photo_tags(ids, "beach", source="auto", state="suggested", score=0.9, keep_decisions=True)
+    assert cat.photo_tags(ids[0])[0][2] == "accepted"
+    assert cat.photo_tags(ids[2])[0][3] == pytest.approx(0.9)
+    with pytest.raises(NotFound):
+        cat.tag_id("nothing", create=False)
+    with pytest.raises(ValueError):
+        cat.tag_id(" \x07 ")
+
+
+def test_embeddings_per_model_and_generation(cat, tmp_path):
+    root = cat.add_folder(tmp_path)
+    with cat.write() as con:
+        ids = [cat.insert_photo(con, root.id, os.fsencode(tmp_path / f"{i}.jpg"), 1, 1, None) for i in range(4)]
+    g0 = cat.generation
+    vecs = np.random.default_rng(0).normal(size=(4, 8)).astype(np.float32)
+    with cat.write() as con:
+        cat.store_embeddings(con, "m1", ids, vecs)
+        cat.store_embeddings(con, "m2", ids[:2], vecs[:2])
+    assert cat.generation > g0
+    got_ids, got = next(cat.iter_embeddings("m1"))
+    assert got_ids.tolist() == ids and np.array_equal(got, vecs)
+    assert cat.embedded_models() == {"m1": 4, "m2": 2}
+    # A changed file loses its (stale) embeddings but keeps its tags.
+    cat.set_photo_tags([ids[0]], "keep me")
+    with cat.write() as con:
+        cat.mark_changed(con, ids[0], 2, 2, None)
+    assert cat.embedding_count("m1") == 3
+    assert cat.photo_tags(ids[0])[0][0] == "keep me"
+    with cat.write() as con:
+        for i in ids[1:]:
+            cat.record_decoded(con, i, hash_=f"h{i}", format_="jpeg", width=1, height=1,
+                               taken_at=None, date_source="file", camera=None, size=1, mtime_ns=1)
+    assert cat.pending_ids() == [ids[0]]
+    # After a switch to m2, indexed photos without an m2 embedding are due again.
+    assert cat.pending_ids("m2") == [ids[0], ids[2], ids[3]]
+
+
+def test_deleted_photo_hands_its_tags_to_a_twin(cat, tmp_path):
+    root = cat.add_folder(tmp_path)
+    with cat.write() as con:
+        a = cat.insert_photo(con, root.id, b"/x/a.jpg", 1, 1, "h1")
+        b = cat.insert_photo(con, root.id, b"/x/b.jpg", 1, 1, "h1")
+    cat.set_photo_tags([a], "holiday")
+    with cat.write() as con:
+        cat.delete_photos(con, [a])
+    assert [t[0] for t in cat.photo_tags(b)] == ["holiday"]
+
+
+def test_offline_keeps_and_restores_status(cat, tmp_path):
+    root = cat.add_folder(tmp_path)
+    with cat.write() as con:
+        a = cat.insert_photo(con, root.id, b"/x/a.jpg", 1, 1, "h")
+        cat.record_decoded(con, a, hash_="h", format_="jpeg", width=1, height=1, taken_at=None,
+                           date_source="file", camera=None, size=1, mtime_ns=1)
+        b = cat.insert_photo(con, root.id, b"/x/b.jpg", 1, 1, None)
+    cat.set_folder_state(root.id, "offline", "unplugged")
+    assert {cat.photo(a).status, cat.photo(b).status} == {"offline"}
+    cat.set_folder_state(root.id, "online")
+    assert (cat.photo(a).status, cat.photo(b).status) == ("indexed", "pending")
+
+
+def test_corrupt_catalog_is_reported_and_left_untouched(tmp_path):
+    path = tmp_path / "catalog.sqlite3"
+    junk = b"this is not a database" * 100
+    path.write_bytes(junk)
+    with pytest.raises(CatalogError) as err:
+        Catalog(path)
+    assert "left" in str(err.value)
+    assert path.read_bytes() == junk
+
+
+def test_catalog_from_a_newer_version_is_refused(tmp_path):
+    path = tmp_path / "catalog.sqlite3"
+    con = sqlite3.connect(path)
+    con.execute(f"PRAGMA user_version = {catalog_mod.SCHEMA_VERSION + 5}")
+    con.close()
+    with pytest.raises(CatalogError, match="newer ClipDesk"):
+        Catalog(path)
+
+
+def test_migrations_run_step_by_step_and_back_up_first(tmp_path, monkeypatch):
+    path = tmp_path / "catalog.sqlite3"
+    with Catalog(path) as c:
+        c.set_meta("kept", "yes")
+    step = "ALTER TABLE photos ADD COLUMN rating INTEGER; CREATE TABLE extra (x INTEGER)"
+    monkeypatch.setattr(catalog_mod, "MIGRATIONS", [*catalog_mod.MIGRATIONS, step])
+    monkeypatch.setattr(catalog_mod, "SCHEMA_VERSION", len(catalog_mod.MIGRATIONS))
+    with Catalog(path) as c:
+        assert c.schema_version == catalog_mod.SCHEMA_VERSION
+        cols = {r[1] for r in c.con.execute("PRAGMA table_info(photos)")}
+        assert "rating" in cols
+        assert c.get_meta("kept") == "yes"
+    backup = path.with_name(path.name + f".bak-v{catalog_mod.SCHEMA_VERSION - 1}")
+    assert sqlite3.connect(backup).execute("PRAGMA user_version").fetchone()[0] == catalog_mod.SCHEMA_VERSION - 1
+
+
+def test_failed_migration_rolls_back(tmp_path, monkeypatch):
+    path = tmp_path / "catalog.sqlite3"
+    Catalog(path).close()
+    monkeypatch.setattr(catalog_mod, "MIGRATIONS", [*catalog_mod.MIGRATIONS, "ALTER TABLE nope ADD COLUMN x"])
+    monkeypatch.setattr(catalog_mod, "SCHEMA_VERSION", len(catalog_mod.MIGRATIONS))
+    with pytest.raises(CatalogError, match="could not upgrade"):
+        Catalog(path)
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == len(catalog_mod.MIGRATIONS) - 1
+
+
+def test_threads_get_their_own_connections(cat, tmp_path):
+    import threading
+
+    root = cat.add_folder(tmp_path)
+    errors = []
+
+    def worker(n):
+        try:
+            for i in range(20):
+                with cat.write() as con:
+                    cat.insert_photo(con, root.id, f"/t/{n}-{i}.jpg".encode(), 1, 1, None)
+                cat.counts()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert cat.counts()["pending"] == 80
