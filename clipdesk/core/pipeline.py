@@ -126,6 +126,7 @@ class Pipeline:
         self._running.set()
         self._cancel = threading.Event()
         self._progress = Progress("idle")
+        self._model_streak = 0
         self._last_emit = 0.0
         self._lock = threading.Lock()
 
@@ -324,6 +325,10 @@ class Pipeline:
         if errors:
             raise ClipDeskError(errors[0])
 
+    #: This many photos in a row that the model cannot embed means the model is
+    #: broken, not the photos: the run stops instead of failing the whole library.
+    MODEL_FAILURE_STREAK = 8
+
     def _encode(self, batch: list[_Item], errors: list[str]) -> None:
         if self.embedder is None or errors:
             return
@@ -334,19 +339,21 @@ class Pipeline:
             vectors = self.embedder.embed(np.stack([it.decoded.model_input for it in ok]))
             for it, v in zip(ok, vectors):
                 it.vector = v
+            self._model_streak = 0
             return
-        except ClipDeskError as exc:
-            batch_error = exc
-        # Find the photo that broke the batch; a model that fails on everything stops the run.
-        good = 0
+        except ClipDeskError:
+            pass
+        # Find the photos that broke the batch.
         for it in ok:
             try:
                 it.vector = self.embedder.embed(it.decoded.model_input[None])[0]
-                good += 1
+                self._model_streak = 0
             except ClipDeskError as exc:
                 it.error = f"the model could not embed this photo: {exc}"
-        if good == 0:
-            errors.append(f"the model failed: {batch_error}")
+                self._model_streak += 1
+                if self._model_streak >= self.MODEL_FAILURE_STREAK:
+                    errors.append(f"the model failed on {self._model_streak} photos in a row: {exc}")
+                    return
 
     def _write(self, batch: list[_Item], model_id: str | None) -> tuple[int, int, int]:
         written = failed = deferred = 0

@@ -9,9 +9,11 @@ that are not valid UTF-8 are never mangled.
 
 Safety rules, because the catalog holds the user's work:
 
-* a root that is missing, unreadable or suddenly empty (an unplugged drive, an
-  unmounted share leaves an empty mount point) goes *offline*: its photos are
-  kept, marked offline, and come back when the root does;
+* a root that is missing or unreadable (an unplugged drive) goes *offline*:
+  its photos are kept, marked offline, and come back when the root does;
+* a root that is suddenly empty (an unmounted share leaves an empty mount
+  point) loses only the photos that turn up elsewhere in the library; if any
+  are left unaccounted for, it goes offline instead of forgetting them;
 * photos below a directory that could not be listed are never treated as
   deleted;
 * a file modified in the last ``settle_s`` seconds is left for a later pass
@@ -64,6 +66,7 @@ class ScanReport:
     removed_ids: list[int] = field(default_factory=list)
     changed_ids: list[int] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
+    emptied: bool = False
 
     def merge(self, other: "ScanReport") -> None:
         for name in ("roots", "seen", "added", "changed", "moved", "removed", "unchanged"):
@@ -183,6 +186,7 @@ class Scanner:
         report = ScanReport()
         new: list[tuple[int, bytes, os.stat_result]] = []
         missing: dict[int, tuple[bytes, int, str | None]] = {}
+        emptied: dict[int, Folder] = {}
         for folder in roots:
             if should_stop():
                 break
@@ -190,9 +194,11 @@ class Scanner:
             report.merge(r)
             new.extend(folder_new)
             missing.update(folder_missing)
+            if r.emptied:
+                emptied[folder.id] = folder
         if should_stop():
             return report
-        self._apply(new, missing, report)
+        self._apply(new, missing, report, emptied)
         return report
 
     def _scan_root(self, folder, excluded, on_file, should_stop):
@@ -222,13 +228,12 @@ class Scanner:
             self._offline(folder, "the folder is not there (drive unplugged or share unmounted?)", report)
             return report, [], {}
         try:
-            empty = next(os.scandir(root), None) is None
+            with os.scandir(root) as it:
+                empty = next(it, None) is None
         except OSError as exc:
             self._offline(folder, f"the folder cannot be read: {exc.strerror or exc}", report)
             return report, [], {}
-        if empty and known:
-            self._offline(folder, "the folder is empty (an unmounted drive?); its photos are kept", report)
-            return report, [], {}
+        report.emptied = bool(empty and known)
         if folder.state != "online":
             cat.set_folder_state(folder.id, "online")
             known = cat.known_files(folder.id)
@@ -297,11 +302,19 @@ class Scanner:
         self.catalog.set_folder_state(folder.id, "offline", reason)
         report.offline_roots.append(folder.path)
 
-    def _apply(self, new, missing, report: ScanReport) -> None:
+    def _apply(self, new, missing, report: ScanReport, emptied: dict[int, Folder]) -> None:
         """Insert new files, recognise moves by content hash, forget deleted files."""
         cat = self.catalog
         by_hash: dict[str, list[int]] = defaultdict(list)
         sizes: set[int] = set()
+        folder_of = {}
+        if emptied:
+            folder_of = {
+                pid: fid for pid, fid in cat.con.execute(
+                    f"SELECT id, folder_id FROM photos WHERE folder_id IN ({','.join('?' * len(emptied))})",
+                    list(emptied),
+                )
+            }
         for pid, (_path, size, digest) in missing.items():
             if digest:
                 by_hash[digest].append(pid)
@@ -329,7 +342,14 @@ class Scanner:
                     except sqlite3.IntegrityError:
                         # Already catalogued under another root (nested roots).
                         continue
-        gone = list(missing)
+        # An emptied root whose photos did not all turn up elsewhere is more
+        # likely an unmounted drive than a deliberate mass delete.
+        unaccounted = {folder_of[pid] for pid in missing if pid in folder_of}
+        for fid in unaccounted:
+            self._offline(
+                emptied[fid], "the folder is empty (an unmounted drive?); its photos are kept", report
+            )
+        gone = [pid for pid in missing if folder_of.get(pid) not in unaccounted]
         for start in range(0, len(gone), self.batch):
             with cat.write() as con:
                 cat.delete_photos(con, gone[start : start + self.batch])
