@@ -37,6 +37,8 @@ class _Handler(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
             return
+        if event.is_directory and event.event_type == "modified":
+            return  # a file inside changed: that file's own event tells whether it matters
         paths = [event.src_path, getattr(event, "dest_path", "") or ""]
         if any(_relevant(p, event.is_directory) for p in paths if p):
             self.watcher.mark_dirty()
@@ -120,6 +122,7 @@ class Watcher:
     def _start_observer(self) -> None:
         observer = Observer()
         handler = _Handler(self)
+        before = _inotify_watches()
         try:
             for root in self.roots:
                 if os.path.isdir(root):
@@ -131,12 +134,28 @@ class Watcher:
         self._observer = observer
         self.mode = "watching"
         self.reason = None
-        # Some emitters fail in their own thread after start(); check once.
-        time.sleep(0.05)
-        if not observer.is_alive():
-            self._fallback(observer, OSError(errno.ENOSPC, "the file watcher stopped"))
+        # watchdog quietly skips subfolders the kernel refuses to watch, so on
+        # Linux count what the kernel actually watches for this process (watchdog
+        # shares one inotify descriptor between observers: count the growth).
+        if before is not None:
+            needed = sum(_count_dirs(r) for r in self.roots if os.path.isdir(r))
+            watched, last, stable_since = 0, -1, time.monotonic()
+            deadline = time.monotonic() + 3.0
+            while time.monotonic() < deadline:  # watches may be added by the emitter thread
+                watched = (_inotify_watches() or 0) - before
+                if watched >= needed:
+                    break
+                if watched != last:
+                    last, stable_since = watched, time.monotonic()
+                elif time.monotonic() - stable_since > 0.5:
+                    break
+                time.sleep(0.05)
+            if watched < needed:
+                log.info("kernel watches %d of %d folders", watched, needed)
+                self._fallback(observer, OSError(errno.ENOSPC, "inotify watch limit reached"))
 
     def _fallback(self, observer, exc: OSError) -> None:
+        self._observer = None
         try:
             observer.stop()
         except Exception:  # noqa: BLE001
@@ -197,3 +216,28 @@ class Watcher:
             except Exception:  # noqa: BLE001
                 pass
         self._start_observer()
+
+
+def _inotify_watches() -> int | None:
+    """How many inotify watches this process holds (Linux), else None."""
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        return None
+    total = 0
+    for name in names:
+        try:
+            if os.readlink(f"/proc/self/fd/{name}") != "anon_inode:inotify":
+                continue
+            with open(f"/proc/self/fdinfo/{name}") as f:
+                total += sum(1 for line in f if line.startswith("inotify wd:"))
+        except OSError:
+            continue
+    return total
+
+
+def _count_dirs(root: str) -> int:
+    n = 1
+    for _dirpath, dirnames, _files in os.walk(root):
+        n += len(dirnames)
+    return n
