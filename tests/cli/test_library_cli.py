@@ -1,0 +1,87 @@
+import json
+import os
+
+from support import age, make_photo, run_cli
+
+
+def photos_dir(tmp_path, n=3, broken=True):
+    root = tmp_path / "photos"
+    for i in range(n):
+        make_photo(root / f"p{i}.jpg", seed=i)
+    if broken:
+        (root / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really")
+    for f in root.iterdir():
+        age(f)
+    return root
+
+
+def test_folders_add_scans_and_status_lists_failures(tmp_path):
+    root = photos_dir(tmp_path)
+    r = run_cli("folders", "add", str(root))
+    assert r.returncode == 1, r.stderr  # one photo failed
+    assert "3 indexed, 1 failed" in r.stdout
+    r = run_cli("status", "--json")
+    assert r.returncode == 0
+    data = json.loads(r.stdout)
+    assert data["counts"]["indexed"] == 3 and data["counts"]["failed"] == 1
+    (fail,) = data["failures"]
+    assert fail["path"] == str(root / "broken.jpg") and fail["reason"]
+    text = run_cli("status").stdout
+    assert "broken.jpg" in text and fail["reason"] in text
+
+
+def test_scan_exit_codes_and_json(tmp_path):
+    root = photos_dir(tmp_path, broken=False)
+    assert run_cli("folders", "add", "--no-scan", str(root)).returncode == 0
+    r = run_cli("scan", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["indexed"] == 3
+    r = run_cli("scan", "--json")
+    assert json.loads(r.stdout)["unchanged"] == 3
+
+
+def test_folders_list_and_remove(tmp_path):
+    root = photos_dir(tmp_path, broken=False)
+    run_cli("folders", "add", str(root))
+    rows = json.loads(run_cli("folders", "list", "--json").stdout)
+    assert rows == [{"path": str(root), "kind": "root", "state": "online", "photos": 3,
+                     "last_scan": rows[0]["last_scan"], "note": None}]
+    assert run_cli("folders", "remove", str(root)).returncode == 0
+    assert json.loads(run_cli("folders", "list", "--json").stdout) == []
+    assert all(f.exists() for f in root.iterdir())  # the files stay
+
+
+def test_errors_are_one_line_with_documented_exit_codes(tmp_path):
+    r = run_cli("folders", "add", str(tmp_path / "nope"))
+    assert r.returncode == 4
+    assert r.stderr.strip().count("\n") == 0 and "Traceback" not in r.stderr
+    assert "is not a folder" in r.stderr
+    r = run_cli("folders", "remove", str(tmp_path))
+    assert r.returncode == 4 and "not a library folder" in r.stderr
+    r = run_cli("scan")
+    assert r.returncode == 4
+
+
+def test_second_process_on_the_catalog_is_refused(tmp_path):
+    from clipdesk.core.library import Library
+    from clipdesk.core.paths import Paths
+
+    with Library(Paths.from_env()):
+        r = run_cli("status")
+    assert r.returncode == 3
+    assert "in use by another ClipDesk" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_offline_folder_is_reported(tmp_path):
+    root = photos_dir(tmp_path, broken=False)
+    run_cli("folders", "add", str(root))
+    os.rename(root, tmp_path / "unplugged")
+    r = run_cli("scan")
+    assert r.returncode == 1 and "offline" in r.stdout
+    data = json.loads(run_cli("status", "--json").stdout)
+    assert data["counts"]["offline"] == 3
+
+
+def test_version():
+    r = run_cli("--version")
+    assert r.returncode == 0 and r.stdout.startswith("ClipDesk ")
