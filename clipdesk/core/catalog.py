@@ -388,9 +388,11 @@ class Catalog:
         folder = self.folder_by_path(path)
         with self.write() as con:
             n = con.execute("SELECT COUNT(*) FROM photos WHERE folder_id = ?", (folder.id,)).fetchone()[0]
+            models = [r[0] for r in con.execute(
+                "SELECT DISTINCT e.model_id FROM embeddings e JOIN photos p ON p.id = e.photo_id "
+                "WHERE p.folder_id = ?", (folder.id,))]
             con.execute("DELETE FROM folders WHERE id = ?", (folder.id,))
-            if n:
-                self._bump_generation(con)
+            self._bump_generation(con, models)
         return n
 
     def folders(self, kind: str | None = None) -> list[Folder]:
@@ -563,8 +565,10 @@ class Catalog:
             "reason = NULL, attempts = 0, prev_status = NULL WHERE id = ?",
             (size, mtime_ns, hash_, photo_id),
         )
-        if con.execute("DELETE FROM embeddings WHERE photo_id = ?", (photo_id,)).rowcount:
-            self._bump_generation(con)
+        models = [r[0] for r in con.execute(
+            "SELECT model_id FROM embeddings WHERE photo_id = ?", (photo_id,))]
+        con.execute("DELETE FROM embeddings WHERE photo_id = ?", (photo_id,))
+        self._bump_generation(con, models)
 
     def move_photo(
         self, con: sqlite3.Connection, photo_id: int, folder_id: int, path: bytes, mtime_ns: int
@@ -592,12 +596,10 @@ class Catalog:
                       AND pt.state != 'suggested'""",
                 [*chunk, *chunk],
             )
-            n = con.execute(
-                f"SELECT COUNT(*) FROM embeddings WHERE photo_id IN ({marks})", chunk
-            ).fetchone()[0]
+            models = [r[0] for r in con.execute(
+                f"SELECT DISTINCT model_id FROM embeddings WHERE photo_id IN ({marks})", chunk)]
             con.execute(f"DELETE FROM photos WHERE id IN ({marks})", chunk)
-            if n:
-                self._bump_generation(con)
+            self._bump_generation(con, models)
 
     def remove_photos(self, ids: Sequence[int]) -> None:
         """Remove photos from the library (the files stay on disk)."""
@@ -639,16 +641,17 @@ class Catalog:
         con.execute("UPDATE photos SET reason = ? WHERE id = ?", (reason, photo_id))
 
     # -- embeddings ----------------------------------------------------------------
-    def _bump_generation(self, con: sqlite3.Connection) -> None:
-        con.execute(
-            "INSERT INTO meta(key, value) VALUES ('generation', '1') "
-            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+    def _bump_generation(self, con: sqlite3.Connection, models: Iterable[str]) -> None:
+        con.executemany(
+            "INSERT INTO meta(key, value) VALUES (?, '1') "
+            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+            [(f"generation:{m}",) for m in set(models)],
         )
 
-    @property
-    def generation(self) -> int:
-        """Bumped on every change to stored embeddings; the index manifest keeps it."""
-        return int(self.get_meta("generation", "0") or 0)
+    def generation(self, model_id: str) -> int:
+        """Bumped on every change to the embeddings of ``model_id``; the index
+        manifest keeps it, so a saved index that missed a change is rebuilt."""
+        return int(self.get_meta(f"generation:{model_id}", "0") or 0)
 
     def store_embeddings(
         self, con: sqlite3.Connection, model_id: str, ids: Sequence[int], vectors: np.ndarray
@@ -659,7 +662,7 @@ class Catalog:
             "ON CONFLICT(model_id, photo_id) DO UPDATE SET vector = excluded.vector",
             [(int(i), model_id, v.tobytes()) for i, v in zip(ids, vectors)],
         )
-        self._bump_generation(con)
+        self._bump_generation(con, [model_id])
 
     def embedding_count(self, model_id: str) -> int:
         return self.con.execute(
@@ -699,8 +702,7 @@ class Catalog:
     def delete_embeddings(self, model_id: str) -> int:
         with self.write() as con:
             n = con.execute("DELETE FROM embeddings WHERE model_id = ?", (model_id,)).rowcount
-            if n:
-                self._bump_generation(con)
+            self._bump_generation(con, [model_id])
         return n
 
     # -- tags ----------------------------------------------------------------------

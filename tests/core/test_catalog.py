@@ -94,20 +94,25 @@ def test_embeddings_per_model_and_generation(cat, tmp_path):
     root = cat.add_folder(tmp_path)
     with cat.write() as con:
         ids = [cat.insert_photo(con, root.id, os.fsencode(tmp_path / f"{i}.jpg"), 1, 1, None) for i in range(4)]
-    g0 = cat.generation
+    g0 = cat.generation("m1"), cat.generation("m2")
     vecs = np.random.default_rng(0).normal(size=(4, 8)).astype(np.float32)
     with cat.write() as con:
         cat.store_embeddings(con, "m1", ids, vecs)
         cat.store_embeddings(con, "m2", ids[:2], vecs[:2])
-    assert cat.generation > g0
+    assert cat.generation("m1") > g0[0] and cat.generation("m2") > g0[1]
     got_ids, got = next(cat.iter_embeddings("m1"))
     assert got_ids.tolist() == ids and np.array_equal(got, vecs)
     assert cat.embedded_models() == {"m1": 4, "m2": 2}
     # A changed file loses its (stale) embeddings but keeps its tags.
     cat.set_photo_tags([ids[0]], "keep me")
+    g1 = cat.generation("m1"), cat.generation("m2")
     with cat.write() as con:
         cat.mark_changed(con, ids[0], 2, 2, None)
     assert cat.embedding_count("m1") == 3
+    assert cat.generation("m1") > g1[0] and cat.generation("m2") > g1[1]
+    with cat.write() as con:
+        cat.delete_photos(con, [ids[3]])
+    assert cat.generation("m2") == g1[1] + 1  # ids[3] had no m2 embedding
     assert cat.photo_tags(ids[0])[0][0] == "keep me"
     with cat.write() as con:
         for i in ids[1:]:
@@ -115,7 +120,7 @@ def test_embeddings_per_model_and_generation(cat, tmp_path):
                                taken_at=None, date_source="file", camera=None, size=1, mtime_ns=1)
     assert cat.pending_ids() == [ids[0]]
     # After a switch to m2, indexed photos without an m2 embedding are due again.
-    assert cat.pending_ids("m2") == [ids[0], ids[2], ids[3]]
+    assert cat.pending_ids("m2") == [ids[0], ids[2]]  # ids[3] was deleted above
 
 
 def test_deleted_photo_hands_its_tags_to_a_twin(cat, tmp_path):
