@@ -130,6 +130,19 @@ def display_path(raw: bytes | str) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
+def in_folder(path: bytes, needle: str) -> int:
+    """SQL function ``clipdesk_in_folder(path, needle)`` for the ``folder:`` filter.
+
+    ``needle`` is either "/" + an absolute folder path ending in a separator
+    (that folder and below) or lower-case text that the photo's folder path
+    must contain.
+    """
+    folder = os.path.dirname(os.fsdecode(path))
+    if needle.startswith("/") and os.path.isabs(needle[1:]):
+        return int((folder + os.sep).startswith(needle[1:]))
+    return int(needle in folder.lower())
+
+
 def under(path: bytes, root: bytes) -> bool:
     root = root.rstrip(b"/\\")
     return path == root or path.startswith(root + os.sep.encode())
@@ -265,6 +278,7 @@ class Catalog:
                 self.path, timeout=30.0, isolation_level=None, check_same_thread=False
             )
             con.execute("PRAGMA foreign_keys = ON")
+            con.create_function("clipdesk_in_folder", 2, in_folder, deterministic=True)
             con.execute("PRAGMA synchronous = NORMAL")
             mode = con.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if mode.lower() != "wal":

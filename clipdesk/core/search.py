@@ -1,0 +1,283 @@
+"""Answer a typed query: filters from the catalog, meaning from the model.
+
+A query (:mod:`clipdesk.core.query`) has two halves that combine:
+
+* **filters** (folder, dates, type, camera, tags) become an SQL query over the
+  catalog that yields the allowed photo ids;
+* **meaning** (free text, ``-negatives``, ``+`` concepts, ``similar:`` images)
+  becomes one query vector; the vector index ranks the allowed photos by
+  cosine similarity and :func:`clipdesk.core.query.relevance_cut` decides how
+  many of them are relevant, from this query's own score distribution.
+
+A query with filters only lists the matching photos by date.
+
+Text embeddings of recent query parts are cached, so typing "red car" after
+"red" only embeds the new text. :class:`Searcher` is thread-safe: the GUI runs
+searches on a worker thread and may cancel one by making ``cancelled()`` true.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from clipdesk.core.catalog import Catalog, Photo
+from clipdesk.core.embedding import ImageEmbedder, TextEmbedder
+from clipdesk.core.errors import ClipDeskError, DecodeError, NotFound, QueryError
+from clipdesk.core.imaging import decode
+from clipdesk.core.index import VectorIndex
+from clipdesk.core.query import Query, parse_query, query_vector, relevance_cut
+
+log = logging.getLogger(__name__)
+
+#: Candidates ranked before the relevance cut. The cut needs to see past the
+#: relevant group to find where it ends.
+MIN_CANDIDATES = 1000
+#: When nothing stands out (the cut is not confident), this many of the closest
+#: photos are still shown, labelled as closest matches.
+CLOSEST_WHEN_UNSURE = 24
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """Ranked photo ids with scores, before they are turned into Photos."""
+
+    ids: list[int]
+    scores: list[float]
+    cut: float | None
+    considered: int
+    confident: bool
+    method: str
+
+
+class Cancelled(ClipDeskError):
+    """The caller lost interest (a newer keystroke)."""
+
+
+class TextCache:
+    """Embeddings of recent query texts (LRU), per model."""
+
+    def __init__(self, encoder: TextEmbedder, size: int = 512):
+        self.encoder = encoder
+        self.size = size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out: list[np.ndarray | None] = []
+        missing: list[str] = []
+        with self._lock:
+            for t in texts:
+                v = self._cache.get(t)
+                if v is not None:
+                    self._cache.move_to_end(t)
+                else:
+                    missing.append(t)
+                out.append(v)
+        if missing:
+            vecs = self.encoder.embed_texts(list(dict.fromkeys(missing)))
+            fresh = dict(zip(dict.fromkeys(missing), vecs))
+            with self._lock:
+                for t, v in fresh.items():
+                    self._cache[t] = v
+                while len(self._cache) > self.size:
+                    self._cache.popitem(last=False)
+            out = [v if v is not None else fresh[t] for t, v in zip(texts, out)]
+        return np.stack(out) if out else np.zeros((0, self.encoder.dim), np.float32)
+
+
+def filter_sql(q: Query) -> tuple[str, list]:
+    """WHERE clause (without WHERE) and arguments for the query's filters."""
+    where: list[str] = []
+    args: list = []
+    if q.folders:
+        where.append("(" + " OR ".join("clipdesk_in_folder(path, ?)" for _ in q.folders) + ")")
+        args += [_folder_needle(f) for f in q.folders]
+    for f in q.exclude_folders:
+        where.append("NOT clipdesk_in_folder(path, ?)")
+        args.append(_folder_needle(f))
+    if q.date_from:
+        where.append("taken_at >= ?")
+        args.append(q.date_from.isoformat())
+    if q.date_to:
+        where.append("taken_at < ?")
+        args.append(q.date_to.isoformat())
+    if q.types:
+        where.append(f"format IN ({','.join('?' * len(q.types))})")
+        args += list(q.types)
+    if q.exclude_types:
+        where.append(f"(format IS NULL OR format NOT IN ({','.join('?' * len(q.exclude_types))}))")
+        args += list(q.exclude_types)
+    if q.cameras:
+        where.append("(" + " OR ".join("camera LIKE ? ESCAPE '\\'" for _ in q.cameras) + ")")
+        args += [f"%{_like(c)}%" for c in q.cameras]
+    for c in q.exclude_cameras:
+        where.append("(camera IS NULL OR camera NOT LIKE ? ESCAPE '\\')")
+        args.append(f"%{_like(c)}%")
+    tag_sql = (
+        "SELECT pt.photo_id FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id "
+        "WHERE t.name = ? AND pt.state = 'accepted'"
+    )
+    for t in q.tags:
+        where.append(f"id IN ({tag_sql})")
+        args.append(t)
+    for t in q.exclude_tags:
+        where.append(f"id NOT IN ({tag_sql})")
+        args.append(t)
+    return " AND ".join(where), args
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _folder_needle(value: str) -> str:
+    """An absolute path (or ~/...) matches that folder and below; anything else
+    matches folders whose path contains it, case-insensitively."""
+    expanded = os.path.expanduser(value)
+    if os.path.isabs(expanded):
+        return "/" + os.path.normpath(expanded).rstrip(os.sep) + os.sep
+    return value.lower()
+
+
+class Searcher:
+    """Runs queries for one model over one catalog and one vector index."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        index: VectorIndex,
+        texts: TextCache,
+        images: ImageEmbedder,
+    ):
+        self.catalog = catalog
+        self.index = index
+        self.texts = texts
+        self.images = images
+        self.model_id = index.model_id
+
+    # -- parts -------------------------------------------------------------------------
+    def allowed_ids(self, q: Query) -> np.ndarray | None:
+        if not q.has_filters:
+            return None
+        where, args = filter_sql(q)
+        rows = self.catalog.con.execute(f"SELECT id FROM photos WHERE {where}", args).fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def image_embedding(self, target: int | str | os.PathLike[str]) -> np.ndarray:
+        """The embedding of a catalogued photo (stored) or of any image file (computed)."""
+        photo: Photo | None
+        if isinstance(target, (int, np.integer)):
+            photo = self.catalog.photo(int(target))
+        else:
+            path = os.path.abspath(os.path.expanduser(os.fspath(target)))
+            photo = self.catalog.photo_by_path(path)
+            if photo is None:
+                if not os.path.exists(path):
+                    raise NotFound(f"{path} does not exist")
+                return self._embed_file(path)
+        got = self.index.vectors([photo.id])
+        if len(got[0]):
+            return got[1][0]
+        stored = list(self.catalog.iter_embeddings(self.model_id, ids=[photo.id]))
+        if stored:
+            return stored[0][1][0]
+        return self._embed_file(photo.path)
+
+    def _embed_file(self, path: str | bytes) -> np.ndarray:
+        try:
+            d = decode(path, embedder=self.images)
+        except DecodeError as exc:
+            raise DecodeError(f"cannot search by {os.fsdecode(path)}: {exc}") from None
+        return self.images.embed(d.model_input[None])[0]
+
+    def query_vector(self, q: Query) -> np.ndarray | None:
+        pos, neg = [], []
+        if q.positives:
+            pos.append(self.texts.embed(q.positives))
+        if q.negatives:
+            neg.append(self.texts.embed(q.negatives))
+        if q.similar:
+            pos.append(np.stack([self.image_embedding(p) for p in q.similar]))
+        if q.dissimilar:
+            neg.append(np.stack([self.image_embedding(p) for p in q.dissimilar]))
+        try:
+            return query_vector(
+                np.concatenate(pos) if pos else None, np.concatenate(neg) if neg else None
+            )
+        except ValueError as exc:
+            raise QueryError(str(exc)) from None
+
+    # -- ranking -----------------------------------------------------------------------
+    def rank(
+        self,
+        qvec: np.ndarray,
+        *,
+        limit: int,
+        allowed: np.ndarray | None = None,
+        exclude: Sequence[int] = (),
+        min_keep: int = CLOSEST_WHEN_UNSURE,
+    ) -> Ranked:
+        total = len(self.index) if allowed is None else len(allowed)
+        k = min(max(limit, MIN_CANDIDATES) + len(exclude), max(total, 1))
+        hits = self.index.search(qvec, k, allowed=allowed)
+        ids, scores = hits.ids, hits.scores
+        if exclude:
+            keep = ~np.isin(ids, np.asarray(list(exclude), dtype=np.int64))
+            ids, scores = ids[keep], scores[keep]
+        if len(ids) == 0:
+            return Ranked([], [], None, total, False, hits.method)
+        if len(ids) >= total:
+            background = None  # the candidates are every photo: they are the background
+        else:
+            background = self.index.sample_scores(qvec)
+        cut = relevance_cut(scores, background, library_size=total, min_keep=min(min_keep, len(ids)))
+        n = min(cut.keep, limit)
+        return Ranked(
+            ids[:n].tolist(), scores[:n].astype(float).tolist(), cut.threshold, total,
+            cut.confident, hits.method,
+        )
+
+    def run(
+        self,
+        text: str,
+        *,
+        limit: int = 500,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> tuple[Query, Ranked | None, list[int] | None]:
+        """Parse and run; returns (query, ranked ids or None, filter-only ids or None)."""
+        is_cancelled = cancelled or (lambda: False)
+        q = parse_query(text)
+        allowed = self.allowed_ids(q)
+        if is_cancelled():
+            raise Cancelled("cancelled")
+        if not q.has_meaning:
+            ids = allowed.tolist() if allowed is not None else None
+            return q, None, ids
+        qvec = self.query_vector(q)
+        if is_cancelled():
+            raise Cancelled("cancelled")
+        if qvec is None:
+            return q, Ranked([], [], None, 0, False, "none"), None
+        if allowed is not None and len(allowed) == 0:
+            return q, Ranked([], [], None, 0, False, "none"), None
+        exclude: list[int] = []
+        for target in q.similar:  # the example itself is not a result
+            p = self.catalog.photo_by_path(os.path.abspath(os.path.expanduser(target)))
+            if p is not None:
+                exclude.append(p.id)
+        return q, self.rank(qvec, limit=limit, allowed=allowed, exclude=exclude), None
+
+
+def sort_photos(photos: list[Photo], sort: str) -> list[Photo]:
+    if sort == "oldest":
+        return sorted(photos, key=lambda p: (p.taken_at or "9999", p.id))
+    if sort == "newest":
+        return sorted(photos, key=lambda p: (p.taken_at or "", p.id), reverse=True)
+    return photos

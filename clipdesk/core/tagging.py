@@ -1,0 +1,253 @@
+"""Auto-tagging: zero-shot tags from a vocabulary, and tags learned from examples.
+
+**Zero-shot.** A vocabulary file (``resources/vocab/<model-id>.txt``, else
+``default.txt``) lists tags, each with a prompt ensemble; each tag's text
+embedding is the normalised mean of its prompts' embeddings, cached on disk per
+model and vocabulary. A photo's cosine score against a tag means little on its
+own (models differ in scale, and some tags score high on everything), so the
+acceptance rule is calibrated per tag against the library itself:
+
+* ``z_tag`` - how far the photo's score stands above the scores of the
+  library's photos for that tag (median and MAD of a sample: most photos do
+  not show any one tag, so that is the "unrelated" distribution);
+* ``z_photo`` - how far the tag stands out among all the photo's tag scores.
+
+confidence = sigmoid(SLOPE * (z_tag - Z_TAG)), and a tag is suggested when the
+confidence is at least 0.5 *and* ``z_photo >= Z_PHOTO``. Without a library to
+compare with (fewer than :data:`MIN_BACKGROUND` embedded photos), the photo's
+own spread across the vocabulary is the only evidence. The constants were
+chosen on the demo model's held-out scenes, whose true tags are known
+(tests/core/test_tagging.py measures precision and recall).
+
+**Learned.** A user's own tag is learned from the photos they gave or accepted
+(positives) and rejected (negatives), plus a sample of the library as weak
+negatives (most photos are not any given tag): an L2-regularised logistic
+regression on the embeddings, fitted with a few Newton steps. Its probability
+is the confidence; it is refitted whenever the decisions change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from clipdesk.core.embedding import TextEmbedder
+from clipdesk.core.errors import UsageError
+
+log = logging.getLogger(__name__)
+
+#: Prompt templates for vocabulary lines that give none.
+DEFAULT_TEMPLATES = ("a photo of {}.", "a photo of the {}.", "{}", "a picture showing {}.")
+Z_TAG = 3.0
+Z_PHOTO = 1.0
+SLOPE = 1.5
+#: Fewer embedded photos than this and the per-tag statistics are not trusted.
+MIN_BACKGROUND = 50
+BACKGROUND_SAMPLE = 4000
+
+
+@dataclass(frozen=True)
+class VocabEntry:
+    tag: str
+    prompts: tuple[str, ...]
+
+
+def parse_vocabulary(text: str) -> list[VocabEntry]:
+    """``tag`` or ``tag<TAB>prompt|prompt|...`` per line; ``#`` starts a comment.
+
+    A prompt may contain ``{}``, replaced by the tag. Duplicate tags are merged.
+    """
+    entries: dict[str, list[str]] = {}
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].rstrip()
+        if not line.strip():
+            continue
+        tag, _, prompts = line.partition("\t")
+        tag = " ".join(tag.split())
+        if not tag:
+            continue
+        plist = [p.strip().replace("{}", tag) for p in prompts.split("|") if p.strip()]
+        if not plist:
+            plist = [t.format(tag) for t in DEFAULT_TEMPLATES]
+        entries.setdefault(tag, [])
+        entries[tag] += [p for p in plist if p not in entries[tag]]
+    return [VocabEntry(t, tuple(p)) for t, p in entries.items()]
+
+
+def vocabulary_file(resources_dir: Path, model_id: str) -> Path:
+    vocab = Path(resources_dir) / "vocab"
+    own = vocab / f"{model_id}.txt"
+    return own if own.is_file() else vocab / "default.txt"
+
+
+class Vocabulary:
+    """Tags and their text embeddings for one model."""
+
+    def __init__(self, entries: list[VocabEntry], embeddings: np.ndarray, source: str = ""):
+        if len(entries) != len(embeddings):
+            raise ValueError("one embedding per tag")
+        self.entries = entries
+        self.tags = [e.tag for e in entries]
+        self.embeddings = embeddings.astype(np.float32)
+        self.source = source
+
+    @classmethod
+    def load(
+        cls, path: Path, encoder: TextEmbedder, cache_dir: Path | None = None
+    ) -> "Vocabulary":
+        text = Path(path).read_text(encoding="utf-8")
+        entries = parse_vocabulary(text)
+        if not entries:
+            raise UsageError(f"the vocabulary {path} has no tags")
+        key = hashlib.sha256(f"{encoder.model_id}\n{text}".encode()).hexdigest()[:20]
+        cache = Path(cache_dir) / encoder.model_id / f"vocab-{key}.npy" if cache_dir else None
+        if cache is not None:
+            try:
+                emb = np.load(cache, allow_pickle=False)
+                if emb.shape == (len(entries), encoder.dim) and np.isfinite(emb).all():
+                    return cls(entries, emb, str(path))
+            except (OSError, ValueError):
+                pass
+        emb = cls.embed_entries(entries, encoder)
+        if cache is not None:
+            try:
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+                with open(tmp, "wb") as f:
+                    np.save(f, emb, allow_pickle=False)
+                os.replace(tmp, cache)
+            except OSError as exc:  # a cache: log and go on
+                log.warning("could not cache tag embeddings: %s", exc)
+        return cls(entries, emb, str(path))
+
+    @staticmethod
+    def embed_entries(entries: list[VocabEntry], encoder: TextEmbedder) -> np.ndarray:
+        prompts = [p for e in entries for p in e.prompts]
+        vecs = encoder.embed_texts(prompts)
+        out = np.empty((len(entries), vecs.shape[1]), np.float32)
+        i = 0
+        for j, e in enumerate(entries):
+            m = vecs[i : i + len(e.prompts)].mean(axis=0)
+            out[j] = m / max(float(np.linalg.norm(m)), 1e-12)
+            i += len(e.prompts)
+        return out
+
+
+def _robust(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    med = np.median(x, axis=axis, keepdims=True)
+    mad = 1.4826 * np.median(np.abs(x - med), axis=axis, keepdims=True)
+    sd = np.maximum(mad, np.std(x, axis=axis, keepdims=True) * 0.25)
+    return med, np.maximum(sd, 1e-6)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
+
+
+class ZeroShotTagger:
+    """Calibrated zero-shot tags. ``background``: embeddings of library photos."""
+
+    def __init__(self, vocab: Vocabulary, background: np.ndarray | None = None):
+        self.vocab = vocab
+        self.calibrated = background is not None and len(background) >= MIN_BACKGROUND
+        if self.calibrated:
+            bg = background @ vocab.embeddings.T  # [B, T]
+            self.mu, self.sd = _robust(bg, axis=0)
+        else:
+            self.mu = self.sd = None
+
+    def confidences(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(confidence [M, T], accepted mask [M, T]) for photo embeddings x [M, D]."""
+        s = np.atleast_2d(x) @ self.vocab.embeddings.T
+        pm, psd = _robust(s, axis=1)
+        z_photo = (s - pm) / psd
+        if self.calibrated:
+            z_tag = (s - self.mu) / self.sd
+            conf = _sigmoid(SLOPE * (z_tag - Z_TAG))
+        else:
+            conf = _sigmoid(SLOPE * (z_photo - 2.5))
+        accepted = (conf >= 0.5) & (z_photo >= Z_PHOTO)
+        return conf, accepted
+
+    def suggest(self, x: np.ndarray, top: int = 8) -> list[list[tuple[str, float]]]:
+        conf, ok = self.confidences(x)
+        out = []
+        for c, a in zip(conf, ok):
+            idx = np.flatnonzero(a)
+            idx = idx[np.argsort(-c[idx])][:top]
+            out.append([(self.vocab.tags[i], float(c[i])) for i in idx])
+        return out
+
+
+class LearnedTag:
+    """A tag learned from examples: logistic regression on embeddings."""
+
+    def __init__(self, tag: str, weights: np.ndarray, bias: float, positives: int, negatives: int):
+        self.tag = tag
+        self.w = weights.astype(np.float32)
+        self.b = float(bias)
+        self.positives = positives
+        self.negatives = negatives
+
+    @property
+    def direction(self) -> np.ndarray:
+        """A unit query vector that ranks photos like this tag's score does."""
+        return self.w / max(float(np.linalg.norm(self.w)), 1e-12)
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        return _sigmoid(np.atleast_2d(x) @ self.w + self.b)
+
+    @classmethod
+    def fit(
+        cls,
+        tag: str,
+        positives: np.ndarray,
+        negatives: np.ndarray | None = None,
+        background: np.ndarray | None = None,
+        *,
+        l2: float = 1.0,
+        scale: float = 20.0,
+    ) -> "LearnedTag":
+        """Fit on unit embeddings. Each group (positives, the user's negatives,
+        background) carries the same total weight, so three examples count as
+        much as a thousand background photos. ``scale`` stretches the cosine
+        features so a well-separated tag reaches confident probabilities."""
+        pos = np.atleast_2d(np.asarray(positives, np.float64))
+        if len(pos) == 0:
+            raise UsageError(f"teaching {tag!r} needs at least one example photo")
+        groups = [(pos, 1.0)]
+        neg = np.zeros((0, pos.shape[1])) if negatives is None else np.atleast_2d(np.asarray(negatives, np.float64))
+        if len(neg):
+            groups.append((neg, 0.0))
+        if background is not None and len(background):
+            bg = np.asarray(background, np.float64)
+            # Background photos that look like the examples are probably untagged positives.
+            sim = bg @ (pos.mean(0) / np.linalg.norm(pos.mean(0)))
+            bg = bg[sim < np.quantile(sim, 0.98)] if len(bg) > 50 else bg
+            groups.append((bg, 0.0))
+        if len(groups) == 1:
+            # Nothing negative at all: contrast with the opposite of the examples.
+            groups.append((-pos, 0.0))
+        X = np.concatenate([g for g, _ in groups]) * scale
+        y = np.concatenate([np.full(len(g), t) for g, t in groups])
+        sw = np.concatenate([np.full(len(g), 1.0 / len(g)) for g, _ in groups])
+        sw = sw / sw.sum() * len(groups)
+        d = X.shape[1]
+        Xb = np.hstack([X, np.ones((len(X), 1))])
+        w = np.zeros(d + 1)
+        reg = np.full(d + 1, l2 / max(len(X), 1) * len(groups))
+        reg[-1] = 0.0
+        for _ in range(25):
+            p = _sigmoid(Xb @ w)
+            grad = Xb.T @ (sw * (p - y)) + reg * w
+            h = (Xb * (sw * p * (1 - p))[:, None]).T @ Xb + np.diag(reg + 1e-6)
+            step = np.linalg.solve(h, grad)
+            w -= step
+            if float(np.abs(step).max()) < 1e-6:
+                break
+        return cls(tag, w[:-1] * scale, float(w[-1]), len(pos), len(neg))
