@@ -28,6 +28,7 @@ from clipdesk.core.errors import ClipDeskError
 #: Modules under clipdesk.cli that each add one or more sub-commands.
 COMMAND_MODULES = [
     "library",
+    "models",
 ]
 
 
