@@ -82,6 +82,7 @@ CREATE INDEX photos_taken ON photos(taken_at);
 CREATE TABLE tags (
     id         INTEGER PRIMARY KEY,
     name       TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    learned    INTEGER NOT NULL DEFAULT 0,
     created_at REAL NOT NULL
 );
 CREATE TABLE photo_tags (
@@ -785,6 +786,33 @@ class Catalog:
                     "score = COALESCE(excluded.score, photo_tags.score), updated_at = excluded.updated_at",
                     values,
                 )
+
+    def decide_tag(self, photo_ids: Iterable[int], name: str, state: str) -> None:
+        """The user accepts or rejects a tag on photos; a link keeps its source
+        (auto, learned, sidecar), a new link is the user's own."""
+        if state not in ("accepted", "rejected"):
+            raise ValueError(f"unknown decision {state!r}")
+        tid = self.tag_id(name)
+        now = time.time()
+        with self.write() as con:
+            con.executemany(
+                "INSERT INTO photo_tags(photo_id, tag_id, source, state, score, updated_at) "
+                "VALUES (?, ?, 'user', ?, NULL, ?) ON CONFLICT(photo_id, tag_id) DO UPDATE SET "
+                "state = excluded.state, updated_at = excluded.updated_at",
+                [(int(p), tid, state, now) for p in photo_ids],
+            )
+
+    def set_learned(self, name: str, learned: bool = True) -> None:
+        tid = self.tag_id(name)
+        with self.write() as con:
+            con.execute("UPDATE tags SET learned = ? WHERE id = ?", (int(learned), tid))
+
+    def learned_tags(self) -> list[str]:
+        return [r[0] for r in self.con.execute("SELECT name FROM tags WHERE learned = 1 ORDER BY name")]
+
+    def tag_decisions(self, name: str) -> tuple[list[int], list[int]]:
+        """(accepted ids, rejected ids) of a tag: a learned tag's examples."""
+        return self.tagged_ids(name, "accepted"), self.tagged_ids(name, "rejected")
 
     def untag(self, photo_ids: Iterable[int], name: str) -> None:
         tid = self.tag_id(name, create=False)

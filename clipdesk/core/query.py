@@ -517,6 +517,10 @@ GAP_SIGMA = 1.0
 GAP_RATIO = 4.0
 #: Floor of the tail threshold, in background standard deviations.
 MIN_TAIL_Z = 2.5
+#: Expected number of unrelated photos above the tail threshold in a library
+#: of Gaussian scores: 0.1, so pure noise is kept (and called confident) in
+#: about one query in ten, and then as one or two photos.
+TAIL_FALSE_POSITIVES = 0.1
 #: Two-Gaussian fits of the background count as "a relevant group exists"
 #: only when clearly bimodal (Ashman's D) and the upper group is not tiny.
 MIN_ASHMAN_D = 2.0
@@ -541,7 +545,10 @@ def relevance_cut(
     The rules, in order:
 
     1. *Null model.* Most photos are unrelated to a query, so the background's
-       median and MAD give the unrelated photos' centre and spread. If the
+       median gives the unrelated photos' centre, and the larger of its MAD
+       and its upper tail's width (97.5th percentile, capped at 1.5x the MAD)
+       their spread - scores are often right-skewed and only the upper tail
+       matters here. If the
        background is clearly two groups (a two-Gaussian fit with Ashman's
        D >= 2 and an upper group of at least 1%) - a concept that many photos
        show - the lower group is the null and the cut is where a score becomes
@@ -551,10 +558,13 @@ def relevance_cut(
        it), sitting above the tail threshold, is kept whole and the noise
        below it dropped ("gap"). The lowest such gap wins, so two relevant
        tiers are both kept.
-    3. *Tail.* Otherwise keep what lies above the score that one unrelated
-       photo in ``library_size`` would reach by chance (the normal quantile
-       1 - 1/N, at least 2.5 sigma) ("tail").
-    4. Never fewer than ``min_keep`` (then ``confident`` is False).
+    3. *Tail.* Otherwise keep what lies above the score that unrelated
+       photos reach by chance in a library of ``library_size`` (the normal
+       quantile 1 - 0.1/N, at least 2.5 sigma) ("tail").
+    4. *Split.* For small libraries (no background of 200 scores to fit), the
+       best two-group split of the scores is kept when the groups are clearly
+       apart (Ashman's D >= 3, the upper group at most half the photos).
+    5. Never fewer than ``min_keep`` (then ``confident`` is False).
     """
     s = np.asarray(scores, dtype=np.float64).ravel()
     s = np.sort(s[np.isfinite(s)])[::-1]
@@ -568,7 +578,13 @@ def relevance_cut(
     floor = min(max(int(min_keep), 0), len(s))
 
     mu = float(np.median(bg))
-    sigma = 1.4826 * float(np.median(np.abs(bg - mu)))
+    # Spread: the larger of the MAD and the upper tail's width, because score
+    # distributions are often right-skewed and only the upper tail matters here.
+    # The tail's width counts at most 1.5x the MAD: in a small library a group
+    # of relevant photos can make up the whole upper 2.5%.
+    mad_sigma = 1.4826 * float(np.median(np.abs(bg - mu)))
+    tail_sigma = (float(np.quantile(bg, 0.975)) - mu) / 1.959964
+    sigma = max(mad_sigma, min(tail_sigma, 1.5 * mad_sigma))
     if sigma <= 0:
         sigma = float(np.std(bg))
     scale = max(abs(mu), float(np.max(np.abs(s))), 1e-12)
@@ -585,7 +601,7 @@ def relevance_cut(
                 mixture_threshold = _posterior_crossing(w1, m1, s1, w2, m2, s2)
 
     z = (s - mu) / sigma
-    z_tail = max(MIN_TAIL_Z, NormalDist().inv_cdf(1.0 - 1.0 / n_lib))
+    z_tail = max(MIN_TAIL_Z, NormalDist().inv_cdf(1.0 - TAIL_FALSE_POSITIVES / n_lib))
     z_floor = z_tail if mixture_threshold is None else min(z_tail, (mixture_threshold - mu) / sigma)
 
     keep, reason = 0, "tail"
@@ -599,8 +615,11 @@ def relevance_cut(
         keep, reason = i + 1, "gap"
         break
     if reason != "gap":
+        split = _clear_split(s) if len(bg) < 200 or background is None else None
         if mixture_threshold is not None:
             keep, reason = int((s >= mixture_threshold).sum()), "mixture"
+        elif split is not None:
+            keep, reason = split, "split"
         else:
             keep = int((z >= z_tail).sum())
     confident = keep > 0
@@ -608,6 +627,34 @@ def relevance_cut(
         keep, reason, confident = floor, "min_keep", False
     threshold = float(s[keep - 1]) if keep else float("-inf")
     return RelevanceCut(keep, threshold, confident, reason)
+
+
+#: A small library splits into "shows it" and "does not" when the two groups
+#: are at least this far apart (Ashman's D)...
+MIN_SPLIT_D = 3.0
+#: ...and the upper group is at most this share of the photos.
+MAX_SPLIT_SHARE = 0.5
+
+
+def _clear_split(s: np.ndarray) -> int | None:
+    """For libraries too small for a background fit: the two-group split of the
+    sorted (best first) scores with the widest separation (Ashman's D), kept
+    when the groups are clearly apart. A concept can cover a large share of a
+    small library (a fifth of the demo library is red), which hides it from
+    the tail rule."""
+    n = len(s)
+    if n < 8:
+        return None
+    k = np.arange(1, int(n * MAX_SPLIT_SHARE) + 1)
+    csum, csq = np.cumsum(s), np.cumsum(s * s)
+    m1 = csum[k - 1] / k
+    m2 = (csum[-1] - csum[k - 1]) / (n - k)
+    v1 = np.maximum(csq[k - 1] / k - m1 * m1, 0.0)
+    v2 = np.maximum((csq[-1] - csq[k - 1]) / (n - k) - m2 * m2, 0.0)
+    floor = (max(float(np.max(np.abs(s))), 1e-12) * 1e-3) ** 2
+    d = math.sqrt(2.0) * (m1 - m2) / np.sqrt(v1 + v2 + floor)
+    best = int(np.argmax(d))
+    return int(k[best]) if d[best] >= MIN_SPLIT_D else None
 
 
 def _two_gaussians(x: np.ndarray, iterations: int = 60) -> tuple[tuple[float, float, float], tuple[float, float, float]] | None:

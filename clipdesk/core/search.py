@@ -237,8 +237,8 @@ class Searcher:
             background = None  # the candidates are every photo: they are the background
         else:
             background = self.index.sample_scores(qvec)
-        cut = relevance_cut(scores, background, library_size=total, min_keep=min(min_keep, len(ids)))
-        n = min(cut.keep, limit)
+        cut = relevance_cut(scores, background, library_size=total, min_keep=0)
+        n = min(cut.keep if cut.confident else min(min_keep, len(ids)), limit)
         return Ranked(
             ids[:n].tolist(), scores[:n].astype(float).tolist(), cut.threshold, total,
             cut.confident, hits.method,

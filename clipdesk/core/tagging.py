@@ -7,17 +7,19 @@ model and vocabulary. A photo's cosine score against a tag means little on its
 own (models differ in scale, and some tags score high on everything), so the
 acceptance rule is calibrated per tag against the library itself:
 
-* ``z_tag`` - how far the photo's score stands above the scores of the
-  library's photos for that tag (median and MAD of a sample: most photos do
-  not show any one tag, so that is the "unrelated" distribution);
-* ``z_photo`` - how far the tag stands out among all the photo's tag scores.
+* each tag's scores over a sample of the library go through the same adaptive
+  relevance cut as a typed search (:func:`clipdesk.core.query.relevance_cut`):
+  where the photos that show the tag separate from those that do not is that
+  tag's threshold (half way across the gap); when no group stands out, the
+  threshold is :data:`Z_TAG` robust standard deviations above the library's
+  median (most photos do not show any one tag);
+* confidence = sigmoid(SLOPE * (score - threshold) / sd): 0.5 at the
+  threshold. A tag is suggested at confidence >= 0.5 and, for vocabularies of
+  eight tags or more, only if it also stands out among the photo's own tag
+  scores (``z_photo >= Z_PHOTO``).
 
-confidence = sigmoid(SLOPE * (z_tag - Z_TAG)), and a tag is suggested when the
-confidence is at least 0.5 *and* ``z_photo >= Z_PHOTO``. Without a library to
-compare with (fewer than :data:`MIN_BACKGROUND` embedded photos), the photo's
-own spread across the vocabulary is the only evidence. The constants were
-chosen on the demo model's held-out scenes, whose true tags are known
-(tests/core/test_tagging.py measures precision and recall).
+Without a library to compare with (fewer than :data:`MIN_BACKGROUND` embedded
+photos), the photo's own spread across the vocabulary is the only evidence.
 
 **Learned.** A user's own tag is learned from the photos they gave or accepted
 (positives) and rejected (negatives), plus a sample of the library as weak
@@ -153,13 +155,24 @@ class ZeroShotTagger:
     """Calibrated zero-shot tags. ``background``: embeddings of library photos."""
 
     def __init__(self, vocab: Vocabulary, background: np.ndarray | None = None):
+        from clipdesk.core.query import relevance_cut
+
         self.vocab = vocab
         self.calibrated = background is not None and len(background) >= MIN_BACKGROUND
+        self.threshold = self.sd = None
         if self.calibrated:
             bg = background @ vocab.embeddings.T  # [B, T]
-            self.mu, self.sd = _robust(bg, axis=0)
-        else:
-            self.mu = self.sd = None
+            mu, sd = _robust(bg, axis=0)
+            self.sd = sd[0]
+            thr = mu[0] + Z_TAG * self.sd
+            for t in range(bg.shape[1]):
+                col = np.sort(bg[:, t])[::-1]
+                cut = relevance_cut(col, min_keep=0)
+                if 0 < cut.keep < len(col):
+                    # Half way between the last photo that shows the tag and the
+                    # first that does not: the library's own boundary.
+                    thr[t] = 0.5 * (col[cut.keep - 1] + col[cut.keep])
+            self.threshold = thr
 
     def confidences(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(confidence [M, T], accepted mask [M, T]) for photo embeddings x [M, D]."""
@@ -167,11 +180,12 @@ class ZeroShotTagger:
         pm, psd = _robust(s, axis=1)
         z_photo = (s - pm) / psd
         if self.calibrated:
-            z_tag = (s - self.mu) / self.sd
-            conf = _sigmoid(SLOPE * (z_tag - Z_TAG))
+            conf = _sigmoid(SLOPE * (s - self.threshold) / self.sd)
         else:
             conf = _sigmoid(SLOPE * (z_photo - 2.5))
-        accepted = (conf >= 0.5) & (z_photo >= Z_PHOTO)
+        accepted = conf >= 0.5
+        if len(self.vocab.tags) >= 8:  # the tag must also stand out among this photo's tags
+            accepted &= z_photo >= Z_PHOTO
         return conf, accepted
 
     def suggest(self, x: np.ndarray, top: int = 8) -> list[list[tuple[str, float]]]:
