@@ -29,6 +29,7 @@ from clipdesk.core.errors import ClipDeskError
 COMMAND_MODULES = [
     "library",
     "models",
+    "search",
 ]
 
 

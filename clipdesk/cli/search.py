@@ -1,0 +1,269 @@
+"""``clipdesk search|similar|duplicates|tag|tags|demo``.
+
+JSON shapes (``--json``), one per command; every photo has ``path`` and ``score``:
+
+search, similar::
+
+    {"query": str, "model": str, "sort": str, "notice": str|null, "count": int,
+     "results": [{"id": int, "path": str, "score": float, "taken_at": str|null,
+                  "format": str|null, "width": int|null, "height": int|null}]}
+
+duplicates::
+
+    {"threshold": float, "groups": [{"reason": str, "keep": str,
+      "photos": [{"id", "path", "score", "width", "height", "size"}]}]}
+
+tag::
+
+    {"files": [{"path": str, "in_library": bool, "error": str|null,
+                "suggestions": [{"tag": str, "score": float, "source": str}]}]}
+
+tags list::
+
+    [{"tag": str, "photos": int, "learned": bool}]
+
+tags learn / tags apply::
+
+    {"tag": str, "results": [...as search...]}   /   {"applied": bool, "counts": {tag: int}}
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from clipdesk.cli.library import _run_index, open_library
+from clipdesk.core.catalog import display_path
+from clipdesk.core.errors import NotFound, UsageError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    s = sub.add_parser("search", help="search the library by what you remember")
+    s.add_argument("query", help='e.g. "red car -night folder:Holidays after:2023"')
+    s.add_argument("--limit", type=int, default=50)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(handler=cmd_search)
+
+    sim = sub.add_parser("similar", help="photos that look like a given photo or image file")
+    sim.add_argument("path")
+    sim.add_argument("--limit", type=int, default=50)
+    sim.add_argument("--json", action="store_true")
+    sim.set_defaults(handler=cmd_similar)
+
+    d = sub.add_parser("duplicates", help="groups of identical and near-identical photos")
+    d.add_argument("--threshold", type=float, default=0.95, help="cosine similarity (default 0.95)")
+    d.add_argument("--json", action="store_true")
+    d.set_defaults(handler=cmd_duplicates)
+
+    t = sub.add_parser("tag", help="suggest tags for image files (in the library or not)")
+    t.add_argument("paths", nargs="+")
+    t.add_argument("--top", type=int, default=8)
+    t.add_argument("--json", action="store_true")
+    t.set_defaults(handler=cmd_tag)
+
+    tags = sub.add_parser("tags", help="list, add, remove, learn and apply tags")
+    ts = tags.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ls = ts.add_parser("list", help="tags with their photo counts")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(handler=cmd_tags_list)
+    add = ts.add_parser("add", help="put a tag on photos")
+    add.add_argument("tag")
+    add.add_argument("paths", nargs="+")
+    add.set_defaults(handler=cmd_tags_add)
+    rm = ts.add_parser("remove", help="take a tag off photos, or delete it (no paths)")
+    rm.add_argument("tag")
+    rm.add_argument("paths", nargs="*")
+    rm.set_defaults(handler=cmd_tags_remove)
+    learn = ts.add_parser("learn", help="teach a tag from example photos; lists the photos it would add")
+    learn.add_argument("tag")
+    learn.add_argument("paths", nargs="+", help="photos that show it")
+    learn.add_argument("--not", dest="negatives", nargs="*", default=[], metavar="PATH",
+                       help="photos that do not")
+    learn.add_argument("--limit", type=int, default=50)
+    learn.add_argument("--json", action="store_true")
+    learn.set_defaults(handler=cmd_tags_learn)
+    ap = ts.add_parser("apply", help="auto-tag the whole library (shows counts first; --yes applies)")
+    ap.add_argument("tags", nargs="*", help="only these tags (default: all)")
+    ap.add_argument("--yes", action="store_true", help="apply, not just preview")
+    ap.add_argument("--sidecars", action="store_true", help="also write XMP sidecars")
+    ap.add_argument("--json", action="store_true")
+    ap.set_defaults(handler=cmd_tags_apply)
+
+    demo = sub.add_parser("demo", help="set up the demo library and index it (offline)")
+    demo.add_argument("--count", type=int, default=300)
+    demo.set_defaults(handler=cmd_demo)
+
+
+def _photo_json(hit) -> dict:
+    p = hit.photo
+    return {"id": p.id, "path": p.path, "score": round(float(hit.score), 5), "taken_at": p.taken_at,
+            "format": p.format, "width": p.width, "height": p.height}
+
+
+def _print_result(result, as_json: bool) -> None:
+    if as_json:
+        json.dump({"query": result.query, "model": result.model_id, "sort": result.sort,
+                   "notice": result.notice, "count": len(result.hits),
+                   "results": [_photo_json(h) for h in result.hits]}, sys.stdout, indent=2)
+        print()
+        return
+    if result.notice:
+        print(f"note: {result.notice}", file=sys.stderr)
+    if not result.hits:
+        print("no matching photos", file=sys.stderr)
+    for h in result.hits:
+        print(f"{h.score:6.3f}  {display_path(h.photo.path)}")
+
+
+def cmd_search(args) -> int:
+    with open_library() as lib:
+        _print_result(lib.search(args.query, limit=args.limit), args.json)
+    return 0
+
+
+def cmd_similar(args) -> int:
+    path = Path(args.path).expanduser()
+    if not path.exists():
+        raise NotFound(f"{path} does not exist")
+    with open_library() as lib:
+        _print_result(lib.similar(path, limit=args.limit), args.json)
+    return 0
+
+
+def cmd_duplicates(args) -> int:
+    if not 0 < args.threshold <= 1:
+        raise UsageError("--threshold is a cosine similarity between 0 and 1")
+    with open_library() as lib:
+        groups = lib.duplicates(threshold=args.threshold)
+    if args.json:
+        json.dump({"threshold": args.threshold, "groups": [
+            {"reason": g.reason, "keep": g.photos[0].path, "photos": [
+                {"id": p.id, "path": p.path, "score": round(s, 5) if s == s else None,
+                 "width": p.width, "height": p.height, "size": p.size}
+                for p, s in zip(g.photos, g.scores)]}
+            for g in groups]}, sys.stdout, indent=2)
+        print()
+        return 0
+    if not groups:
+        print("no duplicates found")
+    for g in groups:
+        print(f"{g.reason}, {len(g.photos)} photos:")
+        for i, (p, s) in enumerate(zip(g.photos, g.scores)):
+            mark = "keep" if i == 0 else "    "
+            print(f"  {mark} {s:5.3f}  {p.width}x{p.height}  {display_path(p.path)}")
+    return 0
+
+
+def cmd_tag(args) -> int:
+    with open_library() as lib:
+        files = lib.suggest_tags([Path(p).expanduser() for p in args.paths], top=args.top)
+    if args.json:
+        json.dump({"files": [
+            {"path": f.path, "in_library": f.photo_id is not None, "error": f.error,
+             "suggestions": [{"tag": s.tag, "score": round(s.score, 4), "source": s.source}
+                             for s in f.suggestions]}
+            for f in files]}, sys.stdout, indent=2)
+        print()
+    else:
+        for f in files:
+            print(display_path(f.path))
+            if f.error:
+                print(f"  cannot read: {f.error}")
+            elif not f.suggestions:
+                print("  no confident tags")
+            for s in f.suggestions:
+                print(f"  {s.score * 100:3.0f}%  {s.tag}" + ("  (learned)" if s.source == "learned" else ""))
+    return 1 if any(f.error for f in files) else 0
+
+
+def _ids(lib, paths) -> list[int]:
+    out = []
+    for p in paths:
+        photo = lib.catalog.photo_by_path(os.path.abspath(os.path.expanduser(p)))
+        if photo is None:
+            raise NotFound(f"{p} is not in the library (add its folder first)")
+        out.append(photo.id)
+    return out
+
+
+def cmd_tags_list(args) -> int:
+    with open_library() as lib:
+        learned = {t.lower() for t in lib.catalog.learned_tags()}
+        rows = [{"tag": name, "photos": n, "learned": name.lower() in learned}
+                for _id, name, n in lib.catalog.tags()]
+    if args.json:
+        json.dump(rows, sys.stdout, indent=2)
+        print()
+    else:
+        if not rows:
+            print("no tags yet")
+        for r in rows:
+            print(f"{r['photos']:6d}  {r['tag']}" + ("  (learned)" if r["learned"] else ""))
+    return 0
+
+
+def cmd_tags_add(args) -> int:
+    with open_library() as lib:
+        ids = _ids(lib, args.paths)
+        lib.accept_tag(ids, args.tag)
+    print(f"tagged {len(ids)} photo(s) {args.tag!r}")
+    return 0
+
+
+def cmd_tags_remove(args) -> int:
+    with open_library() as lib:
+        if args.paths:
+            ids = _ids(lib, args.paths)
+            lib.catalog.untag(ids, args.tag)
+            print(f"removed {args.tag!r} from {len(ids)} photo(s)")
+        else:
+            lib.catalog.delete_tag(args.tag)
+            print(f"deleted the tag {args.tag!r}")
+    return 0
+
+
+def cmd_tags_learn(args) -> int:
+    with open_library() as lib:
+        hits = lib.teach_tag(args.tag, _ids(lib, args.paths), _ids(lib, args.negatives), limit=args.limit)
+    if args.json:
+        json.dump({"tag": args.tag, "results": [_photo_json(h) for h in hits]}, sys.stdout, indent=2)
+        print()
+    else:
+        print(f"{args.tag!r} would also fit {len(hits)} photo(s):")
+        for h in hits:
+            print(f"  {h.score * 100:3.0f}%  {display_path(h.photo.path)}")
+        print("accept with `clipdesk tags add TAG PATH...`, teach more with --not PATH...")
+    return 0
+
+
+def cmd_tags_apply(args) -> int:
+    with open_library() as lib:
+        wanted = args.tags or None
+        if args.yes:
+            counts = lib.apply_auto_tags(wanted, write_sidecars=args.sidecars)
+        else:
+            counts = lib.preview_auto_tags(wanted)
+    if args.json:
+        json.dump({"applied": bool(args.yes), "counts": counts}, sys.stdout, indent=2)
+        print()
+        return 0
+    verb = "tagged" if args.yes else "would tag"
+    for tag, n in counts.items():
+        print(f"{n:6d}  {tag}")
+    print(f"{verb} {sum(counts.values())} photo-tag pairs" + ("" if args.yes else "; run with --yes to apply"))
+    return 0
+
+
+def cmd_demo(args) -> int:
+    with open_library() as lib:
+        dest = lib.setup_demo(count=args.count)
+        print(f"demo library: {dest}")
+        code = _run_index(lib, quiet=False, as_json=False)
+        status = lib.model_status()
+        if status.message:
+            print(f"note: {status.message}")
+        print('try: clipdesk search "red dress"')
+        return code

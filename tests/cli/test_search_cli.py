@@ -1,0 +1,84 @@
+import json
+import os
+
+import pytest
+
+from colourkit import colour_photo, write_colour_bundle
+from support import age, run_cli
+
+
+@pytest.fixture
+def cli_library(tmp_path, monkeypatch):
+    from clipdesk.core.paths import Paths
+
+    paths = Paths.from_env()
+    write_colour_bundle(paths.models_dir / "colour-test")
+    resources = tmp_path / "resources"
+    (resources / "vocab").mkdir(parents=True)
+    (resources / "vocab" / "colour-test.txt").write_text("red\nblue\ngreen\nyellow\n")
+    monkeypatch.setenv("CLIPDESK_RESOURCES_DIR", str(resources))
+    root = tmp_path / "photos"
+    palette = {"red": 6, "blue": 6, "green": 6, "yellow": 6, "white": 20, "black": 20}
+    for colour, n in palette.items():
+        for i in range(n):
+            colour_photo(root / f"{colour}{i}.jpg", colour, noise=20, seed=i)
+    for f in root.iterdir():
+        age(f)
+    r = run_cli("folders", "add", str(root))
+    assert r.returncode == 0, r.stderr
+    return root
+
+
+def test_search_json_shape(cli_library):
+    r = run_cli("search", "red", "--json")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["model"] == "colour-test" and data["count"] == len(data["results"])
+    top = data["results"][:6]
+    assert {os.path.basename(x["path"]) for x in top} == {f"red{i}.jpg" for i in range(6)}
+    assert all(set(x) >= {"path", "score", "id"} for x in data["results"])
+
+
+def test_search_text_output_and_parse_error(cli_library):
+    r = run_cli("search", "blue", "--limit", "3")
+    assert r.returncode == 0
+    lines = r.stdout.strip().splitlines()
+    assert len(lines) == 3 and all("blue" in line for line in lines)
+    r = run_cli("search", "blue before:someday")
+    assert r.returncode == 2 and "before" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_similar_and_tag_for_an_outside_file(cli_library, tmp_path):
+    outside = tmp_path / "drop" / "q.jpg"
+    colour_photo(outside, "green", noise=5)
+    data = json.loads(run_cli("similar", str(outside), "--json").stdout)
+    assert os.path.basename(data["results"][0]["path"]).startswith("green")
+    data = json.loads(run_cli("tag", str(outside), "--json").stdout)
+    (f,) = data["files"]
+    assert not f["in_library"] and f["suggestions"][0]["tag"] == "green"
+
+
+def test_tags_add_list_learn_apply(cli_library):
+    root = cli_library
+    assert run_cli("tags", "add", "Favourite", str(root / "red0.jpg")).returncode == 0
+    rows = json.loads(run_cli("tags", "list", "--json").stdout)
+    assert rows == [{"tag": "Favourite", "photos": 1, "learned": False}]
+    learn = json.loads(run_cli("tags", "learn", "sunny", str(root / "yellow0.jpg"), str(root / "yellow1.jpg"),
+                               "--not", str(root / "red1.jpg"), "--json").stdout)
+    found = {os.path.basename(x["path"]) for x in learn["results"]}
+    assert {f"yellow{i}.jpg" for i in range(2, 6)} <= found
+    preview = json.loads(run_cli("tags", "apply", "--json").stdout)
+    assert not preview["applied"] and preview["counts"]["red"] == 6
+    applied = json.loads(run_cli("tags", "apply", "red", "--yes", "--json").stdout)
+    assert applied == {"applied": True, "counts": {"red": 6}}
+    assert run_cli("tags", "add", "x", "/nope.jpg").returncode == 4
+
+
+def test_duplicates(cli_library):
+    root = cli_library
+    (root / "copy.jpg").write_bytes((root / "blue0.jpg").read_bytes())
+    age(root / "copy.jpg")
+    run_cli("scan")
+    data = json.loads(run_cli("duplicates", "--json").stdout)
+    names = [{os.path.basename(p["path"]) for p in g["photos"]} for g in data["groups"]]
+    assert any({"copy.jpg", "blue0.jpg"} <= n for n in names)
