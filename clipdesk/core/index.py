@@ -695,7 +695,10 @@ class VectorIndex:
         Refused while a rebuild runs (the graph is not complete yet).
         """
         directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise IndexIOError(f"could not create {directory}: {exc.strerror or exc}") from exc
         stem = file_stem(self.model_id)
         index_name = f"{stem}.{secrets.token_hex(6)}.hnsw"
         tmp = directory / (index_name + ".tmp")
@@ -768,6 +771,12 @@ class VectorIndex:
         index_path = directory / manifest.index_file
         _verify_file(index_path, manifest.index_size, manifest.index_sha256)
 
+        # Our own reading of the header and vectors first: it refuses a file whose
+        # layout disagrees with the dimension before hnswlib trusts that layout.
+        live_ids, vecs = _read_level0(index_path, dim, manifest.element_count)
+        if len(live_ids) != manifest.count:
+            raise IndexStale(f"the index holds {len(live_ids)} live vectors, the manifest says {manifest.count}")
+
         index = cls(model_id, dim, params)
         h = hnswlib.Index(space="ip", dim=dim)
         try:
@@ -778,9 +787,6 @@ class VectorIndex:
             raise IndexStale("the index file does not match its manifest")
         h.set_ef(index.params.ef_search)
         h.set_num_threads(index.params.threads())
-        live_ids, vecs = _read_level0(index_path, dim, manifest.element_count)
-        if len(live_ids) != manifest.count:
-            raise IndexStale(f"the index holds {len(live_ids)} live vectors, the manifest says {manifest.count}")
         _spot_check(h, live_ids, vecs)
         index._hnsw = h
         index._store = _VectorStore.adopt(live_ids, vecs)
@@ -1061,12 +1067,16 @@ def _read_level0(path: Path, dim: int, element_count: int) -> tuple[np.ndarray, 
     off_data = int(hd["offset_data"])
     off_label = int(hd["label_offset"])
     count = int(hd["count"])
+    max_m0 = int(hd["max_m0"])
     if (
         count != element_count
+        or count > int(hd["max_elements"])
+        or not 0 < max_m0 <= 4096
+        or off_data != 4 + 4 * max_m0
         or off_label - off_data != 4 * dim
         or per != off_label + 8
-        or off_data < 4
         or int(hd["offset_level0"]) != 0
+        or _HNSW_HEADER.itemsize + count * per > path.stat().st_size
     ):
         raise IndexStale("the index file's layout is not the one this version of ClipDesk reads")
     if count == 0:

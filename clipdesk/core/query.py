@@ -550,7 +550,8 @@ def relevance_cut(
        their spread - scores are often right-skewed and only the upper tail
        matters here. If the
        background is clearly two groups (a two-Gaussian fit with Ashman's
-       D >= 2 and an upper group of at least 1%) - a concept that many photos
+       D >= 2, a valley between its two modes, and an upper group of at least
+       1%) - a concept that many photos
        show - the lower group is the null and the cut is where a score becomes
        more likely to belong to the upper group ("mixture").
     2. *Gap.* A group of results separated from everything below by a clear
@@ -596,7 +597,7 @@ def relevance_cut(
         if fit is not None:
             (w1, m1, s1), (w2, m2, s2) = fit
             d = math.sqrt(2.0) * abs(m2 - m1) / math.sqrt(s1 * s1 + s2 * s2)
-            if d >= MIN_ASHMAN_D and w2 >= MIN_MIXTURE_WEIGHT:
+            if d >= MIN_ASHMAN_D and w2 >= MIN_MIXTURE_WEIGHT and _has_dip(w1, m1, s1, w2, m2, s2):
                 mu, sigma = m1, max(s1, scale * 1e-6)
                 mixture_threshold = _posterior_crossing(w1, m1, s1, w2, m2, s2)
 
@@ -657,36 +658,54 @@ def _clear_split(s: np.ndarray) -> int | None:
     return int(k[best]) if d[best] >= MIN_SPLIT_D else None
 
 
-def _two_gaussians(x: np.ndarray, iterations: int = 60) -> tuple[tuple[float, float, float], tuple[float, float, float]] | None:
+def _two_gaussians(x: np.ndarray, iterations: int = 50) -> tuple[tuple[float, float, float], tuple[float, float, float]] | None:
     """EM fit of two 1-D Gaussians: ((weight, mean, sd) low, (weight, mean, sd) high)."""
-    var_floor = max(float(np.var(x)) * 1e-3, 1e-18)
-    lo, hi = np.quantile(x, [0.4, 0.98])
+    total_var = float(np.var(x))
+    var_floor = max(total_var * 1e-3, 1e-18)
+    lo, hi = (float(v) for v in np.quantile(x, [0.4, 0.98]))
     if hi <= lo:
         return None
-    m = np.array([lo, hi])
-    v = np.array([np.var(x) / 4, np.var(x) / 4]) + var_floor
-    w = np.array([0.9, 0.1])
+    m1, m2 = lo, hi
+    v1 = v2 = total_var / 4 + var_floor
+    w1, w2 = 0.9, 0.1
+    n = len(x)
     for _ in range(iterations):
-        logp = -0.5 * (x[:, None] - m) ** 2 / v - 0.5 * np.log(v) + np.log(w)
-        logp -= logp.max(axis=1, keepdims=True)
-        r = np.exp(logp)
-        r /= r.sum(axis=1, keepdims=True)
-        nk = r.sum(axis=0)
-        if (nk < 2).any():
-            return None
-        w_new = nk / len(x)
-        m_new = (r * x[:, None]).sum(axis=0) / nk
-        v = (r * (x[:, None] - m_new) ** 2).sum(axis=0) / nk + var_floor
-        converged = np.allclose(m_new, m, rtol=0, atol=1e-9 * max(1.0, float(np.abs(m).max()))) and np.allclose(
-            w_new, w, atol=1e-6
+        # Responsibility of the upper component, computed as a logistic of the log-odds.
+        log_odds = (
+            math.log(w2 / w1)
+            - 0.5 * math.log(v2 / v1)
+            - 0.5 * (x - m2) ** 2 / v2
+            + 0.5 * (x - m1) ** 2 / v1
         )
-        m, w = m_new, w_new
-        if converged:
+        r2 = 1.0 / (1.0 + np.exp(-np.clip(log_odds, -500, 500)))
+        n2 = float(r2.sum())
+        n1 = n - n2
+        if n1 < 2 or n2 < 2:
+            return None
+        new_m1 = float(((1 - r2) * x).sum()) / n1
+        new_m2 = float((r2 * x).sum()) / n2
+        v1 = float(((1 - r2) * (x - new_m1) ** 2).sum()) / n1 + var_floor
+        v2 = float((r2 * (x - new_m2) ** 2).sum()) / n2 + var_floor
+        moved = abs(new_m1 - m1) + abs(new_m2 - m2)
+        m1, m2, w1, w2 = new_m1, new_m2, n1 / n, n2 / n
+        if moved < 1e-7 * math.sqrt(total_var + 1e-300):
             break
-    order = np.argsort(m)
-    sd = np.sqrt(v)
-    a, b = order
-    return (float(w[a]), float(m[a]), float(sd[a])), (float(w[b]), float(m[b]), float(sd[b]))
+    if m1 > m2:
+        (w1, m1, v1), (w2, m2, v2) = (w2, m2, v2), (w1, m1, v1)
+    return (w1, m1, math.sqrt(v1)), (w2, m2, math.sqrt(v2))
+
+
+def _has_dip(w1: float, m1: float, s1: float, w2: float, m2: float, s2: float) -> bool:
+    """True when the fitted mixture has two modes with a clear valley between.
+
+    A skewed but unimodal score distribution also fits two Gaussians with
+    Ashman's D near 2; only a real valley means a separate group of photos.
+    """
+    grid = np.linspace(m1, m2 + s2, 801)
+    pdf = w1 / s1 * np.exp(-0.5 * ((grid - m1) / s1) ** 2) + w2 / s2 * np.exp(-0.5 * ((grid - m2) / s2) ** 2)
+    valley = int(np.argmin(pdf[: int(np.searchsorted(grid, m2)) + 1]))
+    upper_peak = float(pdf[valley:].max())
+    return valley > 0 and pdf[valley] < 0.8 * upper_peak
 
 
 def _posterior_crossing(w1: float, m1: float, s1: float, w2: float, m2: float, s2: float) -> float:
