@@ -40,6 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"ClipDesk {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation (decode, embed, index, search) in a temporary folder and exit",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"clipdesk.cli.{name}")
@@ -54,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.WARNING - 10 * min(args.verbose, 2),
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if args.self_test:
+        from clipdesk.core import selftest
+
+        return selftest.main(lambda line: print(line, flush=True))
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

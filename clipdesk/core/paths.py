@@ -10,6 +10,7 @@ point everything at ``tmp_path`` by building one.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,12 @@ APP_NAME = "ClipDesk"
 APP_AUTHOR = "ClipDesk"
 
 #: The repository (or installed bundle) root: holds models/ and resources/.
-PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+#: A PyInstaller build keeps them in the folder its bootloader names sys._MEIPASS.
+PACKAGE_ROOT = (
+    Path(sys._MEIPASS)  # type: ignore[attr-defined]
+    if getattr(sys, "frozen", False) and hasattr(sys, "_MEIPASS")
+    else Path(__file__).resolve().parents[2]
+)
 
 
 def _bundled_dir(name: str) -> Path:
@@ -31,8 +37,6 @@ def _bundled_dir(name: str) -> Path:
     if here.is_dir():
         return here
     # Installed wheel: data lives in share/clipdesk/<name>.
-    import sys
-
     return Path(sys.prefix) / "share" / "clipdesk" / name
 
 
