@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "library",
     "models",
     "search",
+    "gui",
 ]
 
 

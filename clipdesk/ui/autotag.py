@@ -1,0 +1,588 @@
+"""The auto-tag panel: suggestions for dropped photos, teaching a tag, tagging the library.
+
+* Drop photos (from the grid, or image files from the file manager, also ones
+  outside the library) on the drop zone: the panel lists the suggested tags,
+  each with a confidence bar and how many of the dropped photos it fits, to
+  accept or reject one by one or all at once.
+* Teach a tag: name it (new or existing), drop a few example photos, and the
+  panel shows the photos the learned tag would add, to accept or reject.
+* Apply to the whole library: a preview of how many photos each tag would
+  get, then the tags picked are stored as suggestions.
+
+Accepted tags can also go to XMP sidecars (a setting). A file outside the
+library has no catalog entry, so its tags can only go to its sidecar.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFrame, QGroupBox, QHBoxLayout, QLabel,
+    QProgressBar, QPushButton, QScrollArea, QSizePolicy, QToolButton, QTreeWidget, QTreeWidgetItem,
+    QVBoxLayout, QWidget,
+)
+
+from clipdesk.core import sidecar
+from clipdesk.core.errors import ClipDeskError
+from clipdesk.core.library import FileSuggestions, Hit, Library
+from clipdesk.ui.grid import PhotoGrid
+from clipdesk.ui.photomodel import PHOTO_IDS_MIME, PhotoListModel, decode_ids
+from clipdesk.ui.searchbar import image_paths
+from clipdesk.ui.settings import Settings
+from clipdesk.ui.thumbs import ThumbnailLoader
+from clipdesk.ui.workers import CancelToken, Pools
+
+log = logging.getLogger(__name__)
+
+
+class DropZone(QFrame):
+    """Accepts photos from the grid (ids) and image files (paths)."""
+
+    dropped = Signal(list, list)  # photo ids, paths
+
+    def __init__(self, text: str, parent=None):
+        super().__init__(parent)
+        self.setAcceptDrops(True)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setFrameShadow(QFrame.Shadow.Sunken)
+        self.setMinimumHeight(56)
+        self.label = QLabel(text, self)
+        self.label.setWordWrap(True)
+        self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.label)
+        self._idle_text = text
+        self._hover(False)
+
+    def _hover(self, on: bool) -> None:
+        self.setProperty("hover", on)
+        self.setStyleSheet(
+            "DropZone { border: 2px dashed palette(highlight); border-radius: 6px; }" if on else
+            "DropZone { border: 2px dashed palette(mid); border-radius: 6px; }"
+        )
+
+    def set_text(self, text: str | None) -> None:
+        self.label.setText(text or self._idle_text)
+
+    @staticmethod
+    def _accepts(mime) -> bool:
+        return mime.hasFormat(PHOTO_IDS_MIME) or bool(image_paths(mime))
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._accepts(event.mimeData()):
+            event.acceptProposedAction()
+            self._hover(True)
+        else:
+            event.ignore()
+
+    def dragLeaveEvent(self, event) -> None:
+        self._hover(False)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self._hover(False)
+        mime = event.mimeData()
+        ids = decode_ids(mime)
+        paths = [] if ids else image_paths(mime)
+        if ids or paths:
+            event.acceptProposedAction()
+            self.dropped.emit(ids, paths)
+        else:
+            event.ignore()
+
+
+@dataclass
+class TagGroup:
+    """One suggested tag over the dropped photos."""
+
+    tag: str
+    source: str
+    scores: list[float] = field(default_factory=list)
+    photo_ids: list[int] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)  # files not in the library
+    paths: list[str] = field(default_factory=list)  # every file it fits
+    decision: str | None = None  # "accepted" | "rejected"
+
+    @property
+    def confidence(self) -> float:
+        return max(self.scores) if self.scores else 0.0
+
+    @property
+    def count(self) -> int:
+        return len(self.paths)
+
+
+def group_suggestions(results: list[FileSuggestions]) -> list[TagGroup]:
+    groups: dict[str, TagGroup] = {}
+    for fs in results:
+        for s in fs.suggestions:
+            g = groups.setdefault(s.tag.lower(), TagGroup(s.tag, s.source))
+            g.scores.append(float(s.score))
+            g.paths.append(fs.path)
+            if fs.photo_id is not None:
+                g.photo_ids.append(fs.photo_id)
+            else:
+                g.outside.append(fs.path)
+            if s.source == "learned":
+                g.source = "learned"
+    return sorted(groups.values(), key=lambda g: (-g.count, -sum(g.scores) / len(g.scores), g.tag.lower()))
+
+
+class TagRow(QWidget):
+    accept = Signal(str)
+    reject = Signal(str)
+
+    def __init__(self, group: TagGroup, total: int, parent=None):
+        super().__init__(parent)
+        self.group = group
+        self.setObjectName(f"tagRow:{group.tag}")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(2, 1, 2, 1)
+        self.name = QLabel(group.tag + ("  ✦" if group.source == "learned" else ""), self)
+        self.name.setToolTip("learned from your examples" if group.source == "learned" else "suggested by the model")
+        self.name.setMinimumWidth(90)
+        self.bar = QProgressBar(self)
+        self.bar.setRange(0, 100)
+        self.bar.setValue(round(group.confidence * 100))
+        self.bar.setFormat("%p%")
+        self.bar.setMaximumHeight(14)
+        self.bar.setMinimumWidth(70)
+        self.bar.setToolTip(f"confidence {group.confidence:.0%}")
+        self.count = QLabel(f"{group.count}/{total}", self)
+        self.count.setToolTip(f"fits {group.count} of the {total} photos dropped")
+        self.accept_button = QToolButton(self)
+        self.accept_button.setText("✓")
+        self.accept_button.setToolTip(f"Tag {group.count} photo(s) with '{group.tag}'")
+        self.accept_button.clicked.connect(lambda: self.accept.emit(group.tag))
+        self.reject_button = QToolButton(self)
+        self.reject_button.setText("✕")
+        self.reject_button.setToolTip(f"Not '{group.tag}': never suggest it for these photos again")
+        self.reject_button.clicked.connect(lambda: self.reject.emit(group.tag))
+        self.state = QLabel("", self)
+        lay.addWidget(self.name, 2)
+        lay.addWidget(self.bar, 2)
+        lay.addWidget(self.count)
+        lay.addWidget(self.accept_button)
+        lay.addWidget(self.reject_button)
+        lay.addWidget(self.state)
+        self.state.hide()
+
+    def set_decision(self, decision: str | None, note: str | None = None) -> None:
+        self.group.decision = decision
+        done = decision is not None
+        self.accept_button.setEnabled(not done)
+        self.reject_button.setEnabled(not done)
+        self.state.setVisible(done)
+        self.state.setText({"accepted": "added", "rejected": "rejected", None: ""}[decision])
+        if note:
+            self.state.setToolTip(note)
+        font = self.name.font()
+        font.setStrikeOut(decision == "rejected")
+        self.name.setFont(font)
+
+
+class ApplyDialog(QDialog):
+    """Preview of apply-to-library: how many photos each tag would get; pick tags."""
+
+    def __init__(self, counts: dict[str, int], parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Tag the whole library")
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel("These tags would be suggested on this many photos. "
+                             "Suggestions can be reviewed and rejected later.", self))
+        self.tree = QTreeWidget(self)
+        self.tree.setObjectName("applyTree")
+        self.tree.setHeaderLabels(["Tag", "Photos"])
+        self.tree.setRootIsDecorated(False)
+        for tag, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].lower())):
+            item = QTreeWidgetItem(self.tree, [tag, f"{n:,}"])
+            item.setData(0, Qt.ItemDataRole.UserRole, tag)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(0, Qt.CheckState.Checked if n else Qt.CheckState.Unchecked)
+            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
+        self.tree.resizeColumnToContents(0)
+        lay.addWidget(self.tree)
+        self.sidecars = QCheckBox("Also write the tags to XMP sidecars", self)
+        lay.addWidget(self.sidecars)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
+        self.apply_button = buttons.addButton("Apply", QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay.addWidget(buttons)
+        self.resize(420, 480)
+
+    def chosen(self) -> list[str]:
+        out = []
+        for i in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(i)
+            if item.checkState(0) == Qt.CheckState.Checked:
+                out.append(item.data(0, Qt.ItemDataRole.UserRole))
+        return out
+
+
+class AutoTagPanel(QWidget):
+    tagsChanged = Signal()  # the catalog's tags changed: sidebar counts, details
+    message = Signal(str)  # one line for the status bar
+    suggestionsShown = Signal()  # a drop's suggestions are on screen
+    teachShown = Signal()  # a teach result is on screen
+    applyPreviewShown = Signal(object)  # the ApplyDialog, before it runs (tests drive it)
+
+    def __init__(self, library: Library, pools: Pools, settings: Settings, thumbs: ThumbnailLoader,
+                 parent=None):
+        super().__init__(parent)
+        self.setObjectName("autoTagPanel")
+        self.library = library
+        self.pools = pools
+        self.settings = settings
+        self.groups: list[TagGroup] = []
+        self.rows: dict[str, TagRow] = {}
+        self.dropped_total = 0
+        self.examples: list[int] = []
+        self._token: CancelToken | None = None
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+
+        # -- suggestions -------------------------------------------------------
+        self.drop = DropZone("Drop photos here (from the grid or your file manager) to see tag suggestions", self)
+        self.drop.setObjectName("autoTagDrop")
+        self.drop.dropped.connect(self.suggest)
+        lay.addWidget(self.drop)
+        self.use_selection = QPushButton("Suggest for the selected photos", self)
+        lay.addWidget(self.use_selection)
+        self.status = QLabel("", self)
+        self.status.setWordWrap(True)
+        lay.addWidget(self.status)
+        self.list_host = QWidget(self)
+        self.list_layout = QVBoxLayout(self.list_host)
+        self.list_layout.setContentsMargins(0, 0, 0, 0)
+        self.list_layout.setSpacing(0)
+        self.list_layout.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.list_host)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setMinimumHeight(120)
+        lay.addWidget(scroll, 2)
+        all_row = QHBoxLayout()
+        self.accept_all = QPushButton("Accept all", self)
+        self.accept_all.clicked.connect(lambda: self._decide_all("accepted"))
+        self.reject_all = QPushButton("Reject all", self)
+        self.reject_all.clicked.connect(lambda: self._decide_all("rejected"))
+        all_row.addWidget(self.accept_all)
+        all_row.addWidget(self.reject_all)
+        lay.addLayout(all_row)
+        self.sidecars = QCheckBox("Write accepted tags to XMP sidecars", self)
+        self.sidecars.setChecked(settings.write_sidecars)
+        self.sidecars.toggled.connect(lambda on: setattr(self.settings, "write_sidecars", on))
+        lay.addWidget(self.sidecars)
+
+        # -- teach -------------------------------------------------------------
+        teach = QGroupBox("Teach a tag", self)
+        tl = QVBoxLayout(teach)
+        self.teach_tag = QComboBox(teach)
+        self.teach_tag.setObjectName("teachTag")
+        self.teach_tag.setEditable(True)
+        self.teach_tag.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.teach_tag.lineEdit().setPlaceholderText("tag name, new or existing")
+        tl.addWidget(self.teach_tag)
+        self.teach_drop = DropZone("Drop a few example photos of this tag", teach)
+        self.teach_drop.setObjectName("teachDrop")
+        self.teach_drop.dropped.connect(self._examples_dropped)
+        tl.addWidget(self.teach_drop)
+        self.teach_button = QPushButton("Find photos like these", teach)
+        self.teach_button.clicked.connect(self.teach)
+        tl.addWidget(self.teach_button)
+        self.teach_status = QLabel("", teach)
+        self.teach_status.setWordWrap(True)
+        tl.addWidget(self.teach_status)
+        self.teach_loader = thumbs
+        self.teach_model = PhotoListModel(thumbs, self)
+        self.teach_grid = PhotoGrid(self.teach_model, teach, size=88, show_names=False)
+        self.teach_grid.setObjectName("teachGrid")
+        self.teach_grid.setMinimumHeight(120)
+        tl.addWidget(self.teach_grid, 1)
+        tb = QHBoxLayout()
+        self.teach_accept = QPushButton("Add tag to selected", teach)
+        self.teach_accept.clicked.connect(lambda: self._teach_decide("accepted", selected=True))
+        self.teach_accept_all = QPushButton("Add to all", teach)
+        self.teach_accept_all.clicked.connect(lambda: self._teach_decide("accepted", selected=False))
+        self.teach_reject = QPushButton("Not this", teach)
+        self.teach_reject.setToolTip("The selected photos are not this tag (teaches it too)")
+        self.teach_reject.clicked.connect(lambda: self._teach_decide("rejected", selected=True))
+        for b in (self.teach_accept, self.teach_accept_all, self.teach_reject):
+            tb.addWidget(b)
+        tl.addLayout(tb)
+        lay.addWidget(teach, 3)
+
+        self.apply_button = QPushButton("Apply tags to the whole library…", self)
+        self.apply_button.clicked.connect(self.preview_apply)
+        lay.addWidget(self.apply_button)
+        self._update_buttons()
+
+    # -- suggestions -------------------------------------------------------------
+    def set_tag_names(self, names: list[str]) -> None:
+        current = self.teach_tag.currentText()
+        self.teach_tag.blockSignals(True)
+        self.teach_tag.clear()
+        self.teach_tag.addItems(names)
+        self.teach_tag.setEditText(current)
+        self.teach_tag.blockSignals(False)
+
+    def suggest(self, ids: list[int], paths: list[str]) -> None:
+        targets: list = list(ids) + list(paths)
+        if not targets:
+            return
+        if self._token is not None:
+            self._token.cancel()
+        self.dropped_total = len(targets)
+        self.drop.set_text(f"{len(targets)} photo(s): finding tags…")
+        self.status.setText("")
+        self._clear_rows()
+        top = self.settings.suggestion_count
+        library = self.library
+        self._token = self.pools.run(
+            self.pools.interactive, lambda: library.suggest_tags(targets, top=top),
+            self._show, self._failed, owner=self,
+        )
+
+    def _show(self, results: list[FileSuggestions]) -> None:
+        self.drop.set_text(f"{len(results)} photo(s) dropped — drop more to start again")
+        errors = [f"{os.path.basename(r.path)}: {r.error}" for r in results if r.error]
+        self.groups = group_suggestions(results)
+        self._clear_rows()
+        for g in self.groups:
+            row = TagRow(g, len(results), self.list_host)
+            row.accept.connect(lambda tag: self.decide(tag, "accepted"))
+            row.reject.connect(lambda tag: self.decide(tag, "rejected"))
+            self.rows[g.tag] = row
+            self.list_layout.insertWidget(self.list_layout.count() - 1, row)
+        lines = []
+        if not self.groups:
+            lines.append("No tag stands out for these photos.")
+        lines += errors
+        self.status.setText("\n".join(lines))
+        self._update_buttons()
+        self.suggestionsShown.emit()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.drop.set_text(None)
+        if isinstance(exc, NotImplementedError):
+            self.status.setText("Tag suggestions are not available in this build yet.")
+        else:
+            self.status.setText(str(exc) if isinstance(exc, ClipDeskError) else f"Suggestions failed: {exc}")
+            if not isinstance(exc, ClipDeskError):
+                log.error("suggestions failed", exc_info=exc)
+        self.suggestionsShown.emit()
+
+    def _clear_rows(self) -> None:
+        for row in self.rows.values():
+            row.setParent(None)
+            row.deleteLater()
+        self.rows = {}
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        open_ = [r for r in self.rows.values() if r.group.decision is None]
+        self.accept_all.setEnabled(bool(open_))
+        self.reject_all.setEnabled(bool(open_))
+        has = self.teach_model.rowCount() > 0
+        self.teach_accept.setEnabled(has)
+        self.teach_accept_all.setEnabled(has)
+        self.teach_reject.setEnabled(has)
+
+    def decide(self, tag: str, decision: str) -> None:
+        row = self.rows.get(tag)
+        if row is None or row.group.decision is not None:
+            return
+        self._apply_decisions([row], decision)
+
+    def _decide_all(self, decision: str) -> None:
+        self._apply_decisions([r for r in self.rows.values() if r.group.decision is None], decision)
+
+    def _apply_decisions(self, rows: list[TagRow], decision: str) -> None:
+        if not rows:
+            return
+        for r in rows:
+            r.set_decision(decision, "saving…")
+        self._update_buttons()
+        groups = [r.group for r in rows]
+        write_xmp = self.settings.write_sidecars
+        library = self.library
+
+        def job():
+            notes: dict[str, str] = {}
+            for g in groups:
+                if g.photo_ids:
+                    if decision == "accepted":
+                        library.accept_tag(g.photo_ids, g.tag)
+                    else:
+                        library.reject_tag(g.photo_ids, g.tag)
+                note = []
+                if decision == "accepted" and write_xmp:
+                    written, errors = write_sidecars(g.paths, g.tag)
+                    if written:
+                        note.append(f"written to {written} sidecar(s)")
+                    note += errors
+                elif decision == "accepted" and g.outside:
+                    note.append(f"{len(g.outside)} file(s) outside the library were not tagged: "
+                                "turn on XMP sidecars to tag them")
+                notes[g.tag] = "; ".join(note)
+            return notes
+
+        def done(notes: dict[str, str]) -> None:
+            for g in groups:
+                row = self.rows.get(g.tag)
+                if row is not None:
+                    row.set_decision(decision, notes.get(g.tag) or None)
+            noted = [f"{t}: {n}" for t, n in notes.items() if n]
+            verb = "Added" if decision == "accepted" else "Rejected"
+            self.message.emit(f"{verb} {', '.join(g.tag for g in groups)}" + (f" ({'; '.join(noted)})" if noted else ""))
+            self._update_buttons()
+            self.tagsChanged.emit()
+
+        def failed(exc: BaseException) -> None:
+            for g in groups:
+                row = self.rows.get(g.tag)
+                if row is not None:
+                    row.set_decision(None)
+            self.status.setText(f"Could not save: {exc}")
+            self._update_buttons()
+
+        self.pools.run(self.pools.writes, job, done, failed, owner=self)
+
+    # -- teaching ----------------------------------------------------------------
+    def _examples_dropped(self, ids: list[int], paths: list[str]) -> None:
+        if paths and not ids:
+            self.teach_status.setText(
+                "Examples must be photos in the library: drag them from the grid "
+                "(or add their folder first)."
+            )
+            return
+        for i in ids:
+            if i not in self.examples:
+                self.examples.append(i)
+        self.teach_drop.set_text(f"{len(self.examples)} example photo(s) — drop more, or find photos like them")
+        if self.teach_tag.currentText().strip():
+            self.teach()
+
+    def start_teaching(self, tag: str, ids: list[int]) -> None:
+        """Teach ``tag`` from ``ids`` (photos dropped on a tag in the sidebar)."""
+        self.teach_tag.setEditText(tag)
+        self.examples = []
+        self._examples_dropped(ids, [])
+
+    def teach(self) -> None:
+        tag = self.teach_tag.currentText().strip()
+        if not tag:
+            self.teach_status.setText("Name the tag first.")
+            return
+        if not self.examples:
+            self.teach_status.setText("Drop a few example photos first.")
+            return
+        examples = list(self.examples)
+        library = self.library
+        self.teach_status.setText(f"Learning '{tag}' from {len(examples)} example(s)…")
+
+        def done(hits: list[Hit]) -> None:
+            self.teach_model.set_hits(hits)
+            self.teach_status.setText(
+                f"'{tag}' would be added to {len(hits)} more photo(s). Select the right ones and add, "
+                "or mark the wrong ones." if hits else f"No other photo looks like '{tag}' yet."
+            )
+            self._update_buttons()
+            self.tagsChanged.emit()
+            self.teachShown.emit()
+
+        def failed(exc: BaseException) -> None:
+            msg = "Teaching is not available in this build yet." if isinstance(exc, NotImplementedError) else str(exc)
+            self.teach_status.setText(msg)
+            self.teachShown.emit()
+
+        self.pools.run(self.pools.interactive, lambda: library.teach_tag(tag, examples), done, failed, owner=self)
+
+    def _teach_decide(self, decision: str, *, selected: bool) -> None:
+        tag = self.teach_tag.currentText().strip()
+        rows = self.teach_grid.selected_rows() if selected else list(range(self.teach_model.rowCount()))
+        ids = [self.teach_model.photo(r).id for r in rows]
+        if not ids or not tag:
+            return
+        library = self.library
+        write_xmp = self.settings.write_sidecars
+        paths = [self.teach_model.photo(r).path for r in rows]
+
+        def job():
+            if decision == "accepted":
+                library.accept_tag(ids, tag)
+                if write_xmp:
+                    write_sidecars(paths, tag)
+            else:
+                library.reject_tag(ids, tag)
+
+        def done(_):
+            self.teach_model.remove_ids(ids)
+            verb = "Added" if decision == "accepted" else "Rejected"
+            self.teach_status.setText(f"{verb} '{tag}' on {len(ids)} photo(s).")
+            self.message.emit(f"{verb} '{tag}' on {len(ids)} photo(s)")
+            self._update_buttons()
+            self.tagsChanged.emit()
+
+        self.pools.run(self.pools.writes, job, done, lambda e: self.teach_status.setText(f"Could not save: {e}"),
+                       owner=self)
+
+    # -- whole library -------------------------------------------------------------
+    def preview_apply(self) -> None:
+        library = self.library
+        self.apply_button.setEnabled(False)
+        self.apply_button.setText("Counting…")
+
+        def done(counts: dict[str, int]) -> None:
+            self._reset_apply_button()
+            dlg = ApplyDialog(counts, self)
+            dlg.sidecars.setChecked(self.settings.write_sidecars)
+            dlg.accepted.connect(lambda: self._apply(dlg.chosen(), dlg.sidecars.isChecked()))
+            self.applyPreviewShown.emit(dlg)
+            dlg.open()
+
+        def failed(exc: BaseException) -> None:
+            self._reset_apply_button()
+            self.message.emit(f"Could not preview: {exc}")
+
+        self.pools.run(self.pools.general, library.preview_auto_tags, done, failed, owner=self)
+
+    def _reset_apply_button(self) -> None:
+        self.apply_button.setEnabled(True)
+        self.apply_button.setText("Apply tags to the whole library…")
+
+    def _apply(self, tags: list[str], write_xmp: bool) -> None:
+        if not tags:
+            return
+        library = self.library
+        self.message.emit(f"Tagging the library with {len(tags)} tag(s)…")
+
+        def done(counts: dict[str, int]) -> None:
+            total = sum(counts.values())
+            self.message.emit(f"Suggested {len(counts)} tag(s) on {total:,} photo(s)")
+            self.tagsChanged.emit()
+
+        self.pools.run(
+            self.pools.writes, lambda: library.apply_auto_tags(tags, write_sidecars=write_xmp), done,
+            lambda e: self.message.emit(f"Tagging the library failed: {e}"), owner=self,
+        )
+
+
+def write_sidecars(paths: list[str], tag: str) -> tuple[int, list[str]]:
+    """Add ``tag`` to each file's XMP sidecar (worker thread). (written, errors)."""
+    written, errors = 0, []
+    for p in paths:
+        try:
+            sidecar.update_tags(Path(p), add=[tag])
+            written += 1
+        except ClipDeskError as exc:
+            errors.append(f"{os.path.basename(p)}: {exc}")
+    return written, errors

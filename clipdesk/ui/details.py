@@ -1,0 +1,236 @@
+"""The details panel: a larger preview, the file's facts, and its tags (editable)."""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+from datetime import datetime
+
+from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtWidgets import QCompleter, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from clipdesk.core.catalog import Photo
+from clipdesk.core.library import Library
+from clipdesk.ui.preview import ImageView, load_image
+from clipdesk.ui.workers import CancelToken, Pools
+
+log = logging.getLogger(__name__)
+
+PREVIEW_SIDE = 640
+
+
+def human_size(n: int | None) -> str:
+    if n is None:
+        return ""
+    size = float(n)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:,.0f} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
+        size /= 1000
+    return str(n)
+
+
+def human_date(taken: str | None, source: str | None) -> str:
+    if not taken:
+        return ""
+    try:
+        text = datetime.fromisoformat(taken).strftime("%d %b %Y, %H:%M")
+    except ValueError:
+        text = taken
+    return text + (" (file date)" if source == "file" else "")
+
+
+class DetailsPanel(QWidget):
+    tagsChanged = Signal()
+    loaded = Signal()  # the shown photo's tags and preview arrived
+
+    def __init__(self, library: Library, pools: Pools, parent=None):
+        super().__init__(parent)
+        self.setObjectName("detailsPanel")
+        self.library = library
+        self.pools = pools
+        self.photos: list[Photo] = []
+        self.tags: list[tuple[str, str, str, float | None]] = []
+        self._token: CancelToken | None = None
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        self.preview = ImageView(self)
+        self.preview.setMinimumHeight(180)
+        self.preview.set_image(None, "Select a photo to see its details")
+        lay.addWidget(self.preview, 3)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.fields: dict[str, QLabel] = {}
+        for key, label in (("file", "File"), ("folder", "Folder"), ("date", "Taken"), ("camera", "Camera"),
+                           ("size", "Size"), ("status", "Status")):
+            value = QLabel(self)
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value.setObjectName(f"detail_{key}")
+            form.addRow(label, value)
+            self.fields[key] = value
+        lay.addLayout(form)
+        self.tag_label = QLabel(self)
+        self.tag_label.setObjectName("detailTags")
+        self.tag_label.setWordWrap(True)
+        self.tag_label.setTextFormat(Qt.TextFormat.RichText)
+        self.tag_label.linkActivated.connect(self._tag_link)
+        self.tag_label.setToolTip("Click ✕ to remove a tag, a suggested tag to confirm it")
+        lay.addWidget(self.tag_label)
+        self.add_tag = QLineEdit(self)
+        self.add_tag.setObjectName("addTag")
+        self.add_tag.setPlaceholderText("Add a tag and press Enter")
+        self.add_tag.returnPressed.connect(self._add_typed_tag)
+        self._names = QStringListModel(self)
+        completer = QCompleter(self._names, self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.add_tag.setCompleter(completer)
+        lay.addWidget(self.add_tag)
+        lay.addStretch(1)
+        self._set_enabled(False)
+
+    def set_tag_names(self, names: list[str]) -> None:
+        self._names.setStringList(names)
+
+    def _set_enabled(self, on: bool) -> None:
+        self.add_tag.setEnabled(on)
+
+    # -- showing -------------------------------------------------------------------
+    def show_photos(self, photos: list[Photo]) -> None:
+        if [p.id for p in photos] == [p.id for p in self.photos] and photos == self.photos:
+            return
+        self.photos = list(photos)
+        if self._token is not None:
+            self._token.cancel()
+        if not photos:
+            for v in self.fields.values():
+                v.setText("")
+            self.preview.set_image(None, "Select a photo to see its details")
+            self.tag_label.setText("")
+            self._set_enabled(False)
+            return
+        self._set_enabled(True)
+        first = photos[0]
+        if len(photos) == 1:
+            p = first
+            self.fields["file"].setText(html.escape(p.name))
+            self.fields["folder"].setText(html.escape(os.path.dirname(p.path)))
+            self.fields["date"].setText(human_date(p.taken_at, p.date_source))
+            self.fields["camera"].setText(p.camera or "")
+            dims = f"{p.width} × {p.height}, " if p.width and p.height else ""
+            self.fields["size"].setText(f"{dims}{human_size(p.size)}" + (f", {p.format}" if p.format else ""))
+            status = {"indexed": "indexed", "pending": "waiting to be indexed",
+                      "offline": "offline (folder not reachable)"}.get(p.status, p.status)
+            if p.status == "failed":
+                status = f"could not be indexed: {p.reason}"
+            self.fields["status"].setText(status)
+        else:
+            self.fields["file"].setText(f"{len(photos)} photos selected")
+            self.fields["folder"].setText("")
+            dates = sorted(p.taken_at for p in photos if p.taken_at)
+            self.fields["date"].setText(
+                f"{human_date(dates[0], None)} – {human_date(dates[-1], None)}" if dates else ""
+            )
+            self.fields["camera"].setText(", ".join(sorted({p.camera for p in photos if p.camera}))[:200])
+            self.fields["size"].setText(human_size(sum(p.size or 0 for p in photos)))
+            self.fields["status"].setText("")
+        self.preview.set_image(None, "loading…")
+        self.tag_label.setText("")
+        ids = [p.id for p in photos]
+        library = self.library
+
+        def job():
+            tags = _common_tags(library, ids)
+            try:
+                image, text = load_image(first.path, PREVIEW_SIDE), ""
+            except Exception as exc:  # noqa: BLE001 - the panel says why, nothing else breaks
+                image, text = None, str(exc)
+            return tags, image, text
+
+        def done(value) -> None:
+            tags, image, text = value
+            self.tags = tags
+            self.preview.set_image(image, text)
+            self._render_tags()
+            self.loaded.emit()
+
+        self._token = self.pools.run(self.pools.general, job, done, lambda e: log.error("details", exc_info=e),
+                                     owner=self)
+
+    def refresh_tags(self) -> None:
+        if not self.photos:
+            return
+        ids = [p.id for p in self.photos]
+        library = self.library
+
+        def done(tags) -> None:
+            if [p.id for p in self.photos] == ids:
+                self.tags = tags
+                self._render_tags()
+                self.loaded.emit()
+
+        self.pools.run(self.pools.general, lambda: _common_tags(library, ids), done, owner=self)
+
+    def _render_tags(self) -> None:
+        parts = []
+        for name, source, state, score in self.tags:
+            e = html.escape(name)
+            q = html.escape(name, quote=True)
+            if state == "accepted":
+                parts.append(f'<span style="white-space:nowrap"><b>{e}</b>&nbsp;<a href="rm:{q}">✕</a></span>')
+            elif state == "suggested":
+                pct = f" {score:.0%}" if score is not None else ""
+                parts.append(f'<span style="white-space:nowrap"><a href="ok:{q}"><i>{e}?{pct}</i></a></span>')
+        self.tag_label.setText("Tags: " + ("&nbsp;&nbsp; ".join(parts) if parts else "<i>none</i>"))
+
+    # -- editing ---------------------------------------------------------------------
+    def _tag_link(self, link: str) -> None:
+        action, _, name = link.partition(":")
+        if action == "rm":
+            self.remove_tag(name)
+        elif action == "ok":
+            self.add_tags(name)
+
+    def _add_typed_tag(self) -> None:
+        name = self.add_tag.text().strip()
+        if name:
+            self.add_tag.clear()
+            self.add_tags(name)
+
+    def add_tags(self, name: str) -> None:
+        ids = [p.id for p in self.photos]
+        if not ids:
+            return
+        library = self.library
+        self.pools.run(self.pools.writes, lambda: library.accept_tag(ids, name), lambda _: self._changed(),
+                       lambda e: self.tag_label.setText(f"Could not add the tag: {html.escape(str(e))}"),
+                       owner=self)
+
+    def remove_tag(self, name: str) -> None:
+        ids = [p.id for p in self.photos]
+        if not ids:
+            return
+        catalog = self.library.catalog
+        # Library has no untag yet; removing a link is a plain catalog write.
+        self.pools.run(self.pools.writes, lambda: catalog.untag(ids, name), lambda _: self._changed(),
+                       lambda e: self.tag_label.setText(f"Could not remove the tag: {html.escape(str(e))}"),
+                       owner=self)
+
+    def _changed(self) -> None:
+        self.refresh_tags()
+        self.tagsChanged.emit()
+
+
+def _common_tags(library: Library, ids: list[int]) -> list[tuple[str, str, str, float | None]]:
+    """Tags of one photo, or the tags every selected photo has (worker thread)."""
+    if not ids:
+        return []
+    per = [library.catalog.photo_tags(i) for i in ids[:500]]
+    if len(per) == 1:
+        return per[0]
+    common = {t[0].lower() for t in per[0] if t[2] == "accepted"}
+    for tags in per[1:]:
+        common &= {t[0].lower() for t in tags if t[2] == "accepted"}
+    return [t for t in per[0] if t[0].lower() in common and t[2] == "accepted"]

@@ -1,0 +1,257 @@
+"""The search bar, its filter chips, and dropping an image on it.
+
+The chips (folder, date, type, tag) edit the query text through
+:mod:`clipdesk.ui.querytext`; the text stays the one truth about the query.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, timedelta
+
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QMenu,
+    QSizePolicy, QToolButton, QWidget,
+)
+
+from clipdesk.core.imaging import IMAGE_EXTENSIONS
+from clipdesk.core.query import TYPE_EXTENSIONS
+from clipdesk.ui import querytext
+from clipdesk.ui.photomodel import PHOTO_IDS_MIME, decode_ids
+
+
+def image_paths(mime) -> list[str]:
+    """Local image files in a drop (by extension; the core checks the content)."""
+    out = []
+    for url in mime.urls():
+        if url.isLocalFile():
+            path = url.toLocalFile()
+            if os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS:
+                out.append(path)
+    return out
+
+
+def local_paths(mime) -> list[str]:
+    return [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
+
+
+class SearchBar(QLineEdit):
+    """Typing searches; dropping an image (a file or a photo from the grid) finds similar ones."""
+
+    imageDropped = Signal(str)  # a path
+    photoDropped = Signal(int)  # a photo id
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("searchBar")
+        self.setPlaceholderText("Search your photos: dog on a beach, receipts, red car -night   (drop a photo to find similar)")
+        self.setClearButtonEnabled(True)
+        self.setAcceptDrops(True)
+        self.setMinimumWidth(320)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def _accepts(self, mime) -> bool:
+        return mime.hasFormat(PHOTO_IDS_MIME) or bool(image_paths(mime))
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._accepts(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event) -> None:
+        if self._accepts(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        mime = event.mimeData()
+        ids = decode_ids(mime)
+        if ids:
+            event.acceptProposedAction()
+            self.photoDropped.emit(ids[0])
+            return
+        paths = image_paths(mime)
+        if paths:
+            event.acceptProposedAction()
+            self.imageDropped.emit(paths[0])
+            return
+        super().dropEvent(event)
+
+
+class DateRangeDialog(QDialog):
+    def __init__(self, parent=None, start: date | None = None, end: date | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Date range")
+        form = QFormLayout(self)
+        today = date.today()
+        self.start = QDateEdit(self)
+        self.start.setCalendarPopup(True)
+        self.start.setDisplayFormat("yyyy-MM-dd")
+        self.start.setDate(_qdate(start or today.replace(month=1, day=1)))
+        self.end = QDateEdit(self)
+        self.end.setCalendarPopup(True)
+        self.end.setDisplayFormat("yyyy-MM-dd")
+        self.end.setDate(_qdate((end - timedelta(days=1)) if end else today))
+        form.addRow("From", self.start)
+        form.addRow("To (included)", self.end)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def range(self) -> tuple[date, date]:
+        a = self.start.date().toPython()
+        b = self.end.date().toPython()
+        if b < a:
+            a, b = b, a
+        return a, b + timedelta(days=1)
+
+
+def _qdate(d: date) -> QDate:
+    return QDate(d.year, d.month, d.day)
+
+
+class FilterChips(QWidget):
+    """Folder, date, type and tag chips. Each shows the query's current value
+    for its filter, and picking a value rewrites the query text."""
+
+    textEdited = Signal(str)
+
+    def __init__(self, bar: QLineEdit, parent=None):
+        super().__init__(parent)
+        self.bar = bar
+        self.folders: list[str] = []
+        self.tags: list[str] = []
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        self.chips: dict[str, QToolButton] = {}
+        for key, label in (("folder", "Folder"), ("date", "Date"), ("type", "Type"), ("tag", "Tag")):
+            b = QToolButton(self)
+            b.setObjectName(f"chip_{key}")
+            b.setText(label)
+            b.setProperty("label", label)
+            b.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+            b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            b.setAutoRaise(False)
+            menu = QMenu(b)
+            menu.aboutToShow.connect(lambda k=key, m=menu: self._fill(k, m))
+            b.setMenu(menu)
+            layout.addWidget(b)
+            self.chips[key] = b
+        layout.addStretch(0)
+        bar.textChanged.connect(self.sync)
+
+    def set_choices(self, folders: list[str], tags: list[str]) -> None:
+        self.folders = list(folders)
+        self.tags = list(tags)
+
+    # -- showing the query's state ------------------------------------------------
+    def sync(self, text: str | None = None) -> None:
+        q = querytext.parsed(self.bar.text() if text is None else text)
+        values = {"folder": None, "date": None, "type": None, "tag": None}
+        if q is not None:
+            if q.folders:
+                values["folder"] = ", ".join(os.path.basename(f.rstrip("/")) or f for f in q.folders)
+            if q.date_from or q.date_to:
+                a = q.date_from.isoformat() if q.date_from else "…"
+                b = (q.date_to - timedelta(days=1)).isoformat() if q.date_to else "…"
+                values["date"] = f"{a} – {b}"
+            if q.types:
+                values["type"] = ", ".join(q.types)
+            if q.tags:
+                values["tag"] = ", ".join(q.tags)
+        for key, b in self.chips.items():
+            v = values[key]
+            b.setText(f"{b.property('label')}: {v}" if v else b.property("label"))
+            b.setProperty("active", bool(v))
+            b.setDown(False)
+            font = b.font()
+            font.setBold(bool(v))
+            b.setFont(font)
+
+    # -- menus ------------------------------------------------------------------
+    def _fill(self, key: str, menu: QMenu) -> None:
+        menu.clear()
+        if key == "folder":
+            self._add(menu, "Any folder", lambda: self._set("folder", None))
+            menu.addSeparator()
+            for f in self.folders:
+                self._add(menu, f, lambda f=f: self._set("folder", f))
+        elif key == "date":
+            self._add(menu, "Any date", lambda: self._dates(None, None))
+            menu.addSeparator()
+            today = date.today()
+            self._add(menu, "Last 30 days", lambda: self._dates(today - timedelta(days=30), None))
+            self._add(menu, "This year", lambda: self._dates(today.replace(month=1, day=1), None))
+            last = today.year - 1
+            self._add(menu, f"{last}", lambda: self._dates(date(last, 1, 1), date(last + 1, 1, 1)))
+            self._add(menu, "Range…", self._custom_dates)
+        elif key == "type":
+            self._add(menu, "Any type", lambda: self._set("type", None))
+            menu.addSeparator()
+            for t in TYPE_EXTENSIONS:
+                self._add(menu, t, lambda t=t: self._set("type", t))
+        elif key == "tag":
+            self._add(menu, "No tag filter", lambda: self._set("tag", None))
+            menu.addSeparator()
+            if not self.tags:
+                a = menu.addAction("(no tags yet)")
+                a.setEnabled(False)
+            for t in self.tags:
+                self._add(menu, t, lambda t=t: self._add_tag(t))
+
+    @staticmethod
+    def _add(menu: QMenu, text: str, fn) -> QAction:
+        action = menu.addAction(text)
+        action.triggered.connect(fn)
+        return action
+
+    def _apply(self, text: str) -> None:
+        if text != self.bar.text():
+            self.bar.setText(text)
+            self.textEdited.emit(text)
+
+    def _set(self, key: str, value: str | None) -> None:
+        self._apply(querytext.set_filter(self.bar.text(), key, value))
+
+    def _add_tag(self, tag: str) -> None:
+        self._apply(querytext.add_filter(self.bar.text(), "tag", tag))
+
+    def _dates(self, start: date | None, end: date | None) -> None:
+        self._apply(querytext.set_dates(self.bar.text(), start, end))
+
+    def _custom_dates(self) -> None:
+        q = querytext.parsed(self.bar.text())
+        dlg = DateRangeDialog(self, q.date_from if q else None, q.date_to if q else None)
+        if dlg.exec() == QDialog.DialogCode.Accepted:
+            self._dates(*dlg.range())
+
+
+class ErrorLine(QLabel):
+    """One line under the bar for a query that does not parse, or a notice."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("searchMessage")
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.hide()
+
+    def show_error(self, text: str) -> None:
+        self.setStyleSheet("color: #d04040;")
+        self.setText(text)
+        self.show()
+
+    def show_notice(self, text: str) -> None:
+        self.setStyleSheet("")
+        self.setText(text)
+        self.show()
+
+    def clear_message(self) -> None:
+        self.setText("")
+        self.hide()

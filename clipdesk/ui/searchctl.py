@@ -1,0 +1,169 @@
+"""Searches as the user types: each keystroke overtakes the query before it.
+
+Every request gets a generation number and a cancel token. A new request
+cancels the token of the one before it (a running search notices between its
+stages and stops; a queued one never starts) and only a result whose
+generation is still the newest is delivered, so a slow old query can never
+paint over a newer one. Searches run on the one-thread interactive pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from clipdesk.core.errors import ClipDeskError, QueryError
+from clipdesk.core.library import Hit, Library, SearchResult
+from clipdesk.core.query import parse_query
+from clipdesk.ui.workers import CancelToken, Pools
+
+log = logging.getLogger(__name__)
+
+#: Listing photos by date (empty query, filters only) shows them all: the grid
+#: scrolls through any number.
+BROWSE_LIMIT = 10_000_000
+
+
+@dataclass
+class Answer:
+    """A delivered search: what was asked, what came back, how long it took."""
+
+    generation: int
+    text: str
+    result: SearchResult
+    #: From the request to the result arriving on the GUI thread.
+    latency_ms: float
+    kind: str  # "text" | "similar" | "browse"
+
+
+def browse(library: Library, limit: int = BROWSE_LIMIT) -> SearchResult:
+    """Every photo, newest first: what the grid shows with an empty query."""
+    start = time.perf_counter()
+    photos = library.catalog.photos(order="date", limit=limit)
+    return SearchResult(
+        query="", hits=[Hit(p, math.nan) for p in photos], sort="newest",
+        considered=len(photos), elapsed_ms=(time.perf_counter() - start) * 1000,
+    )
+
+
+class SearchController(QObject):
+    answered = Signal(object)  # Answer
+    failed = Signal(str, int)  # message, position in the text (-1: none)
+    busyChanged = Signal(bool)
+
+    def __init__(self, library: Library, pools: Pools, *, limit: int = 500, delay_ms: int = 0,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self.library = library
+        self.pools = pools
+        self.limit = limit
+        self.generation = 0
+        self.delivered = 0
+        self.text = ""
+        self._last: tuple = ("text", "", "")
+        self._token: CancelToken | None = None
+        self._busy = False
+        self._pending: tuple | None = None
+        self._delay = QTimer(self)
+        self._delay.setSingleShot(True)
+        self._delay.setInterval(delay_ms)
+        self._delay.timeout.connect(self._start_pending)
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def set_delay(self, ms: int) -> None:
+        self._delay.setInterval(ms)
+
+    # -- requests ----------------------------------------------------------------
+    def search(self, text: str) -> int:
+        """Search for ``text`` (empty: all photos by date). Returns the generation."""
+        self.text = text
+        return self._submit("text", text, text)
+
+    def similar(self, target: int | str, label: str | None = None) -> int:
+        """Photos like a catalogued photo (id) or an image file (path)."""
+        shown = label or (f"similar:{target}" if isinstance(target, str) else f"photo {target}")
+        return self._submit("similar", target, shown)
+
+    def refresh(self) -> int:
+        """Run the last request again (the catalog changed)."""
+        return self._submit(*self._last, refresh=True)
+
+    def _submit(self, kind: str, target, shown: str, refresh: bool = False) -> int:
+        self._last = (kind, target, shown)
+        self.generation += 1
+        if self._token is not None:
+            self._token.cancel()
+        self._token = CancelToken()
+        self._pending = (self.generation, kind, target, shown, self._token, time.perf_counter())
+        self._set_busy(True)
+        if self._delay.interval() > 0 and not refresh:
+            self._delay.start()
+        else:
+            self._start_pending()
+        return self.generation
+
+    def _start_pending(self) -> None:
+        if self._pending is None:
+            return
+        generation, kind, target, shown, token, started = self._pending
+        self._pending = None
+        library, limit = self.library, self.limit
+
+        def job():
+            if kind == "similar":
+                return "similar", library.similar(target, limit=limit)
+            text = str(target)
+            if not text.strip():
+                return "browse", browse(library)
+            q = parse_query(text)
+            n = limit if q.has_meaning else BROWSE_LIMIT
+            return "text", library.search(text, limit=n, cancelled=token)
+
+        def done(value) -> None:
+            if generation != self.generation:
+                return  # overtaken by a newer request
+            got_kind, result = value
+            self.delivered = generation
+            self._set_busy(False)
+            latency = (time.perf_counter() - started) * 1000
+            self.answered.emit(Answer(generation, shown, result, latency, got_kind))
+
+        def error(exc: BaseException) -> None:
+            if generation != self.generation:
+                return
+            self._set_busy(False)
+            if isinstance(exc, QueryError):
+                self.failed.emit(str(exc), int(getattr(exc, "position", -1)))
+            elif isinstance(exc, ClipDeskError):
+                self.failed.emit(str(exc), -1)
+            elif isinstance(exc, NotImplementedError):
+                self.failed.emit("searching is not available in this build yet", -1)
+            else:
+                log.error("search failed", exc_info=exc)
+                self.failed.emit(f"the search failed: {exc}", -1)
+
+        self.pools.run(self.pools.interactive, job, done, error, owner=self, token=token)
+
+    def cancel(self) -> None:
+        self.generation += 1
+        if self._token is not None:
+            self._token.cancel()
+        self._pending = None
+        self._set_busy(False)
+
+    def _set_busy(self, busy: bool) -> None:
+        if busy != self._busy:
+            self._busy = busy
+            self.busyChanged.emit(busy)
+
+
+def describe_target(target: int | str | os.PathLike) -> str:
+    return os.path.basename(os.fspath(target)) if not isinstance(target, int) else f"photo {target}"

@@ -1,0 +1,182 @@
+"""The app's settings: each one declared once, with its type and default.
+
+Stored as JSON at :attr:`Paths.settings <clipdesk.core.paths.Paths.settings>`
+(beside the catalog, so a portable install keeps them together). A value of the
+wrong type or out of range in the file is ignored (the default is used and the
+file fixed on the next save); keys this version does not know are kept, so a
+newer ClipDesk's settings survive a run of an older one.
+
+``version`` lets a later release migrate old files step by step
+(:data:`UPGRADES`), the way Picard upgrades its options.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+log = logging.getLogger(__name__)
+
+VERSION = 1
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    type: type
+    default: Any
+    doc: str
+    choices: tuple | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def check(self, value: Any) -> Any:
+        """The value if it is valid for this option; raises ValueError otherwise."""
+        if self.type is int and isinstance(value, bool):
+            raise ValueError(f"{self.name} must be a whole number")
+        if self.type is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, self.type):
+            raise ValueError(f"{self.name} must be {self.type.__name__}, not {type(value).__name__}")
+        if self.choices is not None and value not in self.choices:
+            raise ValueError(f"{self.name} must be one of {', '.join(map(str, self.choices))}")
+        if self.minimum is not None and value < self.minimum:
+            raise ValueError(f"{self.name} must be at least {self.minimum}")
+        if self.maximum is not None and value > self.maximum:
+            raise ValueError(f"{self.name} must be at most {self.maximum}")
+        return value
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("thumb_size", int, 160, "Size of the thumbnails in the grid, in pixels", minimum=64, maximum=320),
+    Option("show_names", bool, True, "Show file names under the thumbnails"),
+    Option("theme", str, "system", "Colours: follow the system, or always light or dark",
+           choices=("system", "light", "dark")),
+    Option("write_sidecars", bool, False, "Also write accepted tags to XMP sidecar files (photo.jpg.xmp)"),
+    Option("device", str, "auto", "Where models run: auto (GPU when there is one), cpu or gpu",
+           choices=("auto", "cpu", "gpu")),
+    Option("result_limit", int, 500, "Most photos a typed search shows", minimum=24, maximum=100000),
+    Option("search_delay_ms", int, 0, "Wait this long after a keystroke before searching", minimum=0, maximum=1000),
+    Option("suggestion_count", int, 8, "Tag suggestions per photo", minimum=1, maximum=50),
+    Option("window_geometry", str, "", "Window position and size (restored at start)"),
+    Option("window_state", str, "", "Panels and their places (restored at start)"),
+    Option("last_folder", str, "", "The folder the last 'Add folder' dialog showed"),
+)
+
+_BY_NAME = {o.name: o for o in OPTIONS}
+
+#: UPGRADES[n] turns a version-n settings dict into version n+1.
+UPGRADES: dict[int, Callable[[dict], dict]] = {}
+
+
+class Settings:
+    """Typed access: ``settings.thumb_size``; ``settings.thumb_size = 200``.
+
+    Thread-safe; :meth:`save` may run on a worker thread.
+    """
+
+    def __init__(self, path: Path | None = None, values: dict[str, Any] | None = None):
+        object.__setattr__(self, "_path", Path(path) if path else None)
+        object.__setattr__(self, "_lock", threading.Lock())
+        object.__setattr__(self, "_values", {})
+        object.__setattr__(self, "_extra", {})
+        object.__setattr__(self, "_listeners", [])
+        for key, value in (values or {}).items():
+            self._take(key, value)
+
+    # -- loading -----------------------------------------------------------------
+    @classmethod
+    def load(cls, path: Path) -> "Settings":
+        path = Path(path)
+        data: dict = {}
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(raw, dict):
+                data = raw
+            else:
+                log.warning("settings %s: not a JSON object; using defaults", path)
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError) as exc:
+            log.warning("settings %s could not be read (%s); using defaults", path, exc)
+        version = data.pop("version", VERSION)
+        if not isinstance(version, int) or version > VERSION:
+            version = VERSION
+        while version < VERSION:
+            data = UPGRADES[version](data)
+            version += 1
+        return cls(path, data)
+
+    def _take(self, key: str, value: Any) -> None:
+        option = _BY_NAME.get(key)
+        if option is None:
+            self._extra[key] = value
+            return
+        try:
+            self._values[key] = option.check(value)
+        except ValueError as exc:
+            log.warning("settings: %s; using the default", exc)
+
+    # -- access ------------------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        option = _BY_NAME.get(name)
+        if option is None:
+            raise AttributeError(f"there is no setting {name!r}")
+        with self._lock:
+            return self._values.get(name, option.default)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        option = _BY_NAME.get(name)
+        if option is None:
+            raise AttributeError(f"there is no setting {name!r}")
+        value = option.check(value)
+        with self._lock:
+            changed = self._values.get(name, option.default) != value
+            self._values[name] = value
+        if changed:
+            for listener in list(self._listeners):
+                listener(name, value)
+
+    def reset(self, name: str) -> None:
+        setattr(self, name, _BY_NAME[name].default)
+
+    def on_change(self, listener: Callable[[str, Any], None]) -> None:
+        """``listener(name, value)`` after each change (called where the change was made)."""
+        self._listeners.append(listener)
+
+    def as_dict(self) -> dict[str, Any]:
+        with self._lock:
+            out = dict(self._extra)
+            out.update({o.name: self._values.get(o.name, o.default) for o in OPTIONS})
+        out["version"] = VERSION
+        return out
+
+    # -- saving ------------------------------------------------------------------
+    def save(self) -> None:
+        """Write atomically (temp file, rename). Raises OSError."""
+        if self._path is None:
+            return
+        data = json.dumps(self.as_dict(), indent=2, sort_keys=True).encode("utf-8")
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._path.with_name(f".{self._path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            with open(tmp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self._path)
+        except BaseException:
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+            raise
+
+    @property
+    def path(self) -> Path | None:
+        return self._path

@@ -1,0 +1,250 @@
+"""The sidebar: library folders with their state, tags with counts, saved searches.
+
+It shows what the window gives it and says what the user asked for; it never
+reads the catalog itself. Dropping photos on a tag teaches that tag from them;
+dropping a folder adds it to the library.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QDragEnterEvent, QDropEvent, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView, QHBoxLayout, QHeaderView, QMenu, QToolButton, QTreeWidget, QTreeWidgetItem,
+    QVBoxLayout, QWidget,
+)
+
+from clipdesk.ui.photomodel import PHOTO_IDS_MIME, decode_ids
+from clipdesk.ui.searchbar import local_paths
+
+KIND_ROLE = Qt.ItemDataRole.UserRole + 1
+VALUE_ROLE = Qt.ItemDataRole.UserRole + 2
+
+STATE_COLORS = {
+    "indexing": QColor(0x2F, 0x7F, 0xE0),
+    "scanning": QColor(0x2F, 0x7F, 0xE0),
+    "watching": QColor(0x3A, 0xA0, 0x5A),
+    "polling": QColor(0xC0, 0x90, 0x30),
+    "offline": QColor(0xC0, 0x40, 0x40),
+    "idle": QColor(0x90, 0x90, 0x90),
+}
+
+
+@dataclass(frozen=True)
+class FolderRow:
+    path: str
+    photos: int
+    state: str  # indexing | scanning | watching | polling | offline | idle
+    note: str | None = None
+
+
+class Sidebar(QWidget):
+    folderActivated = Signal(str)
+    tagActivated = Signal(str)
+    savedActivated = Signal(str)  # the saved query text
+    addFolderRequested = Signal()
+    removeFolderRequested = Signal(str)
+    deleteSavedRequested = Signal(str)
+    teachRequested = Signal(str, list)  # tag, photo ids dropped on it
+    pathsDropped = Signal(list)  # local paths (folders to add)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("sidebar")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(4, 4, 4, 0)
+        self.add_button = QToolButton(self)
+        self.add_button.setText("+ Folder")
+        self.add_button.setToolTip("Add a folder to the library (or drop one on the window)")
+        self.add_button.clicked.connect(self.addFolderRequested)
+        self.remove_button = QToolButton(self)
+        self.remove_button.setText("− Remove")
+        self.remove_button.setToolTip("Remove the selected folder from the library (files stay on disk)")
+        self.remove_button.clicked.connect(self._remove_selected)
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.remove_button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+
+        self.tree = _DropTree(self)
+        self.tree.setObjectName("sidebarTree")
+        self.tree.setHeaderHidden(True)
+        self.tree.setColumnCount(2)
+        self.tree.header().setStretchLastSection(False)
+        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.tree.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.setRootIsDecorated(False)
+        self.tree.setIndentation(10)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._menu)
+        self.tree.itemClicked.connect(self._clicked)
+        self.tree.photosDropped.connect(self.teachRequested)
+        self.tree.pathsDropped.connect(self.pathsDropped)
+        layout.addWidget(self.tree)
+
+        self.folders_item = self._section("Folders")
+        self.tags_item = self._section("Tags")
+        self.saved_item = self._section("Saved searches")
+        self._folder_rows: list[FolderRow] = []
+
+    def _section(self, title: str) -> QTreeWidgetItem:
+        item = QTreeWidgetItem(self.tree, [title])
+        font = QFont(item.font(0))
+        font.setBold(True)
+        item.setFont(0, font)
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        item.setData(0, KIND_ROLE, "section")
+        item.setExpanded(True)
+        return item
+
+    # -- content ------------------------------------------------------------------
+    def set_folders(self, rows: list[FolderRow]) -> None:
+        self._folder_rows = list(rows)
+        self._refill(self.folders_item, [
+            (os.path.basename(r.path.rstrip(os.sep)) or r.path, f"{r.photos:,}", "folder", r.path,
+             _folder_tip(r), STATE_COLORS.get(r.state))
+            for r in rows
+        ], empty="Add a folder to start")
+
+    def folder_rows(self) -> list[FolderRow]:
+        return list(self._folder_rows)
+
+    def set_tags(self, tags: list[tuple[str, int]]) -> None:
+        self._refill(self.tags_item, [
+            (name, f"{count:,}", "tag", name, f"{name}: {count} photos (drop photos here to teach it)", None)
+            for name, count in tags
+        ], empty="No tags yet")
+
+    def set_saved(self, saved: list[tuple[str, str, int | None]]) -> None:
+        self._refill(self.saved_item, [
+            (name, "" if count is None else f"{count:,}", "saved", query, query, None)
+            for name, query, count in saved
+        ], empty="Save a search with ☆")
+
+    def _refill(self, section: QTreeWidgetItem, rows, empty: str) -> None:
+        selected = self.tree.currentItem()
+        keep = (selected.data(0, KIND_ROLE), selected.data(0, VALUE_ROLE)) if selected else None
+        section.takeChildren()
+        if not rows:
+            item = QTreeWidgetItem(section, [empty])
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+            item.setData(0, KIND_ROLE, "empty")
+        for text, count, kind, value, tip, color in rows:
+            item = QTreeWidgetItem(section, [text, count])
+            item.setData(0, KIND_ROLE, kind)
+            item.setData(0, VALUE_ROLE, value)
+            item.setToolTip(0, tip)
+            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if color is not None:
+                item.setForeground(1, QBrush(color))
+                item.setText(0, f"● {text}")
+                item.setForeground(0, QBrush())
+            if keep == (kind, value):
+                self.tree.setCurrentItem(item)
+
+    def items(self, kind: str) -> list[QTreeWidgetItem]:
+        section = {"folder": self.folders_item, "tag": self.tags_item, "saved": self.saved_item}[kind]
+        return [section.child(i) for i in range(section.childCount())
+                if section.child(i).data(0, KIND_ROLE) == kind]
+
+    # -- user actions -------------------------------------------------------------
+    def _clicked(self, item: QTreeWidgetItem) -> None:
+        kind, value = item.data(0, KIND_ROLE), item.data(0, VALUE_ROLE)
+        if kind == "folder":
+            self.folderActivated.emit(value)
+        elif kind == "tag":
+            self.tagActivated.emit(value)
+        elif kind == "saved":
+            self.savedActivated.emit(value)
+
+    def _remove_selected(self) -> None:
+        item = self.tree.currentItem()
+        if item is not None and item.data(0, KIND_ROLE) == "folder":
+            self.removeFolderRequested.emit(item.data(0, VALUE_ROLE))
+
+    def _menu(self, pos: QPoint) -> None:
+        item = self.tree.itemAt(pos)
+        if item is None:
+            return
+        kind, value = item.data(0, KIND_ROLE), item.data(0, VALUE_ROLE)
+        menu = QMenu(self)
+        if kind == "folder":
+            menu.addAction("Show these photos", lambda: self.folderActivated.emit(value))
+            menu.addAction("Remove from library…", lambda: self.removeFolderRequested.emit(value))
+        elif kind == "tag":
+            menu.addAction("Show these photos", lambda: self.tagActivated.emit(value))
+        elif kind == "saved":
+            menu.addAction("Run", lambda: self.savedActivated.emit(value))
+            menu.addAction("Delete", lambda: self.deleteSavedRequested.emit(item.text(0)))
+        elif kind == "section" and item is self.folders_item:
+            menu.addAction("Add folder…", self.addFolderRequested.emit)
+        if not menu.isEmpty():
+            menu.exec(self.tree.viewport().mapToGlobal(pos))
+
+
+def _folder_tip(r: FolderRow) -> str:
+    words = {
+        "indexing": "indexing now", "scanning": "looking for new and changed photos",
+        "watching": "watching for changes", "polling": "checking for changes from time to time",
+        "offline": "offline: the folder is not reachable; its photos are kept", "idle": "up to date",
+    }
+    tip = f"{r.path}\n{r.photos:,} photos, {words.get(r.state, r.state)}"
+    if r.note:
+        tip += f"\n{r.note}"
+    return tip
+
+
+class _DropTree(QTreeWidget):
+    photosDropped = Signal(str, list)
+    pathsDropped = Signal(list)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setAcceptDrops(True)
+        self.setDropIndicatorShown(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
+
+    def _tag_at(self, pos) -> QTreeWidgetItem | None:
+        item = self.itemAt(pos)
+        return item if item is not None and item.data(0, KIND_ROLE) == "tag" else None
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        mime = event.mimeData()
+        if mime.hasFormat(PHOTO_IDS_MIME) or local_paths(mime):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:
+        mime = event.mimeData()
+        if mime.hasFormat(PHOTO_IDS_MIME):
+            if self._tag_at(event.position().toPoint()) is not None:
+                event.acceptProposedAction()
+            else:
+                event.ignore()
+        elif local_paths(mime):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        mime = event.mimeData()
+        ids = decode_ids(mime)
+        item = self._tag_at(event.position().toPoint())
+        if ids and item is not None:
+            event.acceptProposedAction()
+            self.photosDropped.emit(item.data(0, VALUE_ROLE), ids)
+            return
+        paths = local_paths(mime)
+        if paths and not ids:
+            event.acceptProposedAction()
+            self.pathsDropped.emit(paths)
+            return
+        event.ignore()

@@ -1,0 +1,83 @@
+"""One window per catalog: a second launch brings the running one forward.
+
+The first instance listens on a local socket whose name is derived from the
+catalog path; a second launch connects, says "raise" and exits, instead of
+opening the catalog twice (which the catalog's lock would refuse anyway, with
+a less friendly message).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+log = logging.getLogger(__name__)
+
+MESSAGE = b"raise\n"
+
+
+def server_name(catalog: Path) -> str:
+    key = hashlib.sha256(os.fsencode(os.path.abspath(catalog))).hexdigest()[:16]
+    user = os.environ.get("USER") or os.environ.get("USERNAME") or ""
+    tag = hashlib.sha256(user.encode()).hexdigest()[:6]
+    return f"clipdesk-{tag}-{key}"
+
+
+class SingleInstance(QObject):
+    activated = Signal()
+
+    def __init__(self, catalog: Path, parent: QObject | None = None):
+        super().__init__(parent)
+        self.name = server_name(catalog)
+        self.server: QLocalServer | None = None
+
+    def forward(self, timeout_ms: int = 500) -> bool:
+        """Ask a running instance to come forward. True when one answered."""
+        sock = QLocalSocket()
+        sock.connectToServer(self.name)
+        if not sock.waitForConnected(timeout_ms):
+            return False
+        sock.write(MESSAGE)
+        sock.flush()
+        ok = sock.waitForBytesWritten(timeout_ms)
+        sock.disconnectFromServer()
+        if sock.state() != QLocalSocket.LocalSocketState.UnconnectedState:
+            sock.waitForDisconnected(timeout_ms)
+        return ok
+
+    def listen(self) -> bool:
+        server = QLocalServer(self)
+        server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
+        if not server.listen(self.name):
+            # A socket file left by a crashed instance: nobody answered, so take it over.
+            QLocalServer.removeServer(self.name)
+            if not server.listen(self.name):
+                log.warning("single instance: cannot listen on %s: %s", self.name, server.errorString())
+                return False
+        server.newConnection.connect(self._connection)
+        self.server = server
+        return True
+
+    def _connection(self) -> None:
+        assert self.server is not None
+        while self.server.hasPendingConnections():
+            sock = self.server.nextPendingConnection()
+            sock.readyRead.connect(lambda s=sock: self._read(s))
+            sock.disconnected.connect(sock.deleteLater)
+            if sock.bytesAvailable():
+                self._read(sock)
+
+    def _read(self, sock: QLocalSocket) -> None:
+        data = bytes(sock.readAll().data())
+        if MESSAGE.strip() in data:
+            self.activated.emit()
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            self.server = None

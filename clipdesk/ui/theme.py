@@ -1,0 +1,81 @@
+"""Light and dark colours that follow the system, or the user's choice.
+
+Qt 6.5+ reports the system's scheme (``QStyleHints.colorScheme``) and tells
+when it changes. The Fusion style is used everywhere so both palettes look the
+same on every platform; the dark palette is spelled out here because not every
+platform theme (or the offscreen platform of the tests) provides one.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication
+
+ACCENT = QColor(0x2F, 0x7F, 0xE0)
+
+
+def system_is_dark(app: QGuiApplication) -> bool:
+    return app.styleHints().colorScheme() == Qt.ColorScheme.Dark
+
+
+def wants_dark(app: QGuiApplication, choice: str) -> bool:
+    if choice == "dark":
+        return True
+    if choice == "light":
+        return False
+    return system_is_dark(app)
+
+
+def dark_palette() -> QPalette:
+    p = QPalette()
+    window, base, text = QColor(0x2B, 0x2B, 0x2E), QColor(0x1F, 0x1F, 0x22), QColor(0xE6, 0xE6, 0xE6)
+    disabled = QColor(0x80, 0x80, 0x80)
+    for role, color in (
+        (QPalette.ColorRole.Window, window),
+        (QPalette.ColorRole.WindowText, text),
+        (QPalette.ColorRole.Base, base),
+        (QPalette.ColorRole.AlternateBase, QColor(0x26, 0x26, 0x2A)),
+        (QPalette.ColorRole.ToolTipBase, QColor(0x3A, 0x3A, 0x3E)),
+        (QPalette.ColorRole.ToolTipText, text),
+        (QPalette.ColorRole.PlaceholderText, QColor(0x90, 0x90, 0x94)),
+        (QPalette.ColorRole.Text, text),
+        (QPalette.ColorRole.Button, QColor(0x35, 0x35, 0x39)),
+        (QPalette.ColorRole.ButtonText, text),
+        (QPalette.ColorRole.BrightText, QColor(0xFF, 0x60, 0x60)),
+        (QPalette.ColorRole.Light, QColor(0x45, 0x45, 0x4A)),
+        (QPalette.ColorRole.Midlight, QColor(0x3A, 0x3A, 0x3F)),
+        (QPalette.ColorRole.Mid, QColor(0x30, 0x30, 0x34)),
+        (QPalette.ColorRole.Dark, QColor(0x18, 0x18, 0x1A)),
+        (QPalette.ColorRole.Shadow, QColor(0x0C, 0x0C, 0x0D)),
+        (QPalette.ColorRole.Highlight, ACCENT),
+        (QPalette.ColorRole.HighlightedText, QColor(0xFF, 0xFF, 0xFF)),
+        (QPalette.ColorRole.Link, QColor(0x6C, 0xAE, 0xFF)),
+        (QPalette.ColorRole.LinkVisited, QColor(0xB0, 0x8C, 0xFF)),
+    ):
+        p.setColor(role, color)
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
+        p.setColor(QPalette.ColorGroup.Disabled, role, disabled)
+    return p
+
+
+def light_palette(app: QApplication) -> QPalette:
+    p = app.style().standardPalette()
+    p.setColor(QPalette.ColorRole.Highlight, ACCENT)
+    p.setColor(QPalette.ColorRole.HighlightedText, QColor(0xFF, 0xFF, 0xFF))
+    return p
+
+
+def apply(app: QApplication, choice: str) -> bool:
+    """Set the palette for ``choice`` ("system", "light", "dark"); True when dark."""
+    if app.style().name().lower() != "fusion":
+        app.setStyle("Fusion")
+    dark = wants_dark(app, choice)
+    app.setPalette(dark_palette() if dark else light_palette(app))
+    app.setProperty("clipdesk_dark", dark)
+    return dark
+
+
+def is_dark(app: QApplication | None = None) -> bool:
+    app = app or QApplication.instance()
+    return bool(app and app.property("clipdesk_dark"))

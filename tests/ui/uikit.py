@@ -1,0 +1,51 @@
+"""Helpers for the desktop app's tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from clipdesk.ui.photomodel import PHOTO_IDS_MIME, encode_ids
+
+
+def names(window_or_model) -> list[str]:
+    model = getattr(window_or_model, "model", window_or_model)
+    return [Path(h.photo.path).name for h in model.hits()]
+
+
+def file_mime(*paths) -> QMimeData:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    return mime
+
+
+def ids_mime(*ids: int) -> QMimeData:
+    mime = QMimeData()
+    mime.setData(PHOTO_IDS_MIME, encode_ids(ids))
+    return mime
+
+
+def drop(widget, mime: QMimeData, pos: QPoint | None = None) -> bool:
+    """Drag ``mime`` onto ``widget`` and drop it, the events Qt sends during a real
+    drag (enter, move, drop); True when the drop was accepted."""
+    at = QPointF(pos if pos is not None else widget.rect().center())
+    args = (at, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(*args)
+    enter.setAccepted(False)
+    QApplication.sendEvent(widget, enter)
+    if not enter.isAccepted():
+        return False
+    move = QDragMoveEvent(*args)
+    move.setAccepted(False)
+    QApplication.sendEvent(widget, move)
+    if not move.isAccepted():
+        leave = QDragLeaveEvent()
+        QApplication.sendEvent(widget, leave)
+        return False
+    event = QDropEvent(*args)
+    event.setAccepted(False)
+    QApplication.sendEvent(widget, event)
+    return event.isAccepted()
