@@ -10,9 +10,12 @@ A bundle is checked before ONNX Runtime parses any of it:
 
 Opening a bundle (:func:`open_bundle`) reads and hashes the small files (JSON,
 tokenizer) and checks names and sizes of the rest; the large ONNX files are
-hashed when an encoder actually loads them (:func:`read_model`), from the very
-bytes that are then handed to ONNX Runtime, so nothing can change in between.
-:func:`verify_bundle` hashes everything at once (``clipdesk models verify``).
+hashed when an encoder actually loads them (:func:`read_model`), right before
+ONNX Runtime opens them by path. (Handing ONNX Runtime the verified bytes
+instead would close the window between hash and load, but it keeps a second
+copy of the weights alive: ~350 MB more for a ViT-B-32 image tower. Whoever
+can write the model folder in that window could also write anything else of
+the user's.) :func:`verify_bundle` hashes everything at once (``clipdesk models verify``).
 
 Failures are :class:`~clipdesk.core.errors.ModelError` with a message that
 names the model and the file and says how to fetch it again.
@@ -23,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import mmap
 import os
 import stat
 from dataclasses import dataclass, field
@@ -154,16 +158,10 @@ class Bundle:
 
 @dataclass(frozen=True)
 class VerifiedModel:
-    """An ONNX model whose bytes (and external data files) matched the manifest.
-
-    ``data`` holds the verified bytes when the model is self-contained; a model
-    with external data must be loaded from ``path`` so that ONNX Runtime finds
-    its data files (which were verified too).
-    """
+    """An ONNX model whose file (and external data files) matched the manifest just now."""
 
     name: str
     path: Path
-    data: bytes | None
     external_files: tuple[str, ...] = ()
 
 
@@ -370,17 +368,21 @@ def read_model(bundle: Bundle, name: str) -> VerifiedModel:
     entry = bundle.files.get(name)
     if entry is None:
         raise ModelError(f"model {bundle.model_id} is incomplete: {name} is not in its manifest")
-    data = _read_verified(bundle.path, bundle.model_id, entry)
-    model_path = bundle.file_path(name)
+    model_path = _verify_file(bundle.path, bundle.model_id, entry)
     try:
-        refs = external_data_locations(data)
+        with open(model_path, "rb") as fh:
+            if entry.size == 0:
+                raise ValueError("empty file")
+            # Mapped, so that only the pages the walk touches are read.
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                refs = external_data_locations(mm)
     except ValueError as exc:
         raise ModelError(
             f"model {bundle.model_id} is corrupt: {name} is not a valid ONNX file ({exc}); "
             f"{_refetch_hint(bundle.model_id)}"
         ) from None
-    if not refs:
-        return VerifiedModel(name, model_path, data)
+    except OSError as exc:
+        raise ModelError(f"model {bundle.model_id}: cannot read {name} ({exc.strerror or exc})") from None
     base = PurePosixPath(name).parent
     external = []
     for location in sorted(refs):
@@ -397,7 +399,7 @@ def read_model(bundle: Bundle, name: str) -> VerifiedModel:
             )
         _verify_file(bundle.path, bundle.model_id, data_entry)
         external.append(data_name)
-    return VerifiedModel(name, model_path, None, tuple(external))
+    return VerifiedModel(name, model_path, tuple(external))
 
 
 def verify_bundle(path: Path | str, *, model_id: str | None = None) -> Bundle:
@@ -524,9 +526,16 @@ def _node_locations(buf: memoryview, start: int, end: int, out: set[str], depth:
                 _graph_locations(buf, *v, out, depth + 1)
 
 
-def external_data_locations(model: bytes) -> set[str]:
+def external_data_locations(model: bytes | mmap.mmap) -> set[str]:
     """Every external-data ``location`` an ONNX model refers to (raises ValueError if unparsable)."""
     buf = memoryview(model)
+    try:
+        return _model_locations(buf)
+    finally:
+        buf.release()
+
+
+def _model_locations(buf: memoryview) -> set[str]:
     out: set[str] = set()
     saw_graph = False
     for number, wire, value in _fields(buf, 0, len(buf)):

@@ -139,8 +139,7 @@ class OrtSession:
         self.model_id = bundle.model_id
         self.model_name = model_name
         self.role = role
-        verified = bundle.read_model(model_name)
-        source: bytes | str = verified.data if verified.data is not None else str(verified.path)
+        source = str(bundle.read_model(model_name).path)
 
         plan, skipped = plan_providers(options.providers, available_providers())
         # A missing GPU provider is normal with the default order (a CPU-only

@@ -38,7 +38,7 @@ def test_a_good_bundle_opens_and_says_what_it_is(tiny):
     assert set(B.REQUIRED_FILES) <= set(b.files)
     assert b.preprocess_cfg["resize_mode"] == "shortest"
     verified = b.read_model(B.VISUAL_MODEL)
-    assert verified.data == (tiny / B.VISUAL_MODEL).read_bytes()
+    assert verified.path == tiny / B.VISUAL_MODEL and verified.external_files == ()
     assert B.verify_bundle(tiny).model_id == "tiny-model"
 
 
@@ -160,7 +160,7 @@ def test_external_data_inside_the_folder_is_hashed_and_loads(tmp_path):
     folder = _external_bundle(tmp_path, "weights.bin")
     b = B.open_bundle(folder)
     verified = b.read_model(B.VISUAL_MODEL)
-    assert verified.data is None and verified.external_files == ("visual/weights.bin",)
+    assert verified.external_files == ("visual/weights.bin",)
     inline = write_bundle(tmp_path / "inline")
     x = np.random.default_rng(3).random((2, 3, 32, 32), dtype=np.float32)
     np.testing.assert_allclose(ImageEncoder(b).embed(x), ImageEncoder.from_path(inline).embed(x), atol=1e-6)
