@@ -141,12 +141,17 @@ def quantize_tower(path: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     tmp = path.with_name(path.stem + ".int8.onnx")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        quantize_dynamic(
-            str(path), str(tmp), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gemm"],
-            use_external_data_format=path.stat().st_size > EXTERNAL_DATA_THRESHOLD,
-        )
+    # The quantiser logs a line per MatMul it skips (those without constant weights).
+    logging.disable(logging.INFO)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            quantize_dynamic(
+                str(path), str(tmp), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gemm"],
+                use_external_data_format=path.stat().st_size > EXTERNAL_DATA_THRESHOLD,
+            )
+    finally:
+        logging.disable(logging.NOTSET)
     os.replace(tmp, path)
 
 

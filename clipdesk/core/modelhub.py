@@ -289,6 +289,10 @@ class _Retryable(Exception):
     pass
 
 
+class _NotOnServer(ModelError):
+    """HTTP 401/403/404: Hugging Face answers 401 for repositories that do not exist."""
+
+
 class DownloadCancelled(ModelError):
     """The user cancelled; what was downloaded is kept for the next attempt."""
 
@@ -322,7 +326,7 @@ class HubClient:
             code = exc.code
             exc.close()
             if code in (401, 403, 404):
-                raise ModelError(f"the model server has no {url.removeprefix(self.endpoint)} (HTTP {code})") from None
+                raise _NotOnServer(f"the model server has no {url.removeprefix(self.endpoint)} (HTTP {code})") from None
             if code >= 500 or code == 429:
                 raise _Retryable(f"the model server answered HTTP {code}") from None
             raise ModelError(f"the model server refused {url.removeprefix(self.endpoint)} (HTTP {code})") from None
@@ -356,7 +360,10 @@ class HubClient:
             raise ModelError(f"the model server at {self.endpoint} sent malformed data") from None
 
     def resolve_revision(self, repo: str, revision: str) -> str:
-        data, _ = self.get_json(self._url("api", "models", repo, "revision", revision))
+        try:
+            data, _ = self.get_json(self._url("api", "models", repo, "revision", revision))
+        except _NotOnServer:
+            raise ModelError(f"{repo} (revision {revision}) does not exist on {self.endpoint}") from None
         sha = data.get("sha") if isinstance(data, dict) else None
         if not isinstance(sha, str) or not re.fullmatch(r"[0-9a-f]{40}", sha):
             raise ModelError(f"the model server did not say which commit {repo}@{revision} is")
