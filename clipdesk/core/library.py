@@ -246,20 +246,21 @@ class Library:
         *,
         on_progress: Callable[[Progress], None] | None = None,
         embed: bool = True,
+        embedder=None,
         **kwargs,
     ) -> Pipeline:
         """An indexing run. With a model installed it embeds as it decodes and
-        keeps the open vector index in step."""
-        embedder = None
-        if embed:
+        keeps the open vector index in step. ``embedder`` overrides the active
+        model's image encoder (benchmarks, tests); ``embed=False`` only decodes."""
+        model = None
+        if embed and embedder is None:
             try:
                 model = self.active_model()
                 embedder = model.image
             except ModelError as exc:
                 log.warning("indexing without embeddings: %s", exc)
-                model = None
-        else:
-            model = None
+        elif not embed:
+            embedder = None
 
         def on_embedded(model_id: str, ids: np.ndarray, vecs: np.ndarray) -> None:
             if model is not None and model.index is not None and model_id == model.model_id:
@@ -271,7 +272,7 @@ class Library:
         kwargs.setdefault("on_embedded", on_embedded)
         kwargs.setdefault("on_removed", on_removed)
         return _SavingPipeline(
-            self, self.catalog, self.thumbnails, embedder=embedder, on_progress=on_progress, **kwargs
+            self, model, self.catalog, self.thumbnails, embedder=embedder, on_progress=on_progress, **kwargs
         )
 
     def index(self, *, on_progress=None, **kwargs) -> RunResult:
@@ -615,14 +616,15 @@ class _SavingPipeline(Pipeline):
     saves it when done: the saved index then matches the catalog, so the next
     start loads it instead of rebuilding."""
 
-    def __init__(self, library: Library, *args, **kwargs):
+    def __init__(self, library: Library, model: "_ActiveModel | None", *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.library = library
+        self.model = model
 
     def run(self, **kwargs) -> RunResult:
         library = self.library
-        if self.embedder is not None:
-            library.vector_index()
+        if self.model is not None:
+            self.model.open_index(library)
         with library._runs_lock:
             library._active_runs += 1
         try:
