@@ -44,6 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("search", help="search the library by what you remember")
     s.add_argument("query", help='e.g. "red car -night folder:Holidays after:2023"')
     s.add_argument("--limit", type=int, default=50)
+    s.add_argument("--no-cut", action="store_true",
+                   help="the top --limit by score, without the adaptive relevance cut")
     s.add_argument("--json", action="store_true")
     s.set_defaults(handler=cmd_search)
 
@@ -120,7 +122,7 @@ def _print_result(result, as_json: bool) -> None:
 
 def cmd_search(args) -> int:
     with open_library() as lib:
-        _print_result(lib.search(args.query, limit=args.limit), args.json)
+        _print_result(lib.search(args.query, limit=args.limit, cut=not args.no_cut), args.json)
     return 0
 
 

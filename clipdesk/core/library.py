@@ -302,8 +302,11 @@ class Library:
         *,
         limit: int = 500,
         cancelled: Callable[[], bool] | None = None,
+        cut: bool = True,
     ) -> SearchResult:
         """Run a typed query (see clipdesk.core.query for the syntax).
+
+        ``cut=False`` skips the adaptive relevance cut: the top ``limit`` by score.
 
         Raises QueryError (message says where and why) for a query that cannot be
         parsed. ``cancelled`` is polled between stages; when it returns True the
@@ -324,7 +327,7 @@ class Library:
             model_id = model.model_id
             searcher = model.searcher(self)
             try:
-                q, ranked, _ = searcher.run(text, limit=limit, cancelled=cancelled)
+                q, ranked, _ = searcher.run(text, limit=limit, cancelled=cancelled, cut=cut)
             except Cancelled:
                 return SearchResult(text, [], q.effective_sort, model_id)
             photos = {p.id: p for p in self.catalog.photos(ranked.ids)}

@@ -223,9 +223,12 @@ class Searcher:
         allowed: np.ndarray | None = None,
         exclude: Sequence[int] = (),
         min_keep: int = CLOSEST_WHEN_UNSURE,
+        cut: bool = True,
     ) -> Ranked:
+        """Best first. ``cut=False`` returns the top ``limit`` by score, without
+        the adaptive relevance cut (scripts, evaluations)."""
         total = len(self.index) if allowed is None else len(allowed)
-        k = min(max(limit, MIN_CANDIDATES) + len(exclude), max(total, 1))
+        k = min((max(limit, MIN_CANDIDATES) if cut else limit) + len(exclude), max(total, 1))
         hits = self.index.search(qvec, k, allowed=allowed)
         ids, scores = hits.ids, hits.scores
         if exclude:
@@ -233,6 +236,9 @@ class Searcher:
             ids, scores = ids[keep], scores[keep]
         if len(ids) == 0:
             return Ranked([], [], None, total, False, hits.method)
+        if not cut:
+            n = min(limit, len(ids))
+            return Ranked(ids[:n].tolist(), scores[:n].astype(float).tolist(), None, total, True, hits.method)
         if len(ids) >= total:
             background = None  # the candidates are every photo: they are the background
         else:
@@ -250,6 +256,7 @@ class Searcher:
         *,
         limit: int = 500,
         cancelled: Callable[[], bool] | None = None,
+        cut: bool = True,
     ) -> tuple[Query, Ranked | None, list[int] | None]:
         """Parse and run; returns (query, ranked ids or None, filter-only ids or None)."""
         is_cancelled = cancelled or (lambda: False)
@@ -272,7 +279,7 @@ class Searcher:
             p = self.catalog.photo_by_path(os.path.abspath(os.path.expanduser(target)))
             if p is not None:
                 exclude.append(p.id)
-        return q, self.rank(qvec, limit=limit, allowed=allowed, exclude=exclude), None
+        return q, self.rank(qvec, limit=limit, allowed=allowed, exclude=exclude, cut=cut), None
 
 
 def sort_photos(photos: list[Photo], sort: str) -> list[Photo]:

@@ -207,3 +207,10 @@ def test_demo_model_status_when_only_the_bundled_model_exists(paths, monkeypatch
     with Library(paths) as lib:
         st = lib.model_status()
         assert st.model_id is None and "No model" in st.message
+
+
+def test_no_cut_returns_the_top_limit_by_score(colour_library):
+    lib, _ = colour_library
+    r = lib.search("red", cut=False, limit=20)
+    assert len(r.hits) == 20 and r.cut is None
+    assert sorted(names(r)[:5]) == [f"red{i}.jpg" for i in range(5)]
