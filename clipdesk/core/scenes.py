@@ -516,6 +516,25 @@ EVAL_SINGLE_SEED = 7001
 EVAL_LIBRARY_SEED = 7002
 
 
+def evaluation_scenes(labels: np.ndarray, count: int = 2000) -> dict[str, list[Scene]]:
+    """The model card's two held-out sets, given the *test* split's labels:
+    "single" (one item each: item and colour accuracy) and "library" (one to
+    three items: retrieval)."""
+    return {
+        "single": make_scenes(labels, count, EVAL_SINGLE_SEED, n_items=1),
+        "library": make_scenes(labels, count, EVAL_LIBRARY_SEED),
+    }
+
+
+def write_evaluation_sets(dest: Path, count: int = 2000, root: Path = FASHION_MNIST_DIR) -> dict[str, list[dict]]:
+    """Write the model card's evaluation scenes to ``dest/single`` and ``dest/library``
+    (JPEG + ground_truth.json), so that the app's own pipeline can be scored on exactly
+    the images the training script scored the model on."""
+    images, labels = load_fashion_mnist("test", root)
+    return {name: write_scenes(Path(dest) / name, scenes, images)
+            for name, scenes in evaluation_scenes(labels, count).items()}
+
+
 def item_prompts(label: int) -> list[str]:
     words = [singular for singular, _ in ITEMS[label].words]
     out = []

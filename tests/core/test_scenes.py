@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import re
 
@@ -156,3 +157,25 @@ def test_evaluation_protocol_helpers():
     assert queries == {"red sneaker": {"0001.jpg", "0002.jpg"}, "red bag": {"0003.jpg"}, "blue bag": {"0002.jpg"}}
     assert S.recall_at_k(["0003.jpg", "0001.jpg", "0002.jpg"], {"0001.jpg", "0002.jpg"}, k=2) == 0.5
     assert S.recall_at_k(["0002.jpg", "0003.jpg"], {"0002.jpg"}, k=10) == 1.0
+
+
+def _write_idx(path, array):
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    path.write_bytes(gzip.compress(header + array.astype(np.uint8).tobytes()))
+
+
+def test_evaluation_sets_are_written_as_the_training_script_scores_them(tmp_path, items):
+    images, labels = items
+    root = tmp_path / "fashion-mnist"
+    root.mkdir()
+    _write_idx(root / "t10k-images-idx3-ubyte.gz", images)
+    _write_idx(root / "t10k-labels-idx1-ubyte.gz", labels)
+    written = S.write_evaluation_sets(tmp_path / "eval", count=5, root=root)
+    expected = S.evaluation_scenes(labels, 5)
+    assert set(written) == {"single", "library"}
+    assert all(len(r["items"]) == 1 for r in written["single"])
+    for name, records in written.items():
+        assert records == [S.ground_truth(sc, S.scene_file_name(i, 5)) for i, sc in enumerate(expected[name], 1)]
+        first = np.asarray(Image.open(tmp_path / "eval" / name / "0001.jpg"))
+        again = np.asarray(Image.open(io.BytesIO(S.encode_jpeg(S.render_scene(expected[name][0], images)))))
+        assert np.array_equal(first, again)
