@@ -77,6 +77,10 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/clipdesk-verify.XXXXXX")
 R="$T/root"
 
 cleanup() {
+    # The app and Xvfb, if a failed check left them running in the root.
+    for pidfile in "$R/tmp/gui.pid" "$R/tmp/xvfb.pid"; do
+        [ -s "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
+    done
     for m in var/cache/apt/archives dev/pts dev proc sys; do
         mountpoint -q "$R/$m" 2>/dev/null && umount -l "$R/$m"
     done
@@ -184,12 +188,14 @@ if in_root clipdesk gui --help 2>/dev/null | grep -q -- --screenshot; then
     cp "$R/tmp/window.png" "$RESULTS/window.png"
     shots="$RESULTS/window.png"
     # b) The X server's view: start the app normally and dump the screen once
-    #    its window is mapped.
+    #    its top-level window (WM_CLASS "ClipDesk", which the desktop entry's
+    #    StartupWMClass names) is mapped.
     # shellcheck disable=SC2086
     in_root sh -c "env $gui_env clipdesk gui >/tmp/gui-live.log 2>&1 & echo \$! >/tmp/gui.pid"
     t0=$(ms)
     in_root sh -c 'for i in $(seq 100); do
-        DISPLAY=:57 xwininfo -root -tree 2>/dev/null | grep -q "\"ClipDesk" && exit 0; sleep 0.2; done; exit 1' ||
+        DISPLAY=:57 xwininfo -root -tree 2>/dev/null | grep -q "(\"clipdesk\" \"ClipDesk\")" && exit 0
+        sleep 0.2; done; exit 1' ||
         {
             cat "$R/tmp/gui-live.log"
             fail "no ClipDesk window appeared on the X server within 20 s"

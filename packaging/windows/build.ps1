@@ -86,9 +86,10 @@ if ($Fresh -or -not (Test-Path $VPy) -or $have.Trim() -ne $want) {
     }
     Set-Content -Path $stampFile -Value $want
 }
-& $VPy -c 'import torch' 2>$null
-if ($LASTEXITCODE -eq 0) { throw 'torch is installed in the build venv; it must never be bundled (use -Fresh)' }
-$providers = & $VPy -c 'import onnxruntime as o; print(",".join(o.get_available_providers()))'
+# (find_spec rather than an import: no stderr, which Windows PowerShell 5.1 would turn into an error)
+$hasTorch = & $VPy -c 'import importlib.util; print(importlib.util.find_spec(''torch'') is not None)'
+if ($hasTorch -eq 'True') { throw 'torch is installed in the build venv; it must never be bundled (use -Fresh)' }
+$providers = & $VPy -c 'import onnxruntime as o; print('', ''.join(o.get_available_providers()))'
 Write-Host "build.ps1: ONNX Runtime providers in this build: $providers"
 
 # -- PyInstaller --------------------------------------------------------------
