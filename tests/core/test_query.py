@@ -164,7 +164,7 @@ def test_random_input_parses_or_explains_and_round_trips():
         "tag:", "after:", "-tag:", "folder:", "type:", "sort:", '"', "\t", "\x00", "é", " + ",
     ]
     parsed = 0
-    for _ in range(3000):
+    for _ in range(1500):
         text = "".join(rng.choice(alphabet, size=rng.integers(0, 16)))
         try:
             q = parse_query(text)
@@ -173,7 +173,7 @@ def test_random_input_parses_or_explains_and_round_trips():
             continue
         parsed += 1
         assert parse_query(str(q)) == q, (text, str(q))
-    assert parsed > 500
+    assert parsed > 250
 
 
 # --------------------------------------------------------------------------- query vector
@@ -324,7 +324,7 @@ def test_a_small_library_scored_whole():
 
 def test_never_cuts_everything():
     rng = np.random.default_rng(5)
-    for _ in range(200):
+    for _ in range(120):
         n = int(rng.integers(1, 300))
         scores = rng.normal(rng.uniform(-1, 1), rng.uniform(0, 0.3), n)
         min_keep = int(rng.integers(1, 10))
