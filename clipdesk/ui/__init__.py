@@ -5,3 +5,7 @@ decode, run a model or wait on the catalog: they hand that work to
 :mod:`clipdesk.ui.workers`, which runs it on thread pools and delivers the
 result back on the GUI thread.
 """
+
+from clipdesk.ui.compat import keep_none_alive as _keep_none_alive
+
+_keep_none_alive()

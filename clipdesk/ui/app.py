@@ -69,13 +69,13 @@ def start_demo(window: MainWindow) -> None:
     def done(dest) -> None:
         window.setup_pending -= 1
         if dest is not None:
-            window.statusBar().showMessage("Setting up the demo library…", 5000)
+            window.notify("Setting up the demo library…", 5000)
             window.refresh_library()
             window.index.start()
 
     def failed(exc) -> None:
         window.setup_pending -= 1
-        window.statusBar().showMessage(f"Could not set up the demo: {exc}", 10000)
+        window.notify(f"Could not set up the demo: {exc}", 10000)
 
     window.pools.run(window.pools.writes, job, done, failed, owner=window)
 

@@ -9,93 +9,63 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QKeyEvent, QPainter, QPalette, QPen, QWheelEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from clipdesk.ui.photomodel import PhotoListModel, Roles
-
-PAD = 6
+from clipdesk.ui.thumbs import PAD, ThumbnailLoader, TileSpec
 
 
 class ThumbnailDelegate(QStyledItemDelegate):
-    """Paints a thumbnail centred in a square, its name below, a badge for trouble."""
+    """Draws each cell with one call: the tile the loader composed off the GUI thread
+    (see :mod:`clipdesk.ui.thumbs` for why), plus the selection behind it."""
 
-    def __init__(self, parent=None, size: int = 160, show_names: bool = True):
+    def __init__(self, loader: ThumbnailLoader | None, parent=None, size: int = 160, show_names: bool = True):
         super().__init__(parent)
+        self.loader = loader
         self.size = size
         self.show_names = show_names
+        self._spec: TileSpec | None = None
+        self._spec_inputs: tuple = ()
 
-    def cell_size(self, option_font) -> QSize:
-        text_h = QFontMetrics(option_font).height() + 2 if self.show_names else 0
+    def cell_size(self, font) -> QSize:
+        text_h = QFontMetrics(font).height() + 2 if self.show_names else 0
         return QSize(self.size + 2 * PAD, self.size + 2 * PAD + text_h)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
         return self.cell_size(option.font)
 
+    def spec(self, option: QStyleOptionViewItem) -> TileSpec:
+        pal = option.palette
+        dpr = option.widget.devicePixelRatioF() if option.widget is not None else 1.0
+        inputs = (self.size, self.show_names, option.rect.width(), option.rect.height(), dpr,
+                  option.font.key(), pal.color(QPalette.ColorRole.Text).rgb(), pal.color(QPalette.ColorRole.Mid).rgb())
+        if inputs != self._spec_inputs:
+            self._spec_inputs = inputs
+            self._spec = TileSpec(self.size, self.show_names, option.rect.width(), option.rect.height(), dpr,
+                                  option.font.toString(), inputs[6], inputs[7])
+        return self._spec  # type: ignore[return-value]
+
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
-        painter.save()
         rect: QRect = option.rect
-        pal: QPalette = option.palette
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        state = option.state
+        selected = bool(state & QStyle.StateFlag.State_Selected)
         if selected:
-            color = pal.color(QPalette.ColorRole.Highlight)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(color)
-            painter.drawRoundedRect(rect.adjusted(2, 2, -2, -2), 6, 6)
-        elif hovered:
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(pal.color(QPalette.ColorRole.Midlight))
-            painter.drawRoundedRect(rect.adjusted(2, 2, -2, -2), 6, 6)
-
-        box = QRect(rect.left() + PAD, rect.top() + PAD, self.size, self.size)
-        pixmap = index.data(Qt.ItemDataRole.DecorationRole)
-        if pixmap is not None and not pixmap.isNull():
-            pw, ph = pixmap.width(), pixmap.height()
-            scale = min(self.size / pw, self.size / ph)
-            w, h = max(1, round(pw * scale)), max(1, round(ph * scale))
-            target = QRect(box.left() + (self.size - w) // 2, box.top() + (self.size - h) // 2, w, h)
-            if (w, h) != (pw, ph):
-                painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
-            painter.drawPixmap(target, pixmap)
-        else:
-            placeholder = pal.color(QPalette.ColorRole.Mid)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(placeholder)
-            inset = self.size // 8
-            painter.drawRoundedRect(box.adjusted(inset, inset, -inset, -inset), 4, 4)
-            error = index.data(Roles.ThumbError)
-            if error:
-                painter.setPen(pal.color(QPalette.ColorRole.Text))
-                painter.drawText(box, Qt.AlignmentFlag.AlignCenter, "⚠")
-
-        status = index.data(Roles.Status)
-        if status in ("failed", "pending", "offline"):
-            badge = {"failed": ("!", QColor(0xD0, 0x40, 0x40)), "pending": ("…", QColor(0x80, 0x80, 0x80)),
-                     "offline": ("⏏", QColor(0xA0, 0x80, 0x30))}[status]
-            r = QRect(box.right() - 20, box.top() + 2, 18, 18)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(badge[1])
-            painter.drawEllipse(r)
-            painter.setPen(QPen(QColor(0xFF, 0xFF, 0xFF)))
-            painter.drawText(r, Qt.AlignmentFlag.AlignCenter, badge[0])
-
-        if self.show_names:
-            text_rect = QRect(rect.left() + PAD, box.bottom() + 2, self.size, rect.bottom() - box.bottom() - 2)
-            painter.setPen(pal.color(
-                QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
-            ))
-            name = option.fontMetrics.elidedText(
-                index.data(Qt.ItemDataRole.DisplayRole) or "", Qt.TextElideMode.ElideMiddle, self.size
-            )
-            painter.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, name)
-        if option.state & QStyle.StateFlag.State_HasFocus and not selected:
-            painter.setPen(QPen(pal.color(QPalette.ColorRole.Highlight), 1, Qt.PenStyle.DotLine))
+            c = QColor(option.palette.color(QPalette.ColorRole.Highlight))
+            c.setAlpha(110)
+            painter.fillRect(rect.adjusted(2, 2, -2, -2), c)
+        photo = index.data(Roles.Photo)
+        tile = self.loader.tile(photo, self.spec(option)) if self.loader is not None and photo is not None else None
+        if tile is not None:
+            if tile.deviceIndependentSize().toSize() == rect.size():
+                painter.drawPixmap(rect.topLeft(), tile)
+            else:  # the previous tile while the one for the new size is made
+                painter.drawPixmap(rect, tile)
+        if state & QStyle.StateFlag.State_HasFocus and not selected:
+            painter.setPen(QPen(option.palette.color(QPalette.ColorRole.Highlight), 1, Qt.PenStyle.DotLine))
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRoundedRect(rect.adjusted(2, 2, -3, -3), 6, 6)
-        painter.restore()
+            painter.drawRect(rect.adjusted(2, 2, -3, -3))
 
 
 class PhotoGrid(QListView):
@@ -109,7 +79,7 @@ class PhotoGrid(QListView):
     def __init__(self, model: PhotoListModel, parent=None, size: int = 160, show_names: bool = True):
         super().__init__(parent)
         self.setObjectName("photoGrid")
-        self.delegate = ThumbnailDelegate(self, size, show_names)
+        self.delegate = ThumbnailDelegate(model.thumbs, self, size, show_names)
         self.setItemDelegate(self.delegate)
         self.setModel(model)
         # Icon mode with a static grid laid out in batches: laying out 100,000
@@ -205,8 +175,3 @@ class PhotoGrid(QListView):
             event.accept()
             return
         super().wheelEvent(event)
-
-    def viewportEvent(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Leave:
-            self.viewport().update()
-        return super().viewportEvent(event)

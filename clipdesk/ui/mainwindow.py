@@ -7,6 +7,7 @@ catalog, the disk or a model goes through :class:`~clipdesk.ui.workers.Pools`.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 from clipdesk import __version__
 from clipdesk.core import modelhub
 from clipdesk.core.catalog import Photo
+from clipdesk.core.errors import ClipDeskError
 from clipdesk.core.library import Library, ModelStatus, SearchResult
 from clipdesk.core.paths import Paths
 from clipdesk.core.pipeline import Progress, RunResult
@@ -61,6 +63,8 @@ class MainWindow(QMainWindow):
     resultsShown = Signal(object)  # Answer
     #: The sidebar, chips and counts were refreshed from the catalog.
     libraryLoaded = Signal()
+    #: The model and the search index are loaded (the first keystroke is quick).
+    warmedUp = Signal()
     modelStatusKnown = Signal(object)  # ModelStatus or None
 
     def __init__(self, library: Library, settings: Settings, *, paths: Paths | None = None,
@@ -88,6 +92,11 @@ class MainWindow(QMainWindow):
         self._saved_counts: dict[str, int] = {}
         #: Set-up jobs (the demo library) still running before indexing can start.
         self.setup_pending = 0
+        self._progress_where: tuple = ()
+        self.warm = False
+        self._warming = False
+        self._library_generation = 0
+        self._saved_generation = 0
 
         self.thumbs = ThumbnailLoader(library.thumbnails, self.pools.thumbs, size=settings.thumb_size, parent=self)
         self.model = PhotoListModel(self.thumbs, self)
@@ -155,8 +164,16 @@ class MainWindow(QMainWindow):
         self.details_dock.raise_()
 
         sb = self.statusBar()
+        # Permanent widgets only: QStatusBar hides its normal widgets while a
+        # temporary message shows, and the indexing status must never vanish.
         self.index_status = IndexStatus(sb)
-        sb.addWidget(self.index_status, 1)
+        sb.addPermanentWidget(self.index_status, 1)
+        self.notice = QLabel("", sb)
+        self.notice.setObjectName("notice")
+        sb.addPermanentWidget(self.notice)
+        self._notice_timer = QTimer(self)
+        self._notice_timer.setSingleShot(True)
+        self._notice_timer.timeout.connect(self.notice.clear)
         self.count_label = QLabel("", sb)
         self.count_label.setObjectName("countLabel")
         sb.addPermanentWidget(self.count_label)
@@ -262,7 +279,7 @@ class MainWindow(QMainWindow):
 
         self.details.tagsChanged.connect(self._tags_changed)
         self.autotag.tagsChanged.connect(self._tags_changed)
-        self.autotag.message.connect(lambda m: self.statusBar().showMessage(m, 6000))
+        self.autotag.message.connect(lambda m: self.notify(m, 6000))
         self.autotag.use_selection.clicked.connect(self._suggest_for_selection)
 
         self.index.progress.connect(self._progress)
@@ -369,7 +386,7 @@ class MainWindow(QMainWindow):
         current = self.grid.current_row()
         current_id = self.model.photo(current).id if current is not None and current < self.model.rowCount() else None
         scroll = self.grid.verticalScrollBar().value()
-        how = self.model.set_hits(result.hits)
+        how = self.model.set_hits(result.hits, answer.fingerprint)
         if how == "reset":
             if selected or current_id is not None:
                 self._restore_selection(selected, current_id)
@@ -389,6 +406,40 @@ class MainWindow(QMainWindow):
             self.message.clear_message()
         self._update_empty(answer)
         self.resultsShown.emit(answer)
+        if not self._warming:
+            self._warming = True
+            QTimer.singleShot(0, self._warm_up)
+
+    def _warm_up(self) -> None:
+        """Load what the first typed search needs, once the first photos are on screen.
+
+        Importing ONNX Runtime and hnswlib (extension modules, loaded with the
+        GIL held) or creating a model session stalls every thread for a moment;
+        better now, once, than inside the first keystroke or in the middle of
+        indexing.
+        """
+        library = self.library
+
+        def job():
+            import hnswlib  # noqa: F401
+            import onnxruntime  # noqa: F401
+
+            try:
+                library.search("photo", limit=1)
+            except ClipDeskError as exc:
+                log.info("warm-up search: %s", exc)
+
+        def done(_=None) -> None:
+            # Everything loaded so far lives as long as the app: leave it out of
+            # the garbage collector's full passes, which otherwise walk the
+            # whole heap (models, Qt wrappers) and stall every thread for
+            # 30-100 ms at a time.
+            gc.collect()
+            gc.freeze()
+            self.warm = True
+            self.warmedUp.emit()
+
+        self.pools.run(self.pools.interactive, job, done, lambda e: done(), owner=self)
 
     def _same_query(self, answer: Answer) -> bool:
         return getattr(self, "_last_answer_text", None) == answer.text
@@ -502,13 +553,13 @@ class MainWindow(QMainWindow):
 
     def copy_paths(self, photos: list[Photo]) -> None:
         QGuiApplication.clipboard().setText("\n".join(p.path for p in photos))
-        self.statusBar().showMessage(f"Copied {len(photos)} path(s)", 3000)
+        self.notify(f"Copied {len(photos)} path(s)", 3000)
 
     def tag_photos(self, photos: list[Photo], tag: str) -> None:
         ids = [p.id for p in photos]
         library = self.library
         self.pools.run(self.pools.writes, lambda: library.accept_tag(ids, tag),
-                       lambda _: (self.statusBar().showMessage(f"Tagged {len(ids)} photo(s) '{tag}'", 4000),
+                       lambda _: (self.notify(f"Tagged {len(ids)} photo(s) '{tag}'", 4000),
                                   self._tags_changed()),
                        lambda e: self.show_error(f"Could not tag: {e}"), owner=self)
 
@@ -537,7 +588,7 @@ class MainWindow(QMainWindow):
 
     def _suggest_for(self, photos: list[Photo]) -> None:
         if not photos:
-            self.statusBar().showMessage("Select photos in the grid first", 3000)
+            self.notify("Select photos in the grid first", 3000)
             return
         self.autotag_dock.show()
         self.autotag_dock.raise_()
@@ -594,8 +645,11 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ library state
     def refresh_library(self) -> None:
+        """Re-read folders, tags, saved searches and counts (a worker); the newest read wins."""
         library = self.library
         index = self.index
+        self._library_generation += 1
+        generation = self._library_generation
 
         def job() -> LibraryState:
             cat = library.catalog
@@ -609,6 +663,8 @@ class MainWindow(QMainWindow):
             return LibraryState(rows, tags, saved, sum(totals.values()), totals.get("failed", 0))
 
         def done(state: LibraryState) -> None:
+            if generation != self._library_generation:
+                return  # a later read is on its way; this one may be older than what is shown
             self.state = state
             self._show_folders()
             self.sidebar.set_tags(state.tags)
@@ -663,6 +719,8 @@ class MainWindow(QMainWindow):
         if self.state is None or not self.state.saved:
             return
         library, saved = self.library, list(self.state.saved)
+        self._saved_generation += 1
+        generation = self._saved_generation
 
         def job():
             out = {}
@@ -676,6 +734,8 @@ class MainWindow(QMainWindow):
             return out
 
         def done(counts):
+            if generation != self._saved_generation:
+                return
             self._saved_counts = {k: v for k, v in counts.items() if v is not None}
             self._show_saved()
 
@@ -733,7 +793,7 @@ class MainWindow(QMainWindow):
         def done(value) -> None:
             added, errors = value
             if added:
-                self.statusBar().showMessage(f"Added {', '.join(os.path.basename(a) for a in added)}", 5000)
+                self.notify(f"Added {', '.join(os.path.basename(a) for a in added)}", 5000)
                 self.refresh_library()
                 self.index.start()
             if errors:
@@ -768,7 +828,7 @@ class MainWindow(QMainWindow):
         library = self.library
 
         def done(n: int) -> None:
-            self.statusBar().showMessage(f"Removed {os.path.basename(path)} ({n:,} photos left the library)", 5000)
+            self.notify(f"Removed {os.path.basename(path)} ({n:,} photos left the library)", 5000)
             self.refresh_library()
             self.search_ctl.refresh()
 
@@ -778,7 +838,7 @@ class MainWindow(QMainWindow):
     def save_current_search(self) -> None:
         query = self.bar.text().strip()
         if not query:
-            self.statusBar().showMessage("Type a search first", 3000)
+            self.notify("Type a search first", 3000)
             return
         name, ok = QInputDialog.getText(self, "Save search", "Name:", text=query[:40])
         if ok and name.strip():
@@ -797,7 +857,9 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ indexing
     def _progress(self, p: Progress) -> None:
         self.index_status.show_progress(p)
-        if p.phase in ("scanning", "done") or self.sidebar.folder_rows() and p.folder:
+        where = (p.phase, p.folder)
+        if where != self._progress_where:
+            self._progress_where = where
             self._show_folders()
 
     def _index_finished(self, result: RunResult) -> None:
@@ -825,7 +887,7 @@ class MainWindow(QMainWindow):
         catalog = self.library.catalog
 
         def done(n: int) -> None:
-            self.statusBar().showMessage(f"Retrying {n} photo(s)", 4000)
+            self.notify(f"Retrying {n} photo(s)", 4000)
             self.index.start()
             if self._failures is not None and self._failures.isVisible():
                 self.pools.run(self.pools.general, lambda: catalog.failures(), self._failures.set_failures,
@@ -883,7 +945,7 @@ class MainWindow(QMainWindow):
         return self._models
 
     def _model_changed(self, model_id: str) -> None:
-        self.statusBar().showMessage(f"Searches now use {model_id}; photos are being re-indexed", 6000)
+        self.notify(f"Searches now use {model_id}; photos are being re-indexed", 6000)
         self.refresh_model_status()
         self.index.start()
         self.search_ctl.refresh()
@@ -909,8 +971,13 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
             self.add_dropped_paths(paths)
 
+    def notify(self, text: str, ms: int = 5000) -> None:
+        """A passing message in the status bar."""
+        self.notice.setText(text)
+        self._notice_timer.start(ms)
+
     def show_error(self, text: str) -> None:
-        self.statusBar().showMessage(text.splitlines()[0] if text else "", 10000)
+        self.notify(text.splitlines()[0] if text else "", 10000)
         box = QMessageBox(QMessageBox.Icon.Warning, "ClipDesk", text, QMessageBox.StandardButton.Ok, self)
         box.setObjectName("errorBox")
         box.open()

@@ -1,9 +1,9 @@
 """The grid's model: search hits in a QAbstractListModel with custom roles.
 
 One row per :class:`~clipdesk.core.library.Hit`. The model holds plain Python
-objects and never reads the disk: thumbnails come from the
-:class:`~clipdesk.ui.thumbs.ThumbnailLoader`, which loads them for the rows the
-view paints. A result that only adds photos after the ones shown (a live
+objects and never reads the disk: the view's delegate gets each cell's tile
+from the :class:`~clipdesk.ui.thumbs.ThumbnailLoader`, which makes them for
+the rows the view paints; the model only tells the view when they arrive. A result that only adds photos after the ones shown (a live
 search while photos arrive) is inserted, not reset, so the selection and the
 scroll position stay where the user left them.
 """
@@ -30,13 +30,9 @@ class Roles(IntEnum):
     Score = Qt.ItemDataRole.UserRole + 2
     PhotoId = Qt.ItemDataRole.UserRole + 3
     Path = Qt.ItemDataRole.UserRole + 4
-    Key = Qt.ItemDataRole.UserRole + 5
+    Hash = Qt.ItemDataRole.UserRole + 5
     Status = Qt.ItemDataRole.UserRole + 6
     ThumbError = Qt.ItemDataRole.UserRole + 7
-
-
-def thumb_key(photo: Photo) -> str | None:
-    return photo.hash
 
 
 def encode_ids(ids: Iterable[int]) -> QByteArray:
@@ -72,23 +68,47 @@ class PhotoListModel(QAbstractListModel):
         super().__init__(parent)
         self.thumbs = thumbs
         self._hits: list[Hit] = []
-        self._rows_by_key: dict[str, list[int]] = {}
+        self._fingerprint: tuple[int, int] | None = None
         self._row_by_id: dict[int, int] = {}
         if thumbs is not None:
             thumbs.ready.connect(self._thumbs_ready)
 
     # -- content -----------------------------------------------------------------
-    def set_hits(self, hits: Sequence[Hit]) -> str:
-        """Show ``hits``. Returns how: "same", "appended" or "reset"."""
+    #: Beyond this many rows, only a fingerprint tells "same" apart: comparing
+    #: row by row would cost the GUI thread too much.
+    COMPARE_ROWS = 5000
+
+    def set_hits(self, hits: Sequence[Hit], fingerprint: tuple[int, int] | None = None) -> str:
+        """Show ``hits``. Returns how: "same", "updated", "appended" or "reset".
+
+        ``fingerprint`` - (order, content) hashes computed off the GUI thread -
+        lets a refresh that changes nothing, or only what rows show, skip the
+        row-by-row comparison and the new layout.
+        """
         hits = list(hits)
         old = self._hits
-        if len(hits) == len(old) and all(
-            a.photo == b.photo and _same_score(a.score, b.score) for a, b in zip(hits, old)
-        ):
+        small = len(old) <= self.COMPARE_ROWS and len(hits) <= self.COMPARE_ROWS
+        if fingerprint is not None and self._fingerprint is not None and len(hits) == len(old):
+            same_order = fingerprint[0] == self._fingerprint[0]
+            same_content = same_order and fingerprint[1] == self._fingerprint[1]
+        elif small and len(hits) == len(old):
+            same_order = all(a.photo.id == b.photo.id for a, b in zip(hits, old))
+            same_content = same_order and all(
+                a.photo == b.photo and _same_score(a.score, b.score) for a, b in zip(hits, old)
+            )
+        else:
+            same_order = same_content = False
+        self._fingerprint = fingerprint
+        if same_content:
             return "same"
-        if len(hits) > len(old) and all(
-            a.photo.id == b.photo.id for a, b in zip(hits, old)
-        ) and old and all(a.photo == b.photo for a, b in zip(hits, old)):
+        if same_order:
+            # Same photos in the same order (their status or details changed):
+            # repaint the rows, no new layout.
+            self._hits = hits
+            if hits:
+                self.dataChanged.emit(self.index(0), self.index(len(hits) - 1))
+            return "updated"
+        if old and small and len(hits) > len(old) and all(a.photo == b.photo for a, b in zip(hits, old)):
             self.beginInsertRows(QModelIndex(), len(old), len(hits) - 1)
             self._hits = hits
             self._reindex()
@@ -104,13 +124,7 @@ class PhotoListModel(QAbstractListModel):
         self.set_hits([])
 
     def _reindex(self) -> None:
-        self._rows_by_key = {}
-        self._row_by_id = {}
-        for row, hit in enumerate(self._hits):
-            self._row_by_id[hit.photo.id] = row
-            key = thumb_key(hit.photo)
-            if key:
-                self._rows_by_key.setdefault(key, []).append(row)
+        self._row_by_id = {hit.photo.id: row for row, hit in enumerate(self._hits)}
 
     def remove_ids(self, ids: Iterable[int]) -> None:
         gone = set(ids)
@@ -120,6 +134,7 @@ class PhotoListModel(QAbstractListModel):
             del self._hits[row]
             self.endRemoveRows()
         if rows:
+            self._fingerprint = None
             self._reindex()
 
     def hits(self) -> list[Hit]:
@@ -149,10 +164,6 @@ class PhotoListModel(QAbstractListModel):
         photo = hit.photo
         if role == Qt.ItemDataRole.DisplayRole:
             return photo.name
-        if role == Qt.ItemDataRole.DecorationRole:
-            if self.thumbs is None:
-                return None
-            return self.thumbs.pixmap(thumb_key(photo), photo.path)
         if role == Qt.ItemDataRole.ToolTipRole:
             return photo_tooltip(photo, hit.score)
         if role == Roles.Photo:
@@ -163,12 +174,12 @@ class PhotoListModel(QAbstractListModel):
             return photo.id
         if role == Roles.Path:
             return photo.path
-        if role == Roles.Key:
-            return thumb_key(photo)
+        if role == Roles.Hash:
+            return photo.hash
         if role == Roles.Status:
             return photo.status
         if role == Roles.ThumbError:
-            return self.thumbs.failed(thumb_key(photo)) if self.thumbs is not None else None
+            return self.thumbs.failed(photo) if self.thumbs is not None else None
         return None
 
     def roleNames(self) -> dict[int, QByteArray]:
@@ -198,8 +209,8 @@ class PhotoListModel(QAbstractListModel):
         return Qt.DropAction.CopyAction | Qt.DropAction.LinkAction
 
     # -- thumbnails arriving -----------------------------------------------------
-    def _thumbs_ready(self, keys: list[str]) -> None:
-        rows = [r for k in keys for r in self._rows_by_key.get(k, ())]
+    def _thumbs_ready(self, photo_ids: list[int]) -> None:
+        rows = [r for r in (self._row_by_id.get(i) for i in photo_ids) if r is not None]
         if not rows:
             return
         first, last = min(rows), max(rows)

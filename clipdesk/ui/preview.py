@@ -59,16 +59,19 @@ class ImageView(QWidget):
 
     def paintEvent(self, event) -> None:
         p = QPainter(self)
-        r = self.rect()
-        if self._pixmap is None:
-            p.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
-            p.drawText(r, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._text)
-            return
-        pm = self._pixmap
-        scale = min(r.width() / pm.width(), r.height() / pm.height(), 1.0)
-        w, h = int(pm.width() * scale), int(pm.height() * scale)
-        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-        p.drawPixmap((r.width() - w) // 2, (r.height() - h) // 2, w, h, pm)
+        try:
+            r = self.rect()
+            if self._pixmap is None:
+                p.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+                p.drawText(r, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._text)
+                return
+            pm = self._pixmap
+            scale = min(r.width() / pm.width(), r.height() / pm.height(), 1.0)
+            w, h = int(pm.width() * scale), int(pm.height() * scale)
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+            p.drawPixmap((r.width() - w) // 2, (r.height() - h) // 2, w, h, pm)
+        finally:
+            p.end()
 
 
 class PreviewWindow(QDialog):

@@ -93,6 +93,8 @@ class Sidebar(QWidget):
         self.tags_item = self._section("Tags")
         self.saved_item = self._section("Saved searches")
         self._folder_rows: list[FolderRow] = []
+        self._tags: list[tuple[str, int]] = []
+        self._saved: list[tuple[str, str, int | None]] = []
 
     def _section(self, title: str) -> QTreeWidgetItem:
         item = QTreeWidgetItem(self.tree, [title])
@@ -106,6 +108,8 @@ class Sidebar(QWidget):
 
     # -- content ------------------------------------------------------------------
     def set_folders(self, rows: list[FolderRow]) -> None:
+        if list(rows) == self._folder_rows and self.folders_item.childCount():
+            return
         self._folder_rows = list(rows)
         self._refill(self.folders_item, [
             (os.path.basename(r.path.rstrip(os.sep)) or r.path, f"{r.photos:,}", "folder", r.path,
@@ -117,12 +121,18 @@ class Sidebar(QWidget):
         return list(self._folder_rows)
 
     def set_tags(self, tags: list[tuple[str, int]]) -> None:
+        if list(tags) == self._tags and self.tags_item.childCount():
+            return
+        self._tags = list(tags)
         self._refill(self.tags_item, [
             (name, f"{count:,}", "tag", name, f"{name}: {count} photos (drop photos here to teach it)", None)
             for name, count in tags
         ], empty="No tags yet")
 
     def set_saved(self, saved: list[tuple[str, str, int | None]]) -> None:
+        if list(saved) == self._saved and self.saved_item.childCount():
+            return
+        self._saved = list(saved)
         self._refill(self.saved_item, [
             (name, "" if count is None else f"{count:,}", "saved", query, query, None)
             for name, query, count in saved

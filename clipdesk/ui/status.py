@@ -6,7 +6,7 @@ import os
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QProgressBar,
+    QAbstractItemView, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QSizePolicy,
     QTreeWidget, QTreeWidgetItem, QToolButton, QVBoxLayout, QWidget,
 )
 
@@ -78,10 +78,18 @@ class IndexStatus(QWidget):
         self.failures.setAutoRaise(True)
         self.failures.clicked.connect(self.failuresRequested)
         self.failures.hide()
-        lay.addWidget(self.label)
+        lay.addWidget(self.label, 1)
         lay.addWidget(self.bar)
         lay.addWidget(self.pause)
         lay.addWidget(self.failures)
+        # Showing and hiding these must not move anything else: a relayout of the
+        # status bar can ripple into the window (and the grid) many times a second.
+        for w in (self.bar, self.pause):
+            policy = w.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            w.setSizePolicy(policy)
+        self.label.setMinimumWidth(200)
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.last: Progress | None = None
 
     def _toggled(self, on: bool) -> None:

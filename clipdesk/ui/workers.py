@@ -23,6 +23,8 @@ The indexing pipeline has a thread of its own (:class:`IndexController`); its
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 import time
 from typing import Any, Callable
@@ -185,12 +187,11 @@ class IndexController(QObject):
     catalogChanged = Signal()
 
     def __init__(self, library, *, parent: QObject | None = None, pipeline_kwargs: dict | None = None,
-                 change_interval_ms: int = 1500):
+                 change_interval_ms: int = 2000):
         super().__init__(parent)
         self.library = library
         self.pipeline_kwargs = dict(pipeline_kwargs or {})
-        self._pipeline = None
-        self._thread: QThread | None = None
+        self._thread: _PipelineThread | None = None
         self._again = False
         self._paused = False
         self._last_done = 0
@@ -217,35 +218,32 @@ class IndexController(QObject):
             return
         self._again = False
         self._last_done = 0
-        pipeline = self.library.pipeline(on_progress=self._relay.emit, **self.pipeline_kwargs)
-        if self._paused:
-            pipeline.pause()
-        self._pipeline = pipeline
-        thread = _PipelineThread(pipeline)
+        # The pipeline is made on its thread: making it loads the model.
+        thread = _PipelineThread(self.library, self._relay.emit, self.pipeline_kwargs, self._paused)
         thread.done.connect(self._on_done)
         self._thread = thread
-        thread.start()
+        thread.start(QThread.Priority.LowPriority)
         self.started.emit()
         self.runningChanged.emit(True)
 
     def pause(self) -> None:
         self._paused = True
-        if self._pipeline is not None:
-            self._pipeline.pause()
+        if self._thread is not None:
+            self._thread.pause()
         self.pausedChanged.emit(True)
 
     def resume(self) -> None:
         self._paused = False
-        if self._pipeline is not None:
-            self._pipeline.resume()
+        if self._thread is not None:
+            self._thread.resume()
         self.pausedChanged.emit(False)
 
     def cancel(self, wait_ms: int = 30000) -> None:
         """Stop the current run; waits for its thread (shutdown)."""
         self._again = False
         thread = self._thread
-        if self._pipeline is not None:
-            self._pipeline.cancel()
+        if thread is not None:
+            thread.cancel()
         if thread is not None:
             thread.wait(wait_ms)
 
@@ -262,7 +260,6 @@ class IndexController(QObject):
     def _on_done(self, result: RunResult) -> None:
         thread = self._thread
         self._thread = None
-        self._pipeline = None
         if thread is not None:
             thread.wait()
             thread.deleteLater()
@@ -274,16 +271,76 @@ class IndexController(QObject):
             self.start()
 
 
+def lower_thread_priority(nice: int = 10) -> None:
+    """Let this thread, and the threads it starts, yield the CPU to the GUI.
+
+    On Linux a thread's nice value is its own and threads inherit it from the
+    thread that starts them, so the pipeline's decode, encode and write
+    threads all run below the GUI thread: on a busy machine the GUI gets the
+    CPU first and answers within a frame. Elsewhere QThread priorities do this.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            current = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+            if current < nice:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+        except OSError as exc:
+            log.debug("could not lower the priority of %s: %s", threading.current_thread().name, exc)
+
+
 class _PipelineThread(QThread):
+    """Makes the run's pipeline (loading the model) and runs it.
+
+    pause/resume/cancel may arrive before the pipeline exists; they are kept
+    and applied as soon as it does.
+    """
+
     done = Signal(object)
 
-    def __init__(self, pipeline):
+    def __init__(self, library, on_progress, kwargs: dict, paused: bool):
         super().__init__()
-        self.pipeline = pipeline
+        self.library = library
+        self.on_progress = on_progress
+        self.kwargs = kwargs
+        self._lock = threading.Lock()
+        self._pipeline = None
+        self._paused = paused
+        self._cancelled = False
+
+    def pause(self) -> None:
+        with self._lock:
+            self._paused = True
+            pipeline = self._pipeline
+        if pipeline is not None:
+            pipeline.pause()
+
+    def resume(self) -> None:
+        with self._lock:
+            self._paused = False
+            pipeline = self._pipeline
+        if pipeline is not None:
+            pipeline.resume()
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancelled = True
+            pipeline = self._pipeline
+        if pipeline is not None:
+            pipeline.cancel()
 
     def run(self) -> None:
+        lower_thread_priority()
         try:
-            result = self.pipeline.run()
+            pipeline = self.library.pipeline(on_progress=self.on_progress, **self.kwargs)
+            with self._lock:
+                self._pipeline = pipeline
+                paused, cancelled = self._paused, self._cancelled
+            if paused:
+                pipeline.pause()
+            if cancelled:
+                result = RunResult(cancelled=True)
+            else:
+                result = pipeline.run()
         except Exception as exc:  # noqa: BLE001 - reported as a failed run
             log.exception("indexing failed")
             result = RunResult(error=f"indexing stopped: {exc}")

@@ -22,10 +22,10 @@ def pytest_collection_modifyitems(items):
     # manager (it has none); that is not a problem of ours.
     for item in items:
         if "tests/ui/" in str(item.fspath).replace("\\", "/"):
-            item.add_marker(pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints"))
+            item.add_marker(pytest.mark.qt_log_ignore(r"This plugin does not support (propagateSizeHints|raise)\(\)"))
 
 
-def write_colour_library(root: Path, per_colour: int = 5, others: int = 20) -> Path:
+def write_colour_library(root: Path, per_colour: int = 5, others: int = 40) -> Path:
     """Photos of four colours (five each) in two folders, plus photos of other colours."""
     for colour, folder in (("red", "warm"), ("yellow", "warm"), ("blue", "cold"), ("green", "cold")):
         for i in range(per_colour):
@@ -70,7 +70,7 @@ def indexed(colour_model, photos_root):
     lib = Library(colour_model)
     lib.add_folder(photos_root)
     result = lib.index()
-    assert result.indexed == 40 and result.failed == 0
+    assert result.indexed == 60 and result.failed == 0
     lib.close()
     return colour_model
 
@@ -101,7 +101,8 @@ def open_window(qtbot, settings):
             with qtbot.waitSignal(window.libraryLoaded, timeout=10000):
                 window.start()
             if wait_loaded:
-                qtbot.waitUntil(lambda: window.answer is not None, timeout=10000)
+                qtbot.waitUntil(lambda: window.answer is not None and not window.index.running and window.warm,
+                                timeout=20000)
         return window
 
     yield factory

@@ -39,7 +39,7 @@ def drop(widget, mime: QMimeData, pos: QPoint | None = None) -> bool:
     if not enter.isAccepted():
         return False
     move = QDragMoveEvent(*args)
-    move.setAccepted(False)
+    move.setAccepted(True)  # as Qt sends it after an accepted enter; the widget may refuse
     QApplication.sendEvent(widget, move)
     if not move.isAccepted():
         leave = QDragLeaveEvent()
