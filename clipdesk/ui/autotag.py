@@ -253,7 +253,7 @@ class AutoTagPanel(QWidget):
         self.drop.setObjectName("autoTagDrop")
         self.drop.dropped.connect(self.suggest)
         lay.addWidget(self.drop)
-        self.use_selection = QPushButton("Suggest for the selected photos", self)
+        self.use_selection = QPushButton("Suggest for the selection", self)
         lay.addWidget(self.use_selection)
         self.status = QLabel("", self)
         self.status.setWordWrap(True)
@@ -267,7 +267,7 @@ class AutoTagPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.list_host)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setMinimumHeight(120)
+        scroll.setMinimumHeight(90)
         lay.addWidget(scroll, 2)
         all_row = QHBoxLayout()
         self.accept_all = QPushButton("Accept all", self)
@@ -305,10 +305,10 @@ class AutoTagPanel(QWidget):
         self.teach_model = PhotoListModel(thumbs, self)
         self.teach_grid = PhotoGrid(self.teach_model, teach, size=88, show_names=False)
         self.teach_grid.setObjectName("teachGrid")
-        self.teach_grid.setMinimumHeight(120)
+        self.teach_grid.setMinimumHeight(100)
         tl.addWidget(self.teach_grid, 1)
         tb = QHBoxLayout()
-        self.teach_accept = QPushButton("Add tag to selected", teach)
+        self.teach_accept = QPushButton("Add to selected", teach)
         self.teach_accept.clicked.connect(lambda: self._teach_decide("accepted", selected=True))
         self.teach_accept_all = QPushButton("Add to all", teach)
         self.teach_accept_all.clicked.connect(lambda: self._teach_decide("accepted", selected=False))
@@ -320,7 +320,7 @@ class AutoTagPanel(QWidget):
         tl.addLayout(tb)
         lay.addWidget(teach, 3)
 
-        self.apply_button = QPushButton("Apply tags to the whole library…", self)
+        self.apply_button = QPushButton("Tag the whole library…", self)
         self.apply_button.clicked.connect(self.preview_apply)
         lay.addWidget(self.apply_button)
         self._update_buttons()
@@ -557,7 +557,7 @@ class AutoTagPanel(QWidget):
 
     def _reset_apply_button(self) -> None:
         self.apply_button.setEnabled(True)
-        self.apply_button.setText("Apply tags to the whole library…")
+        self.apply_button.setText("Tag the whole library…")
 
     def _apply(self, tags: list[str], write_xmp: bool) -> None:
         if not tags:

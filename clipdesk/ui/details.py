@@ -56,7 +56,7 @@ class DetailsPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         self.preview = ImageView(self)
-        self.preview.setMinimumHeight(180)
+        self.preview.setMinimumHeight(120)
         self.preview.set_image(None, "Select a photo to see its details")
         lay.addWidget(self.preview, 3)
         form = QFormLayout()

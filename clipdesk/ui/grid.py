@@ -7,7 +7,6 @@ only the cells on screen, and only those ask for thumbnails.
 
 from __future__ import annotations
 
-import math
 
 from PySide6.QtCore import QModelIndex, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QKeyEvent, QPainter, QPalette, QPen, QWheelEvent
@@ -133,21 +132,19 @@ class PhotoGrid(QListView):
         return idx.row() if idx.isValid() else None
 
     def visible_rows(self) -> range:
-        """Rows at least partly on screen (cheap with uniform cells)."""
-        n = self.model().rowCount()
-        if n == 0:
+        """Rows at least partly on screen."""
+        if self.model().rowCount() == 0:
             return range(0)
-        first = self.indexAt(QPoint(4, 4))
         vp = self.viewport().rect()
-        last = self.indexAt(QPoint(vp.right() - 4, vp.bottom() - 4))
-        start = first.row() if first.isValid() else 0
-        if last.isValid():
-            end = last.row()
-        else:
-            cols = max(1, vp.width() // max(1, self.gridSize().width()))
-            rows = math.ceil(vp.height() / max(1, self.gridSize().height())) + 1
-            end = min(n - 1, start + cols * rows)
-        return range(start, end + 1)
+        step_x = max(8, self.gridSize().width() // 2)
+        step_y = max(8, self.gridSize().height() // 2)
+        rows = set()
+        for y in range(2, vp.height(), step_y):
+            for x in range(2, vp.width(), step_x):
+                index = self.indexAt(QPoint(x, y))
+                if index.isValid():
+                    rows.add(index.row())
+        return range(min(rows), max(rows) + 1) if rows else range(0)
 
     # -- input -------------------------------------------------------------------
     def keyPressEvent(self, event: QKeyEvent) -> None:

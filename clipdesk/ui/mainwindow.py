@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QByteArray, QItemSelection, QItemSelectionModel, QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication, QDockWidget, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QMainWindow, QMenu,
-    QMessageBox, QPushButton, QSlider, QToolButton, QVBoxLayout, QWidget,
+    QApplication, QDockWidget, QFileDialog, QFrame, QHBoxLayout, QInputDialog, QLabel, QMainWindow, QMenu,
+    QMessageBox, QPushButton, QScrollArea, QSlider, QToolButton, QVBoxLayout, QWidget,
 )
 
 from clipdesk import __version__
@@ -159,7 +159,12 @@ class MainWindow(QMainWindow):
         self.details = DetailsPanel(self.library, self.pools, self)
         self.details_dock = self._dock("Details", "detailsDock", self.details, Qt.DockWidgetArea.RightDockWidgetArea)
         self.autotag = AutoTagPanel(self.library, self.pools, self.settings, self.thumbs, self)
-        self.autotag_dock = self._dock("Auto-tag", "autotagDock", self.autotag, Qt.DockWidgetArea.RightDockWidgetArea)
+        # The panel is tall; in a scroll area it never forces the window to be.
+        autotag_scroll = QScrollArea(self)
+        autotag_scroll.setWidgetResizable(True)
+        autotag_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        autotag_scroll.setWidget(self.autotag)
+        self.autotag_dock = self._dock("Auto-tag", "autotagDock", autotag_scroll, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.details_dock, self.autotag_dock)
         self.details_dock.raise_()
 

@@ -49,7 +49,7 @@ class SearchBar(QLineEdit):
         self.setPlaceholderText("Search your photos: dog on a beach, receipts, red car -night   (drop a photo to find similar)")
         self.setClearButtonEnabled(True)
         self.setAcceptDrops(True)
-        self.setMinimumWidth(320)
+        self.setMinimumWidth(160)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
     def _accepts(self, mime) -> bool:

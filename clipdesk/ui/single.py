@@ -35,6 +35,7 @@ class SingleInstance(QObject):
         super().__init__(parent)
         self.name = server_name(catalog)
         self.server: QLocalServer | None = None
+        self._sockets: set[QLocalSocket] = set()
 
     def forward(self, timeout_ms: int = 500) -> bool:
         """Ask a running instance to come forward. True when one answered."""
@@ -44,7 +45,7 @@ class SingleInstance(QObject):
             return False
         sock.write(MESSAGE)
         sock.flush()
-        ok = sock.waitForBytesWritten(timeout_ms)
+        ok = sock.bytesToWrite() == 0 or sock.waitForBytesWritten(timeout_ms)
         sock.disconnectFromServer()
         if sock.state() != QLocalSocket.LocalSocketState.UnconnectedState:
             sock.waitForDisconnected(timeout_ms)
@@ -58,19 +59,32 @@ class SingleInstance(QObject):
             QLocalServer.removeServer(self.name)
             if not server.listen(self.name):
                 log.warning("single instance: cannot listen on %s: %s", self.name, server.errorString())
+                server.deleteLater()
                 return False
         server.newConnection.connect(self._connection)
         self.server = server
         return True
 
     def _connection(self) -> None:
-        assert self.server is not None
-        while self.server.hasPendingConnections():
-            sock = self.server.nextPendingConnection()
-            sock.readyRead.connect(lambda s=sock: self._read(s))
-            sock.disconnected.connect(sock.deleteLater)
+        server = self.server
+        while server is not None and server.hasPendingConnections():
+            sock = server.nextPendingConnection()
+            self._sockets.add(sock)
+            sock.readyRead.connect(self._ready_read)
+            sock.disconnected.connect(self._disconnected)
             if sock.bytesAvailable():
                 self._read(sock)
+
+    def _ready_read(self) -> None:
+        sock = self.sender()
+        if isinstance(sock, QLocalSocket):
+            self._read(sock)
+
+    def _disconnected(self) -> None:
+        sock = self.sender()
+        if isinstance(sock, QLocalSocket) and sock in self._sockets:
+            self._sockets.discard(sock)
+            sock.deleteLater()
 
     def _read(self, sock: QLocalSocket) -> None:
         data = bytes(sock.readAll().data())
@@ -78,6 +92,12 @@ class SingleInstance(QObject):
             self.activated.emit()
 
     def close(self) -> None:
+        for sock in list(self._sockets):
+            sock.readyRead.disconnect(self._ready_read)
+            sock.disconnected.disconnect(self._disconnected)
+            sock.abort()
+        self._sockets.clear()
         if self.server is not None:
+            self.server.newConnection.disconnect(self._connection)
             self.server.close()
             self.server = None

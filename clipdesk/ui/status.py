@@ -62,7 +62,7 @@ class IndexStatus(QWidget):
         self.label = QLabel("", self)
         self.label.setObjectName("indexLabel")
         self.bar = QProgressBar(self)
-        self.bar.setMaximumWidth(160)
+        self.bar.setMaximumWidth(120)
         self.bar.setMaximumHeight(14)
         self.bar.setTextVisible(False)
         self.bar.hide()
@@ -88,7 +88,7 @@ class IndexStatus(QWidget):
             policy = w.sizePolicy()
             policy.setRetainSizeWhenHidden(True)
             w.setSizePolicy(policy)
-        self.label.setMinimumWidth(200)
+        self.label.setMinimumWidth(120)
         self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.last: Progress | None = None
 
