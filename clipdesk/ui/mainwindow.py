@@ -38,7 +38,7 @@ from clipdesk.ui.searchbar import ErrorLine, FilterChips, SearchBar, local_paths
 from clipdesk.ui.searchctl import Answer, SearchController
 from clipdesk.ui.settings import Settings
 from clipdesk.ui.sidebar import FolderRow, Sidebar
-from clipdesk.ui.status import FailuresDialog, IndexStatus
+from clipdesk.ui.status import FailuresDialog, IndexStatus, plural
 from clipdesk.ui.thumbs import ThumbnailLoader
 from clipdesk.ui.workers import IndexController, Pools
 
@@ -399,14 +399,18 @@ class MainWindow(QMainWindow):
         self._last_answer_text = answer.text
         n = len(result.hits)
         if answer.kind == "browse":
-            text = f"{n:,} photos"
+            text = plural(n, "photo")
         elif answer.kind == "similar":
-            text = f"{n:,} similar photos"
+            text = plural(n, "similar photo")
         else:
-            text = f"{n:,} results" if result.cut is not None or result.model_id else f"{n:,} photos"
+            text = plural(n, "result") if result.model_id else plural(n, "photo")
         self.count_label.setText(f"{text} · {result.elapsed_ms:.0f} ms")
-        if result.notice:
-            self.message.show_notice(result.notice)
+        notice = result.notice
+        status = self.model_status
+        if notice and status is not None and status.message and self.banner.isVisible():
+            notice = notice.replace(status.message, "").strip()  # the banner says it already
+        if notice:
+            self.message.show_notice(notice)
         else:
             self.message.clear_message()
         self._update_empty(answer)
@@ -679,8 +683,7 @@ class MainWindow(QMainWindow):
             self.details.set_tag_names(names)
             self.autotag.set_tag_names(names)
             self.index_status.set_failures(state.failed)
-            if not index.running and self.index_status.last is None:
-                self.index_status.label.setText(f"{state.photos:,} photos")
+            self.index_status.set_photo_count(state.photos)
             self._update_empty(self.answer)
             self._sync_watcher()
             self.libraryLoaded.emit()
@@ -868,7 +871,7 @@ class MainWindow(QMainWindow):
             self._show_folders()
 
     def _index_finished(self, result: RunResult) -> None:
-        self.index_status.show_finished(result, self.state.photos if self.state else None)
+        self.index_status.show_finished(result)
         self.refresh_library()
         self.refresh_model_status()
 

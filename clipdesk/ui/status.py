@@ -14,6 +14,10 @@ from clipdesk.core.catalog import Photo
 from clipdesk.core.pipeline import Progress, RunResult
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
 def human_eta(seconds: float | None) -> str:
     if seconds is None or seconds != seconds or seconds < 0:
         return ""
@@ -91,6 +95,8 @@ class IndexStatus(QWidget):
         self.label.setMinimumWidth(120)
         self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.last: Progress | None = None
+        self.finished: RunResult | None = None
+        self.photos: int | None = None
 
     def _toggled(self, on: bool) -> None:
         self.pause.setText("Resume" if on else "Pause")
@@ -115,20 +121,32 @@ class IndexStatus(QWidget):
             self.bar.setRange(0, p.total)
             self.bar.setValue(p.done)
 
-    def show_finished(self, result: RunResult, photos: int | None = None) -> None:
+    def show_finished(self, result: RunResult) -> None:
         self.bar.hide()
         self.pause.hide()
-        if result.error:
+        self.finished = result
+        self._idle_text()
+
+    def set_photo_count(self, photos: int) -> None:
+        """The library's size, shown while nothing is being indexed."""
+        self.photos = photos
+        if self.last is None or self.last.phase not in ("scanning", "indexing", "paused"):
+            self._idle_text()
+
+    def _idle_text(self) -> None:
+        result = self.finished
+        if result is not None and result.error:
             self.label.setText(f"Indexing stopped: {result.error}")
-        elif result.cancelled:
+            return
+        if result is not None and result.cancelled:
             self.label.setText("Indexing cancelled")
-        else:
-            text = "Up to date"
-            if photos is not None:
-                text += f" · {photos:,} photos"
-            if result.indexed:
-                text += f" · {result.indexed:,} indexed just now"
-            self.label.setText(text)
+            return
+        parts = ["Up to date" if result is not None else "Ready"]
+        if self.photos is not None:
+            parts.append(plural(self.photos, "photo"))
+        if result is not None and result.indexed:
+            parts.append(f"{result.indexed:,} indexed just now")
+        self.label.setText(" · ".join(parts))
 
     def set_failures(self, n: int) -> None:
         self.failures.setVisible(n > 0)
