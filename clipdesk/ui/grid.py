@@ -119,10 +119,21 @@ class PhotoGrid(QListView):
         self._apply_grid_size()
 
     def _apply_grid_size(self) -> None:
-        self.setGridSize(self.delegate.cell_size(self.font()) + QSize(4, 4))
+        """Cells as wide as needed to fill the row: the columns spread over the
+        whole width instead of leaving a gap on the right."""
+        cell = self.delegate.cell_size(self.font()) + QSize(4, 4)
+        width = self.viewport().width() - 2 * self.spacing() - 1
+        columns = max(1, width // cell.width())
+        grid = QSize(max(cell.width(), width // columns), cell.height())
+        if grid != self.gridSize():
+            self.setGridSize(grid)
         self.setIconSize(QSize(self.delegate.size, self.delegate.size))
         self.scheduleDelayedItemsLayout()
         self.viewport().update()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._apply_grid_size()
 
     def selected_rows(self) -> list[int]:
         return sorted(i.row() for i in self.selectionModel().selectedIndexes())

@@ -351,6 +351,8 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(QByteArray.fromBase64(geo.encode("ascii")))
         if state:
             self.restoreState(QByteArray.fromBase64(state.encode("ascii")))
+        else:  # first start: most of the width for the photos
+            self.resizeDocks([self.sidebar_dock, self.details_dock], [210, 270], Qt.Orientation.Horizontal)
 
     def bring_forward(self) -> None:
         if self.isMinimized():

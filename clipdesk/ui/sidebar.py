@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QDragEnterEvent, QDropEvent, QFont
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView, QHBoxLayout, QHeaderView, QMenu, QToolButton, QTreeWidget, QTreeWidgetItem,
     QVBoxLayout, QWidget,
@@ -153,9 +153,7 @@ class Sidebar(QWidget):
             item.setToolTip(0, tip)
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             if color is not None:
-                item.setForeground(1, QBrush(color))
-                item.setText(0, f"● {text}")
-                item.setForeground(0, QBrush())
+                item.setIcon(0, _dot(color))
             if keep == (kind, value):
                 self.tree.setCurrentItem(item)
 
@@ -197,6 +195,27 @@ class Sidebar(QWidget):
             menu.addAction("Add folder…", self.addFolderRequested.emit)
         if not menu.isEmpty():
             menu.exec(self.tree.viewport().mapToGlobal(pos))
+
+
+_DOTS: dict[int, QIcon] = {}
+
+
+def _dot(color: QColor) -> QIcon:
+    """A small filled circle in ``color``: a folder's state at a glance."""
+    icon = _DOTS.get(color.rgb())
+    if icon is None:
+        pm = QPixmap(12, 12)
+        pm.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pm)
+        try:
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(color)
+            p.drawEllipse(1, 1, 10, 10)
+        finally:
+            p.end()
+        icon = _DOTS[color.rgb()] = QIcon(pm)
+    return icon
 
 
 def _folder_tip(r: FolderRow) -> str:
