@@ -43,6 +43,12 @@ from clipdesk.core.paths import Paths
 SCENE_SEED = 4242
 #: How many photos the self-test writes.
 PHOTO_COUNT = 6
+#: Steps that must not be skipped: a skip of one of these is reported as a
+#: failure. Empty while parts of the app may still be missing from a build;
+#: set it to ``set(STEPS)`` once every installer must carry everything.
+REQUIRED_STEPS: frozenset[str] = frozenset()
+#: Every step, in order.
+STEPS = ("photos", "decode", "model", "embed", "index", "search", "library")
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,12 @@ class _SelfTest:
         self.index = None
 
     def run(self, name: str, fn: Callable[[], str | None], needs: tuple[str, ...] = ()) -> Step:
+        step = self._run(name, fn, needs)
+        if step.status == "skip" and name in REQUIRED_STEPS:
+            return Step(name, "FAIL", detail=f"{step.detail} (this step is required)")
+        return step
+
+    def _run(self, name: str, fn: Callable[[], str | None], needs: tuple[str, ...]) -> Step:
         missing = [n for n in needs if n not in self.passed]
         if missing:
             return Step(name, "skip", detail=f"needs {', '.join(missing)}")

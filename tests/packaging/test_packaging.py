@@ -407,6 +407,16 @@ def test_self_test_skips_without_a_model(tmp_path, monkeypatch):
     assert steps["search"].line == "skip search: needs index"
 
 
+def test_required_steps_turn_skips_into_failures(tmp_path, monkeypatch):
+    from clipdesk.core import selftest
+
+    monkeypatch.setenv("CLIPDESK_MODELS_DIR", str(tmp_path / "none"))
+    monkeypatch.setattr(selftest, "REQUIRED_STEPS", frozenset(selftest.STEPS))
+    steps = {s.name: s for s in selftest.run(root=tmp_path)}
+    assert steps["model"].status == "FAIL" and "required" in steps["model"].detail
+    assert list(steps) == list(selftest.STEPS)
+
+
 @pytest.mark.skipif(not (REPO / "models" / "clipdesk-mini" / "config.json").is_file(),
                     reason="the small in-house model is not in models/ yet")
 def test_self_test_with_the_bundled_model(tmp_path):
