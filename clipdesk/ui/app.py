@@ -26,6 +26,8 @@ from clipdesk.ui.single import SingleInstance
 
 log = logging.getLogger(__name__)
 
+STARTUP_SCAN_DELAY_MS = 3000
+
 
 def engine_options(device: str):
     """EngineOptions for the "device" setting (auto, cpu, gpu)."""
@@ -157,7 +159,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"clipdesk: {exc}", file=sys.stderr)
         return exc.exit_code
 
-    window = MainWindow(library, settings, paths=paths, watch=not args.screenshot)
+    #: The startup scan for new photos waits a moment: the first search comes first.
+    window = MainWindow(library, settings, paths=paths, watch=not args.screenshot,
+                        index_delay_ms=0 if args.screenshot else STARTUP_SCAN_DELAY_MS)
     if args.screenshot:
         window.resize(args.width, args.height)
     window.show()

@@ -46,6 +46,11 @@ class ThumbnailDelegate(QStyledItemDelegate):
                                   option.font.toString(), inputs[6], inputs[7])
         return self._spec  # type: ignore[return-value]
 
+    @property
+    def last_spec(self) -> TileSpec | None:
+        """The spec of the cells painted last."""
+        return self._spec
+
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         rect: QRect = option.rect
         state = option.state

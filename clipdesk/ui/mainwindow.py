@@ -69,7 +69,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, library: Library, settings: Settings, *, paths: Paths | None = None,
                  start_indexing: bool = True, watch: bool = True, pipeline_kwargs: dict | None = None,
-                 hub_endpoint: str | None = None):
+                 hub_endpoint: str | None = None, index_delay_ms: int = 0):
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("ClipDesk")
@@ -77,6 +77,8 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.paths = paths or library.paths
         self.start_indexing = start_indexing
+        #: How long after start the library is scanned for new photos.
+        self.index_delay_ms = index_delay_ms
         self.watch = watch
         self.hub_endpoint = hub_endpoint
         self.pools = Pools(self)
@@ -108,6 +110,14 @@ class MainWindow(QMainWindow):
         self._wire()
         self._restore_window()
         self.setAcceptDrops(True)
+        # Settings are written a moment after they change, off the GUI thread.
+        self._save_settings = QTimer(self)
+        self._save_settings.setSingleShot(True)
+        self._save_settings.setInterval(1000)
+        self._save_settings.timeout.connect(
+            lambda: self.pools.run(self.pools.writes, settings.save, None, lambda e: log.warning("settings: %s", e),
+                                   owner=self))
+        settings.on_change(lambda _name, _value: self._closing or self._save_settings.start())
 
     # ------------------------------------------------------------------ building
     def _build(self) -> None:
@@ -226,6 +236,12 @@ class MainWindow(QMainWindow):
         sel = edit.addAction("Select &all photos", self.grid.selectAll)
         sel.setShortcut(QKeySequence.StandardKey.SelectAll)
         sel.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        remove = QAction("&Remove from library…", self.grid)
+        remove.setShortcut(QKeySequence.StandardKey.Delete)
+        remove.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        remove.triggered.connect(lambda: self._selected_photos() and self.remove_photos(self._selected_photos()))
+        self.grid.addAction(remove)
+        edit.addAction(remove)
 
         view = mb.addMenu("&View")
         view.addAction(self.sidebar_dock.toggleViewAction())
@@ -261,6 +277,7 @@ class MainWindow(QMainWindow):
         self.bar.photoDropped.connect(self.find_similar_photo)
         self.bar.returnPressed.connect(self._focus_grid)
         self.search_ctl.answered.connect(self._show_answer)
+        self.model.photosWanted.connect(self._fetch_photos)
         self.search_ctl.failed.connect(self._search_failed)
         self.grid.selectionModel().selectionChanged.connect(self._selection_changed)
         self.grid.previewRequested.connect(self.open_preview)
@@ -300,13 +317,19 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ start / stop
     def start(self) -> None:
-        """Load the library's state, show every photo, start indexing and watching."""
+        """Load the library's state, show every photo, get the model ready, then
+        look for new photos (a little later: the first search comes first)."""
         self.focus_search()
         self.refresh_library()
         self.refresh_model_status()
         self.search_ctl.search(self.bar.text())
+        self._warming = True
+        self._warm_up()
         if self.start_indexing:
-            self.index.start()
+            if self.index_delay_ms > 0:
+                QTimer.singleShot(self.index_delay_ms, lambda: self._closing or self.index.start())
+            else:
+                self.index.start()
 
     def focus_search(self) -> None:
         self.bar.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -389,18 +412,18 @@ class MainWindow(QMainWindow):
     def _show_answer(self, answer: Answer) -> None:
         self.answer = answer
         result: SearchResult = answer.result
-        selected = {self.model.photo(r).id for r in self.grid.selected_rows()}
+        selected = {self.model.photo_id(r) for r in self.grid.selected_rows()}
         current = self.grid.current_row()
-        current_id = self.model.photo(current).id if current is not None and current < self.model.rowCount() else None
+        current_id = self.model.photo_id(current) if current is not None and current < self.model.rowCount() else None
         scroll = self.grid.verticalScrollBar().value()
-        how = self.model.set_hits(result.hits, answer.fingerprint)
+        how = self.model.set_rows(answer.ids, answer.scores, answer.photos, answer.fingerprint)
         if how == "reset":
             if selected or current_id is not None:
                 self._restore_selection(selected, current_id)
             self.grid.verticalScrollBar().setValue(scroll if self._same_query(answer) else 0)
         self._last_answer_text = answer.text
-        n = len(result.hits)
-        if answer.kind == "browse":
+        n = len(answer.ids)
+        if answer.kind == "list":
             text = plural(n, "photo")
         elif answer.kind == "similar":
             text = plural(n, "similar photo")
@@ -417,12 +440,9 @@ class MainWindow(QMainWindow):
             self.message.clear_message()
         self._update_empty(answer)
         self.resultsShown.emit(answer)
-        if not self._warming:
-            self._warming = True
-            QTimer.singleShot(0, self._warm_up)
 
     def _warm_up(self) -> None:
-        """Load what the first typed search needs, once the first photos are on screen.
+        """Load what the first typed search needs (model, search index) right away.
 
         Importing ONNX Runtime and hnswlib (extension modules, loaded with the
         GIL held) or creating a model session stalls every thread for a moment;
@@ -450,7 +470,7 @@ class MainWindow(QMainWindow):
             self.warm = True
             self.warmedUp.emit()
 
-        self.pools.run(self.pools.interactive, job, done, lambda e: done(), owner=self)
+        self.pools.run(self.pools.general, job, done, lambda e: done(), owner=self)
 
     def _same_query(self, answer: Answer) -> bool:
         return getattr(self, "_last_answer_text", None) == answer.text
@@ -495,8 +515,13 @@ class MainWindow(QMainWindow):
             self.bar.setCursorPosition(min(position, len(self.bar.text())))
 
     # ------------------------------------------------------------------ grid
+    def _fetch_photos(self, ids: list) -> None:
+        """Photos for rows the grid shows for the first time (a listing is fetched in pages)."""
+        catalog = self.library.catalog
+        self.pools.run(self.pools.general, lambda: catalog.photos(ids), self.model.add_photos, owner=self.model)
+
     def _selected_photos(self) -> list[Photo]:
-        return [self.model.photo(r) for r in self.grid.selected_rows()]
+        return [p for p in (self.model.photo(r) for r in self.grid.selected_rows()) if p is not None]
 
     def _selection_changed(self, *_args) -> None:
         self._details_timer.start()
@@ -530,7 +555,9 @@ class MainWindow(QMainWindow):
             return
         if not self.grid.selectionModel().isSelected(index):
             self.grid.setCurrentIndex(index)
-        photos = self._selected_photos() or [self.model.photo(index.row())]
+        photos = self._selected_photos() or [p for p in [self.model.photo(index.row())] if p is not None]
+        if not photos:
+            return
         menu = self.build_photo_menu(photos)
         menu.exec(self.grid.viewport().mapToGlobal(pos))
 
@@ -618,6 +645,8 @@ class MainWindow(QMainWindow):
             self._preview = PreviewWindow(self)
             self._preview.step.connect(self._preview_step)
         photo = self.model.photo(row)
+        if photo is None:
+            return
         self.grid.setCurrentIndex(self.model.index(row))
         self._preview.show_photo(photo.id, photo.name, None, "loading…")
         self._preview.show()
@@ -906,7 +935,7 @@ class MainWindow(QMainWindow):
         self.pools.run(self.pools.writes, lambda: catalog.retry_failed(ids or None), done, owner=self)
 
     def _sync_watcher(self) -> None:
-        """Watch the online roots once indexing has had a first pass."""
+        """Watch the online roots (again, when they change)."""
         if not self.watch or self._closing or self.state is None:
             return
         roots = sorted(r.path for r in self.state.folders if r.state != "offline")

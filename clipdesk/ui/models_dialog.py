@@ -179,8 +179,9 @@ class ModelsDialog(QDialog):
             self.banner.setText("Pick the model searches use; downloads resume if interrupted.")
         gpu = [p for p in providers if p != "CPUExecutionProvider"]
         self.providers.setText(
-            "GPU available: " + ", ".join(p.replace("ExecutionProvider", "") for p in gpu) if gpu
-            else "No GPU provider in this installation: models run on the CPU."
+            ("GPU available: " + ", ".join(p.replace("ExecutionProvider", "") for p in gpu) if gpu
+             else "No GPU provider in this installation: models run on the CPU.")
+            + " A change applies at the next start."
         )
         gpu_index = self.device.findData("gpu")
         item = self.device.model().item(gpu_index) if gpu_index >= 0 else None

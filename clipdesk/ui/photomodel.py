@@ -15,7 +15,7 @@ import os
 from enum import IntEnum
 from typing import Iterable, Sequence
 
-from PySide6.QtCore import QAbstractListModel, QByteArray, QMimeData, QModelIndex, QPersistentModelIndex, Qt, QUrl
+from PySide6.QtCore import QAbstractListModel, QByteArray, QMimeData, QModelIndex, QPersistentModelIndex, Qt, QUrl, Signal
 
 from clipdesk.core.catalog import Photo
 from clipdesk.core.library import Hit
@@ -64,38 +64,60 @@ def photo_tooltip(photo: Photo, score: float | None) -> str:
 
 
 class PhotoListModel(QAbstractListModel):
+    """Rows are photo ids; each row's :class:`Photo` is known up front (search
+    results) or fetched in pages when the view first shows the row (listing
+    100,000 photos by date), so a result of any size arrives as one list of
+    ids and never as 100,000 objects made at once."""
+
+    #: Rows fetched together when a row without its photo is shown.
+    PAGE = 256
+    #: Beyond this many rows, only a fingerprint tells "same" apart: comparing
+    #: row by row would cost the GUI thread too much.
+    COMPARE_ROWS = 5000
+
+    #: Photos are needed for these ids (emitted once per page; answer with add_photos).
+    photosWanted = Signal(list)
+
     def __init__(self, thumbs: ThumbnailLoader | None, parent=None):
         super().__init__(parent)
         self.thumbs = thumbs
-        self._hits: list[Hit] = []
+        self._ids: list[int] = []
+        self._scores: list[float] | None = None
+        self._photos: dict[int, Photo] = {}
+        self._wanted: set[int] = set()  # pages asked for and not yet answered
         self._fingerprint: tuple[int, int] | None = None
         self._row_by_id: dict[int, int] = {}
         if thumbs is not None:
             thumbs.ready.connect(self._thumbs_ready)
 
     # -- content -----------------------------------------------------------------
-    #: Beyond this many rows, only a fingerprint tells "same" apart: comparing
-    #: row by row would cost the GUI thread too much.
-    COMPARE_ROWS = 5000
-
     def set_hits(self, hits: Sequence[Hit], fingerprint: tuple[int, int] | None = None) -> str:
-        """Show ``hits``. Returns how: "same", "updated", "appended" or "reset".
+        """Show search hits (photos known). See :meth:`set_rows`."""
+        hits = list(hits)
+        return self.set_rows([h.photo.id for h in hits], [h.score for h in hits],
+                             {h.photo.id: h.photo for h in hits}, fingerprint)
+
+    def set_rows(self, ids: Sequence[int], scores: Sequence[float] | None, photos: dict[int, Photo],
+                 fingerprint: tuple[int, int] | None = None) -> str:
+        """Show ``ids`` in order, with the photos known so far. Returns how the
+        view was told: "same", "updated", "appended" or "reset".
 
         ``fingerprint`` - (order, content) hashes computed off the GUI thread -
         lets a refresh that changes nothing, or only what rows show, skip the
         row-by-row comparison and the new layout.
         """
-        hits = list(hits)
-        old = self._hits
-        small = len(old) <= self.COMPARE_ROWS and len(hits) <= self.COMPARE_ROWS
-        if fingerprint is not None and self._fingerprint is not None and len(hits) == len(old):
+        ids = list(ids)
+        scores = list(scores) if scores is not None else None
+        old = self._ids
+        small = len(old) <= self.COMPARE_ROWS and len(ids) <= self.COMPARE_ROWS
+        if fingerprint is not None and self._fingerprint is not None and len(ids) == len(old):
             same_order = fingerprint[0] == self._fingerprint[0]
             same_content = same_order and fingerprint[1] == self._fingerprint[1]
-        elif small and len(hits) == len(old):
-            same_order = all(a.photo.id == b.photo.id for a, b in zip(hits, old))
-            same_content = same_order and all(
-                a.photo == b.photo and _same_score(a.score, b.score) for a, b in zip(hits, old)
-            )
+        elif small and len(ids) == len(old):
+            same_order = ids == old
+            same_content = same_order and all(self._photos.get(i) == photos.get(i) for i in ids) and (
+                scores is None) == (self._scores is None) and (
+                scores is None or all(_same_score(a, b) for a, b in zip(scores, self._scores or [])))
         else:
             same_order = same_content = False
         self._fingerprint = fingerprint
@@ -104,74 +126,109 @@ class PhotoListModel(QAbstractListModel):
         if same_order:
             # Same photos in the same order (their status or details changed):
             # repaint the rows, no new layout.
-            self._hits = hits
-            if hits:
-                self.dataChanged.emit(self.index(0), self.index(len(hits) - 1))
+            self._scores, self._photos, self._wanted = scores, dict(photos), set()
+            if ids:
+                self.dataChanged.emit(self.index(0), self.index(len(ids) - 1))
             return "updated"
-        if old and small and len(hits) > len(old) and all(a.photo == b.photo for a, b in zip(hits, old)):
-            self.beginInsertRows(QModelIndex(), len(old), len(hits) - 1)
-            self._hits = hits
+        if (old and small and len(ids) > len(old) and ids[: len(old)] == old
+                and all(self._photos.get(i) == photos.get(i) for i in old)):
+            self.beginInsertRows(QModelIndex(), len(old), len(ids) - 1)
+            self._ids, self._scores, self._photos, self._wanted = ids, scores, dict(photos), set()
             self._reindex()
             self.endInsertRows()
             return "appended"
         self.beginResetModel()
-        self._hits = hits
+        self._ids, self._scores, self._photos, self._wanted = ids, scores, dict(photos), set()
         self._reindex()
         self.endResetModel()
         return "reset"
 
+    def add_photos(self, photos: Iterable[Photo]) -> None:
+        """Photos fetched for rows on screen (after :attr:`photosWanted`)."""
+        rows = []
+        for p in photos:
+            self._photos[p.id] = p
+            row = self._row_by_id.get(p.id)
+            if row is not None:
+                rows.append(row)
+        self._wanted = {page for page in self._wanted
+                        if not all(i in self._photos for i in self._page_ids(page))}
+        if rows:
+            self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)))
+
     def clear(self) -> None:
-        self.set_hits([])
+        self.set_rows([], None, {})
 
     def _reindex(self) -> None:
-        self._row_by_id = {hit.photo.id: row for row, hit in enumerate(self._hits)}
+        self._row_by_id = {pid: row for row, pid in enumerate(self._ids)}
 
     def remove_ids(self, ids: Iterable[int]) -> None:
         gone = set(ids)
         rows = sorted((self._row_by_id[i] for i in gone if i in self._row_by_id), reverse=True)
         for row in rows:
             self.beginRemoveRows(QModelIndex(), row, row)
-            del self._hits[row]
+            del self._ids[row]
+            if self._scores is not None:
+                del self._scores[row]
             self.endRemoveRows()
         if rows:
             self._fingerprint = None
+            self._wanted = set()
             self._reindex()
 
     def hits(self) -> list[Hit]:
-        return list(self._hits)
+        """The rows whose photos are known, in order."""
+        return [Hit(self._photos[pid], self.score(row)) for row, pid in enumerate(self._ids) if pid in self._photos]
 
-    def hit(self, row: int) -> Hit:
-        return self._hits[row]
+    def score(self, row: int) -> float:
+        return self._scores[row] if self._scores is not None else math.nan
 
-    def photo(self, row: int) -> Photo:
-        return self._hits[row].photo
+    def photo(self, row: int) -> Photo | None:
+        """The row's photo, or None while it is being fetched (asked for here)."""
+        photo = self._photos.get(self._ids[row])
+        if photo is None:
+            self._want(row)
+        return photo
+
+    def photo_id(self, row: int) -> int:
+        return self._ids[row]
 
     def row_of(self, photo_id: int) -> int | None:
         return self._row_by_id.get(photo_id)
 
     def ids(self) -> list[int]:
-        return [h.photo.id for h in self._hits]
+        return list(self._ids)
+
+    def _page_ids(self, page: int) -> list[int]:
+        return self._ids[page * self.PAGE: (page + 1) * self.PAGE]
+
+    def _want(self, row: int) -> None:
+        page = row // self.PAGE
+        if page not in self._wanted:
+            self._wanted.add(page)
+            self.photosWanted.emit([i for i in self._page_ids(page) if i not in self._photos])
 
     # -- Qt model API ------------------------------------------------------------
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._hits)
+        return 0 if parent.isValid() else len(self._ids)
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         row = index.row()
-        if not index.isValid() or row >= len(self._hits):
+        if not index.isValid() or row >= len(self._ids):
             return None
-        hit = self._hits[row]
-        photo = hit.photo
+        if role == Roles.PhotoId:
+            return self._ids[row]
+        if role == Roles.Score:
+            return self.score(row)
+        photo = self.photo(row)
+        if photo is None:
+            return None
         if role == Qt.ItemDataRole.DisplayRole:
             return photo.name
         if role == Qt.ItemDataRole.ToolTipRole:
-            return photo_tooltip(photo, hit.score)
+            return photo_tooltip(photo, self.score(row))
         if role == Roles.Photo:
             return photo
-        if role == Roles.Score:
-            return hit.score
-        if role == Roles.PhotoId:
-            return photo.id
         if role == Roles.Path:
             return photo.path
         if role == Roles.Hash:
@@ -198,7 +255,7 @@ class PhotoListModel(QAbstractListModel):
 
     def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
         rows = sorted({i.row() for i in indexes if i.isValid()})
-        photos = [self._hits[r].photo for r in rows]
+        photos = [p for p in (self._photos.get(self._ids[r]) for r in rows) if p is not None]
         mime = QMimeData()
         mime.setUrls([QUrl.fromLocalFile(os.path.abspath(p.path)) for p in photos])
         mime.setData(PHOTO_IDS_MIME, encode_ids(p.id for p in photos))

@@ -11,22 +11,22 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from clipdesk.core.errors import ClipDeskError, QueryError
+from clipdesk.core.catalog import Photo
 from clipdesk.core.library import Hit, Library, SearchResult
-from clipdesk.core.query import parse_query
+from clipdesk.core.query import Query, parse_query
+from clipdesk.core.search import filter_sql
 from clipdesk.ui.workers import CancelToken, Pools
 
 log = logging.getLogger(__name__)
 
-#: Listing photos by date (empty query, filters only) shows them all: the grid
-#: scrolls through any number.
-BROWSE_LIMIT = 10_000_000
+#: Photos fetched with a listing's ids; the rest are fetched as the grid shows them.
+PREFETCH = 2000
 
 
 @dataclass
@@ -38,28 +38,48 @@ class Answer:
     result: SearchResult
     #: From the request to the result arriving on the GUI thread.
     latency_ms: float
-    kind: str  # "text" | "similar" | "browse"
-    #: Identifies the hits' order and content (computed off the GUI thread):
+    kind: str  # "text" | "similar" | "list" (filters only, or everything by date)
+    #: Every row in order. ``result.hits`` holds the rows whose photos came
+    #: with the answer: all of them for a search, the first PREFETCH of a listing.
+    ids: list[int] = field(default_factory=list)
+    scores: list[float] | None = None
+    #: Identifies the rows' order and content (computed off the GUI thread):
     #: the grid tells an identical or reordered refresh apart without
     #: comparing 100,000 rows on the GUI thread.
     fingerprint: tuple[int, int] | None = None
 
-
-def fingerprint(result: SearchResult) -> tuple[int, int]:
-    """(order, content): a hash of the ids in order, and of what each row shows."""
-    order = hash(tuple(h.photo.id for h in result.hits))
-    content = hash(tuple((h.photo.status, h.photo.hash, h.photo.path, h.photo.taken_at) for h in result.hits))
-    return order, content
+    @property
+    def photos(self) -> dict[int, Photo]:
+        return {h.photo.id: h.photo for h in self.result.hits}
 
 
-def browse(library: Library, limit: int = BROWSE_LIMIT) -> SearchResult:
-    """Every photo, newest first: what the grid shows with an empty query."""
+def fingerprint(ids: list[int], result: SearchResult) -> tuple[int, int]:
+    """(order, content): a hash of the ids in order, and of what each known row shows."""
+    content = hash(tuple((h.photo.id, h.photo.status, h.photo.hash, h.photo.path, h.photo.taken_at, h.score)
+                         for h in result.hits))
+    return hash(tuple(ids)), content
+
+
+def list_photos(library: Library, q: Query | None = None, prefetch: int = PREFETCH) -> tuple[list[int], SearchResult]:
+    """Photos matching the filters of ``q`` (all photos without one), by date:
+    every id, and the first ``prefetch`` photos (worker thread).
+
+    Library.search would make a Photo for each of 100,000 rows before the
+    grid could show the first; this asks the catalog for ids and lets the grid
+    fetch the rest as it scrolls. It orders rows as Library.search does.
+    """
     start = time.perf_counter()
-    photos = library.catalog.photos(order="date", limit=limit)
-    return SearchResult(
-        query="", hits=[Hit(p, math.nan) for p in photos], sort="newest",
-        considered=len(photos), elapsed_ms=(time.perf_counter() - start) * 1000,
+    where, args = filter_sql(q) if q is not None else ("", [])
+    oldest = q is not None and q.effective_sort == "oldest"
+    order = "taken_at ASC, id" if oldest else "taken_at DESC, id DESC"
+    ids = [r[0] for r in library.catalog.con.execute(
+        f"SELECT id FROM photos WHERE {where or '1'} ORDER BY {order}", args)]
+    photos = library.catalog.photos(ids[:prefetch])
+    result = SearchResult(
+        query=str(q or ""), hits=[Hit(p, math.nan) for p in photos], sort="oldest" if oldest else "newest",
+        considered=len(ids), elapsed_ms=(time.perf_counter() - start) * 1000,
     )
+    return ids, result
 
 
 class SearchController(QObject):
@@ -128,28 +148,29 @@ class SearchController(QObject):
         self._pending = None
         library, limit = self.library, self.limit
 
-        def run():
-            if kind == "similar":
-                return "similar", library.similar(target, limit=limit)
-            text = str(target)
-            if not text.strip():
-                return "browse", browse(library)
-            q = parse_query(text)
-            n = limit if q.has_meaning else BROWSE_LIMIT
-            return "text", library.search(text, limit=n, cancelled=token)
-
         def job():
-            got_kind, result = run()
-            return got_kind, result, fingerprint(result)
+            if kind == "similar":
+                result = library.similar(target, limit=limit)
+                got_kind, ids, scores = "similar", [h.photo.id for h in result.hits], [h.score for h in result.hits]
+            else:
+                text = str(target)
+                q = parse_query(text) if text.strip() else None
+                if q is None or not q.has_meaning:
+                    ids, result = list_photos(library, q)
+                    got_kind, scores = "list", None
+                else:
+                    result = library.search(text, limit=limit, cancelled=token)
+                    got_kind, ids, scores = "text", [h.photo.id for h in result.hits], [h.score for h in result.hits]
+            return got_kind, result, ids, scores, fingerprint(ids, result)
 
         def done(value) -> None:
             if generation != self.generation:
                 return  # overtaken by a newer request
-            got_kind, result, print_ = value
+            got_kind, result, ids, scores, print_ = value
             self.delivered = generation
             self._set_busy(False)
             latency = (time.perf_counter() - started) * 1000
-            self.answered.emit(Answer(generation, shown, result, latency, got_kind, print_))
+            self.answered.emit(Answer(generation, shown, result, latency, got_kind, ids, scores, print_))
 
         def error(exc: BaseException) -> None:
             if generation != self.generation:
@@ -178,7 +199,3 @@ class SearchController(QObject):
         if busy != self._busy:
             self._busy = busy
             self.busyChanged.emit(busy)
-
-
-def describe_target(target: int | str | os.PathLike) -> str:
-    return os.path.basename(os.fspath(target)) if not isinstance(target, int) else f"photo {target}"

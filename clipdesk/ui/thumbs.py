@@ -29,6 +29,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen, Q
 from clipdesk.core.catalog import Photo
 from clipdesk.core.errors import ClipDeskError
 from clipdesk.core.imaging import ThumbnailCache, decode
+from clipdesk.ui.workers import lower_thread_priority
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,8 @@ class _Worker(QRunnable):
         self.setAutoDelete(True)
 
     def run(self) -> None:
+        # Cells can wait a few milliseconds; a search the user is waiting on cannot.
+        lower_thread_priority(5)
         self.loader._work()
 
 
@@ -222,7 +225,12 @@ class ThumbnailLoader(QObject):
                 tile, error = QImage(), f"unexpected error: {exc}"
             with self._lock:
                 self._queued.discard(req.key)
-            self._loaded.emit(req.key, req.photo_id, tile, error, req.digest or req.path)
+                if self._closed:
+                    continue
+            try:
+                self._loaded.emit(req.key, req.photo_id, tile, error, req.digest or req.path)
+            except RuntimeError:  # the loader was deleted meanwhile (the window closed)
+                return
 
     def _thumbnail(self, req: _Request) -> tuple[QImage, str]:
         image = QImage()

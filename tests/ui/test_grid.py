@@ -54,19 +54,10 @@ def test_a_hundred_thousand_rows_load_cells_only_for_what_is_on_screen(qtbot, tm
     middle = grid.visible_rows()
     assert 40_000 < middle.start < 60_000
     assert loader.requests - first <= len(middle) + 12
-    tile = loader.tile(model.photo(middle.start), grid.delegate.spec(_option(grid)))
+    tile = loader.tile(model.photo(middle.start), grid.delegate.last_spec)
     assert tile is not None and not tile.isNull()
     loader.close()
     pools.shutdown()
-
-
-def _option(grid):
-    from PySide6.QtWidgets import QStyleOptionViewItem
-
-    option = QStyleOptionViewItem()
-    grid.initViewItemOption(option)
-    option.rect = grid.visualRect(grid.model().index(grid.visible_rows().start))
-    return option
 
 
 def test_a_missing_thumbnail_is_made_again_from_the_original(open_window, indexed, qtbot):

@@ -22,7 +22,7 @@ def test_search_bar_has_focus_and_shortcuts_return_to_it(open_window, indexed, q
 
 def test_empty_query_lists_every_photo(open_window, indexed):
     window = open_window(indexed)
-    assert window.answer.kind == "browse"
+    assert window.answer.kind == "list"
     assert window.model.rowCount() == 60
     assert window.count_label.text().startswith("60 photos")
 

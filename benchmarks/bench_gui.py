@@ -1,0 +1,333 @@
+"""The desktop app at 100,000 photos: keystroke to grid, cold start, first search, idle memory.
+
+Prints, from one run on one machine:
+
+* keystroke-to-grid-updated latency (median, p95) while typing real queries
+  one character at a time, with the small model shipped with ClipDesk and with
+  a randomly initialised ViT-B-32 bundle (the same cost as the real one);
+  measured from the key event to the grid's repaint with that query's results;
+* cold start, in a fresh process: launch to the window painted, and to the
+  first search answered (a query typed as soon as the window is painted);
+* the idle RSS of that process once it has settled (library loaded, startup
+  scan done, model and index in memory).
+
+The library is generated once and reused (benchmarks/out/gui-<count>/):
+<count> catalog rows inserted through the catalog API, each with a clustered
+random unit embedding per model (uniform random vectors are the worst case
+for HNSW; real photos cluster), and files that are hard links to a few dozen
+real JPEGs, so the startup scan finds every photo unchanged and thumbnails
+are shared. The ViT-B-32 bundle is built once with models/export_openclip.py.
+
+    .venv/bin/python benchmarks/bench_gui.py [--count 100000] [--keystrokes 120]
+
+Not part of the test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "benchmarks" / "out"
+sys.path.insert(0, str(ROOT))
+
+MINI = "clipdesk-mini"
+VIT = "ViT-B-32__random"
+QUERIES = ("dog on a beach", "red car -night", "sunset over the sea", "birthday cake", "receipts",
+           "two people hiking in the mountains", "snow", "a cat on a sofa")
+DISTINCT_FILES = 48
+COLD_QUERY = "dog on a beach"
+
+
+# -- the generated library -------------------------------------------------------------
+
+
+def vit_bundle() -> Path:
+    dest = OUT / VIT
+    if not (dest / "manifest.json").is_file():
+        print(f"building {VIT} with models/export_openclip.py (once)...", flush=True)
+        subprocess.run([sys.executable, str(ROOT / "models" / "export_openclip.py"), "ViT-B-32", "--random-init",
+                        "--seed", "0", "--out", str(dest)], check=True, cwd=ROOT)
+    return dest
+
+
+def clustered_units(n: int, dim: int, seed: int, clusters: int = 400) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((clusters, dim)).astype(np.float32)
+    x = centres[rng.integers(0, clusters, n)] + 0.6 * rng.standard_normal((n, dim)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def build_library(count: int):
+    """(paths, photo root) of a library with ``count`` photos, made once."""
+    from PIL import Image
+
+    from clipdesk.core.catalog import Catalog
+    from clipdesk.core.imaging import decode
+    from clipdesk.core.paths import Paths
+    from clipdesk.core.imaging import ThumbnailCache
+
+    base = OUT / f"gui-{count}"
+    paths = Paths.under(base / "app")
+    root = base / "photos"
+    marker = base / "complete.json"
+    if marker.is_file():
+        return paths, root
+    if base.exists():
+        shutil.rmtree(base)
+    paths.ensure()
+    print(f"generating a library of {count:,} photos (once)...", flush=True)
+    originals = base / "originals"
+    originals.mkdir(parents=True)
+    rng = np.random.default_rng(1)
+    sources = []
+    for i in range(DISTINCT_FILES):
+        blocks = rng.integers(0, 256, size=(12, 16, 3), dtype=np.uint8)
+        p = originals / f"src{i:02d}.jpg"
+        Image.fromarray(blocks).resize((640, 480), Image.Resampling.BICUBIC).save(p, quality=85)
+        old = time.time() - 86400 * 30
+        os.utime(p, (old, old))
+        sources.append((p, decode(p)))
+    thumbs = ThumbnailCache(paths.thumbnails_dir)
+    for _p, d in sources:
+        thumbs.put(d.hash, d.thumbnail)
+
+    models = {MINI: 128, VIT: 512}
+    vectors = {m: clustered_units(count, dim, seed=i) for i, (m, dim) in enumerate(models.items())}
+    start = time.perf_counter()
+    with Catalog(paths.catalog) as cat:
+        folder = cat.add_folder(root)
+        batch = 5000
+        for lo in range(0, count, batch):
+            hi = min(count, lo + batch)
+            rows = []
+            for i in range(lo, hi):
+                sub = root / f"{i // 1000:03d}"
+                if i % 1000 == 0:
+                    sub.mkdir(parents=True, exist_ok=True)
+                src, d = sources[i % DISTINCT_FILES]
+                dest = sub / f"IMG_{i:06d}.jpg"
+                os.link(src, dest)
+                rows.append((i, dest, src, d))
+            with cat.write() as con:
+                ids = []
+                for i, dest, _src, d in rows:
+                    pid = cat.insert_photo(con, folder.id, os.fsencode(dest), d.size, d.mtime_ns, d.hash)
+                    day = 1 + i % 28
+                    cat.record_decoded(con, pid, hash_=d.hash, format_="jpeg", width=d.width, height=d.height,
+                                       taken_at=f"{2010 + i % 15}-{1 + i % 12:02d}-{day:02d}T12:00:00",
+                                       date_source="exif", camera=("Canon EOS R6", "Pixel 8", None)[i % 3],
+                                       size=d.size, mtime_ns=d.mtime_ns)
+                    ids.append(pid)
+                for model_id, vecs in vectors.items():
+                    cat.store_embeddings(con, model_id, ids, vecs[lo:hi])
+            print(f"  {hi:,} rows", end="\r", flush=True)
+        cat.set_meta("model", MINI)
+    print(f"  {count:,} rows in {time.perf_counter() - start:.0f} s")
+    marker.write_text(json.dumps({"count": count}))
+    return paths, root
+
+
+def install_models(paths) -> None:
+    paths.models_dir.mkdir(parents=True, exist_ok=True)
+    link = paths.models_dir / VIT
+    if not link.exists():
+        link.symlink_to(vit_bundle(), target_is_directory=True)
+
+
+def use_model(paths, model_id: str) -> None:
+    """Make ``model_id`` active and its index built and saved (not what is measured)."""
+    from clipdesk.core.library import Library
+
+    with Library(paths) as lib:
+        lib.set_model(model_id)
+        index = lib.vector_index()
+        start = time.perf_counter()
+        while index.rebuilding:
+            time.sleep(0.2)
+        if time.perf_counter() - start > 1:
+            print(f"  built the {model_id} index in {time.perf_counter() - start:.0f} s", flush=True)
+        lib.save_index()
+
+
+# -- keystroke to grid ------------------------------------------------------------------
+
+
+def keystrokes(paths, model_id: str, limit: int, gap_s: float = 0.12) -> list[float]:
+    """Type the queries one key at a time; per key, ms from the key event to the
+    grid repainted with that text's results."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from clipdesk.core.library import Library
+    from clipdesk.ui.mainwindow import MainWindow
+    from clipdesk.ui.settings import Settings
+
+    app = QApplication.instance() or QApplication([])
+    lib = Library(paths)
+    window = MainWindow(lib, Settings(), paths=paths, start_indexing=False, watch=False)
+    window.resize(1280, 820)
+    window.show()
+    window.start()
+    _spin(app, lambda: window.warm and window.answer is not None, 120)
+    latencies: list[float] = []
+    typed = 0
+    for query in QUERIES:
+        window.bar.clear()
+        _spin(app, lambda: window.answer is not None and window.answer.text == "", 30)
+        for ch in query:
+            if typed >= limit:
+                break
+            t0 = time.perf_counter()
+            QTest.keyClick(window.bar, ch if ch != " " else Qt.Key.Key_Space)
+            want = window.bar.text()
+            _spin(app, lambda: window.answer is not None and window.answer.text == want
+                  and window.search_ctl.delivered == window.search_ctl.generation, 30)
+            window.grid.viewport().repaint()
+            latencies.append((time.perf_counter() - t0) * 1000)
+            typed += 1
+            rest = gap_s - (time.perf_counter() - t0)
+            if rest > 0:
+                _spin(app, lambda: False, rest)
+    window.close()
+    window.shutdown()
+    lib.close()
+    return latencies
+
+
+def _spin(app, done, timeout: float) -> None:
+    deadline = time.perf_counter() + timeout
+    while not done():
+        if time.perf_counter() > deadline:
+            if timeout > 1:
+                raise TimeoutError("the app did not answer in time")
+            return
+        app.processEvents()
+        time.sleep(0.0005)
+
+
+# -- cold start in a fresh process ------------------------------------------------------
+
+
+def child(launched: float) -> None:
+    """Runs in the measured process: the real ``clipdesk gui`` start-up, timed."""
+    import argparse as ap
+
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    import clipdesk.ui.app as gui
+
+    marks: dict[str, float] = {}
+
+    class Timed(gui.MainWindow):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._watch = _FirstPaint(self)
+            self.grid.viewport().installEventFilter(self._watch)
+            self.resultsShown.connect(self._answer)
+
+        def painted(self) -> None:
+            marks.setdefault("painted", time.time() - launched)
+            QTimer.singleShot(0, lambda: self.bar.setText(COLD_QUERY))
+
+        def _answer(self, answer) -> None:
+            if answer.text == COLD_QUERY and "first_search" not in marks:
+                marks["first_search"] = time.time() - launched
+                self._settle()
+
+        def _settle(self) -> None:
+            if self.index.running or not self.warm:
+                QTimer.singleShot(200, self._settle)
+                return
+            QTimer.singleShot(3000, self._finish)
+
+        def _finish(self) -> None:
+            with open("/proc/self/status") as f:
+                rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+            marks["idle_rss_mb"] = rss / 1024
+            print("BENCH " + json.dumps(marks), flush=True)
+            self.close()
+            QApplication.instance().quit()
+
+    class _FirstPaint(QObject):
+        def __init__(self, window):
+            super().__init__(window)
+            self.window = window
+
+        def eventFilter(self, obj, event) -> bool:
+            if event.type() == QEvent.Type.Paint and "painted" not in marks:
+                QTimer.singleShot(0, self.window.painted)  # after this paint is done
+            return False
+
+    gui.MainWindow = Timed
+    gui.run(ap.Namespace(first_run_demo=False, screenshot=None, query=None, theme=None, width=1280, height=820))
+
+
+def cold_start(paths) -> dict:
+    env = {**os.environ, "CLIPDESK_DATA_DIR": str(paths.data_dir), "CLIPDESK_CACHE_DIR": str(paths.cache_dir)}
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    launched = time.time()
+    proc = subprocess.run([sys.executable, __file__, "--child", repr(launched)], capture_output=True, text=True,
+                          env=env, cwd=ROOT, timeout=900)
+    for line in proc.stdout.splitlines():
+        if line.startswith("BENCH "):
+            return json.loads(line[6:])
+    raise RuntimeError(f"the measured process failed:\n{proc.stderr[-3000:]}")
+
+
+# -- main -----------------------------------------------------------------------------
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--keystrokes", type=int, default=120, help="keys typed per model")
+    parser.add_argument("--child", type=float, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if args.child is not None:
+        child(args.child)
+        return 0
+
+    paths, _root = build_library(args.count)
+    install_models(paths)
+    results: dict = {"count": args.count, "cpus": os.cpu_count(), "load": os.getloadavg()[0]}
+    for model_id in (MINI, VIT):
+        print(f"{model_id}:", flush=True)
+        use_model(paths, model_id)
+        lat = keystrokes(paths, model_id, args.keystrokes)
+        cold = cold_start(paths)
+        results[model_id] = {
+            "keystroke_median_ms": statistics.median(lat), "keystroke_p95_ms": pct(lat, 95),
+            "keystroke_max_ms": max(lat), "keys": len(lat), **cold,
+        }
+        r = results[model_id]
+        print(f"  keystroke to grid: median {r['keystroke_median_ms']:.0f} ms, p95 {r['keystroke_p95_ms']:.0f} ms "
+              f"({r['keys']} keys)")
+        print(f"  cold start: window painted {r['painted']:.2f} s, first search answered {r['first_search']:.2f} s, "
+              f"idle RSS {r['idle_rss_mb']:.0f} MB", flush=True)
+    use_model(paths, MINI)
+    dest = OUT / "bench_gui.json"
+    dest.write_text(json.dumps(results, indent=2))
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; results in {dest}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
