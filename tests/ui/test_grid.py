@@ -176,3 +176,30 @@ def test_details_show_the_photo_and_edit_its_tags(open_window, indexed, qtbot, p
         details.tag_label.linkActivated.emit("rm:sunset")
     qtbot.waitUntil(lambda: "sunset" not in details.tag_label.text(), timeout=5000)
     assert window.library.catalog.photo_tags(photo_id) == []
+
+
+def test_a_listing_fetches_its_photos_page_by_page_as_rows_are_shown(qtbot, tmp_path):
+    photo_file = tmp_path / "one.jpg"
+    make_photo(photo_file, (160, 120), seed=2)
+    d = decode(photo_file)
+    catalog = {i: Photo(i, 1, str(photo_file), d.size, d.mtime_ns, d.hash, "jpeg", 160, 120, None, None, None,
+                        "indexed", None) for i in range(1, 20_001)}
+    model = PhotoListModel(None)
+    asked: list[list[int]] = []
+    model.photosWanted.connect(lambda ids: (asked.append(ids), model.add_photos(catalog[i] for i in ids)))
+    grid = PhotoGrid(model, size=96)
+    qtbot.addWidget(grid)
+    grid.resize(700, 500)
+    grid.show()
+    ids = list(catalog)
+    model.set_rows(ids, None, {i: catalog[i] for i in ids[:50]})
+    qtbot.waitUntil(lambda: not grid.visualRect(model.index(len(ids) - 1)).isEmpty(), timeout=20000)
+    assert asked == []  # the rows on screen came with the listing
+    grid.verticalScrollBar().setValue(grid.verticalScrollBar().maximum())
+    qtbot.waitUntil(lambda: bool(asked), timeout=5000)
+    last_page = ids[(len(ids) - 1) // PhotoListModel.PAGE * PhotoListModel.PAGE:]
+    assert asked[-1] == last_page
+    assert sum(len(a) for a in asked) <= 3 * PhotoListModel.PAGE
+    shown = grid.visible_rows()
+    assert all(model.photo(r) is not None for r in shown)
+    assert len(model.hits()) < 1000
