@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
-from clipdesk.core import sidecar
 from clipdesk.core.errors import ClipDeskError
 from clipdesk.core.library import FileSuggestions, Hit, Library
 from clipdesk.ui.grid import PhotoGrid
@@ -578,6 +577,8 @@ class AutoTagPanel(QWidget):
 
 def write_sidecars(paths: list[str], tag: str) -> tuple[int, list[str]]:
     """Add ``tag`` to each file's XMP sidecar (worker thread). (written, errors)."""
+    from clipdesk.core import sidecar
+
     written, errors = 0, []
     for p in paths:
         try:

@@ -26,7 +26,6 @@ from clipdesk.core.errors import ClipDeskError
 from clipdesk.core.library import Library, ModelStatus, SearchResult
 from clipdesk.core.paths import Paths
 from clipdesk.core.pipeline import Progress, RunResult
-from clipdesk.core.watch import Watcher
 from clipdesk.ui import querytext, theme
 from clipdesk.ui.autotag import AutoTagPanel
 from clipdesk.ui.details import DetailsPanel
@@ -85,7 +84,7 @@ class MainWindow(QMainWindow):
         self.state: LibraryState | None = None
         self.model_status: ModelStatus | None = None
         self.answer: Answer | None = None
-        self.watcher: Watcher | None = None
+        self.watcher = None  # clipdesk.core.watch.Watcher once the roots are known
         self._watched_roots: list[str] = []
         self._closing = False
         self._preview: PreviewWindow | None = None
@@ -942,6 +941,8 @@ class MainWindow(QMainWindow):
         if roots == self._watched_roots:
             return
         self._watched_roots = roots
+        from clipdesk.core.watch import Watcher  # watchdog: not needed to paint the window
+
         old, self.watcher = self.watcher, None
         dispatcher = self.pools.dispatcher
 

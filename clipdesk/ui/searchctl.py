@@ -20,7 +20,6 @@ from clipdesk.core.errors import ClipDeskError, QueryError
 from clipdesk.core.catalog import Photo
 from clipdesk.core.library import Hit, Library, SearchResult
 from clipdesk.core.query import Query, parse_query
-from clipdesk.core.search import filter_sql
 from clipdesk.ui.workers import CancelToken, Pools
 
 log = logging.getLogger(__name__)
@@ -68,6 +67,8 @@ def list_photos(library: Library, q: Query | None = None, prefetch: int = PREFET
     grid could show the first; this asks the catalog for ids and lets the grid
     fetch the rest as it scrolls. It orders rows as Library.search does.
     """
+    from clipdesk.core.search import filter_sql  # loads the vector index module: not needed to start
+
     start = time.perf_counter()
     where, args = filter_sql(q) if q is not None else ("", [])
     oldest = q is not None and q.effective_sort == "oldest"
