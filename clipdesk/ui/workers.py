@@ -185,6 +185,8 @@ class IndexController(QObject):
     #: Photos were added, changed or indexed: views that show catalog content
     #: may want to refresh. Throttled.
     catalogChanged = Signal()
+    #: The pipeline's progress callback, called on its threads, queued to ours.
+    _relay = Signal(object)
 
     def __init__(self, library, *, parent: QObject | None = None, pipeline_kwargs: dict | None = None,
                  change_interval_ms: int = 2000):
@@ -201,8 +203,6 @@ class IndexController(QObject):
         self._changes.setInterval(change_interval_ms)
         self._changes.timeout.connect(self.catalogChanged)
         self._relay.connect(self._on_progress)
-
-    _relay = Signal(object)
 
     @property
     def running(self) -> bool:
@@ -244,7 +244,6 @@ class IndexController(QObject):
         thread = self._thread
         if thread is not None:
             thread.cancel()
-        if thread is not None:
             thread.wait(wait_ms)
 
     @Slot(object)
