@@ -616,8 +616,9 @@ class MainWindow(QMainWindow):
                 return
         ids = [p.id for p in photos]
         library = self.library
+        # The refresh after the removal overtakes any listing read before it.
         self.pools.run(self.pools.writes, lambda: library.remove_photos(ids),
-                       lambda _: (self.model.remove_ids(ids), self.refresh_library()),
+                       lambda _: (self.model.remove_ids(ids), self.refresh_library(), self.search_ctl.refresh()),
                        lambda e: self.show_error(f"Could not remove: {e}"), owner=self)
 
     def _suggest_for_selection(self) -> None:
