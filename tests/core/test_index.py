@@ -80,7 +80,8 @@ def test_auto_switches_to_hnsw_above_the_measured_size(monkeypatch):
     assert index.search(vecs[0], 5).method == "hnsw"
     monkeypatch.setattr(index_mod, "FILTER_EXACT_MAX", 10)
     assert index.search(vecs[0], 5, allowed=index.ids()[:5]).method == "exact-subset"
-    assert index.search(vecs[0], 5, allowed=index.ids()[:300]).method == "hnsw-filtered"
+    assert index.search(vecs[0], 5, allowed=index.ids()[:30]).method == "exact-subset"  # 5%: exact
+    assert index.search(vecs[0], 5, allowed=index.ids()[:300]).method == "hnsw-postfilter"  # 50%
 
 
 def test_scores_are_cosine_similarities_for_unnormalised_queries():
@@ -115,7 +116,7 @@ def test_empty_index_answers_nothing():
 def test_filtered_search_only_returns_allowed_ids_with_good_recall():
     index, ids, vecs = build(2000)
     rng = np.random.default_rng(3)
-    allowed = rng.choice(ids, 200, replace=False)
+    allowed = rng.choice(ids, 100, replace=False)  # 5%: below the post-filter share
     allowed_set = set(allowed.tolist())
     mask = np.isin(ids, allowed)
     recalls = []
@@ -129,6 +130,62 @@ def test_filtered_search_only_returns_allowed_ids_with_good_recall():
         assert set(graph.ids.tolist()) <= allowed_set
         recalls.append(len(np.intersect1d(graph.ids, truth)) / 30)
     assert np.mean(recalls) >= 0.9
+
+
+def test_a_filter_keeping_a_large_share_post_filters_the_graph_search():
+    index, ids, vecs = build(2000)
+    allowed = ids[::2]
+    recalls = []
+    for q in vecs[1:41:2]:  # queries from the excluded half
+        truth = brute(ids[::2], vecs[::2], q, 30)
+        hits = index.search(q, 30, allowed=allowed, method="hnsw")
+        assert hits.method == "hnsw-postfilter"
+        assert set(hits.ids.tolist()) <= set(allowed.tolist())
+        assert np.all(np.diff(hits.scores) <= 1e-6)
+        recalls.append(len(np.intersect1d(hits.ids, truth)) / 30)
+    assert np.mean(recalls) >= 0.9
+
+
+def test_post_filter_falls_back_to_exact_when_the_graph_finds_too_few(monkeypatch):
+    monkeypatch.setattr(index_mod, "FILTER_EXACT_MAX", 10)
+    index, ids, vecs = build(1000)
+    q = vecs[0]
+    far = ids[np.argsort(vecs @ q)[:250]]  # the quarter least like the query
+    hits = index.search(q, 50, allowed=far)
+    assert hits.method == "exact-subset"
+    rows = far // 3 - 1  # build() gives row i the id 3 * (i + 1)
+    assert set(hits.ids.tolist()) == set(brute(far, vecs[rows], q, 50).tolist())
+
+
+def test_per_query_breadth_leaves_the_index_setting_alone():
+    index, ids, vecs = build(3000)
+    rng = np.random.default_rng(7)
+    far_queries = rng.normal(size=(20, DIM)).astype(np.float32)  # far from every cluster
+    narrow, wide = [], []
+    for q in far_queries:
+        truth = brute(ids, vecs, q, 50)
+        narrow.append(len(np.intersect1d(index.search(q, 50, method="hnsw").ids, truth)))
+        hits = index.search(q, 50, method="hnsw", ef=1000)
+        assert len(hits) == 50 and np.all(np.diff(hits.scores) <= 1e-6)
+        wide.append(len(np.intersect1d(hits.ids, truth)))
+    assert np.mean(wide) >= np.mean(narrow) and np.mean(wide) >= 0.97 * 50
+    assert index._hnsw.ef == PARAMS.ef_search
+
+
+def test_sparse_ids_use_the_sorted_lookup():
+    vecs = clustered(600, seed=13)
+    ids = (np.arange(600, dtype=np.int64) * 7_919_000_003) % (2**62) + 5
+    index = VectorIndex("m", DIM, PARAMS)
+    index.add(ids[::-1], vecs[::-1])  # not in increasing order either
+    assert index._store._ensure_lookup()[0] is None
+    index.remove(ids[:10])
+    index.add(ids[:5], vecs[:5])
+    for i in (0, 4, 300, 599):
+        assert index.search(vecs[i], 1, method="exact").ids[0] == ids[i]
+        assert index.search(vecs[i], 1, method="hnsw").ids[0] == ids[i]
+    assert ids[7] not in index and ids[3] in index
+    hits = index.search(vecs[100], 10, allowed=ids[100:200])
+    assert set(hits.ids.tolist()) <= set(ids[100:200].tolist())
 
 
 def test_filter_ignores_unknown_and_deleted_ids_and_clamps_k():
