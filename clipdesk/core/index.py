@@ -68,8 +68,8 @@ EXACT_SEARCH_MAX = 10_000
 #: ids and ~120 ms at 100k, still with perfect recall.
 FILTER_EXACT_MAX = 30_000
 #: Filters keeping at least this share of the photos are answered by an
-#: unfiltered graph search for k / share * POSTFILTER_OVERSAMPLE results, the
-#: others dropped. Measured at 1M, image queries: 10% -> 18 ms p50, recall
+#: unfiltered graph search for max(k * POSTFILTER_OVERSAMPLE, ef) / share
+#: results, the others dropped. Measured at 1M, image queries: 10% -> 18 ms p50, recall
 #: 0.92 (exact: 120 ms); 30% -> 13 ms, 0.94 (exact: 390 ms); at 3-5% it is no
 #: faster than exact (50 / 29 ms against 45 / ~60 ms), so those stay exact.
 POSTFILTER_MIN_SHARE = 0.1
@@ -77,9 +77,9 @@ POSTFILTER_OVERSAMPLE = 2.0
 #: Graph breadth to ask for text queries (``search(..., ef=TEXT_QUERY_EF)``).
 #: Text embeddings sit far from every photo, where a graph search is weakest:
 #: on the benchmark's synthetic text queries recall@100 at ef=160 is 0.87 at
-#: 100k and 0.50 at 1M; ef=800 gives 0.99 at 100k (p95 3.6 ms) and 0.84 at 1M
-#: (p95 5 ms), ef=1600 0.93 at 1M (p95 9 ms). Image queries need no more
-#: than the default (0.97 at 1M with ef=160, p95 1.4 ms).
+#: 100k and 0.50 at 1M; ef=800 gives 0.99 at 100k (p95 5.9 ms) and 0.84 at
+#: 1M (p95 5.3 ms), ef=1600 0.93 at 1M (p95 9 ms). Image queries need no
+#: more than the default (0.97 at 1M with ef=160, p95 1.4 ms).
 TEXT_QUERY_EF = 800
 
 #: The id -> row lookup is a dense array while the largest id stays below
@@ -724,7 +724,8 @@ class VectorIndex:
         Measured at 1M (see FILTER_EXACT_MAX): exact over the subset is best up
         to a few percent of the library and keeps perfect recall beyond; a
         filter keeping a large share is answered by an unfiltered graph search
-        for k / share * POSTFILTER_OVERSAMPLE results, the others dropped.
+        for max(k * POSTFILTER_OVERSAMPLE, breadth) / share results, the others
+        dropped.
         hnswlib's filter callable is slower than both (it calls Python for
         every candidate and visits ~1/share times more nodes) and is used only
         when "hnsw" is forced on a small share.
@@ -741,8 +742,10 @@ class VectorIndex:
             graph = method == "hnsw"
         if graph and self._hnsw is not None:
             if share >= POSTFILTER_MIN_SHARE:
-                wanted = min(store.n_live, math.ceil(k / share * POSTFILTER_OVERSAMPLE))
-                hits = self._hnsw_search(q, wanted, breadth)
+                # The allowed photos among the results should number about
+                # max(2k, breadth): a wide query (text) stays wide under a filter.
+                wanted = min(store.n_live, math.ceil(max(k * POSTFILTER_OVERSAMPLE, breadth) / share))
+                hits = self._hnsw_search(q, wanted, wanted)
                 if hits is not None:
                     hit_rows = store.rows_of(hits.ids)
                     pos = np.minimum(np.searchsorted(rows, hit_rows), len(rows) - 1)
