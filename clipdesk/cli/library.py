@@ -290,3 +290,28 @@ def cmd_status(args) -> int:
         for p, r in waiting:
             print(f"  {display_path(p)}: {r}")
     return 0
+
+
+def doctor_report(paths) -> dict:
+    """The library part of `clipdesk doctor`: read without taking the catalog's
+    lock, so it also works while the app is open."""
+    import sqlite3
+
+    if not paths.catalog.exists():
+        return {"catalog": f"{paths.catalog} (not created yet)"}
+    try:
+        con = sqlite3.connect(f"file:{paths.catalog}?mode=ro", uri=True, timeout=5)
+        try:
+            counts = dict(con.execute("SELECT status, COUNT(*) FROM photos GROUP BY status"))
+            folders = con.execute("SELECT COUNT(*), SUM(state = 'offline') FROM folders WHERE kind = 'root'").fetchone()
+            models = dict(con.execute("SELECT model_id, COUNT(*) FROM embeddings GROUP BY model_id"))
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        return {"catalog": str(paths.catalog), "error": f"cannot read the catalog: {exc}"}
+    return {
+        "catalog": str(paths.catalog),
+        "photos": ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none",
+        "folders": f"{folders[0]} ({folders[1] or 0} offline)",
+        "embeddings": ", ".join(f"{n} with {m}" for m, n in models.items()) or "none",
+    }

@@ -39,9 +39,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     vf.add_argument("--json", action="store_true", help="print JSON")
     vf.set_defaults(handler=cmd_verify)
 
+    use = ms.add_parser("use", help="search and index with this installed model (photos are re-embedded by the next scan)")
+    use.add_argument("name")
+    use.add_argument("--no-scan", action="store_true", help="re-embed later, with `clipdesk scan`")
+    use.set_defaults(handler=cmd_use)
+
     dr = sub.add_parser("doctor", help="what ClipDesk can run on here: providers, models, library")
     dr.add_argument("--json", action="store_true", help="print JSON")
     dr.set_defaults(handler=cmd_doctor)
+
+
+def cmd_use(args) -> int:
+    from clipdesk.cli.library import _run_index, open_library
+
+    with open_library() as lib:
+        lib.set_model(args.name)
+        print(f"now using {args.name}")
+        if args.no_scan or not lib.catalog.roots():
+            return 0
+        return _run_index(lib, quiet=False, as_json=False)
 
 
 def _paths() -> Paths:

@@ -192,6 +192,15 @@ class Library:
                 self._model = _ActiveModel(chosen, self._engine_options)
             return self._model
 
+    def set_engine_options(self, options) -> None:
+        """Change providers or threads (the Models dialog's CPU/GPU choice); the
+        model is loaded again with them on next use."""
+        with self._model_lock:
+            self._engine_options = options
+            if self._model is not None:
+                self._model.close(self)
+                self._model = None
+
     def set_model(self, model_id: str) -> None:
         """Switch models. Photos are re-embedded by the next indexing run, in the
         background; until then searches cover the photos already embedded."""
@@ -341,12 +350,7 @@ class Library:
             if status.is_demo:
                 notice = status.message if notice is None else f"{notice} {status.message}"
         else:
-            from clipdesk.core.search import filter_sql
-
-            where, args = filter_sql(q)
-            order = "taken_at ASC, id" if q.effective_sort == "oldest" else "taken_at DESC, id DESC"
-            ids = [r[0] for r in self.catalog.con.execute(
-                f"SELECT id FROM photos WHERE {where or '1'} ORDER BY {order} LIMIT ?", [*args, limit])]
+            ids = self.list_ids(q, limit=limit)
             hits = [Hit(p, 0.0) for p in self.catalog.photos(ids)]
             considered, cut = len(hits), None
         if q.effective_sort in ("newest", "oldest") and q.has_meaning:
@@ -356,6 +360,20 @@ class Library:
             text, hits, q.effective_sort, model_id, cut, considered,
             (time.perf_counter() - start) * 1e3, notice,
         )
+
+    def list_ids(self, query=None, *, limit: int | None = None) -> list[int]:
+        """Ids of the photos that pass a parsed query's filters (every photo
+        without a query), newest first (oldest first for ``sort:oldest``).
+        Cheap for 100,000 photos: no Photo objects are made."""
+        from clipdesk.core.filters import filter_sql
+
+        where, args = filter_sql(query) if query is not None else ("", [])
+        oldest = query is not None and query.effective_sort == "oldest"
+        order = "taken_at ASC, id" if oldest else "taken_at DESC, id DESC"
+        sql = f"SELECT id FROM photos WHERE {where or '1'} ORDER BY {order}"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [r[0] for r in self.catalog.con.execute(sql, args)]
 
     def similar(self, target: int | str | os.PathLike[str], *, limit: int = 200) -> SearchResult:
         """Photos like a catalogued photo (its id) or like any image file (a path)."""

@@ -31,7 +31,8 @@ from clipdesk.core.catalog import Catalog, Photo
 from clipdesk.core.embedding import ImageEmbedder, TextEmbedder
 from clipdesk.core.errors import ClipDeskError, DecodeError, NotFound, QueryError
 from clipdesk.core.imaging import decode
-from clipdesk.core.index import VectorIndex
+from clipdesk.core.index import TEXT_QUERY_EF, VectorIndex
+from clipdesk.core.filters import filter_sql
 from clipdesk.core.query import Query, parse_query, query_vector, relevance_cut
 
 log = logging.getLogger(__name__)
@@ -90,60 +91,6 @@ class TextCache:
                     self._cache.popitem(last=False)
             out = [v if v is not None else fresh[t] for t, v in zip(texts, out)]
         return np.stack(out) if out else np.zeros((0, self.encoder.dim), np.float32)
-
-
-def filter_sql(q: Query) -> tuple[str, list]:
-    """WHERE clause (without WHERE) and arguments for the query's filters."""
-    where: list[str] = []
-    args: list = []
-    if q.folders:
-        where.append("(" + " OR ".join("clipdesk_in_folder(path, ?)" for _ in q.folders) + ")")
-        args += [_folder_needle(f) for f in q.folders]
-    for f in q.exclude_folders:
-        where.append("NOT clipdesk_in_folder(path, ?)")
-        args.append(_folder_needle(f))
-    if q.date_from:
-        where.append("taken_at >= ?")
-        args.append(q.date_from.isoformat())
-    if q.date_to:
-        where.append("taken_at < ?")
-        args.append(q.date_to.isoformat())
-    if q.types:
-        where.append(f"format IN ({','.join('?' * len(q.types))})")
-        args += list(q.types)
-    if q.exclude_types:
-        where.append(f"(format IS NULL OR format NOT IN ({','.join('?' * len(q.exclude_types))}))")
-        args += list(q.exclude_types)
-    if q.cameras:
-        where.append("(" + " OR ".join("camera LIKE ? ESCAPE '\\'" for _ in q.cameras) + ")")
-        args += [f"%{_like(c)}%" for c in q.cameras]
-    for c in q.exclude_cameras:
-        where.append("(camera IS NULL OR camera NOT LIKE ? ESCAPE '\\')")
-        args.append(f"%{_like(c)}%")
-    tag_sql = (
-        "SELECT pt.photo_id FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id "
-        "WHERE t.name = ? AND pt.state = 'accepted'"
-    )
-    for t in q.tags:
-        where.append(f"id IN ({tag_sql})")
-        args.append(t)
-    for t in q.exclude_tags:
-        where.append(f"id NOT IN ({tag_sql})")
-        args.append(t)
-    return " AND ".join(where), args
-
-
-def _like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _folder_needle(value: str) -> str:
-    """An absolute path (or ~/...) matches that folder and below; anything else
-    matches folders whose path contains it, case-insensitively."""
-    expanded = os.path.expanduser(value)
-    if os.path.isabs(expanded):
-        return "/" + os.path.normpath(expanded).rstrip(os.sep) + os.sep
-    return value.lower()
 
 
 class Searcher:
@@ -224,12 +171,13 @@ class Searcher:
         exclude: Sequence[int] = (),
         min_keep: int = CLOSEST_WHEN_UNSURE,
         cut: bool = True,
+        ef: int | None = None,
     ) -> Ranked:
         """Best first. ``cut=False`` returns the top ``limit`` by score, without
         the adaptive relevance cut (scripts, evaluations)."""
         total = len(self.index) if allowed is None else len(allowed)
         k = min((max(limit, MIN_CANDIDATES) if cut else limit) + len(exclude), max(total, 1))
-        hits = self.index.search(qvec, k, allowed=allowed)
+        hits = self.index.search(qvec, k, allowed=allowed, ef=ef)
         ids, scores = hits.ids, hits.scores
         if exclude:
             keep = ~np.isin(ids, np.asarray(list(exclude), dtype=np.int64))
@@ -279,7 +227,10 @@ class Searcher:
             p = self.catalog.photo_by_path(os.path.abspath(os.path.expanduser(target)))
             if p is not None:
                 exclude.append(p.id)
-        return q, self.rank(qvec, limit=limit, allowed=allowed, exclude=exclude, cut=cut), None
+        # Text lies farther from every photo than photos from each other (the
+        # modality gap): the graph must look wider to keep its recall.
+        ef = TEXT_QUERY_EF if (q.positives or q.negatives) else None
+        return q, self.rank(qvec, limit=limit, allowed=allowed, exclude=exclude, cut=cut, ef=ef), None
 
 
 def sort_photos(photos: list[Photo], sort: str) -> list[Photo]:

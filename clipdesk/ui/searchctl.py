@@ -67,14 +67,9 @@ def list_photos(library: Library, q: Query | None = None, prefetch: int = PREFET
     grid could show the first; this asks the catalog for ids and lets the grid
     fetch the rest as it scrolls. It orders rows as Library.search does.
     """
-    from clipdesk.core.search import filter_sql  # loads the vector index module: not needed to start
-
     start = time.perf_counter()
-    where, args = filter_sql(q) if q is not None else ("", [])
     oldest = q is not None and q.effective_sort == "oldest"
-    order = "taken_at ASC, id" if oldest else "taken_at DESC, id DESC"
-    ids = [r[0] for r in library.catalog.con.execute(
-        f"SELECT id FROM photos WHERE {where or '1'} ORDER BY {order}", args)]
+    ids = library.list_ids(q)
     photos = library.catalog.photos(ids[:prefetch])
     result = SearchResult(
         query=str(q or ""), hits=[Hit(p, math.nan) for p in photos], sort="oldest" if oldest else "newest",

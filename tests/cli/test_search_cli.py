@@ -82,3 +82,17 @@ def test_duplicates(cli_library):
     data = json.loads(run_cli("duplicates", "--json").stdout)
     names = [{os.path.basename(p["path"]) for p in g["photos"]} for g in data["groups"]]
     assert any({"copy.jpg", "blue0.jpg"} <= n for n in names)
+
+
+def test_switching_model_re_embeds_and_search_keeps_working(cli_library, tmp_path):
+    from clipdesk.core.paths import Paths
+
+    write_colour_bundle(Paths.from_env().models_dir / "colour-two")
+    r = run_cli("models", "use", "colour-two")
+    assert r.returncode == 0, r.stderr
+    status = json.loads(run_cli("status", "--json").stdout)
+    assert status["embeddings"] == {"colour-test": 64, "colour-two": 64}
+    data = json.loads(run_cli("search", "green", "--json").stdout)
+    assert data["model"] == "colour-two"
+    assert os.path.basename(data["results"][0]["path"]).startswith("green")
+    assert run_cli("models", "use", "nope__nope").returncode == 4

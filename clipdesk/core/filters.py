@@ -1,0 +1,65 @@
+"""A query's filters as SQL over the catalog's photos table.
+
+Kept apart from :mod:`clipdesk.core.search` so that listing photos by folder,
+date or tag never loads the vector index or the model.
+"""
+
+from __future__ import annotations
+
+import os
+
+from clipdesk.core.query import Query
+
+
+def filter_sql(q: Query) -> tuple[str, list]:
+    """WHERE clause (without WHERE) and arguments for the query's filters."""
+    where: list[str] = []
+    args: list = []
+    if q.folders:
+        where.append("(" + " OR ".join("clipdesk_in_folder(path, ?)" for _ in q.folders) + ")")
+        args += [_folder_needle(f) for f in q.folders]
+    for f in q.exclude_folders:
+        where.append("NOT clipdesk_in_folder(path, ?)")
+        args.append(_folder_needle(f))
+    if q.date_from:
+        where.append("taken_at >= ?")
+        args.append(q.date_from.isoformat())
+    if q.date_to:
+        where.append("taken_at < ?")
+        args.append(q.date_to.isoformat())
+    if q.types:
+        where.append(f"format IN ({','.join('?' * len(q.types))})")
+        args += list(q.types)
+    if q.exclude_types:
+        where.append(f"(format IS NULL OR format NOT IN ({','.join('?' * len(q.exclude_types))}))")
+        args += list(q.exclude_types)
+    if q.cameras:
+        where.append("(" + " OR ".join("camera LIKE ? ESCAPE '\\'" for _ in q.cameras) + ")")
+        args += [f"%{_like(c)}%" for c in q.cameras]
+    for c in q.exclude_cameras:
+        where.append("(camera IS NULL OR camera NOT LIKE ? ESCAPE '\\')")
+        args.append(f"%{_like(c)}%")
+    tag_sql = (
+        "SELECT pt.photo_id FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id "
+        "WHERE t.name = ? AND pt.state = 'accepted'"
+    )
+    for t in q.tags:
+        where.append(f"id IN ({tag_sql})")
+        args.append(t)
+    for t in q.exclude_tags:
+        where.append(f"id NOT IN ({tag_sql})")
+        args.append(t)
+    return " AND ".join(where), args
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _folder_needle(value: str) -> str:
+    """An absolute path (or ~/...) matches that folder and below; anything else
+    matches folders whose path contains it, case-insensitively."""
+    expanded = os.path.expanduser(value)
+    if os.path.isabs(expanded):
+        return "/" + os.path.normpath(expanded).rstrip(os.sep) + os.sep
+    return value.lower()
