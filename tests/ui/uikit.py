@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
@@ -31,7 +31,8 @@ def ids_mime(*ids: int) -> QMimeData:
 def drop(widget, mime: QMimeData, pos: QPoint | None = None) -> bool:
     """Drag ``mime`` onto ``widget`` and drop it, the events Qt sends during a real
     drag (enter, move, drop); True when the drop was accepted."""
-    at = QPointF(pos if pos is not None else widget.rect().center())
+    # QPoint: the enter/move constructors of PySide6 6.11 take no QPointF.
+    at = QPoint(pos if pos is not None else widget.rect().center())
     args = (at, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     enter = QDragEnterEvent(*args)
     enter.setAccepted(False)
