@@ -111,7 +111,7 @@ def main() -> int:
         with Library(Paths.under(Path(tmp))) as lib:
             lib.add_folder(folder)
             t = time.perf_counter()
-            result = lib.index()
+            result = lib.index(embed=False)
             elapsed = time.perf_counter() - t
             thumbs = sum(1 for _ in Path(tmp, "cache", "thumbnails").rglob("*.jpg"))
             thumb_bytes = sum(p.stat().st_size for p in Path(tmp, "cache", "thumbnails").rglob("*.jpg"))
@@ -134,7 +134,7 @@ def main() -> int:
     print()
     print(f"photos: {len(files)} generated 12-MP JPEGs ({W}x{H}), {total_bytes / 1e6:.0f} MB")
     print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
-    print(f"indexing (scan + hash + decode + thumbnail + catalog): {elapsed:.1f} s, "
+    print(f"indexing (scan + hash + decode + thumbnail + catalog, no model): {elapsed:.1f} s, "
           f"{len(files) / elapsed:.1f} photos/s, {result.indexed} indexed, {result.failed} failed")
     print(f"thumbnails: {thumbs} files, {thumb_bytes / max(thumbs, 1) / 1e3:.1f} kB each")
     print(f"per-photo decode, median of {len(sample)} (single thread):")
