@@ -418,19 +418,28 @@ def describe(scene: Scene) -> str:
     return f"{text} {bg}".strip()
 
 
-def caption(scene: Scene, rng: np.random.Generator) -> str:
-    """A random caption, the way a person might type it."""
+def caption(
+    scene: Scene, rng: np.random.Generator, *, colour_only: float = 0.06, item_only: float = 0.06,
+    one_group: float = 0.2,
+) -> str:
+    """A random caption, the way a person might type it.
+
+    ``colour_only`` and ``item_only`` are the shares of captions that name only
+    the colours ("something red") or only the items ("a coat"); ``one_group`` is
+    the share of the other captions of multi-item scenes that mention one item
+    group only. The defaults are the mix the demo and tests use; the training
+    script picks its own."""
     groups = _groups(scene)
     r = rng.random()
     article = rng.random() < 0.6
-    if r < 0.06:  # colour only: "something red", "red and blue things"
+    if r < colour_only:  # colour only: "something red", "red and blue things"
         cols = list(dict.fromkeys(_colour_word(c, rng) for _, c, _ in groups))
         text = (f"something {cols[0]}" if rng.random() < 0.5 else f"{cols[0]} clothes") if len(cols) == 1 else (
             " and ".join(cols) + " things")
-    elif r < 0.12:  # item only
+    elif r < colour_only + item_only:  # item only
         text = _join([_group_phrase(k, None, n, rng, article) for k, _, n in groups], rng)
     else:
-        if len(groups) > 1 and rng.random() < 0.2:  # mention one group only
+        if len(groups) > 1 and rng.random() < one_group:  # mention one group only
             groups = [groups[int(rng.integers(len(groups)))]]
         else:
             groups = [groups[i] for i in rng.permutation(len(groups))]
