@@ -277,6 +277,8 @@ HARD_SHARE = 0.5
 GROUP = 4
 #: Add one naming caption per item class to every batch (see make_chunk).
 NAMING = True
+#: Weight of the naming captions' contrastive term beside the scene captions' one.
+NAMING_WEIGHT = 2.0
 #: Classes that are easily mistaken for each other; hard groups draw from the same family half the time.
 FAMILIES = ((0, 2, 4, 6, 3), (5, 7, 9), (1, 3), (8,))
 
@@ -557,7 +559,8 @@ def clip_loss(logits, truth):
 
 
 def train(out: Path, steps: int, batch: int, chunk_size: int, seed: int, threads: int, arch: str = ARCH,
-          hard: float = HARD_SHARE, lr: float = 2e-3, mix: dict | None = None, naming: bool = NAMING) -> dict:
+          hard: float = HARD_SHARE, lr: float = 2e-3, mix: dict | None = None, naming: bool = NAMING,
+          naming_weight: float = NAMING_WEIGHT) -> dict:
     import torch
     import torch.nn.functional as F
 
@@ -629,7 +632,7 @@ def train(out: Path, steps: int, batch: int, chunk_size: int, seed: int, threads
             n = x.shape[0]
             loss = clip_loss(logits[:, :n], truth[:, :n])
             if truth.shape[1] > n:  # the naming captions: a contrastive loss of their own
-                loss = loss + clip_loss(logits[:, n:], truth[:, n:])
+                loss = loss + naming_weight * clip_loss(logits[:, n:], truth[:, n:])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -645,7 +648,7 @@ def train(out: Path, steps: int, batch: int, chunk_size: int, seed: int, threads
     model.eval()
     export(model, out, tok, arch)
     return {
-        "image_tower": arch, "hard_negative_share": hard, "group": GROUP, "lr": lr, "naming_captions": naming,
+        "image_tower": arch, "hard_negative_share": hard, "group": GROUP, "lr": lr, "naming_captions": naming, "naming_weight": naming_weight if naming else 0.0,
         "caption_mix": dict(CAPTION_MIX if mix is None else mix),
         "steps": steps, "batch": batch, "samples_seen": steps * batch, "parameters": n_params,
         "visual_parameters": sum(p.numel() for p in model.visual.parameters()),
@@ -768,7 +771,7 @@ def _cpu_seconds() -> float:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=REPO / "models" / MODEL_ID)
-    ap.add_argument("--steps", type=int, default=2800)
+    ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--chunk", type=int, default=128 * 25, help="scenes made at a time")
     ap.add_argument("--seed", type=int, default=SEED)
@@ -778,6 +781,7 @@ def main(argv=None) -> int:
     ap.add_argument("--hard", type=float, default=HARD_SHARE, help="share of scenes in hard-negative groups")
     ap.add_argument("--item-only", type=float, default=CAPTION_MIX["item_only"], help="share of item-only captions")
     ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--naming-weight", type=float, default=NAMING_WEIGHT, help="weight of the naming captions' term")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
 
@@ -789,7 +793,7 @@ def main(argv=None) -> int:
         bundle.mkdir()
         mix = dict(CAPTION_MIX, item_only=args.item_only)
         training = train(bundle, args.steps, args.batch, args.chunk, args.seed, args.threads, args.arch, args.hard,
-                         args.lr, mix)
+                         args.lr, mix, naming_weight=args.naming_weight)
         t_eval = time.time()
         evaluation = evaluate(bundle, args.eval_scenes, args.eval_scenes)
         load1 = os.getloadavg()
