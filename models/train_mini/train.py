@@ -275,6 +275,15 @@ CAPTION_MIX = {"colour_only": 0.03, "item_only": 0.25, "one_group": 0.2}
 #: layout and colours that differ only in their items' classes.
 HARD_SHARE = 0.5
 GROUP = 4
+#: Share of hard groups that, where the scene allows it, also rotate colours among the items
+#: (see hard_group): negatives that only the binding of colours to items tells apart.
+BIND = 1.0
+#: Add one pair caption per colour and item present in every batch (see make_chunk), in a term
+#: of this weight.
+PAIRS = True
+PAIR_WEIGHT = 1.0
+#: Times each rendered scene is used in training (see make_chunk).
+REUSE = 2
 #: Add one naming caption per item class to every batch (see make_chunk).
 NAMING = True
 #: Weight of the naming captions' contrastive term beside the scene captions' one.
@@ -283,24 +292,50 @@ NAMING_WEIGHT = 2.0
 FAMILIES = ((0, 2, 4, 6, 3), (5, 7, 9), (1, 3), (8,))
 
 
-def _init_worker(seed: int, hard: float = HARD_SHARE, mix: dict | None = None, naming: bool = NAMING) -> None:
+def _init_worker(seed: int, hard: float = HARD_SHARE, mix: dict | None = None, naming: bool = NAMING,
+                 bind: float = BIND, reuse: int = REUSE, pairs: bool = PAIRS) -> None:
     images, labels = S.load_fashion_mnist("train")
     _DATA.update(images=images, labels=labels, pools=S._by_label(labels), seed=seed, hard=hard,
-                 mix=dict(CAPTION_MIX if mix is None else mix), naming=naming)
+                 mix=dict(CAPTION_MIX if mix is None else mix), naming=naming, bind=bind, reuse=reuse,
+                 pairs=pairs)
 
 
 def _family(label: int) -> tuple[int, ...]:
     return next(f for f in FAMILIES if label in f)
 
 
-def hard_group(base: "S.Scene", rng: np.random.Generator, pools, size: int = GROUP) -> list:
+def colour_rotated(scene: "S.Scene") -> "S.Scene | None":
+    """The same scene with each item group's colour handed on to the next group ("a red boot and a
+    blue bag" -> "a blue boot and a red bag"): same items, same colours, same layout, only which colour
+    goes with which item differs. None when that changes nothing a caption could say."""
+    from dataclasses import replace
+
+    pairs = list(dict.fromkeys((it.label, it.colour) for it in scene.items))
+    new = {p: pairs[(i + 1) % len(pairs)][1] for i, p in enumerate(pairs)}
+    if {(lab, new[(lab, c)]) for lab, c in pairs} == set(pairs):
+        return None
+    return replace(scene, items=tuple(replace(it, colour=new[(it.label, it.colour)]) for it in scene.items))
+
+
+def hard_group(base: "S.Scene", rng: np.random.Generator, pools, size: int = GROUP, bind: float = 0.0,
+               avoid: frozenset = frozenset()) -> list:
     """``base`` and ``size - 1`` copies with the same background, layout and colours, whose items
     are of other classes (an item class maps to the same new class throughout one copy, so
     "two blue bags" stays a pair). In a batch they are negatives that only the items tell apart."""
     from dataclasses import replace
 
+    if size == 4 and rng.random() < bind and (rotated := colour_rotated(base)) is not None:
+        # Two by two: items swapped or not, colours rotated or not. Only captions that say which
+        # colour goes with which item tell the four apart.
+        # Other items throughout: a class swap that only permuted the base's items would be
+        # the base or its rotation again.
+        own = frozenset(it.label for it in base.items)
+        swapped = hard_group(base, rng, pools, 2, avoid=own)[1]
+        fourth = colour_rotated(swapped) or hard_group(
+            swapped, rng, pools, 2, avoid=own | {it.label for it in swapped.items})[1]
+        return [base, rotated, swapped, fourth]
     out = [base]
-    used = {it.label: {it.label} for it in base.items}
+    used = {it.label: {it.label} | avoid for it in base.items}
     for _ in range(size - 1):
         mapping = {}
         for label in used:
@@ -385,52 +420,96 @@ def is_true_of(meaning, facts) -> bool:
 
 
 def truth_matrix(meanings, facts) -> np.ndarray:
-    """[i, j] = caption j is true of scene i."""
-    return np.array([[is_true_of(m, f) for m in meanings] for f in facts], dtype=bool)
+    """[i, j] = caption j is true of scene i: ``is_true_of`` for every pair, computed a caption at a
+    time over all scenes (the data worker makes one of these per batch)."""
+    n_col = len(S.COLOUR_NAMES)
+    bgs = np.array([S.BACKGROUNDS.index(bg) for bg, _ in facts])
+    # has[i, label, colour (n_col = any colour), count]: scene i shows that many of that item.
+    has = np.zeros((len(facts), len(S.ITEMS), n_col + 1, 4), bool)
+    colours = np.zeros((len(facts), n_col), bool)
+    for i, (_, groups) in enumerate(facts):
+        for label, colour, count in groups:
+            c = S.COLOUR_NAMES.index(colour)
+            has[i, label, c, count] = has[i, label, n_col, count] = colours[i, c] = True
+    out = np.ones((len(facts), len(meanings)), bool)
+    for j, (bg, kind, what) in enumerate(meanings):
+        col = out[:, j]
+        if bg is not None:
+            col &= bgs == S.BACKGROUNDS.index(bg)
+        if kind == "colours":
+            col &= colours[:, [S.COLOUR_NAMES.index(c) for c in what]].all(1)
+            continue
+        for label, colour, count in what:
+            col &= has[:, label, n_col if colour is None else S.COLOUR_NAMES.index(colour), count] if count < 4 else False
+    return out
 
 
 def make_chunk(index: int, count: int, batch: int | None = None) -> tuple[np.ndarray, list[str], list, list]:
     """Chunk ``index`` of training data: fresh scenes from the train split (a share of them in
     hard-negative groups), JPEG round-tripped at a random quality most of the time (the app
-    reads JPEG files), one random caption each.
+    reads JPEG files), one random caption each. Each scene is drawn ``_DATA["reuse"]`` times:
+    first in the order made, then its group (or itself) at a random place in the chunk, mirrored,
+    with a fresh caption; rendering is most of the data worker's time, and it shares the CPUs
+    with training.
     Depends only on (seed, index), so it can be made in a worker process."""
     from PIL import Image
 
     images, labels, pools = _DATA["images"], _DATA["labels"], _DATA["pools"]
+    reuse = max(1, int(_DATA.get("reuse", 1)))
     rng = np.random.default_rng([_DATA["seed"], 1, index])
-    scenes: list = []
-    while len(scenes) < count:
+    made: list = []
+    blocks: list[range] = []
+    while len(made) < math.ceil(count / reuse):
         base = S.sample_scene(rng, labels, _pools=pools)
         # A draw starts a group with the chance that makes ``hard`` the share of scenes in groups.
         if rng.random() < _DATA["hard"] / (GROUP - _DATA["hard"] * (GROUP - 1)):
-            scenes += hard_group(base, rng, pools)
+            block = hard_group(base, rng, pools, bind=_DATA.get("bind", 0.0))
         else:
-            scenes.append(base)
-    scenes = scenes[:count]
-    pixels = np.empty((count, S.SCENE_SIZE, S.SCENE_SIZE, 3), np.uint8)
-    captions = []
-    for i, scene in enumerate(scenes):
+            block = [base]
+        blocks.append(range(len(made), len(made) + len(block)))
+        made += block
+    rendered = np.empty((len(made), S.SCENE_SIZE, S.SCENE_SIZE, 3), np.uint8)
+    for i, scene in enumerate(made):
         arr = S.render_scene(scene, images)
         if rng.random() < 0.8:
             buf = io.BytesIO(S.encode_jpeg(arr, int(rng.integers(55, 96))))
             arr = np.asarray(Image.open(buf).convert("RGB"))
-        pixels[i] = arr
-        captions.append(S.caption(scene, rng, **_DATA["mix"]))
+        rendered[i] = arr
+    order = list(range(len(made)))
+    for _ in range(reuse - 1):
+        order += [j for b in rng.permutation(len(blocks)) for j in blocks[b]]
+    order = order[:count]
+    scenes = [made[j] for j in order]
+    pixels = rendered[order]
+    pixels[len(made):] = pixels[len(made):, :, ::-1]
+    captions = [S.caption(scene, rng, **_DATA["mix"]) for scene in scenes]
     # Per batch: which captions are true of which scenes (all right answers, not negatives).
     batch = batch or count
     meanings = [caption_meaning(c) for c in captions]
     facts = [scene_facts(sc) for sc in scenes]
     truths = [truth_matrix(meanings[i: i + batch], facts[i: i + batch]) for i in range(0, count, batch)]
     # Naming captions: one per item class per batch ("a photo of a jumper"), true of every scene that
-    # shows one, so that every scene's items are named in every batch.
+    # shows one, so that every scene's items are named in every batch. Pair captions: one per colour
+    # and item present in the batch ("red trainers"), true of every scene with an item of that class
+    # in that colour: every scene is a query's answer or a negative for it, including the scene
+    # with a red bag and blue trainers (what a search for "red trainers" must rank lower).
     naming = []
-    if _DATA.get("naming"):
-        for n, i in enumerate(range(0, count, batch)):
+    for n, i in enumerate(range(0, count, batch)):
+        segments = []
+        if _DATA.get("naming"):
             names = [rng.choice(S._PREFIXES) + S._group_phrase(k, None, 1, rng, True) for k in S.ITEMS]
             present = np.array([[any(it.label == k.label for it in sc.items) for k in S.ITEMS]
                                 for sc in scenes[i: i + batch]], dtype=bool)
-            naming.append(names)
+            segments.append(names)
             truths[n] = np.concatenate([truths[n], present], axis=1)
+        if _DATA.get("pairs"):
+            pairs = sorted({(it.label, it.colour) for sc in scenes[i: i + batch] for it in sc.items})
+            texts = [S._group_phrase(S.ITEMS[lab], colour, 1, rng, rng.random() < 0.5) for lab, colour in pairs]
+            present = np.array([[any(it.label == lab and it.colour == c for it in sc.items) for lab, c in pairs]
+                                for sc in scenes[i: i + batch]], dtype=bool)
+            segments.append(texts)
+            truths[n] = np.concatenate([truths[n], present], axis=1)
+        naming.append(segments)
     return pixels, captions, truths, naming
 
 
@@ -496,6 +575,25 @@ def _jpeg_files(scenes, images):
     return [Image.open(io.BytesIO(S.encode_jpeg(S.render_scene(sc, images)))) for sc in scenes]
 
 
+BINDING_SEED = 7003
+
+
+def binding_accuracy(model: OnnxClip, images, labels, count: int) -> float:
+    """Does the model know which colour goes with which item? On scenes with, say, a red boot and a
+    blue bag: how often "red ankle boot" scores above "blue ankle boot" (and "blue bag" above
+    "red bag"). 0.5 is a model that sees colours and items but not which goes with which."""
+    scenes = [sc for sc in S.make_scenes(labels, 2 * count, BINDING_SEED, n_items=2)
+              if sc.items[0].label != sc.items[1].label and sc.items[0].colour != sc.items[1].colour][:count]
+    emb = model.images(_jpeg_files(scenes, images))
+    texts = []
+    for sc in scenes:
+        a, b = sc.items
+        texts += [f"{a.colour} {a.kind.name}", f"{b.colour} {a.kind.name}",
+                  f"{b.colour} {b.kind.name}", f"{a.colour} {b.kind.name}"]
+    score = (emb[:, None, :] * model.texts(texts).reshape(len(scenes), 4, -1)).sum(-1)
+    return float(np.concatenate([score[:, 0] > score[:, 1], score[:, 2] > score[:, 3]]).mean())
+
+
 def evaluate(bundle: Path, n_single: int = 2000, n_library: int = 2000) -> dict:
     test_images, test_labels = S.load_fashion_mnist("test")
     model = OnnxClip(bundle)
@@ -523,11 +621,13 @@ def evaluate(bundle: Path, n_single: int = 2000, n_library: int = 2000) -> dict:
         ranked = [names[j] for j in order[:10]]
         recalls.append(S.recall_at_k(ranked, relevant, 10))
         hits.append(any(f in relevant for f in ranked))
+    binding = binding_accuracy(model, test_images, test_labels, n_single // 2)
     return {
         "zero_shot_item_accuracy": float((pred_item == true_item).mean()),
         "colour_accuracy": float((pred_colour == true_colour).mean()),
         "retrieval_recall_at_10": float(np.mean(recalls)),
         "retrieval_hit_at_10": float(np.mean(hits)),
+        "binding_accuracy": binding,
         "item_accuracy_per_class": {S.ITEM_NAMES[k]: float(confusion[k, k] / max(1, confusion[k].sum()))
                                     for k in range(len(S.ITEMS))},
         "item_confusion": confusion.tolist(),
@@ -540,6 +640,9 @@ def evaluate(bundle: Path, n_single: int = 2000, n_library: int = 2000) -> dict:
             "item_prompts": "clipdesk.core.scenes.item_prompts (templates x synonyms, mean of embeddings)",
             "colour_prompts": "clipdesk.core.scenes.colour_prompts",
             "recall_at_10": "mean over '<colour> <item>' queries of |top10 & relevant| / min(10, |relevant|)",
+            "binding_accuracy": ("two-item scenes (seed %d) of two kinds in two colours: share of items whose "
+                                 "'<its colour> <item>' scores above '<the other item's colour> <item>'; chance 0.5"
+                                 % BINDING_SEED),
         },
     }
 
@@ -560,7 +663,8 @@ def clip_loss(logits, truth):
 
 def train(out: Path, steps: int, batch: int, chunk_size: int, seed: int, threads: int, arch: str = ARCH,
           hard: float = HARD_SHARE, lr: float = 2e-3, mix: dict | None = None, naming: bool = NAMING,
-          naming_weight: float = NAMING_WEIGHT) -> dict:
+          naming_weight: float = NAMING_WEIGHT, bind: float = BIND, reuse: int = REUSE, pairs: bool = PAIRS,
+          pair_weight: float = PAIR_WEIGHT) -> dict:
     import torch
     import torch.nn.functional as F
 
@@ -593,7 +697,8 @@ def train(out: Path, steps: int, batch: int, chunk_size: int, seed: int, threads
     import multiprocessing
 
     # One worker makes the next chunk of scenes while torch trains on this one.
-    pool = multiprocessing.get_context("fork").Pool(1, initializer=_init_worker, initargs=(seed, hard, mix, naming))
+    pool = multiprocessing.get_context("fork").Pool(1, initializer=_init_worker,
+                                                     initargs=(seed, hard, mix, naming, bind, reuse, pairs))
     per_chunk = chunk_size // batch
     n_chunks = math.ceil(steps / per_chunk)
     pending = pool.apply_async(make_chunk, (0, per_chunk * batch, batch))
@@ -604,7 +709,7 @@ def train(out: Path, steps: int, batch: int, chunk_size: int, seed: int, threads
     model.train()
     while step < steps:
         td = time.time()
-        pixels, captions, truths, names = pending.get()
+        pixels, captions, truths, extra = pending.get()
         index = step // per_chunk
         if index + 1 < n_chunks:
             pending = pool.apply_async(make_chunk, (index + 1, per_chunk * batch, batch))
@@ -619,8 +724,9 @@ def train(out: Path, steps: int, batch: int, chunk_size: int, seed: int, threads
             # The tower is causal: padding after the end token never changes its output,
             # so training may drop the all-padding tail of the batch.
             t = ids[sl]
-            if names:
-                t = torch.cat([t, torch.from_numpy(tokenize(tok, names[b]).astype(np.int64))])
+            segments = extra[b]  # naming captions, pair captions (see make_chunk)
+            if segments:
+                t = torch.cat([t] + [torch.from_numpy(tokenize(tok, seg).astype(np.int64)) for seg in segments])
             t = t[:, : int((t == eot_id).float().argmax(1).max()) + 1]
             img = F.normalize(model.visual(x), dim=-1)
             txt = F.normalize(model.textual(t), dim=-1)
@@ -631,8 +737,11 @@ def train(out: Path, steps: int, batch: int, chunk_size: int, seed: int, threads
             truth = torch.from_numpy(truths[b]).float()
             n = x.shape[0]
             loss = clip_loss(logits[:, :n], truth[:, :n])
-            if truth.shape[1] > n:  # the naming captions: a contrastive loss of their own
-                loss = loss + naming_weight * clip_loss(logits[:, n:], truth[:, n:])
+            # The naming and the pair captions: a contrastive loss each.
+            weights = ([naming_weight] if naming else []) + ([pair_weight] if pairs else [])
+            for seg, w in zip(segments, weights):
+                loss = loss + w * clip_loss(logits[:, n: n + len(seg)], truth[:, n: n + len(seg)])
+                n += len(seg)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -649,6 +758,8 @@ def train(out: Path, steps: int, batch: int, chunk_size: int, seed: int, threads
     export(model, out, tok, arch)
     return {
         "image_tower": arch, "hard_negative_share": hard, "group": GROUP, "lr": lr, "naming_captions": naming, "naming_weight": naming_weight if naming else 0.0,
+        "binding_groups": bind, "scene_reuse": reuse, "pair_captions": pairs,
+        "pair_weight": pair_weight if pairs else 0.0,
         "caption_mix": dict(CAPTION_MIX if mix is None else mix),
         "steps": steps, "batch": batch, "samples_seen": steps * batch, "parameters": n_params,
         "visual_parameters": sum(p.numel() for p in model.visual.parameters()),
@@ -726,6 +837,19 @@ def card_status(e: dict) -> str:
     return "targets NOT met: " + "; ".join(missed) + ". Treat those uses as weak."
 
 
+def binding_note(e: dict) -> str:
+    b = e.get("binding_accuracy")
+    if b is None:
+        return ""
+    if b < 0.6:
+        return (f"Nor which colour goes with which item in a scene of several: given a red boot beside a "
+                f"blue bag it prefers \"red ankle boot\" to \"blue ankle boot\" {b:.0%} of the time, "
+                f"about as often as a coin would, so a search for a red boot can also bring up a blue "
+                f"boot beside something red.")
+    return (f"Which colour goes with which item in a scene of several it knows only in part: given a red "
+            f"boot beside a blue bag it prefers \"red ankle boot\" to \"blue ankle boot\" {b:.0%} of the time.")
+
+
 def caption_mix_text(mix: dict) -> str:
     rest = 1 - mix["colour_only"] - mix["item_only"]
     return (f"{mix['item_only']:.0%} name only the items (\"a jacket\", \"two bags on grass\"), "
@@ -747,10 +871,13 @@ def write_card(bundle: Path, metrics: dict) -> None:
         "samples": f"{t['samples_seen']:,}", "wall": f"{metrics['wall_s'] / 60:.1f}",
         "load": metrics["load_note"], "command": metrics["command"], "machine": metrics["machine"],
         "vocab": str(metrics["vocab_size"]), "size_kb": "{size_kb}",
-        "status": card_status(e),
+        "status": card_status(e), "binding_note": binding_note(e),
+        "binding": f"{e['binding_accuracy']:.1%}" if "binding_accuracy" in e else "not measured",
         "caption_mix": caption_mix_text(t.get("caption_mix", CAPTION_MIX)),
         "hard": f"{t.get('hard_negative_share', 0):.0%}", "group": str(t.get("group", GROUP)),
-        "lr": f"{t.get('lr', 2e-3):g}",
+        "lr": f"{t.get('lr', 2e-3):g}", "bind": f"{t.get('binding_groups', 0):.0%}",
+        "reuse": str(t.get("scene_reuse", 1)), "naming_weight": f"{t.get('naming_weight', 1.0):g}",
+        "pair_weight": f"{t.get('pair_weight', 0.0):g}",
     }
     text = template
     for k, v in fields.items():
@@ -768,10 +895,23 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+def reevaluate(bundle: Path, scenes: int) -> int:
+    """Evaluate a finished bundle again (e.g. after a measure was added); training facts stay as they were."""
+    metrics = json.loads((bundle / "metrics.json").read_text(encoding="utf-8"))
+    metrics["evaluation"] = evaluate(bundle, scenes, scenes)
+    _write_json(bundle / "metrics.json", metrics)
+    write_card(bundle, metrics)
+    write_manifest(bundle)
+    e = metrics["evaluation"]
+    log.info("item %.3f colour %.3f recall@10 %.3f binding %.3f", e["zero_shot_item_accuracy"],
+             e["colour_accuracy"], e["retrieval_recall_at_10"], e["binding_accuracy"])
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=REPO / "models" / MODEL_ID)
-    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--steps", type=int, default=3200)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--chunk", type=int, default=128 * 25, help="scenes made at a time")
     ap.add_argument("--seed", type=int, default=SEED)
@@ -782,8 +922,16 @@ def main(argv=None) -> int:
     ap.add_argument("--item-only", type=float, default=CAPTION_MIX["item_only"], help="share of item-only captions")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--naming-weight", type=float, default=NAMING_WEIGHT, help="weight of the naming captions' term")
+    ap.add_argument("--bind", type=float, default=BIND, help="share of hard groups that also rotate colours")
+    ap.add_argument("--reuse", type=int, default=REUSE, help="times each rendered scene is used")
+    ap.add_argument("--pair-weight", type=float, default=PAIR_WEIGHT,
+                    help="weight of the pair captions' term (0: no pair captions)")
+    ap.add_argument("--reevaluate", action="store_true",
+                    help="only evaluate the bundle at --out again and rewrite its metrics, card and manifest")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    if args.reevaluate:
+        return reevaluate(args.out, args.eval_scenes)
 
     t0 = time.time()
     load0 = os.getloadavg()
@@ -793,7 +941,8 @@ def main(argv=None) -> int:
         bundle.mkdir()
         mix = dict(CAPTION_MIX, item_only=args.item_only)
         training = train(bundle, args.steps, args.batch, args.chunk, args.seed, args.threads, args.arch, args.hard,
-                         args.lr, mix, naming_weight=args.naming_weight)
+                         args.lr, mix, naming_weight=args.naming_weight, bind=args.bind, reuse=args.reuse,
+                         pairs=args.pair_weight > 0, pair_weight=args.pair_weight)
         t_eval = time.time()
         evaluation = evaluate(bundle, args.eval_scenes, args.eval_scenes)
         load1 = os.getloadavg()
