@@ -287,7 +287,7 @@ REUSE = 2
 #: Add one naming caption per item class to every batch (see make_chunk).
 NAMING = True
 #: Weight of the naming captions' contrastive term beside the scene captions' one.
-NAMING_WEIGHT = 2.0
+NAMING_WEIGHT = 3.0
 #: Classes that are easily mistaken for each other; hard groups draw from the same family half the time.
 FAMILIES = ((0, 2, 4, 6, 3), (5, 7, 9), (1, 3), (8,))
 
@@ -911,7 +911,7 @@ def reevaluate(bundle: Path, scenes: int) -> int:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=REPO / "models" / MODEL_ID)
-    ap.add_argument("--steps", type=int, default=3200)
+    ap.add_argument("--steps", type=int, default=3500)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--chunk", type=int, default=128 * 25, help="scenes made at a time")
     ap.add_argument("--seed", type=int, default=SEED)
