@@ -10,6 +10,9 @@ the train split), rendered for real.
 from __future__ import annotations
 
 import importlib.util
+import json
+import re
+import shutil
 
 import numpy as np
 import pytest
@@ -134,17 +137,13 @@ def test_chunk_reuses_scenes_mirrored_and_names_every_pair(T, demo):
 def test_committed_card_is_what_the_script_writes_from_its_metrics(T, tmp_path):
     """The model card states the bundle's measured scores and training facts: rewritten from the
     committed metrics.json with the current template, it is the committed card, every field filled."""
-    import shutil
-
     bundle = PACKAGE_ROOT / "models" / "clipdesk-mini"
     copy = tmp_path / "clipdesk-mini"
     shutil.copytree(bundle, copy)
-    metrics = __import__("json").loads((bundle / "metrics.json").read_text(encoding="utf-8"))
+    metrics = json.loads((bundle / "metrics.json").read_text(encoding="utf-8"))
     T.write_card(copy, metrics)
     card = (copy / "README.md").read_text(encoding="utf-8")
     assert card == (bundle / "README.md").read_text(encoding="utf-8")
-    import re
-
     assert not re.findall(r"\{[a-z_]+\}", card)
     e = metrics["evaluation"]
     assert f"{e['zero_shot_item_accuracy']:.1%}" in card and f"{e['retrieval_recall_at_10']:.3f}" in card
