@@ -28,6 +28,7 @@ import platform
 import shutil
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 
@@ -719,6 +720,8 @@ def train(out: Path, steps: int, batch: int, chunk_size: int, seed: int, threads
     per_chunk = chunk_size // batch
     n_chunks = math.ceil(steps / per_chunk)
     pending = pool.apply_async(make_chunk, (0, per_chunk * batch, batch))
+    # The naming and the pair captions (make_chunk's segments, in this order): a contrastive term each.
+    segment_weights = ([naming_weight] if naming else []) + ([pair_weight] if pairs else [])
     step = 0
     losses = []
     t_data = 0.0
@@ -756,9 +759,7 @@ def train(out: Path, steps: int, batch: int, chunk_size: int, seed: int, threads
             truth = torch.from_numpy(truths[b]).float()
             n = x.shape[0]
             loss = clip_loss(logits[:, :n], truth[:, :n])
-            # The naming and the pair captions: a contrastive loss each.
-            weights = ([naming_weight] if naming else []) + ([pair_weight] if pairs else [])
-            for seg, w in zip(segments, weights):
+            for seg, w in zip(segments, segment_weights):
                 loss = loss + w * clip_loss(logits[:, n: n + len(seg)], truth[:, n: n + len(seg)])
                 n += len(seg)
             opt.zero_grad(set_to_none=True)
@@ -896,8 +897,6 @@ def schedule_text(t: dict) -> str:
         parts.append(f"The exported weights are an exponential moving average of the trained ones "
                      f"(decay {t['ema']:g}; batch-norm statistics from the trained model).")
     # On lines of their own under the optimiser's, in the card's Training list.
-    import textwrap
-
     return "".join("\n" + textwrap.fill(p, 78, initial_indent="  ", subsequent_indent="  ") for p in parts)
 
 
