@@ -722,8 +722,9 @@ def train(out: Path, steps: int, batch: int, chunk_size: int, seed: int, threads
     # Scenes are made in chunks by worker processes; a chunk depends only on (seed, index), so the
     # data, and the model, do not depend on ``workers``. One worker makes the next chunk while torch
     # trains on this one; more make the next ``workers`` chunks at once while training waits.
-    # On 2 CPUs taking turns is faster (0.40 against 0.55 s a step at 64 px): a worker beside
-    # training leaves one of torch's two threads half a CPU, and the other waits for it.
+    # On 2 CPUs taking turns is faster (full runs: 0.43 against 0.55 s a step at 64 px, 0.57
+    # against 0.66 at 96, waits included): a worker beside training leaves one of torch's two
+    # threads half a CPU, and the other waits for it.
     pool = multiprocessing.get_context("fork").Pool(workers, initializer=_init_worker,
                                                      initargs=(seed, hard, mix, naming, bind, reuse, pairs))
     per_chunk = chunk_size // batch
