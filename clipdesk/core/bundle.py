@@ -34,6 +34,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Iterator
 
 from clipdesk.core.errors import ModelError
+from clipdesk.core.fsutil import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -210,9 +211,7 @@ def write_manifest(folder: Path, model_id: str, **kwargs: Any) -> dict[str, Any]
     """Write ``manifest.json`` for every file in the folder (atomically)."""
     manifest = build_manifest(folder, model_id, **kwargs)
     dest = Path(folder) / MANIFEST
-    tmp = dest.with_name(f".{MANIFEST}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, dest)
+    atomic_write(dest, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8"))
     return manifest
 
 

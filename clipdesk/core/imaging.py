@@ -32,6 +32,7 @@ from PIL import Image, UnidentifiedImageError
 
 from clipdesk.core.embedding import ImageEmbedder
 from clipdesk.core.errors import DecodeError
+from clipdesk.core.fsutil import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -350,20 +351,11 @@ class ThumbnailCache:
         return self.path_for(digest).is_file()
 
     def put(self, digest: str, data: bytes) -> Path:
-        """Write atomically; raises OSError (e.g. ENOSPC) for the caller to report."""
+        """Write atomically; raises OSError (e.g. ENOSPC) for the caller to report.
+        Not fsynced: a thumbnail lost to a power cut is regenerated."""
         dest = self.path_for(digest)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-        try:
-            with open(tmp, "wb") as f:
-                f.write(data)
-            os.replace(tmp, dest)
-        except BaseException:
-            try:
-                tmp.unlink()
-            except OSError:
-                pass
-            raise
+        atomic_write(dest, data, durable=False)
         return dest
 
 

@@ -45,6 +45,7 @@ import hnswlib
 import numpy as np
 
 from clipdesk.core.errors import ClipDeskError, UsageError
+from clipdesk.core.fsutil import atomic_path, atomic_write, unlink_quietly
 
 log = logging.getLogger(__name__)
 
@@ -810,18 +811,16 @@ class VectorIndex:
             raise IndexIOError(f"could not create {directory}: {exc.strerror or exc}") from exc
         stem = file_stem(self.model_id)
         index_name = f"{stem}.{secrets.token_hex(6)}.hnsw"
-        tmp = directory / (index_name + ".tmp")
         with self._save_lock:
             try:
-                with self._lock.read(long=True):
-                    if self._hnsw is None:
-                        raise IndexIOError("the index is being rebuilt; save it when the rebuild is done")
-                    self._hnsw.save_index(str(tmp))
-                    count = self._store.n_live
-                    element_count = int(self._hnsw.element_count)
-                index_size, index_sha = _fsync_and_hash(tmp)
-                os.replace(tmp, directory / index_name)
-                _fsync_dir(directory)
+                with atomic_path(directory / index_name) as tmp:
+                    with self._lock.read(long=True):
+                        if self._hnsw is None:
+                            raise IndexIOError("the index is being rebuilt; save it when the rebuild is done")
+                        self._hnsw.save_index(str(tmp))
+                        count = self._store.n_live
+                        element_count = int(self._hnsw.element_count)
+                    index_size, index_sha = _size_and_hash(tmp)
                 manifest = Manifest(
                     format_version=FORMAT_VERSION,
                     model_id=self.model_id,
@@ -839,13 +838,12 @@ class VectorIndex:
                         "ef_search": self.params.ef_search,
                     },
                 )
-                _write_atomic(
+                atomic_write(
                     directory / f"{stem}.manifest.json",
                     json.dumps(asdict(manifest), indent=1, sort_keys=True).encode("utf-8"),
                 )
             except OSError as exc:
-                _unlink_quietly(tmp)
-                _unlink_quietly(directory / index_name)
+                unlink_quietly(directory / index_name)
                 raise IndexIOError(f"could not write the search index to {directory}: {exc}") from exc
             _remove_unreferenced(directory, stem, keep={index_name})
         log.info("saved index %s: %d vectors, generation %s", self.model_id, count, generation)
@@ -1247,60 +1245,28 @@ def _verify_file(path: Path, size: int, sha256: str) -> None:
         raise IndexStale(f"{path.name} does not match its checksum (damaged on disk?)")
 
 
-def _fsync_and_hash(path: Path) -> tuple[int, str]:
+def _size_and_hash(path: Path) -> tuple[int, str]:
     digest = hashlib.sha256()
     size = 0
-    with open(path, "rb+") as f:
-        os.fsync(f.fileno())
+    with open(path, "rb") as f:
         while chunk := f.read(_HASH_CHUNK):
             digest.update(chunk)
             size += len(chunk)
     return size, digest.hexdigest()
 
 
-def _fsync_dir(directory: Path) -> None:
-    if os.name != "posix":
-        return  # Windows cannot open a directory; NTFS journals the rename.
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + f".{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        _unlink_quietly(tmp)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _unlink_quietly(path: Path) -> None:
-    try:
-        path.unlink()
-    except OSError:
-        pass
-
-
 def _remove_unreferenced(directory: Path, stem: str, keep: set[str]) -> None:
     """Delete earlier saves and leftovers of interrupted ones (best effort)."""
-    prefix = stem + "."
+    prefixes = (stem + ".", "." + stem + ".")
     try:
         names = os.listdir(directory)
     except OSError:
         return
     for name in names:
-        if not name.startswith(prefix) or name in keep or name == f"{stem}.manifest.json":
+        if not name.startswith(prefixes) or name in keep or name == f"{stem}.manifest.json":
             continue
         if name.endswith((".hnsw", ".tmp")):
-            _unlink_quietly(directory / name)
+            unlink_quietly(directory / name)
 
 
 __all__ = [

@@ -46,7 +46,6 @@ import logging
 import os
 import re
 import stat
-import tempfile
 import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
@@ -55,6 +54,7 @@ from datetime import datetime
 from pathlib import Path
 
 from clipdesk.core.errors import ClipDeskError, UsageError
+from clipdesk.core.fsutil import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -598,17 +598,6 @@ def _dedupe_keys(values: Iterable[str]) -> list[str]:
     return out
 
 
-def _umask() -> int:
-    try:
-        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except OSError:
-        pass
-    return 0o022
-
-
 def _write_atomic(path: Path, data: bytes) -> None:
     try:
         st = os.lstat(path)
@@ -620,33 +609,10 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise SidecarError(f"{path} is a symbolic link; ClipDesk does not write through links")
     if st is not None and not stat.S_ISREG(st.st_mode):
         raise SidecarError(f"{path} is not a regular file")
-    mode = stat.S_IMODE(st.st_mode) if st is not None else (0o666 & ~_umask())
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        atomic_write(path, data)
     except OSError as exc:
-        raise SidecarError(f"cannot write beside {path} ({exc.strerror or exc})") from exc
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
         raise SidecarError(f"{path} could not be written ({exc.strerror or exc})") from exc
-    if os.name == "posix":
-        try:
-            dfd = os.open(path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
-        except OSError:
-            pass
 
 
 # --------------------------------------------------------------------------- serializer

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +39,7 @@ import numpy as np
 
 from clipdesk.core.embedding import TextEmbedder
 from clipdesk.core.errors import UsageError
+from clipdesk.core.fsutil import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -119,10 +119,7 @@ class Vocabulary:
         if cache is not None:
             try:
                 cache.parent.mkdir(parents=True, exist_ok=True)
-                tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
-                with open(tmp, "wb") as f:
-                    np.save(f, emb, allow_pickle=False)
-                os.replace(tmp, cache)
+                atomic_write(cache, lambda f: np.save(f, emb, allow_pickle=False), durable=False)
             except OSError as exc:  # a cache: log and go on
                 log.warning("could not cache tag embeddings: %s", exc)
         return cls(entries, emb, str(path))

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
+
+from clipdesk.core.fsutil import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -163,19 +164,7 @@ class Settings:
             return
         data = json.dumps(self.as_dict(), indent=2, sort_keys=True).encode("utf-8")
         self._path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._path.with_name(f".{self._path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        try:
-            with open(tmp, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self._path)
-        except BaseException:
-            try:
-                tmp.unlink()
-            except OSError:
-                pass
-            raise
+        atomic_write(self._path, data)
 
     @property
     def path(self) -> Path | None:
