@@ -32,6 +32,7 @@ from clipdesk.core.bundle import TEXTUAL_MODEL, VISUAL_MODEL, Bundle, open_bundl
 from clipdesk.core.errors import ModelError
 from clipdesk.core.preprocess import PreprocessConfig, Preprocessor
 from clipdesk.core.tokenize import Tokenizer
+from clipdesk.core.vectors import BadRows, unit_rows
 
 log = logging.getLogger(__name__)
 
@@ -245,19 +246,16 @@ def l2_normalize(vectors: np.ndarray, *, model_id: str, dim: int, what: str) -> 
         raise ModelError(
             f"model {model_id}: the {what} returned shape {tuple(out.shape)}, expected (N, {dim})"
         )
-    out = out.astype(np.float32, copy=False)
-    finite = np.isfinite(out).all(axis=1)
-    norms = np.sqrt(np.einsum("ij,ij->i", out, out, dtype=np.float64))
-    bad = ~finite | ~np.isfinite(norms) | (norms <= 1e-30)
-    if bad.any():
-        rows = np.flatnonzero(bad).tolist()
+    try:
+        return unit_rows(out, dim)
+    except BadRows as exc:
+        rows = exc.rows
         raise InvalidEmbedding(
             f"model {model_id}: the {what} produced an invalid (non-finite or zero) embedding "
             f"for input{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows[:10]))}"
             + (" ..." if len(rows) > 10 else ""),
             rows,
-        )
-    return (out / norms[:, None]).astype(np.float32, copy=False)
+        ) from None
 
 
 class _LazySession:

@@ -46,6 +46,7 @@ import numpy as np
 
 from clipdesk.core.errors import ClipDeskError, UsageError
 from clipdesk.core.fsutil import atomic_path, atomic_write, unlink_quietly
+from clipdesk.core.vectors import BadRows, unit_rows
 
 log = logging.getLogger(__name__)
 
@@ -212,28 +213,19 @@ def _as_ids(ids: Iterable[int] | np.ndarray) -> np.ndarray:
 
 
 def normalise_rows(vectors: np.ndarray, dim: int, ids: np.ndarray | None = None) -> np.ndarray:
-    """float32 copy of ``vectors`` [N, dim] with unit rows; refuse NaN, inf and zero rows."""
-    arr = np.asarray(vectors)
-    if arr.ndim == 1:
-        arr = arr[None, :]
-    if arr.ndim != 2 or arr.shape[1] != dim:
-        raise InvalidVector(f"expected vectors of dimension {dim}, got shape {list(arr.shape)}")
-    if not np.issubdtype(arr.dtype, np.floating):
-        raise InvalidVector(f"vectors must be floating point, got {arr.dtype}")
-    wide = arr.astype(np.float64)
-    with np.errstate(over="ignore", invalid="ignore"):
-        norms = np.sqrt(np.einsum("ij,ij->i", wide, wide))
-    finite = np.isfinite(wide).all(axis=1)
-    bad = ~finite | ~np.isfinite(norms) | (norms < 1e-12)
-    if bad.any():
-        rows = np.flatnonzero(bad)
-        which = ids[rows].tolist() if ids is not None else rows.tolist()
+    """float32 copy of ``vectors`` [N, dim] with unit rows (:func:`clipdesk.core.vectors.unit_rows`);
+    NaN, inf and zero rows raise :class:`InvalidVector` naming their photo ids."""
+    try:
+        return unit_rows(vectors, dim)
+    except BadRows as exc:
+        if not exc.rows:
+            raise InvalidVector(f"{exc} (vectors of dimension {dim} expected)") from None
+        which = ids[exc.rows].tolist() if ids is not None else exc.rows
         label = "photo ids" if ids is not None else "rows"
         raise InvalidVector(
-            f"{len(rows)} vector(s) are NaN, infinite or zero and cannot be indexed ({label} {which[:10]})",
+            f"{len(exc.rows)} vector(s) are NaN, infinite or zero and cannot be indexed ({label} {which[:10]})",
             bad_ids=which if ids is not None else (),
-        )
-    return (wide / norms[:, None]).astype(np.float32)
+        ) from None
 
 
 def _dedupe_last(ids: np.ndarray, vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

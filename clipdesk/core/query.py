@@ -42,6 +42,7 @@ from statistics import NormalDist
 import numpy as np
 
 from clipdesk.core.errors import QueryError
+from clipdesk.core.vectors import BadRows, unit, unit_rows
 
 log = logging.getLogger(__name__)
 
@@ -433,18 +434,6 @@ def _apply_filter(b: _Builder, key: str, value: str, negated: bool, start: int, 
 NEGATIVE_WEIGHT = 0.5
 
 
-def _unit_rows(x: np.ndarray, what: str) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim == 1:
-        x = x[None, :]
-    if x.ndim != 2:
-        raise ValueError(f"{what} must be a [N, D] array")
-    norms = np.linalg.norm(x, axis=1)
-    if not np.isfinite(x).all() or (norms < 1e-12).any():
-        raise ValueError(f"{what} contain NaN, infinite or zero vectors")
-    return x / norms[:, None]
-
-
 def query_vector(
     positives: np.ndarray | None,
     negatives: np.ndarray | None = None,
@@ -474,25 +463,34 @@ def query_vector(
         raise ValueError("negative_weight must be a finite number >= 0")
     neg = None
     if has_neg:
-        neg = _unit_rows(negatives, "negatives").mean(axis=0)
-        neg_norm = np.linalg.norm(neg)
-        neg = neg / neg_norm if neg_norm > 1e-12 else None
+        neg = _mean_direction(negatives, "negatives", optional=True)
     if not has_pos:
         if neg is None:
             return None
         return (-neg).astype(np.float32)
-    pos = _unit_rows(positives, "positives").mean(axis=0)
-    pos_norm = np.linalg.norm(pos)
-    if pos_norm < 1e-12:
-        raise ValueError("the positive concepts cancel each other out")
-    q = pos / pos_norm
+    q = _mean_direction(positives, "positives")
     if neg is not None and negative_weight > 0:
-        q = q - negative_weight * neg
-        q_norm = np.linalg.norm(q)
-        if q_norm < 1e-6:
-            raise ValueError("the negatives cancel the positives out")
-        q = q / q_norm
+        try:
+            q = unit(q - negative_weight * neg)
+        except BadRows:
+            raise ValueError("the negatives cancel the positives out") from None
     return q.astype(np.float32)
+
+
+def _mean_direction(x: np.ndarray, what: str, optional: bool = False) -> np.ndarray | None:
+    """The unit mean of the unit rows of ``x``; when they cancel out, None
+    (``optional``) or ValueError."""
+    try:
+        rows = unit_rows(x)
+    except BadRows as exc:
+        problem = "contain NaN, infinite or zero vectors" if exc.rows else "must be a [N, D] array"
+        raise ValueError(f"{what} {problem}") from None
+    try:
+        return unit(rows.mean(axis=0))
+    except BadRows:
+        if optional:
+            return None
+        raise ValueError(f"the {what} cancel each other out") from None
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ import numpy as np
 from clipdesk.core.embedding import TextEmbedder
 from clipdesk.core.errors import UsageError
 from clipdesk.core.fsutil import atomic_write
+from clipdesk.core.vectors import unit
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,7 @@ class Vocabulary:
         i = 0
         for j, e in enumerate(entries):
             m = vecs[i : i + len(e.prompts)].mean(axis=0)
-            out[j] = m / max(float(np.linalg.norm(m)), 1e-12)
+            out[j] = unit(m)
             i += len(e.prompts)
         return out
 
@@ -208,7 +209,7 @@ class LearnedTag:
     @property
     def direction(self) -> np.ndarray:
         """A unit query vector that ranks photos like this tag's score does."""
-        return self.w / max(float(np.linalg.norm(self.w)), 1e-12)
+        return unit(self.w)
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         return _sigmoid(np.atleast_2d(x) @ self.w + self.b)
@@ -238,7 +239,7 @@ class LearnedTag:
         if background is not None and len(background):
             bg = np.asarray(background, np.float64)
             # Background photos that look like the examples are probably untagged positives.
-            sim = bg @ (pos.mean(0) / np.linalg.norm(pos.mean(0)))
+            sim = bg @ unit(pos.mean(0))
             bg = bg[sim < np.quantile(sim, 0.98)] if len(bg) > 50 else bg
             groups.append((bg, 0.0))
         if len(groups) == 1:
