@@ -8,8 +8,8 @@ import sys
 import threading
 import time
 
-from clipdesk.core.catalog import display_path
 from clipdesk.core.library import Library
+from clipdesk.core.names import display_path
 from clipdesk.core.paths import Paths
 from clipdesk.core.pipeline import Progress, RunResult
 
@@ -50,8 +50,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_folders_add(args) -> int:
     with open_library() as lib:
         for path in args.paths:
-            f = lib.add_folder(path)
-            print(f"added {f.path}")
+            f = lib.folders.add(path)
+            print(f"added {display_path(f.path)}")
         if args.no_scan:
             return 0
         return _run_index(lib, quiet=False, as_json=False)
@@ -60,34 +60,25 @@ def cmd_folders_add(args) -> int:
 def cmd_folders_remove(args) -> int:
     with open_library() as lib:
         for path in args.paths:
-            n = lib.remove_folder(path)
-            print(f"removed {path} ({n} photos left the library; files untouched)")
+            n = len(lib.folders.remove(path).removed)
+            print(f"removed {display_path(path)} ({n} photos left the library; files untouched)")
     return 0
 
 
 def cmd_folders_exclude(args) -> int:
     with open_library() as lib:
         for path in args.paths:
-            f = lib.exclude_folder(path)
-            print(f"excluded {f.path}")
+            f = lib.folders.exclude(path)
+            print(f"excluded {display_path(f.path)}")
     return 0
 
 
 def cmd_folders_list(args) -> int:
     with open_library() as lib:
-        counts = dict(
-            lib.catalog.con.execute("SELECT folder_id, COUNT(*) FROM photos GROUP BY folder_id")
-        )
         rows = [
-            {
-                "path": f.path,
-                "kind": f.kind,
-                "state": f.state,
-                "photos": counts.get(f.id, 0),
-                "last_scan": f.last_scan,
-                "note": f.note,
-            }
-            for f in lib.catalog.folders()
+            {"path": f.path, "kind": f.kind, "state": f.state, "photos": f.photos,
+             "last_scan": f.last_scan, "note": f.note}
+            for f in lib.folders.rows()
         ]
     if args.json:
         json.dump(rows, sys.stdout, indent=2)
@@ -190,7 +181,7 @@ def _exit_code(result: RunResult) -> int:
 
 def _run_index(lib: Library, *, quiet: bool, as_json: bool) -> int:
     with _Bar(enabled=not quiet and not as_json) as bar:
-        pipeline = lib.pipeline(on_progress=bar)
+        pipeline = lib.folders.pipeline(on_progress=bar)
         try:
             result = pipeline.run()
         except KeyboardInterrupt:
@@ -207,7 +198,7 @@ def _run_index(lib: Library, *, quiet: bool, as_json: bool) -> int:
 
 def cmd_scan(args) -> int:
     with open_library() as lib:
-        if not lib.catalog.roots():
+        if not lib.folders.roots():
             print("no library folders yet: add one with `clipdesk folders add PATH`", file=sys.stderr)
             return 4
         code = _run_index(lib, quiet=args.quiet, as_json=args.json)
@@ -220,7 +211,7 @@ def _watch(lib: Library, *, quiet: bool) -> int:
     from clipdesk.core.watch import Watcher
 
     wake = threading.Event()
-    roots = [f.path for f in lib.catalog.roots()]
+    roots = [f.path for f in lib.folders.roots()]
     watcher = Watcher(roots, wake.set)
     watcher.start()
     if watcher.mode == "polling":
@@ -230,7 +221,7 @@ def _watch(lib: Library, *, quiet: bool) -> int:
         while True:
             wake.wait()
             wake.clear()
-            result = lib.pipeline().run()
+            result = lib.folders.pipeline().run()
             s = _summary(result)
             if any(s[k] for k in ("added", "changed", "moved", "removed", "failed")) or s["offline_folders"]:
                 stamp = time.strftime("%H:%M:%S")
@@ -244,17 +235,12 @@ def _watch(lib: Library, *, quiet: bool) -> int:
 
 def cmd_status(args) -> int:
     with open_library() as lib:
-        cat = lib.catalog
-        counts = cat.counts()
-        failures = cat.failures(None if args.all else 50)
-        waiting = list(
-            cat.con.execute(
-                "SELECT path, reason FROM photos WHERE status = 'pending' AND reason IS NOT NULL "
-                "ORDER BY path LIMIT 50"
-            )
-        )
-        folders = cat.folders()
-        models = cat.embedded_models()
+        summary = lib.folders.summary()
+        counts = summary.by_status
+        failures = lib.folders.failures(None if args.all else 50)
+        waiting = [(p.path, p.reason) for p in lib.folders.waiting(50)]
+        folders = lib.folders.all()
+        models = summary.embeddings
         total_failed = counts["failed"]
     data = {
         "photos": sum(counts.values()),
@@ -293,25 +279,20 @@ def cmd_status(args) -> int:
 
 
 def doctor_report(paths) -> dict:
-    """The library part of `clipdesk doctor`: read without taking the catalog's
-    lock, so it also works while the app is open."""
-    import sqlite3
+    """The library part of `clipdesk doctor`: the catalog opened read-only,
+    without its lock, so it also works while the app is open."""
+    from clipdesk.core.errors import CatalogError
+    from clipdesk.core.folders import read_summary
 
     if not paths.catalog.exists():
         return {"catalog": f"{paths.catalog} (not created yet)"}
     try:
-        con = sqlite3.connect(f"file:{paths.catalog}?mode=ro", uri=True, timeout=5)
-        try:
-            counts = dict(con.execute("SELECT status, COUNT(*) FROM photos GROUP BY status"))
-            folders = con.execute("SELECT COUNT(*), SUM(state = 'offline') FROM folders WHERE kind = 'root'").fetchone()
-            models = dict(con.execute("SELECT model_id, COUNT(*) FROM embeddings GROUP BY model_id"))
-        finally:
-            con.close()
-    except sqlite3.Error as exc:
+        summary = read_summary(paths)
+    except CatalogError as exc:
         return {"catalog": str(paths.catalog), "error": f"cannot read the catalog: {exc}"}
     return {
         "catalog": str(paths.catalog),
-        "photos": ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none",
-        "folders": f"{folders[0]} ({folders[1] or 0} offline)",
-        "embeddings": ", ".join(f"{n} with {m}" for m, n in models.items()) or "none",
+        "photos": ", ".join(f"{n} {s}" for s, n in sorted(summary.by_status.items()) if n) or "none",
+        "folders": f"{summary.roots} ({summary.offline_roots} offline)",
+        "embeddings": ", ".join(f"{n} with {m}" for m, n in summary.embeddings.items()) or "none",
     }

@@ -31,13 +31,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
 from clipdesk.cli.library import _run_index, open_library
-from clipdesk.core.catalog import display_path
 from clipdesk.core.errors import NotFound, UsageError
+from clipdesk.core.names import display_path
+from clipdesk.core.query import parse_query
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -122,7 +122,7 @@ def _print_result(result, as_json: bool) -> None:
 
 def cmd_search(args) -> int:
     with open_library() as lib:
-        _print_result(lib.search(args.query, limit=args.limit, cut=not args.no_cut), args.json)
+        _print_result(lib.search.query(parse_query(args.query), limit=args.limit, cut=not args.no_cut), args.json)
     return 0
 
 
@@ -131,7 +131,7 @@ def cmd_similar(args) -> int:
     if not path.exists():
         raise NotFound(f"{path} does not exist")
     with open_library() as lib:
-        _print_result(lib.similar(path, limit=args.limit), args.json)
+        _print_result(lib.search.similar(path, limit=args.limit), args.json)
     return 0
 
 
@@ -139,7 +139,7 @@ def cmd_duplicates(args) -> int:
     if not 0 < args.threshold <= 1:
         raise UsageError("--threshold is a cosine similarity between 0 and 1")
     with open_library() as lib:
-        groups = lib.duplicates(threshold=args.threshold)
+        groups = lib.search.duplicates(threshold=args.threshold)
     if args.json:
         json.dump({"threshold": args.threshold, "groups": [
             {"reason": g.reason, "keep": g.photos[0].path, "photos": [
@@ -161,7 +161,7 @@ def cmd_duplicates(args) -> int:
 
 def cmd_tag(args) -> int:
     with open_library() as lib:
-        files = lib.suggest_tags([Path(p).expanduser() for p in args.paths], top=args.top)
+        files = lib.tags.suggest(args.paths, top=args.top)
     if args.json:
         json.dump({"files": [
             {"path": f.path, "in_library": f.photo_id is not None, "error": f.error,
@@ -181,21 +181,9 @@ def cmd_tag(args) -> int:
     return 1 if any(f.error for f in files) else 0
 
 
-def _ids(lib, paths) -> list[int]:
-    out = []
-    for p in paths:
-        photo = lib.catalog.photo_by_path(os.path.abspath(os.path.expanduser(p)))
-        if photo is None:
-            raise NotFound(f"{p} is not in the library (add its folder first)")
-        out.append(photo.id)
-    return out
-
-
 def cmd_tags_list(args) -> int:
     with open_library() as lib:
-        learned = {t.lower() for t in lib.catalog.learned_tags()}
-        rows = [{"tag": name, "photos": n, "learned": name.lower() in learned}
-                for _id, name, n in lib.catalog.tags()]
+        rows = [{"tag": t.name, "photos": t.photos, "learned": t.learned} for t in lib.tags.list()]
     if args.json:
         json.dump(rows, sys.stdout, indent=2)
         print()
@@ -209,27 +197,35 @@ def cmd_tags_list(args) -> int:
 
 def cmd_tags_add(args) -> int:
     with open_library() as lib:
-        ids = _ids(lib, args.paths)
-        lib.accept_tag(ids, args.tag)
+        ids = lib.search.photo_ids(args.paths)
+        changes = lib.tags.accept(ids, args.tag)
     print(f"tagged {len(ids)} photo(s) {args.tag!r}")
-    return 0
+    return _report_sidecars(changes)
 
 
 def cmd_tags_remove(args) -> int:
     with open_library() as lib:
         if args.paths:
-            ids = _ids(lib, args.paths)
-            lib.catalog.untag(ids, args.tag)
+            ids = lib.search.photo_ids(args.paths)
+            changes = lib.tags.remove(ids, args.tag)
             print(f"removed {args.tag!r} from {len(ids)} photo(s)")
         else:
-            lib.catalog.delete_tag(args.tag)
+            changes = lib.tags.delete(args.tag)
             print(f"deleted the tag {args.tag!r}")
-    return 0
+    return _report_sidecars(changes)
+
+
+def _report_sidecars(changes) -> int:
+    """Sidecars that could not be written, one line each; exit 1 when any."""
+    for f in changes.sidecar_failures:
+        print(f"sidecar not written: {display_path(f.path)}: {f.reason}", file=sys.stderr)
+    return 1 if changes.sidecar_failures else 0
 
 
 def cmd_tags_learn(args) -> int:
     with open_library() as lib:
-        hits = lib.teach_tag(args.tag, _ids(lib, args.paths), _ids(lib, args.negatives), limit=args.limit)
+        hits = lib.tags.teach(args.tag, lib.search.photo_ids(args.paths), lib.search.photo_ids(args.negatives),
+                              limit=args.limit)
     if args.json:
         json.dump({"tag": args.tag, "results": [_photo_json(h) for h in hits]}, sys.stdout, indent=2)
         print()
@@ -242,29 +238,35 @@ def cmd_tags_learn(args) -> int:
 
 
 def cmd_tags_apply(args) -> int:
+    code = 0
     with open_library() as lib:
         wanted = args.tags or None
         if args.yes:
-            counts = lib.apply_auto_tags(wanted, write_sidecars=args.sidecars)
+            lib.tags.write_sidecars = args.sidecars
+            applied = lib.tags.apply_auto(wanted)
+            counts = applied.counts
+            code = _report_sidecars(applied.changes)
         else:
-            counts = lib.preview_auto_tags(wanted)
+            counts = lib.tags.preview_auto(wanted)
     if args.json:
         json.dump({"applied": bool(args.yes), "counts": counts}, sys.stdout, indent=2)
         print()
-        return 0
+        return code
     verb = "tagged" if args.yes else "would tag"
     for tag, n in counts.items():
         print(f"{n:6d}  {tag}")
     print(f"{verb} {sum(counts.values())} photo-tag pairs" + ("" if args.yes else "; run with --yes to apply"))
-    return 0
+    return code
 
 
 def cmd_demo(args) -> int:
+    from clipdesk.demo import setup_demo
+
     with open_library() as lib:
-        dest = lib.setup_demo(count=args.count)
+        dest = setup_demo(lib, count=args.count)
         print(f"demo library: {dest}")
         code = _run_index(lib, quiet=False, as_json=False)
-        status = lib.model_status()
+        status = lib.models.status()
         if status.message:
             print(f"note: {status.message}")
         print('try: clipdesk search "red dress"')

@@ -28,7 +28,8 @@ from typing import Callable
 
 import numpy as np
 
-from clipdesk.core.catalog import Catalog, display_path, encode_path
+from clipdesk.core.catalog import Catalog
+from clipdesk.core.names import display_path, encode_path
 from clipdesk.core.embedding import ImageEmbedder
 from clipdesk.core.errors import ClipDeskError, DecodeError
 from clipdesk.core.imaging import Decoded, FileChanging, ThumbnailCache, decode, is_disk_full
@@ -370,9 +371,9 @@ class Pipeline:
                 thumbs_ok[it.photo_id] = True
             except OSError as exc:
                 if is_disk_full(exc):
-                    with self.catalog.write() as con:
+                    with self.catalog.transaction():
                         self.catalog.record_deferred(
-                            con, it.photo_id, "disk full while writing the thumbnail; will retry"
+                            it.photo_id, "disk full while writing the thumbnail; will retry"
                         )
                     raise ClipDeskError(
                         f"the disk holding the thumbnail cache ({self.thumbnails.dir}) is full; "
@@ -381,21 +382,21 @@ class Pipeline:
                 it.error = f"could not write the thumbnail: {exc.strerror or exc}"
                 it.transient = True
         ids, vecs = [], []
-        with self.catalog.write() as con:
+        with self.catalog.transaction():
             for it in batch:
                 if it.error:
                     if it.transient:
-                        self.catalog.record_deferred(con, it.photo_id, it.error)
+                        self.catalog.record_deferred(it.photo_id, it.error)
                         deferred += 1
                     else:
-                        self.catalog.record_failure(con, it.photo_id, it.error)
+                        self.catalog.record_failure(it.photo_id, it.error)
                         failed += 1
                     continue
                 if self.embedder is not None and it.vector is None:
                     continue
                 d = it.decoded
                 self.catalog.record_decoded(
-                    con, it.photo_id, hash_=d.hash, format_=d.format, width=d.width,
+                    it.photo_id, hash_=d.hash, format_=d.format, width=d.width,
                     height=d.height, taken_at=d.taken_at, date_source=d.date_source,
                     camera=d.camera, size=d.size, mtime_ns=d.mtime_ns,
                 )
@@ -404,7 +405,7 @@ class Pipeline:
                     vecs.append(it.vector)
                 written += 1
             if ids:
-                self.catalog.store_embeddings(con, model_id, ids, np.stack(vecs))
+                self.catalog.store_embeddings(model_id, ids, np.stack(vecs))
         if ids and self.on_embedded:
             self.on_embedded(model_id, np.asarray(ids, dtype=np.int64), np.stack(vecs))
         return written, failed, deferred

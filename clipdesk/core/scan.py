@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
 import stat
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-from clipdesk.core.catalog import Catalog, Folder, display_path, encode_path, under
+from clipdesk.core.catalog import Catalog, Folder
+from clipdesk.core.names import display_path, encode_path, is_under
 from clipdesk.core.imaging import IMAGE_EXTENSIONS, hash_file, looks_like_image
 
 log = logging.getLogger(__name__)
@@ -140,7 +140,7 @@ def walk(
                 path = entry.path
                 try:
                     if entry.is_dir(follow_symlinks=True):
-                        if entry.name in SKIP_DIRS or any(under(path, x) for x in excluded):
+                        if entry.name in SKIP_DIRS or any(is_under(path, x) for x in excluded):
                             continue
                         dst = entry.stat(follow_symlinks=True)
                         key = (dst.st_dev, dst.st_ino)
@@ -208,7 +208,7 @@ class Scanner:
         # A root nested inside this one is walked on its own.
         excluded = excluded + [
             encode_path(f.path) for f in cat.roots()
-            if f.id != folder.id and under(encode_path(f.path), root)
+            if f.id != folder.id and is_under(encode_path(f.path), root)
             and encode_path(f.path) != root
         ]
         unreadable: list[bytes] = []
@@ -286,12 +286,12 @@ class Scanner:
         missing = {
             pid: (path, size, digest)
             for path, (pid, size, _m, digest, _s) in known.items()
-            if path not in seen and not any(under(path, d) for d in unreadable)
+            if path not in seen and not any(is_under(path, d) for d in unreadable)
         }
-        with cat.write() as con:
-            con.executemany("UPDATE photos SET mtime_ns = ? WHERE id = ?", touched)
+        with cat.transaction():
+            cat.touch_mtimes(touched)
             for pid, size, mtime_ns, digest in changed:
-                cat.mark_changed(con, pid, size, mtime_ns, digest)
+                cat.mark_changed(pid, size, mtime_ns, digest)
                 report.changed_ids.append(pid)
         report.changed += len(changed)
         cat.touch_folder_scan(folder.id)
@@ -307,21 +307,14 @@ class Scanner:
         cat = self.catalog
         by_hash: dict[str, list[int]] = defaultdict(list)
         sizes: set[int] = set()
-        folder_of = {}
-        if emptied:
-            folder_of = {
-                pid: fid for pid, fid in cat.con.execute(
-                    f"SELECT id, folder_id FROM photos WHERE folder_id IN ({','.join('?' * len(emptied))})",
-                    list(emptied),
-                )
-            }
+        folder_of = cat.photo_folders(list(emptied)) if emptied else {}
         for pid, (_path, size, digest) in missing.items():
             if digest:
                 by_hash[digest].append(pid)
                 sizes.add(size)
         for start in range(0, len(new), self.batch):
             chunk = new[start : start + self.batch]
-            with cat.write() as con:
+            with cat.transaction():
                 for folder_id, path, st in chunk:
                     digest = None
                     if st.st_size in sizes:
@@ -332,16 +325,13 @@ class Scanner:
                         twins = by_hash.get(digest)
                         if twins:
                             pid = twins.pop(0)
-                            cat.move_photo(con, pid, folder_id, path, st.st_mtime_ns)
+                            cat.move_photo(pid, folder_id, path, st.st_mtime_ns)
                             del missing[pid]
                             report.moved += 1
                             continue
-                    try:
-                        cat.insert_photo(con, folder_id, path, st.st_size, st.st_mtime_ns, digest)
+                    # None: already catalogued under another root (nested roots).
+                    if cat.insert_photo(folder_id, path, st.st_size, st.st_mtime_ns, digest) is not None:
                         report.added += 1
-                    except sqlite3.IntegrityError:
-                        # Already catalogued under another root (nested roots).
-                        continue
         # An emptied root whose photos did not all turn up elsewhere is more
         # likely an unmounted drive than a deliberate mass delete.
         unaccounted = {folder_of[pid] for pid in missing if pid in folder_of}
@@ -351,7 +341,6 @@ class Scanner:
             )
         gone = [pid for pid in missing if folder_of.get(pid) not in unaccounted]
         for start in range(0, len(gone), self.batch):
-            with cat.write() as con:
-                cat.delete_photos(con, gone[start : start + self.batch])
+            cat.delete_photos(gone[start : start + self.batch])
         report.removed += len(gone)
         report.removed_ids.extend(gone)

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from clipdesk.core.names import MAX_TAG_LENGTH, InvalidTag
+from clipdesk.core.names import tag_name as normalize_tag
 from clipdesk.core.sidecar import (
     MAX_SIDECAR_BYTES,
-    MAX_TAG_LENGTH,
-    InvalidTag,
     SidecarError,
-    normalize_tag,
     read_sidecar,
     read_tags,
     sidecar_candidates,

@@ -1,7 +1,7 @@
-"""A query's filters as SQL over the catalog's photos table.
+"""A parsed query's filters as SQL over the catalog's photos table.
 
-Kept apart from :mod:`clipdesk.core.search` so that listing photos by folder,
-date or tag never loads the vector index or the model.
+Listing photos by folder, date or tag needs only this and the catalog: no
+vector index, no model.
 """
 
 from __future__ import annotations
@@ -9,6 +9,19 @@ from __future__ import annotations
 import os
 
 from clipdesk.core.query import Query
+
+
+def in_folder(path: bytes, needle: str) -> int:
+    """SQL function ``clipdesk_in_folder(path, needle)`` for the ``folder:`` filter.
+
+    ``needle`` is either "/" + an absolute folder path ending in a separator
+    (that folder and below) or lower-case text that the photo's folder path
+    must contain.
+    """
+    folder = os.path.dirname(os.fsdecode(path))
+    if needle.startswith("/") and os.path.isabs(needle[1:]):
+        return int((folder + os.sep).startswith(needle[1:]))
+    return int(needle in folder.lower())
 
 
 def filter_sql(q: Query) -> tuple[str, list]:
