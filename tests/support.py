@@ -72,6 +72,11 @@ def make_photo(
     return data
 
 
+def hit_names(result) -> list[str]:
+    """File names of a search result's photos, best first."""
+    return [os.path.basename(h.photo.path) for h in result.hits]
+
+
 def age(path: Path | str | bytes, seconds: float = 3600) -> None:
     """Make a file look settled (not being written right now)."""
     st = os.stat(path)

@@ -337,7 +337,7 @@ def test_rdf_root_without_xmpmeta_and_foreign_default_namespace(photo):
     update_tags(photo, add=["tag one"])
     root = ET.parse(path).getroot()
     assert root.tag == f"{{{RDF}}}RDF"
-    note = root.find(f".//{{http://example.com/notes}}note")
+    note = root.find(".//{http://example.com/notes}note")
     assert note.text == "keep me" and note.get("level") == "2"
     assert root.find(".//{urn:not-dublin-core}subject").text == "not ours"
     assert _bag(path, DC, "subject") == ["tag one"]

@@ -1,9 +1,7 @@
-import os
 import shutil
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 
 import pytest
