@@ -39,6 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--watch", action="store_true", help="keep running and follow changes")
     s.add_argument("--json", action="store_true", help="print the result as JSON")
     s.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    s.add_argument("--retry-failed", action="store_true",
+                   help="try the photos that could not be read again (after fixing them)")
     s.set_defaults(handler=cmd_scan)
 
     st = sub.add_parser("status", help="counts by status and failures with their reasons")
@@ -68,8 +70,8 @@ def cmd_folders_remove(args) -> int:
 def cmd_folders_exclude(args) -> int:
     with open_library() as lib:
         for path in args.paths:
-            f = lib.folders.exclude(path)
-            print(f"excluded {display_path(f.path)}")
+            n = len(lib.folders.exclude(path).removed)
+            print(f"excluded {display_path(path)}" + (f" ({n} photos left the library)" if n else ""))
     return 0
 
 
@@ -146,6 +148,8 @@ def _summary(result: RunResult) -> dict:
         "failed": result.failed,
         "waiting": result.deferred + len(s.deferred),
         "offline_folders": s.offline_roots,
+        "offline_photos": s.offline,
+        "retried": s.retried,
         "unreadable": [{"path": p, "reason": r} for p, r in s.errors],
         "error": result.error,
         "cancelled": result.cancelled,
@@ -162,7 +166,10 @@ def _print_summary(summary: dict) -> None:
     if summary["waiting"]:
         print(f"{summary['waiting']} files are still being written; they will be indexed later")
     for root in summary["offline_folders"]:
-        print(f"offline: {root} (its photos are kept)")
+        print(f"offline: {display_path(root)} (its photos are kept)")
+    if summary["offline_photos"]:
+        print(f"{summary['offline_photos']} photos are offline: their folder is gone or empty "
+              "(an unmounted share?); they are kept and come back with their files")
     for item in summary["unreadable"]:
         print(f"unreadable: {item['path']}: {item['reason']}")
     if summary["failed"]:
@@ -172,9 +179,11 @@ def _print_summary(summary: dict) -> None:
 
 
 def _exit_code(result: RunResult) -> int:
+    """0 all done; 1 something needs the user (failures, unreadable or offline
+    folders, a run that stopped); 130 interrupted."""
     if result.cancelled:
         return 130
-    if result.error or result.failed or result.scan.offline_roots:
+    if result.error or result.failed or result.scan.offline_roots or result.scan.errors or result.scan.offline:
         return 1
     return 0
 
@@ -201,6 +210,10 @@ def cmd_scan(args) -> int:
         if not lib.folders.roots():
             print("no library folders yet: add one with `clipdesk folders add PATH`", file=sys.stderr)
             return 4
+        if args.retry_failed:
+            n = lib.folders.retry_failed()
+            if not args.json:
+                print(f"trying {n} photo{'' if n == 1 else 's'} that could not be read again")
         code = _run_index(lib, quiet=args.quiet, as_json=args.json)
         if not args.watch:
             return code

@@ -23,7 +23,7 @@ from clipdesk.core.changes import Changes
 from clipdesk.core.errors import ClipDeskError, ModelError, NotFound, UsageError
 from clipdesk.core.imaging import ThumbnailCache
 from clipdesk.core.models import ActiveModel, ModelService
-from clipdesk.core.names import display_path, incoming_path, is_under, path_candidates
+from clipdesk.core.names import display_path, incoming_path, is_under, path_candidates, resolve_typed_path
 from clipdesk.core.pipeline import Pipeline, Progress, RunResult
 
 log = logging.getLogger(__name__)
@@ -57,35 +57,58 @@ class FolderService:
 
     # -- folders ---------------------------------------------------------------------------
     def add(self, path: str | os.PathLike) -> Folder:
-        """Add a folder to the library (symbolic links resolved: the folder is
-        recorded where it really is). An exclusion of that folder is lifted.
-        Raises NotFound when ``path`` is not a folder."""
-        given = incoming_path(path)
-        if not os.path.isdir(given):
-            raise NotFound(f"{display_path(given)} is not a folder")
-        real = os.path.realpath(given)
+        """Add a folder to the library, recorded where it really is (symbolic
+        links resolved, a name typed in NFC matched to one written in NFD).
+        Photos an outer library folder already holds below it move to the new
+        one with their ids and tags; an exclusion of that folder is lifted and
+        the photos it held come back. Raises NotFound when ``path`` is not a folder."""
+        real = resolve_typed_path(path)
+        if not os.path.isdir(real):
+            raise NotFound(f"{display_path(incoming_path(path))} is not a folder")
         if real in self._catalog.exclusions():
-            self._catalog.remove_folder(self._catalog.folder_by_path(real).id)
-        return self._catalog.add_folder(real)
+            self._lift_exclusion(self._catalog.folder_by_path(real))
+        folder = self._catalog.add_folder(real)
+        self._catalog.reassign_photos(real, folder.id)
+        return folder
 
-    def exclude(self, path: str | os.PathLike) -> Folder:
-        """Skip a folder inside a library folder. Raises UsageError when it is not
-        inside one."""
+    def exclude(self, path: str | os.PathLike) -> Changes:
+        """Skip a folder inside a library folder. Its photos leave the library but
+        are remembered (removing the exclusion brings them back, tags included).
+        Raises UsageError when it is not inside a library folder."""
         roots = [os.fsencode(f.path) for f in self._catalog.roots()]
         for candidate in path_candidates(path):
-            if any(is_under(candidate, r) for r in roots):
-                return self._catalog.add_folder(candidate, kind="exclude")
+            if any(is_under(candidate, r) and candidate != r for r in roots):
+                self._catalog.add_folder(candidate, kind="exclude")
+                ids = self._catalog.photo_ids_under(candidate)
+                self._catalog.archive_photos(ids)
+                self._models.forget(ids)
+                return Changes(removed=frozenset(ids), folders=True, tags=bool(ids))
         raise UsageError(
             f"{display_path(incoming_path(path))} is not inside a library folder, so there is nothing to exclude")
 
     def remove(self, path: str | os.PathLike) -> Changes:
-        """Take a library folder (and its photos) or an exclusion out of the
-        library; the files stay on disk. Raises NotFound for a path that is
-        neither."""
+        """Take a library folder or an exclusion out of the library; the files
+        stay on disk. A library folder's photos that an outer library folder
+        still covers stay, with their ids and tags; the others leave. Removing
+        an exclusion brings back the photos it held. Raises NotFound for a path
+        that is neither."""
         folder = self._folder(path)
+        if folder.kind == "exclude":
+            return self._lift_exclusion(folder)
+        raw = os.fsencode(folder.path)
+        outer = [f for f in self._catalog.roots() if f.id != folder.id and is_under(raw, os.fsencode(f.path))]
+        if outer:
+            keeper = max(outer, key=lambda f: len(f.path))  # the nearest one
+            self._catalog.reassign_photos(raw, keeper.id)
         ids = self._catalog.remove_folder(folder.id)
         self._models.forget(ids)
         return Changes(removed=frozenset(ids), folders=True, tags=bool(ids))
+
+    def _lift_exclusion(self, folder: Folder) -> Changes:
+        raw = os.fsencode(folder.path)
+        self._catalog.remove_folder(folder.id)
+        restored = self._catalog.restore_archived(self._catalog.archived_under(raw))
+        return Changes(photos=frozenset(restored), folders=True, tags=bool(restored), catalog=bool(restored))
 
     def _folder(self, path) -> Folder:
         for candidate in path_candidates(path):
@@ -108,10 +131,22 @@ class FolderService:
                 for f in self._catalog.folders(kind)]
 
     def remove_photos(self, ids: Sequence[int]) -> Changes:
-        """Take photos out of the library (their files stay on disk)."""
-        self._catalog.delete_photos(ids)
+        """Take photos out of the library (their files stay on disk). They stay
+        out: later scans skip them until :meth:`restore_photos`."""
+        self._catalog.archive_photos(ids)
         self._models.forget(ids)
         return Changes(removed=frozenset(int(i) for i in ids), tags=True)
+
+    def restore_photos(self, paths: Sequence[str | bytes | os.PathLike]) -> Changes:
+        """Bring photos the user removed back into the library, tags included
+        (they are indexed again). Paths that were not removed are ignored."""
+        candidates = [c for p in paths for c in path_candidates(p)]
+        restored = self._catalog.restore_archived(candidates)
+        return Changes(photos=frozenset(restored), tags=bool(restored), catalog=bool(restored))
+
+    def removed(self) -> list[str]:
+        """Paths of the photos the user removed from the library (scans skip them)."""
+        return sorted(display_path(p) for p in self._catalog.archived_paths())
 
     # -- status ----------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:

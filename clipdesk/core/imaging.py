@@ -33,6 +33,7 @@ from PIL import Image, UnidentifiedImageError
 from clipdesk.core.embedding import ImageEmbedder
 from clipdesk.core.errors import DecodeError
 from clipdesk.core.fsutil import atomic_write
+from clipdesk.core.photofiles import IMAGE_EXTENSIONS, RAW_EXTENSIONS, is_raw_head  # noqa: F401 - re-exported
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +57,6 @@ FORMAT_NAMES = {
     "JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "WEBP": "webp", "GIF": "gif",
     "BMP": "bmp", "TIFF": "tiff", "HEIF": "heic", "AVIF": "avif",
 }
-
-#: File name extensions that are worth opening. Anything else is only opened if
-#: its first bytes look like an image (see :func:`looks_like_image`).
-IMAGE_EXTENSIONS = frozenset(
-    ".jpg .jpeg .jpe .jfif .png .webp .gif .bmp .dib .tif .tiff .heic .heif .hif .avif".split()
-)
 
 #: Pixel limits. Formats decoded at full size get Pillow's own default limit;
 #: JPEGs are decoded at 1/8 scale or less when they are that large.
@@ -87,12 +82,6 @@ _TRANSPOSE = {
     8: (Image.Transpose.ROTATE_90,),
 }
 
-_MAGIC = (
-    b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM",
-    b"II*\x00", b"MM\x00*",
-)
-
-
 class FileChanging(DecodeError):
     """The file changed while it was read (still being copied or written)."""
 
@@ -113,17 +102,6 @@ class Decoded:
     thumbnail: bytes
     model_input: np.ndarray | None
     decoded_size: tuple[int, int]
-
-
-def looks_like_image(head: bytes) -> bool:
-    """Cheap content sniffing for files whose extension says nothing."""
-    if head.startswith(_MAGIC):
-        return True
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return True
-    return head[4:8] == b"ftyp" and head[8:12] in (
-        b"heic", b"heix", b"mif1", b"msf1", b"heim", b"heis", b"avif", b"hevc",
-    )
 
 
 def content_hash(data: bytes) -> str:

@@ -37,6 +37,7 @@ __all__ = [
     "incoming_path",
     "is_under",
     "path_candidates",
+    "resolve_typed_path",
     "tag_key",
     "tag_name",
 ]
@@ -75,11 +76,50 @@ def incoming_path(path: PathLike) -> bytes:
     return os.path.abspath(os.path.expanduser(os.fsencode(path)))
 
 
+def resolve_typed_path(path: PathLike) -> bytes:
+    """Where a path someone typed really is on disk: symbolic links resolved,
+    and a component that does not exist as typed matched to the directory entry
+    that is the same text in Unicode NFC (macOS writes names in NFD, people
+    type NFC). Returns :func:`incoming_path` of ``path`` when nothing matches."""
+    given = incoming_path(path)
+    if os.path.lexists(given):
+        return os.path.realpath(given)
+    parts = given.split(os.sep.encode())
+    current = parts[0] + os.sep.encode() if parts[0] else os.sep.encode()
+    for part in parts[1:]:
+        if not part:
+            continue
+        candidate = os.path.join(current, part)
+        if not os.path.lexists(candidate):
+            candidate = _same_name_in(current, part)
+            if candidate is None:
+                return given
+        current = os.path.realpath(candidate)
+    return current
+
+
+def _same_name_in(folder: bytes, name: bytes) -> bytes | None:
+    want = _nfc(name)
+    try:
+        with os.scandir(folder) as it:
+            for entry in it:
+                if _nfc(entry.name) == want:
+                    return entry.path
+    except OSError:
+        return None
+    return None
+
+
+def _nfc(raw: bytes) -> str:
+    return unicodedata.normalize("NFC", os.fsdecode(raw))
+
+
 def path_candidates(path: PathLike) -> list[bytes]:
     """The names under which a path someone handed us may be catalogued: as
-    given (:func:`incoming_path`), then with symbolic links resolved."""
+    given (:func:`incoming_path`), then as it really is on disk
+    (:func:`resolve_typed_path`: links resolved, NFC/NFD told apart)."""
     given = incoming_path(path)
-    resolved = os.path.realpath(given)
+    resolved = resolve_typed_path(given)
     return [given] if resolved == given else [given, resolved]
 
 

@@ -25,7 +25,7 @@ from typing import Callable
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from clipdesk.core.imaging import IMAGE_EXTENSIONS
+from clipdesk.core.photofiles import Kind, classify
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +45,10 @@ class _Handler(FileSystemEventHandler):
 
 
 def _relevant(path: str | bytes, is_dir: bool) -> bool:
-    name = os.path.basename(os.fsdecode(path))
-    if name.startswith("."):
-        return False
+    name = os.path.basename(os.fsencode(path))
     if is_dir:
-        return True
-    ext = os.path.splitext(name)[1].lower()
-    return ext in IMAGE_EXTENSIONS or ext == ""
+        return not name.startswith(b".")
+    return classify(name) is not Kind.NOT_PHOTO
 
 
 class Watcher:

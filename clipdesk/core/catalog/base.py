@@ -216,8 +216,12 @@ class CatalogBase:
         for step in range(version, target):
             try:
                 con.execute("BEGIN IMMEDIATE")
-                for statement in schema.split_sql(schema.MIGRATIONS[step]):
-                    con.execute(statement)
+                migration = schema.MIGRATIONS[step]
+                if callable(migration):
+                    migration(con)
+                else:
+                    for statement in schema.split_sql(migration):
+                        con.execute(statement)
                 con.execute(f"PRAGMA user_version = {step + 1}")
                 con.execute("COMMIT")
             except sqlite3.Error as exc:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import time
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -14,9 +15,29 @@ from clipdesk.core.catalog.filters import filter_sql
 from clipdesk.core.catalog.records import PHOTO_COLUMNS, Photo, Summary, photo_from_row
 from clipdesk.core.catalog.schema import STATUSES
 from clipdesk.core.errors import NotFound
+from clipdesk.core.names import is_under
 from clipdesk.core.query import Query
 
 _ORDERS = {"path": "path", "date": "taken_at DESC, id", "id": "id"}
+
+
+class KnownFile(NamedTuple):
+    """A catalogued file as the scanner compares it with the disk."""
+
+    id: int
+    size: int
+    mtime_ns: int
+    hash: str | None
+    status: str
+    ctime_ns: int | None
+
+
+def _below(prefix: bytes) -> tuple[bytes, bytes]:
+    """(low, high) bounds of the paths strictly below folder ``prefix``: its
+    children sort between prefix + separator and prefix + the next byte."""
+    sep = os.sep.encode()
+    base = prefix.rstrip(sep)
+    return base + sep, base + bytes([sep[0] + 1])
 
 
 class PhotoQueries(CatalogBase):
@@ -85,15 +106,20 @@ class PhotoQueries(CatalogBase):
                 f"SELECT id, folder_id FROM photos WHERE folder_id IN ({marks(len(chunk))})", chunk))
         return out
 
-    def known_files(self, folder_id: int) -> dict[bytes, tuple[int, int, int, str | None, str]]:
-        """path -> (id, size, mtime_ns, hash, status) for one root: the scanner's view."""
+    def known_files(self, folder_id: int) -> dict[bytes, KnownFile]:
+        """path -> what the scanner compares the file with, for one root."""
         return {
-            r[0]: (r[1], r[2], r[3], r[4], r[5])
+            r[0]: KnownFile(*r[1:])
             for r in self._read(
-                "SELECT path, id, size, mtime_ns, hash, status FROM photos WHERE folder_id = ?",
+                "SELECT path, id, size, mtime_ns, hash, status, ctime_ns FROM photos WHERE folder_id = ?",
                 (folder_id,),
             )
         }
+
+    def photo_ids_under(self, prefix: bytes) -> list[int]:
+        """Photos at or below a folder path (whole path components)."""
+        return [r[0] for r in self._read(
+            "SELECT id FROM photos WHERE path > ? AND path < ?", _below(prefix))]
 
     def counts(self) -> dict[str, int]:
         """Photos by status (every status present, 0 when none)."""
@@ -163,15 +189,16 @@ class PhotoQueries(CatalogBase):
 
     # -- the scanner's writes -------------------------------------------------------------
     def insert_photo(
-        self, folder_id: int, path: bytes, size: int, mtime_ns: int, hash_: str | None
+        self, folder_id: int, path: bytes, size: int, mtime_ns: int, hash_: str | None,
+        *, ctime_ns: int | None = None,
     ) -> int | None:
         """A new file; None when that path is already catalogued (under another root)."""
         with self._write() as con:
             try:
                 cur = con.execute(
-                    "INSERT INTO photos(folder_id, path, size, mtime_ns, hash, added_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (folder_id, path, size, mtime_ns, hash_, time.time()),
+                    "INSERT INTO photos(folder_id, path, size, mtime_ns, hash, added_at, ctime_ns) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (folder_id, path, size, mtime_ns, hash_, time.time(), ctime_ns),
                 )
             except sqlite3.IntegrityError:
                 return None
@@ -181,6 +208,39 @@ class PhotoQueries(CatalogBase):
         """(mtime_ns, photo id) pairs: the file was touched, its content is the same."""
         with self._write() as con:
             con.executemany("UPDATE photos SET mtime_ns = ? WHERE id = ?", pairs)
+
+    def record_ctimes(self, pairs: Sequence[tuple[int, int]]) -> None:
+        """(ctime_ns, photo id) pairs: when each file's status last changed."""
+        with self._write() as con:
+            con.executemany("UPDATE photos SET ctime_ns = ? WHERE id = ?", pairs)
+
+    def reassign_photos(self, prefix: bytes, folder_id: int) -> int:
+        """Photos at or below ``prefix`` now belong to library folder ``folder_id``
+        (a nested root was added, or an inner root removed while an outer one
+        still covers its photos): ids, tags and embeddings stay. Returns how many."""
+        with self._write() as con:
+            return con.execute(
+                "UPDATE photos SET folder_id = ? WHERE path > ? AND path < ? AND folder_id != ?",
+                (folder_id, *_below(prefix), folder_id)).rowcount
+
+    def set_photos_offline(self, ids: Sequence[int], reason: str) -> None:
+        """These photos' folder is not there (an unmounted share, a vanished
+        drive): keep everything, mark them offline with why."""
+        with self._write() as con:
+            for chunk in chunks([int(i) for i in ids]):
+                con.execute(
+                    f"UPDATE photos SET prev_status = status, status = 'offline', reason = ? "
+                    f"WHERE id IN ({marks(len(chunk))}) AND status != 'offline'", [reason, *chunk])
+
+    def set_photos_online(self, ids: Sequence[int]) -> None:
+        """Offline photos whose files are back: their status before."""
+        with self._write() as con:
+            for chunk in chunks([int(i) for i in ids]):
+                # A photo that had failed is tried again: its reason was replaced by the offline one.
+                con.execute(
+                    "UPDATE photos SET status = CASE WHEN prev_status IN ('indexed', 'pending') "
+                    "THEN prev_status ELSE 'pending' END, prev_status = NULL, reason = NULL "
+                    f"WHERE id IN ({marks(len(chunk))}) AND status = 'offline'", chunk)
 
     def mark_changed(self, photo_id: int, size: int, mtime_ns: int, hash_: str | None) -> None:
         """The file's content changed: it must be decoded and embedded again.
@@ -262,6 +322,68 @@ class PhotoQueries(CatalogBase):
         """The file is still changing: leave it pending, note why."""
         with self._write() as con:
             con.execute("UPDATE photos SET reason = ? WHERE id = ?", (reason, photo_id))
+
+    # -- photos the user removed ------------------------------------------------------------
+    def archive_photos(self, ids: Sequence[int]) -> list[bytes]:
+        """Take photos out of the library but remember them: their paths are
+        skipped by later scans, and :meth:`restore_archived` brings them back
+        with their tags. Returns the archived paths."""
+        now = time.time()
+        paths = []
+        with self._write() as con:
+            for photo in self.photos(ids):
+                tags = [list(t) for t in con.execute(
+                    "SELECT t.name, pt.source, pt.state, pt.score FROM photo_tags pt "
+                    "JOIN tags t ON t.id = pt.tag_id WHERE pt.photo_id = ?", (photo.id,))]
+                raw = os.fsencode(photo.path)
+                snapshot = {"id": photo.id, "folder_id": photo.folder_id, "size": photo.size,
+                            "mtime_ns": photo.mtime_ns, "hash": photo.hash, "tags": tags}
+                con.execute(
+                    "INSERT INTO removed_files(path, removed_at, snapshot) VALUES (?, ?, ?) "
+                    "ON CONFLICT(path) DO UPDATE SET removed_at = excluded.removed_at, snapshot = excluded.snapshot",
+                    (raw, now, json.dumps(snapshot)))
+                paths.append(raw)
+            self.delete_photos(ids)
+        return paths
+
+    def archived_paths(self) -> set[bytes]:
+        """Paths of photos the user removed (the scanner skips them)."""
+        return {r[0] for r in self._read("SELECT path FROM removed_files")}
+
+    def archived_under(self, prefix: bytes) -> list[bytes]:
+        return [r[0] for r in self._read(
+            "SELECT path FROM removed_files WHERE path > ? AND path < ? ORDER BY path", _below(prefix))]
+
+    def restore_archived(self, paths: Sequence[bytes]) -> list[int]:
+        """Bring removed photos back (pending: they are indexed again) with their
+        tags, under the library folder that covers each now. Paths no library
+        folder covers stay archived. Returns the restored photo ids."""
+        roots = sorted(((os.fsencode(f.path), f.id) for f in self.folders("root")), key=lambda r: -len(r[0]))
+        restored = []
+        with self._write() as con:
+            for raw in paths:
+                row = con.execute("SELECT snapshot FROM removed_files WHERE path = ?", (bytes(raw),)).fetchone()
+                folder_id = next((fid for root, fid in roots if is_under(bytes(raw), root)), None)
+                if row is None or folder_id is None:
+                    continue
+                snap = json.loads(row[0])
+                taken = con.execute("SELECT 1 FROM photos WHERE id = ?", (snap["id"],)).fetchone()
+                cur = con.execute(
+                    "INSERT INTO photos(id, folder_id, path, size, mtime_ns, hash, added_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT(path) DO NOTHING",
+                    (None if taken else snap["id"], folder_id, bytes(raw), snap["size"], snap["mtime_ns"],
+                     snap["hash"], time.time()))
+                con.execute("DELETE FROM removed_files WHERE path = ?", (bytes(raw),))
+                if not cur.rowcount:
+                    continue
+                pid = int(cur.lastrowid)
+                for name, source, state, score in snap["tags"]:
+                    tid = self.tag_id(name)
+                    con.execute(
+                        "INSERT OR IGNORE INTO photo_tags(photo_id, tag_id, source, state, score, updated_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", (pid, tid, source, state, score, time.time()))
+                restored.append(pid)
+        return restored
 
     def retry_failed(self, ids: Iterable[int] | None = None) -> int:
         """Failed photos (all, or these) back to pending; returns how many."""

@@ -1,12 +1,19 @@
 """The catalog's schema and its step-by-step migrations.
 
 The schema version is SQLite's ``PRAGMA user_version``; ``MIGRATIONS[n]``
-upgrades a catalog from version n to n+1 (version 0 is an empty file). A
-migration only ever adds: columns, tables, indexes, so the user's rows are
-carried over as they are.
+upgrades a catalog from version n to n+1 (version 0 is an empty file): SQL
+text, or a function of the connection for a step SQL cannot express. Steps
+run inside one transaction each. A migration only ever adds (columns, tables,
+indexes) or merges what the new rules make equal, so the user's rows are
+carried over.
 """
 
 from __future__ import annotations
+
+import sqlite3
+from typing import Callable
+
+from clipdesk.core.names import tag_key
 
 STATUSES = ("pending", "indexed", "failed", "offline")
 TAG_SOURCES = ("user", "auto", "learned", "sidecar")
@@ -83,8 +90,55 @@ CREATE TABLE saved_searches (
 );
 """
 
+
+
+def _v2(con: sqlite3.Connection) -> None:
+    """Schema 2 (ClipDesk 0.2): tags compared as people read them; the life of a
+    file remembered.
+
+    * ``tags.key``: the tag's Unicode case-folded form (names.tag_key), unique.
+      Tags that the old ASCII-only NOCASE kept apart but people read as one
+      ("Étė" / "étė") are merged into the oldest, keeping every photo link
+      (the user's decision wins over a suggestion) and learning.
+    * ``photos.ctime_ns``: a failed file is retried when its status changes
+      (chmod), not only its content.
+    * ``photos.date_field`` / ``photos.taken_offset``: which metadata field gave
+      the capture date, and its time-zone offset ("+02:00") when known.
+    * ``removed_files``: photos the user removed from the library, so a scan
+      does not bring them back (and an undo can).
+    """
+    con.execute("ALTER TABLE tags ADD COLUMN key TEXT")
+    rows = con.execute("SELECT id, name, learned FROM tags ORDER BY id").fetchall()
+    keep: dict[str, int] = {}
+    for tid, name, learned in rows:
+        key = tag_key(name)
+        first = keep.setdefault(key, tid)
+        if first != tid:
+            con.execute(
+                "INSERT INTO photo_tags(photo_id, tag_id, source, state, score, updated_at) "
+                "SELECT photo_id, ?, source, state, score, updated_at FROM photo_tags WHERE tag_id = ? "
+                "AND true ON CONFLICT(photo_id, tag_id) DO UPDATE SET "
+                "state = CASE WHEN photo_tags.state = 'suggested' THEN excluded.state ELSE photo_tags.state END",
+                (first, tid))
+            con.execute("UPDATE tags SET learned = MAX(learned, ?) WHERE id = ?", (learned, first))
+            con.execute("DELETE FROM tags WHERE id = ?", (tid,))
+        else:
+            con.execute("UPDATE tags SET key = ? WHERE id = ?", (key, tid))
+    con.execute("CREATE UNIQUE INDEX tags_key ON tags(key)")
+    con.execute("ALTER TABLE photos ADD COLUMN ctime_ns INTEGER")
+    con.execute("ALTER TABLE photos ADD COLUMN date_field TEXT")
+    con.execute("ALTER TABLE photos ADD COLUMN taken_offset TEXT")
+    con.execute(
+        "CREATE TABLE removed_files ("
+        " path BLOB PRIMARY KEY,"
+        " removed_at REAL NOT NULL,"
+        " snapshot TEXT NOT NULL"  # JSON: the photo's row and tags, for undo
+        ") WITHOUT ROWID"
+    )
+
+
 #: MIGRATIONS[n] upgrades a catalog from version n to n+1.
-MIGRATIONS: list[str] = [_V1]
+MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [_V1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

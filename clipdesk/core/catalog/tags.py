@@ -8,26 +8,30 @@ from typing import Iterable, Sequence
 from clipdesk.core.catalog.base import CatalogBase
 from clipdesk.core.catalog.records import PhotoTag, TagCount
 from clipdesk.core.errors import NotFound
-from clipdesk.core.names import tag_name
+from clipdesk.core.names import tag_key, tag_name
 
 _DECISIONS = ("accepted", "rejected")
 
 
 class TagQueries(CatalogBase):
     def tag_id(self, name: str, create: bool = True) -> int:
-        """The id of a tag (made when ``create``); NotFound otherwise."""
+        """The id of a tag, found the way people read names (names.tag_key: "Café"
+        typed in NFC finds "Café" stored in NFD, "STRASSE" finds "Straße"); made
+        when ``create``, NotFound otherwise. InvalidTag for an unusable name."""
         name = tag_name(name)
-        row = self._one("SELECT id FROM tags WHERE name = ?", (name,))
+        key = tag_key(name)
+        row = self._one("SELECT id FROM tags WHERE key = ?", (key,))
         if row:
             return row[0]
         if not create:
             raise NotFound(f"there is no tag {name!r}")
         with self._write() as con:
-            con.execute("INSERT OR IGNORE INTO tags(name, created_at) VALUES (?, ?)", (name, time.time()))
-            return con.execute("SELECT id FROM tags WHERE name = ?", (name,)).fetchone()[0]
+            con.execute("INSERT OR IGNORE INTO tags(name, key, created_at) VALUES (?, ?, ?)",
+                        (name, key, time.time()))
+            return con.execute("SELECT id FROM tags WHERE key = ?", (key,)).fetchone()[0]
 
     def has_tag(self, name: str) -> bool:
-        return self._one("SELECT 1 FROM tags WHERE name = ?", (tag_name(name),)) is not None
+        return self._one("SELECT 1 FROM tags WHERE key = ?", (tag_key(tag_name(name)),)) is not None
 
     def tags(self) -> list[TagCount]:
         """Every tag with its accepted photo count, by name."""
@@ -119,7 +123,7 @@ class TagQueries(CatalogBase):
 
     def tagged_ids(self, name: str, state: str = "accepted") -> list[int]:
         """Photos whose link to ``name`` is in ``state``, by id (empty for an unknown tag)."""
-        row = self._one("SELECT id FROM tags WHERE name = ?", (tag_name(name),))
+        row = self._one("SELECT id FROM tags WHERE key = ?", (tag_key(tag_name(name)),))
         if row is None:
             return []
         return [r[0] for r in self._read(
