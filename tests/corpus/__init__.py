@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .fetch import FetchError, Member, Source, fetch_source, sha256_file
+from .fetch import FetchError, Member, Report, Source, fetch_source, sha256_file
 
 __all__ = ["Corpus", "Entry", "Pair", "FetchError", "default_cache_dir", "CACHE_ENV"]
 
@@ -157,6 +157,26 @@ class Corpus:
         """Labelled photographs (not drawings, renders or screenshots: "graphic")."""
         return self.labelled(*concepts, without={"graphic", *without})
 
+    def distinct(self, entries: Iterable[Entry]) -> list[Entry]:
+        """One entry per picture: drops entries that a "same-photo" pair ties
+        to an entry kept before them (the hopper portrait in 19 files counts once)."""
+        parent: dict[str, str] = {}
+
+        def root(i: str) -> str:
+            while parent.get(i, i) != i:
+                i = parent[i]
+            return i
+
+        for p in self.pairs("same-photo"):
+            parent[root(p.b)] = root(p.a)
+        seen, out = set(), []
+        for e in entries:
+            r = root(e.id)
+            if r not in seen:
+                seen.add(r)
+                out.append(e)
+        return out
+
     def pairs(self, relation: str | None = None) -> list[Pair]:
         """Known pairs for "find similar"; ``relation`` narrows them ("stereo", ...)."""
         return [p for p in self._pairs if relation is None or p.relation == relation]
@@ -203,9 +223,9 @@ class Corpus:
                 self.fetch(sources=[source])
         return [self.path(i) for i in ids]
 
-    def fetch(self, sources: Iterable[str] | None = None) -> dict[str, int]:
+    def fetch(self, sources: Iterable[str] | None = None) -> dict[str, Report]:
         """Make every file of these sources (default: all) present and
-        verified; return how many files each source had to write."""
+        verified; say what each source took."""
         done = {}
         for key in (list(sources) if sources is not None else list(self.sources)):
             members = [Member(e.path, e.sha256, e.size, self.local(e.id))
@@ -213,10 +233,13 @@ class Corpus:
             done[key] = fetch_source(self.sources[key], members, self.work_dir)
         return done
 
-    def problems(self) -> list[str]:
+    def problems(self, sources: Iterable[str] | None = None) -> list[str]:
         """Files missing or damaged in the cache (nothing is fetched)."""
+        keys = set(sources) if sources is not None else set(self.sources)
         out = []
         for e in self.entries.values():
+            if e.source not in keys:
+                continue
             p = self.local(e.id)
             if not p.is_file():
                 out.append(f"{e.id}: missing")

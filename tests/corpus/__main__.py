@@ -91,11 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "fetch":
         t0 = time.monotonic()
         done = corpus.fetch(args.sources or None)
-        for key, n in done.items():
+        for key, r in done.items():
             s = corpus.sources[key]
-            print(f"{key:12} {s.registry:6} {s.package}=={s.version}  {s.size / 1e6:6.1f} MB archive, "
-                  f"{n} files written")
-        print(f"cache: {corpus.files_dir}  ({time.monotonic() - t0:.1f} s)")
+            got = f"{r.downloaded / 1e6:.1f} MB downloaded" if r.downloaded else "nothing downloaded"
+            print(f"{key:12} {s.registry:6} {s.package}=={s.version}: {r.written} files written, {got}")
+        total = sum(r.downloaded for r in done.values())
+        print(f"cache: {corpus.files_dir} ({total / 1e6:.1f} MB downloaded in {time.monotonic() - t0:.1f} s)")
         return 0
     if args.cmd == "verify":
         problems = corpus.problems()

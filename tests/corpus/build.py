@@ -169,9 +169,14 @@ SOURCES: dict[str, dict] = {
         "filename": "pillow_heif-1.8.1.tar.gz",
         "root": "pillow_heif-1.8.1/tests/images/",
         "licence": "BSD-3-Clause",
-        "licence_note": "pillow-heif's licence (its LICENSE.txt); the test images carry no separate terms",
+        "licence_note": "pillow-heif's licence (its LICENSE.txt); the test images carry no separate terms, "
+        "except Nokia's examples (heif_other/nokia/COPYRIGHT.txt)",
+        "licences": {
+            "heif_other/nokia/*": "(c) 2017-2020 Nokia Corporation (HEIF example files, no licence stated; "
+            "redistributed in pillow-heif's sdist)",
+        },
         "select": [
-            "heif_other/*", "heif_special/*", "heif_corrupted/*", "heif_truncated/*",
+            "heif_other/*.hei[cf]", "heif_other/*.hif", "heif_special/*", "heif_corrupted/*", "heif_truncated/*",
             "heif/zPug_3.heic", "heif/L_xmp.heif", "heif/RGB_10__128x128.heif",
             "heif/RGBA_12__128x128.heif", "heif/L_8__128x128.heif",
             "non_heif/*16__128x128.png", "non_heif/xmp.*", "non_heif/pug_depth.png",
@@ -451,8 +456,16 @@ def build(manifest_path: Path, cache_dir: Path, archives_dir: Path | None = None
         "sources": sources,
         "files": files,
     }
-    manifest_path.write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    manifest_path.write_text(dumps(manifest), encoding="utf-8")
     return manifest
+
+
+def dumps(manifest: dict) -> str:
+    """JSON with one line per file, so that a change to one file is a one-line diff."""
+    head = {k: v for k, v in manifest.items() if k != "files"}
+    text = json.dumps(head, indent=1, ensure_ascii=False)[:-2]
+    rows = [json.dumps(f, ensure_ascii=False) for f in manifest["files"]]
+    return text + ',\n "files": [\n  ' + ",\n  ".join(rows) + "\n ]\n}\n"
 
 
 class _AllUnder(set):

@@ -91,6 +91,14 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Report:
+    """What one fetch of a source did."""
+
+    written: int = 0  # files put in place
+    downloaded: int = 0  # bytes of archive downloaded (0: everything was there or installed)
+
+
+@dataclass(frozen=True)
 class Member:
     """One file to take out of a source: where it is in the archive and where it goes."""
 
@@ -294,8 +302,9 @@ def _from_installed(source: Source, members: list[Member]) -> list[Member]:
     return missing
 
 
-def fetch_source(source: Source, members: Iterable[Member], work_dir: Path) -> int:
-    """Make every member present and verified; return how many were written.
+def fetch_source(source: Source, members: Iterable[Member], work_dir: Path, *,
+                 sleep: Callable[[float], None] = time.sleep) -> Report:
+    """Make every member present and verified; say what it took.
 
     Holds ``source``'s lock while it works, so concurrent callers wait and
     then find the files in place. Raises FetchError."""
@@ -304,16 +313,18 @@ def fetch_source(source: Source, members: Iterable[Member], work_dir: Path) -> i
     with lock:
         todo = [m for m in members if not file_matches(m.dest, m.size, m.sha256)]
         if not todo:
-            return 0
+            return Report()
         copied = len(todo)
         todo = _from_installed(source, todo)
         written = copied - len(todo)
+        downloaded = 0
         if todo:
             fd, name = tempfile.mkstemp(prefix=f"{source.key}.", suffix=".part", dir=work_dir)
             os.close(fd)
             archive = Path(name)
             try:
-                download(source, archive)
+                download(source, archive, sleep=sleep)
+                downloaded = source.size
                 wanted = {m.path: m for m in todo}
                 for path, stream in iter_members(archive, source.archive, set(wanted)):
                     _install(stream, wanted.pop(path))
@@ -325,4 +336,4 @@ def fetch_source(source: Source, members: Iterable[Member], work_dir: Path) -> i
                     f"{source.filename} has no member {sorted(wanted)[0]!r}"
                     + (f" (and {len(wanted) - 1} more)" if len(wanted) > 1 else "")
                 )
-        return written
+        return Report(written, downloaded)
