@@ -26,6 +26,10 @@ from pathlib import Path
 from .fetch import USER_AGENT, Member, Source, fetch_source, iter_members, sha256_file
 
 DEBIAN = "http://deb.debian.org/debian/"
+# A fallback for Debian archives: the dated snapshot that these machines' apt
+# sources were taken from keeps every version, after a point release drops
+# one from the pool.
+DEBIAN_SNAPSHOT = "https://snapshot.debian.org/archive/debian/20250520T000000Z/"
 
 # Each source: where it comes from, the licence the registry records for it,
 # and which of its files the corpus takes (globs relative to ``root``).
@@ -270,10 +274,12 @@ def resolve(key: str, spec: dict) -> Source:
         (f,) = [f for f in index["files"] if f["filename"] == spec["filename"]]
         url, sha, size, filename, kind = f["url"].split("#")[0], f["hashes"]["sha256"], f["size"], f["filename"], (
             "zip" if f["filename"].endswith(".whl") else "tar")
+        urls = (url,)  # PyPI keeps every file; fetch.py also asks its index again
     elif reg == "debian":
         out = subprocess.run(["apt-cache", "show", f"{pkg}={ver}"], capture_output=True, text=True, check=True).stdout
         fields = dict(re.findall(r"^(Filename|Size|SHA256): (.+)$", out.split("\n\n")[0], re.M))
         url, sha, size = DEBIAN + fields["Filename"], fields["SHA256"], int(fields["Size"])
+        urls = (url, DEBIAN_SNAPSHOT + fields["Filename"])
         filename, kind = fields["Filename"].rsplit("/", 1)[1], "deb"
     elif reg == "debian-source":
         src_dir = f"pool/main/{pkg[:4] if pkg.startswith('lib') else pkg[0]}/{pkg}/"
@@ -282,11 +288,12 @@ def resolve(key: str, spec: dict) -> Source:
         (line,) = [ln for ln in sums.splitlines() if ln.endswith(" " + spec["orig"])]
         sha, size, filename = line.split()
         size, url, kind = int(size), f"{DEBIAN}{src_dir}{filename}", "tar"
+        urls = (url, f"{DEBIAN_SNAPSHOT}{src_dir}{filename}")
         reg = "debian"  # for the manifest: a Debian source package, fetched from the same pool
     else:
         raise ValueError(reg)
     return Source(key=key, registry=reg, package=pkg, version=ver, archive=kind, filename=filename,
-                  urls=(url,), sha256=sha, size=size, root=spec["root"],
+                  urls=urls, sha256=sha, size=size, root=spec["root"],
                   installed_module=spec.get("installed_module", ""),
                   installed_prefix=spec.get("installed_prefix", ""))
 
