@@ -77,8 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     if args.cmd == "build":
-        from .build import build, verify_fetch
         from . import default_cache_dir
+        from .build import build, verify_fetch
 
         cache = default_cache_dir()
         m = build(MANIFEST, cache / "maintainer", args.archives)

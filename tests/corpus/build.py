@@ -475,11 +475,10 @@ def dumps(manifest: dict) -> str:
     return text + ',\n "files": [\n  ' + ",\n  ".join(rows) + "\n ]\n}\n"
 
 
-class _AllUnder(set):
-    """A 'wanted' set for iter_members that holds every path under a prefix."""
+class _AllUnder:
+    """Every archive path under a prefix (the ``wanted`` of iter_members)."""
 
     def __init__(self, prefix: str):
-        super().__init__()
         self.prefix = prefix
 
     def __contains__(self, path: object) -> bool:

@@ -32,7 +32,7 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -232,7 +232,7 @@ def _norm(name: str) -> str:
     return name[2:] if name.startswith("./") else name
 
 
-def iter_members(archive: Path, kind: str, wanted: set[str]) -> Iterator[tuple[str, BinaryIO]]:
+def iter_members(archive: Path, kind: str, wanted: Container[str]) -> Iterator[tuple[str, BinaryIO]]:
     """Yield (path, readable stream) for each wanted regular file in the archive,
     in archive order. Streams must be read before the next item is taken."""
     if kind == "zip":
