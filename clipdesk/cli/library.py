@@ -8,14 +8,25 @@ import sys
 import threading
 import time
 
+from clipdesk.core.errors import CatalogLocked
 from clipdesk.core.library import Library
 from clipdesk.core.names import display_path
 from clipdesk.core.paths import Paths
 from clipdesk.core.pipeline import Progress, RunResult
 
 
-def open_library(lock: bool = True) -> Library:
-    return Library(Paths.from_env(), lock=lock)
+def open_library(access: str = "index") -> Library:
+    """The library for one command. ``access``: "index" needs the catalog's lock
+    (a run of the pipeline; CatalogLocked, exit 3, while another ClipDesk holds
+    it); "write" changes only the catalog (tags, folders) and works beside the
+    app or a `scan --watch`, which pick the change up; "read" only reads."""
+    paths = Paths.from_env()
+    try:
+        return Library(paths)
+    except CatalogLocked:
+        if access == "index":
+            raise
+        return Library(paths, lock=False, readonly=access == "read")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -50,17 +61,20 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_folders_add(args) -> int:
-    with open_library() as lib:
+    with open_library("write") as lib:
         for path in args.paths:
             f = lib.folders.add(path)
             print(f"added {display_path(f.path)}")
         if args.no_scan:
             return 0
+        if not lib.exclusive:
+            print("another ClipDesk is running on this library; it indexes the new folder", file=sys.stderr)
+            return 0
         return _run_index(lib, quiet=False, as_json=False)
 
 
 def cmd_folders_remove(args) -> int:
-    with open_library() as lib:
+    with open_library("write") as lib:
         for path in args.paths:
             n = len(lib.folders.remove(path).removed)
             print(f"removed {display_path(path)} ({n} photos left the library; files untouched)")
@@ -68,7 +82,7 @@ def cmd_folders_remove(args) -> int:
 
 
 def cmd_folders_exclude(args) -> int:
-    with open_library() as lib:
+    with open_library("write") as lib:
         for path in args.paths:
             n = len(lib.folders.exclude(path).removed)
             print(f"excluded {display_path(path)}" + (f" ({n} photos left the library)" if n else ""))
@@ -76,7 +90,7 @@ def cmd_folders_exclude(args) -> int:
 
 
 def cmd_folders_list(args) -> int:
-    with open_library() as lib:
+    with open_library("read") as lib:
         rows = [
             {"path": f.path, "kind": f.kind, "state": f.state, "photos": f.photos,
              "last_scan": f.last_scan, "note": f.note}
@@ -164,7 +178,7 @@ def _print_summary(summary: dict) -> None:
         f"{summary['failed']} failed in {summary['seconds']:.1f} s"
     )
     if summary["waiting"]:
-        print(f"{summary['waiting']} files are still being written; they will be indexed later")
+        print(f"{summary['waiting']} photos are waiting to be indexed (`clipdesk status` says why)")
     for root in summary["offline_folders"]:
         print(f"offline: {display_path(root)} (its photos are kept)")
     if summary["offline_photos"]:
@@ -247,7 +261,7 @@ def _watch(lib: Library, *, quiet: bool) -> int:
 
 
 def cmd_status(args) -> int:
-    with open_library() as lib:
+    with open_library("read") as lib:
         summary = lib.folders.summary()
         counts = summary.by_status
         failures = lib.folders.failures(None if args.all else 50)

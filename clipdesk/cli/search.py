@@ -31,12 +31,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from pathlib import Path
 
 from clipdesk.cli.library import _run_index, open_library
 from clipdesk.core.errors import NotFound, UsageError
-from clipdesk.core.names import display_path
+from clipdesk.core.names import display_path, resolve_typed_path
 from clipdesk.core.query import parse_query
 
 
@@ -121,24 +121,29 @@ def _print_result(result, as_json: bool) -> None:
 
 
 def cmd_search(args) -> int:
-    with open_library() as lib:
+    with open_library("read") as lib:
         _print_result(lib.search.query(parse_query(args.query), limit=args.limit, cut=not args.no_cut), args.json)
     return 0
 
 
 def cmd_similar(args) -> int:
-    path = Path(args.path).expanduser()
-    if not path.exists():
-        raise NotFound(f"{path} does not exist")
-    with open_library() as lib:
-        _print_result(lib.search.similar(path, limit=args.limit), args.json)
+    _require_files([args.path])
+    with open_library("read") as lib:
+        _print_result(lib.search.similar(args.path, limit=args.limit), args.json)
     return 0
+
+
+def _require_files(paths) -> None:
+    """NotFound (exit 4) for the first path that names no file."""
+    for p in paths:
+        if not os.path.isfile(resolve_typed_path(p)):
+            raise NotFound(f"{display_path(p)} does not exist or is not a file")
 
 
 def cmd_duplicates(args) -> int:
     if not 0 < args.threshold <= 1:
         raise UsageError("--threshold is a cosine similarity between 0 and 1")
-    with open_library() as lib:
+    with open_library("read") as lib:
         groups = lib.search.duplicates(threshold=args.threshold)
     if args.json:
         json.dump({"threshold": args.threshold, "groups": [
@@ -160,7 +165,8 @@ def cmd_duplicates(args) -> int:
 
 
 def cmd_tag(args) -> int:
-    with open_library() as lib:
+    _require_files(args.paths)
+    with open_library("read") as lib:
         files = lib.tags.suggest(args.paths, top=args.top)
     if args.json:
         json.dump({"files": [
@@ -182,7 +188,7 @@ def cmd_tag(args) -> int:
 
 
 def cmd_tags_list(args) -> int:
-    with open_library() as lib:
+    with open_library("read") as lib:
         rows = [{"tag": t.name, "photos": t.photos, "learned": t.learned} for t in lib.tags.list()]
     if args.json:
         json.dump(rows, sys.stdout, indent=2)
@@ -196,7 +202,7 @@ def cmd_tags_list(args) -> int:
 
 
 def cmd_tags_add(args) -> int:
-    with open_library() as lib:
+    with open_library("write") as lib:
         ids = lib.search.photo_ids(args.paths)
         changes = lib.tags.accept(ids, args.tag)
     print(f"tagged {len(ids)} photo(s) {args.tag!r}")
@@ -204,7 +210,7 @@ def cmd_tags_add(args) -> int:
 
 
 def cmd_tags_remove(args) -> int:
-    with open_library() as lib:
+    with open_library("write") as lib:
         if args.paths:
             ids = lib.search.photo_ids(args.paths)
             changes = lib.tags.remove(ids, args.tag)
@@ -223,7 +229,7 @@ def _report_sidecars(changes) -> int:
 
 
 def cmd_tags_learn(args) -> int:
-    with open_library() as lib:
+    with open_library("write") as lib:
         hits = lib.tags.teach(args.tag, lib.search.photo_ids(args.paths), lib.search.photo_ids(args.negatives),
                               limit=args.limit)
     if args.json:
@@ -239,7 +245,7 @@ def cmd_tags_learn(args) -> int:
 
 def cmd_tags_apply(args) -> int:
     code = 0
-    with open_library() as lib:
+    with open_library("write") as lib:
         wanted = args.tags or None
         if args.yes:
             lib.tags.write_sidecars = args.sidecars

@@ -47,5 +47,14 @@ class ModelError(ClipDeskError):
     exit_code = 6
 
 
+class InvalidEmbedding(ModelError):
+    """A model produced non-finite or zero-norm embeddings for some inputs: those
+    inputs' fault (``rows``, 0-based), not the model's."""
+
+    def __init__(self, message: str, rows):
+        super().__init__(message)
+        self.rows = list(rows)
+
+
 class QueryError(UsageError):
     """A search query could not be parsed; the message says where and why."""

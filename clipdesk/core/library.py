@@ -30,18 +30,26 @@ from clipdesk.core.tags import TagService
 class Library:
     """Open with the locations to use; close (or use ``with``) when done.
 
-    ``lock``: take the catalog's process lock (a second ClipDesk on the same
-    catalog raises CatalogLocked). ``model``: use this installed model instead
-    of the one chosen in the catalog. Raises CatalogError when the catalog
-    cannot be opened or upgraded.
+    ``lock``: take the catalog's process lock, which indexing needs (a second
+    ClipDesk on the same catalog raises CatalogLocked). Without it, reads and
+    catalog writes (tags, folders) still work beside the ClipDesk that holds
+    it: SQLite's WAL serves readers beside a writer and queues writers.
+    ``readonly``: open the catalog read-only and never write a cache file (the
+    vector index is built in memory when the saved one cannot be used).
+    ``model``: use this installed model instead of the one chosen in the
+    catalog. Raises CatalogError when the catalog cannot be opened or upgraded.
     """
 
-    def __init__(self, paths: Paths, *, lock: bool = True, model: str | None = None, engine_options=None):
+    def __init__(self, paths: Paths, *, lock: bool = True, readonly: bool = False, model: str | None = None,
+                 engine_options=None):
         self.paths = paths.ensure()
         #: The catalog, for the services and for tests; the CLI and GUI never touch it.
-        self.catalog = Catalog(paths.catalog, lock=lock)
+        self.catalog = Catalog(paths.catalog, lock=lock and not readonly, readonly=readonly)
+        #: True when this library holds the catalog's lock (it may index).
+        self.exclusive = lock and not readonly
         self.thumbnails = ThumbnailCache(paths.thumbnails_dir)
-        self.models = ModelService(paths, self.catalog, requested=model, engine_options=engine_options)
+        self.models = ModelService(paths, self.catalog, requested=model, engine_options=engine_options,
+                                   save_index=self.exclusive)
         self.folders = FolderService(self.catalog, self.models, self.thumbnails)
         self.search = SearchService(self.catalog, self.models)
         self.tags = TagService(self.catalog, self.models, paths)

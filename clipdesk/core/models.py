@@ -40,7 +40,8 @@ class ModelStatus:
 class ActiveModel:
     """One model's encoders, index and vocabulary, created on first use."""
 
-    def __init__(self, installed: modelhub.InstalledModel, catalog: Catalog, paths: Paths, options=None):
+    def __init__(self, installed: modelhub.InstalledModel, catalog: Catalog, paths: Paths, options=None,
+                 *, save: bool = True):
         from clipdesk.core.engine import EngineOptions, load_encoders
 
         self.installed = installed
@@ -54,6 +55,9 @@ class ActiveModel:
         self._searcher = None
         self._lock = threading.Lock()
         self._saved_generation: int | None = None
+        #: Whether the index may be written to disk (not beside another ClipDesk
+        #: that holds the catalog: that one keeps the index file).
+        self._save = save
         #: Indexing runs in progress: while one writes, the catalog is ahead of
         #: the index, so only the last run to end saves it.
         self._runs = 0
@@ -117,7 +121,7 @@ class ActiveModel:
 
     def save_index(self) -> None:
         index = self.index
-        if index is None or index.rebuilding:
+        if index is None or index.rebuilding or not self._save:
             return
         generation = self.catalog.generation(self.model_id)
         if generation == self._saved_generation:
@@ -139,9 +143,11 @@ class ActiveModel:
 class ModelService:
     """The installed models and the active one. Thread-safe."""
 
-    def __init__(self, paths: Paths, catalog: Catalog, *, requested: str | None = None, engine_options=None):
+    def __init__(self, paths: Paths, catalog: Catalog, *, requested: str | None = None, engine_options=None,
+                 save_index: bool = True):
         self.paths = paths
         self.catalog = catalog
+        self._save_index = save_index
         self._requested = requested
         self._engine_options = engine_options
         self._lock = threading.RLock()
@@ -158,7 +164,8 @@ class ModelService:
                     chosen = modelhub.choose_model(self.paths, self._requested or self.catalog.get_meta("model"))
                 except NotFound as exc:
                     raise ModelError(str(exc)) from None
-                self._active = ActiveModel(chosen, self.catalog, self.paths, self._engine_options)
+                self._active = ActiveModel(chosen, self.catalog, self.paths, self._engine_options,
+                                           save=self._save_index)
             return self._active
 
     @property

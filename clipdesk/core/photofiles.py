@@ -22,7 +22,7 @@ from __future__ import annotations
 import enum
 import os
 
-__all__ = ["IMAGE_EXTENSIONS", "RAW_EXTENSIONS", "SKIP_DIRS", "Kind", "classify", "is_raw_head", "sniff"]
+__all__ = ["IMAGE_EXTENSIONS", "RAW_EXTENSIONS", "SKIP_DIRS", "Kind", "classify", "is_raw_head", "raw_format", "sniff"]
 
 #: File name extensions that are worth opening as images.
 IMAGE_EXTENSIONS = frozenset(
@@ -32,7 +32,7 @@ IMAGE_EXTENSIONS = frozenset(
 #: Camera RAW formats (LibRaw's list of the common ones).
 RAW_EXTENSIONS = frozenset(
     (".cr2 .cr3 .crw .nef .nrw .arw .srf .sr2 .raf .rw2 .rwl .orf .pef .ptx .srw .dng .x3f .3fr .fff .erf "
-     ".kdc .dcr .mos .mrw .mef .iiq .gpr").split()
+     ".kdc .dcr .mos .mrw .mef .iiq .gpr .raw").split()
 )
 
 #: Extensions that are never photos: no need to sniff their content.
@@ -81,16 +81,55 @@ def is_leftover(name: bytes) -> bool:
 
 def is_raw_head(head: bytes) -> bool:
     """RAW containers recognisable from their first bytes alone: Canon CR2
-    (TIFF with "CR" at 8) and CR3 (ISO BMFF brand "crx "), Fujifilm RAF,
-    Olympus ORF, Panasonic RW2, Sigma X3F, Minolta MRW."""
+    (TIFF with "CR" at 8), CR3 (ISO BMFF brand "crx ") and CRW (CIFF "HEAPCCDR"),
+    Phase One IIQ (TIFF with "IIII" at 8), Fujifilm RAF, Olympus ORF, Panasonic
+    RW2, Sigma X3F, Minolta MRW."""
     return (
         (head[:4] == b"II*\x00" and head[8:10] == b"CR")
+        or (head[:4] == b"II*\x00" and head[8:12] == b"IIII")
+        or (head[:2] == b"II" and head[6:12] == b"HEAPCC")
         or (head[4:8] == b"ftyp" and head[8:12] == b"crx ")
         or head.startswith(b"FUJIFILMCCD-RAW")
         or head[:4] in (b"IIRO", b"IIRS", b"MMOR", b"IIU\x00")
         or head.startswith(b"FOVb")
         or head.startswith(b"\x00MRM")
     )
+
+
+def _tiff_raw(data: bytes) -> str | None:
+    """"DNG" for a TIFF that carries DNGVersion (tag 50706), "RAW" for one whose
+    first image is a reduced-resolution preview (NewSubfileType 1) of a camera
+    (Make set), as NEF, ARW, PEF, SRW and most TIFF-based RAW formats are laid
+    out (TIFF 6.0 section 8; Adobe DNG 1.6 specification); None otherwise."""
+    endian = {b"II": "little", b"MM": "big"}.get(data[:2])
+    if endian is None or len(data) < 8:
+        return None
+    first = int.from_bytes(data[4:8], endian)
+    if first + 2 > len(data):
+        return None
+    tags: dict[int, int] = {}
+    for i in range(min(int.from_bytes(data[first : first + 2], endian), 512)):
+        entry = data[first + 2 + 12 * i : first + 14 + 12 * i]
+        if len(entry) < 12:
+            break
+        tags[int.from_bytes(entry[:2], endian)] = int.from_bytes(entry[8:12], endian)
+    if 50706 in tags:
+        return "DNG"
+    return "RAW" if tags.get(254) == 1 and 271 in tags else None
+
+
+def raw_format(name: bytes | str, data: bytes) -> str | None:
+    """The RAW format of a file from its name and content ("NEF", "CR3", "DNG"
+    for a TIFF-based RAW with another name...), or None when it is not RAW."""
+    ext = _lower_ext(os.fsencode(name))
+    if ext in RAW_EXTENSIONS:
+        return ext[1:].upper()
+    head = data[:16]
+    if is_raw_head(head):
+        return "RAW"
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return _tiff_raw(data[: 1 << 16])
+    return None
 
 
 def sniff(head: bytes) -> Kind:

@@ -1,13 +1,16 @@
 """XMP sidecars: ClipDesk's tags where digiKam, darktable and Lightroom look.
 
 Which file
-    ``photo.jpg.xmp`` (the full file name plus ``.xmp``) is written by default:
-    it is what darktable reads and writes and what digiKam uses out of the
-    box, and it cannot collide between ``IMG_1.JPG`` and ``IMG_1.CR2`` of a
-    RAW+JPEG pair. Lightroom, Capture One and digiKam's "compatible with
-    commercial programs" setting use ``photo.xmp`` (``style="stem"``);
-    Lightroom reads sidecars only for raw files and keeps JPEG metadata inside
-    the JPEG. Reading accepts both names (``.xmp`` or ``.XMP``) and merges them.
+    One sidecar per photo: the one that exists (:func:`sidecar_for`). A photo
+    that already has ``photo.xmp`` (Lightroom's, Capture One's and
+    darktable's other convention) keeps it; no second ``photo.jpg.xmp`` is
+    made beside it. When none exists, the ``style`` setting chooses:
+    ``photo.jpg.xmp`` (the full file name plus ``.xmp``, the default) is what
+    darktable reads and writes and what digiKam uses out of the box, and it
+    cannot collide between ``IMG_1.JPG`` and ``IMG_1.CR2`` of a RAW+JPEG pair;
+    ``photo.xmp`` (``style="stem"``) is what Lightroom, Capture One and
+    digiKam's "compatible with commercial programs" setting use. Reading
+    accepts both names (``.xmp`` or ``.XMP``) and merges them.
 
 What is written
     * ``dc:subject`` (an ``rdf:Bag``): every tag as a flat keyword; a nested
@@ -34,7 +37,10 @@ Safety
     * XML with a DOCTYPE or entity declarations is refused before and while
       parsing (no billion laughs, no external entities); files over
       :data:`MAX_SIDECAR_BYTES` are refused.
-    * A sidecar that cannot be parsed is never overwritten.
+    * A sidecar that cannot be parsed is never overwritten, and neither is a
+      read-only one (the user, or a tool such as Lightroom's "read only"
+      export, protected it): both are a :class:`SidecarError` for the caller
+      to show.
     * Tag text is normalised by :func:`normalize_tag`: control and
       bidirectional-override characters removed, whitespace collapsed, length
       bounded; the serializer escapes XML's special characters.
@@ -114,6 +120,15 @@ def sidecar_path(photo: Path, style: str = "extension") -> Path:
     if style == "stem":
         return photo.with_suffix(".xmp")
     raise UsageError(f"unknown sidecar style {style!r}; use 'extension' or 'stem'")
+
+
+def sidecar_for(photo: Path, style: str = "extension") -> Path:
+    """The one sidecar of ``photo``: the first of :func:`sidecar_candidates`
+    that exists, else the name ``style`` chooses (:func:`sidecar_path`)."""
+    for candidate in sidecar_candidates(photo):
+        if os.path.lexists(candidate):
+            return candidate
+    return sidecar_path(photo, style)
 
 
 def sidecar_candidates(photo: Path) -> list[Path]:
@@ -479,19 +494,20 @@ def update_tags(
     *,
     style: str = "extension",
 ) -> Path | None:
-    """Add and remove tags in the sidecar of ``photo``; returns the sidecar path.
+    """Add and remove tags in the sidecar of ``photo`` (:func:`sidecar_for`:
+    the one that exists, else the name ``style`` chooses); returns its path.
 
     Tags are ClipDesk names ("|" nests). Comparison ignores case; keywords
     written by other tools stay unless named in ``remove``. No file is created
     when there is nothing to add, and an unchanged sidecar is not rewritten.
-    Raises :class:`SidecarError` (symlink, unreadable or malformed sidecar,
-    disk error) and :class:`InvalidTag`.
+    Raises :class:`SidecarError` (symlink, read-only, unreadable or malformed
+    sidecar, disk error) and :class:`InvalidTag`.
     """
     to_add = [tag_name(t) for t in add]
     to_remove = [tag_name(t) for t in remove]
     remove_keys = {tag_key(t) for t in to_remove}
     to_add = [t for t in to_add if tag_key(t) not in remove_keys]
-    path = sidecar_path(photo, style)
+    path = sidecar_for(photo, style)
     data = _read_file(path)
     if data is None:
         if not to_add:
@@ -565,6 +581,8 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise SidecarError(f"{path} is a symbolic link; ClipDesk does not write through links")
     if st is not None and not stat.S_ISREG(st.st_mode):
         raise SidecarError(f"{path} is not a regular file")
+    if st is not None and not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        raise SidecarError(f"{path} is read-only; ClipDesk does not overwrite it (make it writable to update it)")
     try:
         atomic_write(path, data)
     except OSError as exc:
@@ -690,6 +708,7 @@ __all__ = [
     "read_sidecar",
     "read_tags",
     "sidecar_candidates",
+    "sidecar_for",
     "sidecar_path",
     "update_tags",
 ]

@@ -66,6 +66,9 @@ class TagService:
         #: Write accepted and removed tags to each photo's XMP sidecar (the
         #: user's setting; the CLI's --sidecars).
         self.write_sidecars = False
+        #: The sidecar name for a photo that has none yet: "extension"
+        #: (photo.jpg.xmp) or "stem" (photo.xmp). An existing one is always used.
+        self.sidecar_style = "extension"
         self._cache: dict[tuple, object] = {}
         self._cache_lock = threading.Lock()
 
@@ -149,12 +152,11 @@ class TagService:
             out += self._update_sidecar(photo.path, add, remove)
         return tuple(out)
 
-    @staticmethod
-    def _update_sidecar(path: str, add, remove) -> list[SidecarFailure]:
+    def _update_sidecar(self, path: str, add, remove) -> list[SidecarFailure]:
         from clipdesk.core.sidecar import update_tags
 
         try:
-            update_tags(Path(path), add=add, remove=remove)
+            update_tags(Path(path), add=add, remove=remove, style=self.sidecar_style)
         except ClipDeskError as exc:
             return [SidecarFailure(display_path(path), str(exc))]
         return []

@@ -214,3 +214,77 @@ def test_threads_get_their_own_connections(cat, tmp_path):
         t.join()
     assert not errors
     assert cat.counts()["pending"] == 80
+
+
+def test_a_full_disk_is_not_called_a_damaged_catalog(tmp_path):
+    """Issue 14, part 7: on a full disk every command said the catalog could not
+    be opened and should be moved aside, although it was intact."""
+    import json
+    import textwrap
+
+    from support import run_with_small_disks
+
+    data = tmp_path / "data"
+    data.mkdir()
+    script = textwrap.dedent(f"""
+        import json, os
+        from pathlib import Path
+        from clipdesk.core.catalog import Catalog
+        from clipdesk.core.errors import CatalogError
+        data = Path({str(data)!r})
+        with Catalog(data / "catalog.sqlite3") as cat:
+            folder = cat.add_folder(b"/photos")
+        with open(data / "filler", "wb") as f:  # fill the disk to the last block
+            try:
+                while True:
+                    f.write(b"x" * 65536)
+                    f.flush()
+            except OSError:
+                pass
+        out = {{}}
+        try:
+            with Catalog(data / "catalog.sqlite3") as cat:
+                out["roots"] = len(cat.roots())
+                with cat.transaction():
+                    for i in range(5000):
+                        cat.insert_photo(folder.id, b"/photos/%d.jpg" % i, 1, 1, None)
+        except CatalogError as exc:
+            out["error"] = str(exc)
+        os.remove(data / "filler")
+        with Catalog(data / "catalog.sqlite3") as cat:
+            out["after"] = len(cat.roots())
+        print(json.dumps(out))
+    """)
+    done = run_with_small_disks(script, {data: "size=600k"}, tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "full" in out["error"] and "intact" in out["error"] and "move it aside" not in out["error"]
+    assert out["after"] == 1
+
+
+def test_a_read_only_catalog_folder_says_what_to_do(tmp_path):
+    import json
+    import textwrap
+
+    from support import run_with_small_disks
+
+    data = tmp_path / "data"
+    data.mkdir()
+    script = textwrap.dedent(f"""
+        import json, subprocess
+        from pathlib import Path
+        from clipdesk.core.catalog import Catalog
+        from clipdesk.core.errors import CatalogError
+        data = Path({str(data)!r})
+        Catalog(data / "catalog.sqlite3").close()
+        subprocess.run(["mount", "-o", "remount,ro", str(data)], check=True)
+        try:
+            Catalog(data / "catalog.sqlite3", lock=False)
+            print(json.dumps({{"error": None}}))
+        except CatalogError as exc:
+            print(json.dumps({{"error": str(exc)}}))
+    """)
+    done = run_with_small_disks(script, {data: "size=1m"}, tmp_path)
+    assert done.returncode == 0, done.stderr
+    error = json.loads(done.stdout.strip().splitlines()[-1])["error"]
+    assert error and "read-only" in error and "intact" in error and "move it aside" not in error

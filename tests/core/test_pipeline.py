@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from clipdesk.core.errors import ModelError
+from clipdesk.core.errors import InvalidEmbedding
 from clipdesk.core.library import Library
 from support import age, make_photo
 
@@ -34,7 +34,7 @@ class ColourEmbedder:
         self.batches.append(len(batch))
         v = batch.mean(axis=(2, 3)) + 1e-3
         if self.fail_on_red and (v[:, 0] > 0.9).any():
-            raise ModelError("non-finite output")
+            raise InvalidEmbedding("non-finite output", [0])
         return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
 
 
@@ -245,3 +245,60 @@ def _sql(lib, query: str, *args):
         return con.execute(query, args).fetchall()
     finally:
         con.close()
+
+
+def test_a_damaged_model_stops_the_run_and_fails_no_photo(paths, tmp_path):
+    """Issue 14, part 7: a whole-model error is not a photo's fault. The photos
+    wait, and are indexed once the model is repaired."""
+    from colourkit import write_colour_bundle
+
+    bundle = paths.models_dir / "colour-test"
+    write_colour_bundle(bundle)
+    onnx = bundle / "visual" / "model.onnx"
+    good = onnx.read_bytes()
+    damaged = bytearray(good)
+    damaged[len(damaged) // 2] ^= 0xFF
+    onnx.write_bytes(bytes(damaged))
+    root = tmp_path / "photos"
+    fill(root, 6)
+    with Library(paths) as lib:
+        lib.folders.add(root)
+        r = lib.folders.index()
+        assert r.error and "model" in r.error and r.failed == 0
+        counts = lib.folders.counts()
+        assert counts["failed"] == 0 and counts["pending"] == 6
+    onnx.write_bytes(good)
+    with Library(paths) as lib:
+        r = lib.folders.index()
+        assert r.error is None and r.indexed == 6
+        assert lib.folders.counts()["indexed"] == 6
+
+
+def test_a_read_only_cache_folder_stops_indexing_with_what_to_do(tmp_path):
+    """Issue 14, part 7: it blocked all indexing with "files are still being
+    written; they will be indexed later" and exit 0."""
+    import json
+
+    from support import run_with_small_disks
+
+    root = tmp_path / "photos"
+    root.mkdir()
+    fill(root, 5)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    script = textwrap.dedent(f"""
+        import json, subprocess
+        from pathlib import Path
+        from clipdesk.core.library import Library
+        from clipdesk.core.paths import Paths
+        subprocess.run(["mount", "-o", "remount,ro", {str(cache)!r}], check=True)
+        with Library(Paths(Path({str(tmp_path / 'data')!r}), Path({str(cache)!r}))) as lib:
+            lib.folders.add({str(root)!r})
+            r = lib.folders.pipeline(embed=False).run()
+            print(json.dumps({{"error": r.error, "counts": lib.folders.counts()}}))
+    """)
+    done = run_with_small_disks(script, {cache: "size=1m"}, tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "cannot be written" in report["error"] and "nothing was lost" in report["error"]
+    assert report["counts"]["failed"] == 0 and report["counts"]["pending"] == 5

@@ -519,3 +519,51 @@ def test_the_parser_refuses_doctypes_even_past_the_text_check(photo, monkeypatch
     sidecar_path(photo).write_text(BILLION_LAUGHS, "utf-8")
     with pytest.raises(SidecarError, match="DOCTYPE"):
         read_tags(photo)
+
+
+# --------------------------------------------------------------------------- one sidecar per photo (issue 14, part 5)
+
+
+def test_an_existing_photo_xmp_is_the_one_sidecar_and_keeps_its_keywords(photo):
+    """Lightroom's and darktable's other convention: no second photo.jpg.xmp beside it."""
+    lightroom = sidecar_path(photo, "stem")
+    lightroom.write_text(DARKTABLE_XMP, "utf-8")
+    before = read_tags(photo).tags
+    assert update_tags(photo, add=["sunny"]) == lightroom
+    assert not sidecar_path(photo, "extension").exists()
+    assert read_tags(photo).tags == (*before, "sunny")
+
+
+@posix_only
+def test_a_read_only_sidecar_is_never_overwritten(photo):
+    path = update_tags(photo, add=["kept"])
+    before = path.read_bytes()
+    os.chmod(path, 0o444)
+    with pytest.raises(SidecarError, match="read-only"):
+        update_tags(photo, add=["new"])
+    with pytest.raises(SidecarError, match="read-only"):
+        update_tags(photo, remove=["kept"])
+    assert path.read_bytes() == before
+    assert [p.name for p in photo.parent.iterdir() if p.name.endswith(".tmp")] == []
+
+
+@posix_only
+def test_the_tag_service_reports_sidecars_it_may_not_write_and_removes_tags_from_them(library, tmp_path):
+    from clipdesk.core.scan import Scanner
+    from support import age, make_photo
+
+    root = tmp_path / "lib"
+    for i in range(3):
+        make_photo(root / f"p{i}.jpg", seed=i)
+        age(root / f"p{i}.jpg")
+    library.folders.add(root)
+    Scanner(library.catalog).reconcile()
+    ids = [library.search.find_photo(root / f"p{i}.jpg").id for i in range(3)]
+    library.tags.write_sidecars = True
+    assert not library.tags.accept(ids, "sea").sidecar_failures
+    os.chmod(root / "p1.jpg.xmp", 0o444)
+    changes = library.tags.remove(ids, "sea")
+    assert [f.path for f in changes.sidecar_failures] == [str(root / "p1.jpg")]
+    assert "read-only" in changes.sidecar_failures[0].reason
+    assert read_tags(root / "p0.jpg").tags == ()
+    assert read_tags(root / "p1.jpg").tags == ("sea",)  # left as it was, and said so

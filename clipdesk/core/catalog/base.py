@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import sqlite3
 import threading
 from pathlib import Path
@@ -140,10 +141,7 @@ class CatalogBase:
                 if mode.lower() != "wal":
                     log.warning("catalog %s: journal mode is %s, not WAL", self.path, mode)
         except sqlite3.DatabaseError as exc:
-            raise CatalogError(
-                f"cannot open the catalog {self.path}: {exc}. The file was left as it is; "
-                "move it aside to start a new catalog."
-            ) from exc
+            raise self._explain(exc, "open") from exc
         with self._conns_lock:
             self._conns.append(con)
         return con
@@ -179,9 +177,13 @@ class CatalogBase:
         try:
             con.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise CatalogError(f"the catalog is busy or unwritable: {exc}") from exc
+            raise self._explain(exc, "write") from exc
         try:
             yield con
+        except sqlite3.OperationalError as exc:
+            with contextlib.suppress(sqlite3.Error):
+                con.execute("ROLLBACK")
+            raise self._explain(exc, "write") from exc
         except BaseException:
             con.execute("ROLLBACK")
             raise
@@ -191,7 +193,37 @@ class CatalogBase:
             except sqlite3.OperationalError as exc:
                 with contextlib.suppress(sqlite3.Error):
                     con.execute("ROLLBACK")
-                raise CatalogError(f"could not save to the catalog: {exc}") from exc
+                raise self._explain(exc, "write") from exc
+
+    def _disk_nearly_full(self) -> bool:
+        """SQLite reports a full disk as "disk I/O error" when it cannot map its
+        shared-memory file; the free space tells the two apart."""
+        try:
+            return shutil.disk_usage(self.path.parent).free < (1 << 20)
+        except OSError:
+            return False
+
+    def _explain(self, exc: sqlite3.DatabaseError, doing: str) -> CatalogError:
+        """One line that says what happened and what to do. A full disk or a
+        read-only folder is not a damaged catalog: the file is intact, and the
+        message says so instead of suggesting to move it aside."""
+        text = str(exc).lower()
+        if "readonly" in text or "read-only" in text or (
+                isinstance(exc, sqlite3.OperationalError) and not os.access(self.path.parent, os.W_OK)):
+            return CatalogError(
+                f"the catalog ({self.path}) cannot be written: its folder or disk is read-only. "
+                "Make it writable (or point CLIPDESK_DATA_DIR elsewhere); the catalog is intact.")
+        if "full" in text or (isinstance(exc, sqlite3.OperationalError) and self._disk_nearly_full()):
+            return CatalogError(
+                f"the disk holding the catalog ({self.path.parent}) is full: free some space and try "
+                "again. The catalog is intact; nothing was lost.")
+        if "locked" in text or "busy" in text:
+            return CatalogError(f"the catalog is busy (another program holds a write lock): {exc}")
+        if doing == "open":
+            return CatalogError(
+                f"cannot open the catalog {self.path}: {exc}. The file was left as it is; "
+                "move it aside to start a new catalog.")
+        return CatalogError(f"could not save to the catalog: {exc}")
 
     # -- schema ------------------------------------------------------------------
     def _migrate(self) -> None:
@@ -199,6 +231,8 @@ class CatalogBase:
         target = schema.schema_version()
         try:
             version = con.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            raise self._explain(exc, "open") from exc
         except sqlite3.DatabaseError as exc:
             raise CatalogError(
                 f"{self.path} is not a ClipDesk catalog or is damaged ({exc}); "
@@ -227,6 +261,8 @@ class CatalogBase:
             except sqlite3.Error as exc:
                 with contextlib.suppress(sqlite3.Error):
                     con.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError) and ("full" in str(exc) or "readonly" in str(exc)):
+                    raise self._explain(exc, "write") from exc
                 raise CatalogError(
                     f"could not upgrade the catalog to schema {step + 1}: {exc}"
                 ) from exc
