@@ -74,10 +74,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     add = ts.add_parser("add", help="put a tag on photos")
     add.add_argument("tag")
     add.add_argument("paths", nargs="+")
+    add.add_argument("--sidecars", action="store_true", help="also write it to the photos' XMP sidecars")
     add.set_defaults(handler=cmd_tags_add)
     rm = ts.add_parser("remove", help="take a tag off photos, or delete it (no paths)")
     rm.add_argument("tag")
     rm.add_argument("paths", nargs="*")
+    rm.add_argument("--sidecars", action="store_true", help="also remove it from the photos' XMP sidecars")
     rm.set_defaults(handler=cmd_tags_remove)
     learn = ts.add_parser("learn", help="teach a tag from example photos; lists the photos it would add")
     learn.add_argument("tag")
@@ -204,6 +206,7 @@ def cmd_tags_list(args) -> int:
 def cmd_tags_add(args) -> int:
     with open_library("write") as lib:
         ids = lib.search.photo_ids(args.paths)
+        lib.tags.write_sidecars = args.sidecars
         changes = lib.tags.accept(ids, args.tag)
     print(f"tagged {len(ids)} photo(s) {args.tag!r}")
     return _report_sidecars(changes)
@@ -211,6 +214,7 @@ def cmd_tags_add(args) -> int:
 
 def cmd_tags_remove(args) -> int:
     with open_library("write") as lib:
+        lib.tags.write_sidecars = args.sidecars
         if args.paths:
             ids = lib.search.photo_ids(args.paths)
             changes = lib.tags.remove(ids, args.tag)
