@@ -70,6 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ts = tags.add_subparsers(dest="action", metavar="ACTION", required=True)
     ls = ts.add_parser("list", help="tags with their photo counts")
     ls.add_argument("--json", action="store_true")
+    ls.add_argument("--tree", action="store_true", help="nested tags as a tree (Places|Beach under Places)")
     ls.set_defaults(handler=cmd_tags_list)
     add = ts.add_parser("add", help="put a tag on photos")
     add.add_argument("tag")
@@ -81,6 +82,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     rm.add_argument("paths", nargs="*")
     rm.add_argument("--sidecars", action="store_true", help="also remove it from the photos' XMP sidecars")
     rm.set_defaults(handler=cmd_tags_remove)
+    rn = ts.add_parser("rename", help="rename a tag (tags nested below it follow; an existing name merges)")
+    rn.add_argument("tag")
+    rn.add_argument("new_name")
+    rn.add_argument("--sidecars", action="store_true", help="also rename it in the photos' XMP sidecars")
+    rn.set_defaults(handler=cmd_tags_rename)
+    mg = ts.add_parser("merge", help="merge a tag into another (its photos get the other tag)")
+    mg.add_argument("tag")
+    mg.add_argument("into")
+    mg.add_argument("--sidecars", action="store_true", help="also change the photos' XMP sidecars")
+    mg.set_defaults(handler=cmd_tags_merge)
+    mv = ts.add_parser("move", help="nest a tag under another one (or --top)")
+    mv.add_argument("tag")
+    mv.add_argument("parent", nargs="?")
+    mv.add_argument("--top", action="store_true", help="move it to the top level")
+    mv.add_argument("--sidecars", action="store_true", help="also change the photos' XMP sidecars")
+    mv.set_defaults(handler=cmd_tags_move)
     learn = ts.add_parser("learn", help="teach a tag from example photos; lists the photos it would add")
     learn.add_argument("tag")
     learn.add_argument("paths", nargs="+", help="photos that show it")
@@ -189,8 +206,34 @@ def cmd_tag(args) -> int:
     return 1 if any(f.error for f in files) else 0
 
 
+def cmd_tags_rename(args) -> int:
+    return _tag_edit(args, lambda tags: tags.rename(args.tag, args.new_name),
+                     f"renamed {args.tag!r} to {args.new_name!r}")
+
+
+def cmd_tags_merge(args) -> int:
+    return _tag_edit(args, lambda tags: tags.rename(args.tag, args.into), f"merged {args.tag!r} into {args.into!r}")
+
+
+def cmd_tags_move(args) -> int:
+    if bool(args.parent) == bool(args.top):
+        raise UsageError("give the new parent tag, or --top")
+    return _tag_edit(args, lambda tags: tags.move(args.tag, None if args.top else args.parent),
+                     f"moved {args.tag!r} " + ("to the top" if args.top else f"under {args.parent!r}"))
+
+
+def _tag_edit(args, edit, done: str) -> int:
+    with open_library("write") as lib:
+        lib.tags.write_sidecars = args.sidecars
+        changes = edit(lib.tags)
+    print(f"{done} ({len(changes.photos)} photos)")
+    return _report_sidecars(changes)
+
+
 def cmd_tags_list(args) -> int:
     with open_library("read") as lib:
+        if args.tree:
+            return _print_tree(lib.tags.tree(), args.json)
         rows = [{"tag": t.name, "photos": t.photos, "learned": t.learned} for t in lib.tags.list()]
     if args.json:
         json.dump(rows, sys.stdout, indent=2)
@@ -223,6 +266,28 @@ def cmd_tags_remove(args) -> int:
             changes = lib.tags.delete(args.tag)
             print(f"deleted the tag {args.tag!r}")
     return _report_sidecars(changes)
+
+
+def _print_tree(nodes, as_json: bool) -> int:
+    def as_dict(n):
+        return {"name": n.name, "tag": n.path, "photos": n.photos, "learned": n.learned,
+                "children": [as_dict(c) for c in n.children]}
+
+    if as_json:
+        json.dump([as_dict(n) for n in nodes], sys.stdout, indent=2)
+        print()
+        return 0
+
+    def show(n, depth):
+        print(f"{n.photos:6d}  {'  ' * depth}{n.name}" + ("  (learned)" if n.learned else ""))
+        for c in n.children:
+            show(c, depth + 1)
+
+    if not nodes:
+        print("no tags yet")
+    for n in nodes:
+        show(n, 0)
+    return 0
 
 
 def _report_sidecars(changes) -> int:

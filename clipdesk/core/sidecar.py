@@ -305,8 +305,13 @@ def _tags_of(doc: _Document, where: Path) -> list[str]:
         return []
     hierarchical: list[str] = []
     raw = _values(rdf, NS_LR, "hierarchicalSubject")
-    raw += [v.replace("/", HIERARCHY_SEPARATOR) for v in _values(rdf, NS_DIGIKAM, "TagsList")]
-    raw += [v.replace("/", HIERARCHY_SEPARATOR) for v in _values(rdf, NS_MSPHOTO, "LastKeywordXMP")]
+    # digiKam's TagsList (and Microsoft's LastKeywordXMP) nest with "/", so a
+    # tag whose name holds a "/" ("AC/DC") cannot be told from a nested one
+    # there: where lr:hierarchicalSubject has the tag, it says which it is.
+    slash_forms = {tag_key(v.replace(HIERARCHY_SEPARATOR, "/")) for v in raw}
+    for value in _values(rdf, NS_DIGIKAM, "TagsList") + _values(rdf, NS_MSPHOTO, "LastKeywordXMP"):
+        if tag_key(value) not in slash_forms:
+            raw.append(value.replace("/", HIERARCHY_SEPARATOR))
     flat_raw = _values(rdf, NS_DC, "subject")
     result: list[str] = []
     seen: set[str] = set()

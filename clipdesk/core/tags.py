@@ -23,10 +23,10 @@ from typing import Sequence
 import numpy as np
 
 from clipdesk.core.catalog import Catalog, PhotoTag, TagCount
-from clipdesk.core.changes import Changes, SidecarFailure
+from clipdesk.core.changes import Changes, SidecarFailure, UndoStep
 from clipdesk.core.errors import ClipDeskError, UsageError
 from clipdesk.core.models import ModelService
-from clipdesk.core.names import display_path, path_candidates, tag_key
+from clipdesk.core.names import HIERARCHY_SEPARATOR, display_path, path_candidates, tag_key, tag_name
 from clipdesk.core.paths import Paths
 from clipdesk.core.search import Hit
 
@@ -48,6 +48,27 @@ class FileSuggestions:
     photo_id: int | None
     suggestions: list[TagSuggestion] = field(default_factory=list)
     error: str | None = None  # why the file could not be read
+
+
+@dataclass
+class TagNode:
+    """One level of the tag tree: ``path`` is the full tag name ("Places|Beach"),
+    ``photos`` the photos with exactly this tag accepted."""
+
+    name: str
+    path: str
+    photos: int = 0
+    learned: bool = False
+    children: list["TagNode"] = field(default_factory=list)
+
+
+def _count_label(prefix: str, ids) -> str:
+    n = len(ids)
+    return f"{prefix} {n} photo{'' if n == 1 else 's'}"
+
+
+def _photos_of(snapshot) -> set[int]:
+    return {link[0] for e in snapshot.entries.values() if e is not None for link in e[2]}
 
 
 @dataclass(frozen=True)
@@ -98,26 +119,115 @@ class TagService:
 
     # -- the user's decisions ------------------------------------------------------------
     def accept(self, photo_ids: Sequence[int], tag: str) -> Changes:
-        """The user puts ``tag`` on these photos (or confirms a suggestion)."""
+        """The user puts ``tag`` on these photos (or confirms a suggestion). Undoable."""
+        snapshot = self._catalog.tag_snapshot([tag], photo_ids)
         self._catalog.decide_tag(photo_ids, tag, "accepted")
-        return self._changed(photo_ids, add=[tag])
+        return self._changed(photo_ids, add=[tag]) | self._undoable(
+            snapshot, photo_ids, _count_label(f"Add tag '{tag}' to", photo_ids))
 
     def reject(self, photo_ids: Sequence[int], tag: str) -> Changes:
         """The user says these photos are not ``tag``: never suggested again, and a
-        negative example for a learned tag."""
+        negative example for a learned tag. Undoable."""
+        snapshot = self._catalog.tag_snapshot([tag], photo_ids)
         self._catalog.decide_tag(photo_ids, tag, "rejected")
-        return self._changed(photo_ids, remove=[tag])
+        return self._changed(photo_ids, remove=[tag]) | self._undoable(
+            snapshot, photo_ids, _count_label(f"Reject tag '{tag}' on", photo_ids))
 
     def remove(self, photo_ids: Sequence[int], tag: str) -> Changes:
-        """Take ``tag`` off these photos (NotFound for an unknown tag)."""
+        """Take ``tag`` off these photos (NotFound for an unknown tag). Undoable."""
+        snapshot = self._catalog.tag_snapshot([tag], photo_ids)
         self._catalog.untag(photo_ids, tag)
-        return self._changed(photo_ids, remove=[tag])
+        return self._changed(photo_ids, remove=[tag]) | self._undoable(
+            snapshot, photo_ids, _count_label(f"Remove tag '{tag}' from", photo_ids))
 
     def delete(self, tag: str) -> Changes:
-        """Delete a tag from every photo (NotFound for an unknown tag)."""
-        ids = self._catalog.tagged_ids(tag, "accepted")
+        """Delete a tag and the tags nested below it from every photo (NotFound
+        for an unknown tag). Undoable, links and learning included."""
+        family = self._catalog.tag_family(tag)
+        snapshot = self._catalog.tag_snapshot(family)
+        ids = sorted({i for name in family for i in self._catalog.tagged_ids(name, "accepted")})
         self._catalog.delete_tag(tag)
-        return self._changed(ids, remove=[tag])
+        return self._changed(ids, remove=family) | self._undoable(snapshot, None, f"Delete tag '{tag}'")
+
+    def rename(self, tag: str, new_name: str) -> Changes:
+        """Rename a tag; the tags nested below it follow ("Places|Beach" becomes
+        "Travel|Beach"), and a name that exists already is a merge. Learned
+        models and thresholds follow (they belong to the tag, not its name);
+        sidecars follow when sidecar writing is on. Undoable. NotFound for an
+        unknown tag, InvalidTag for an unusable name."""
+        family = self._catalog.tag_family(tag)
+        ids = sorted({i for name in family for i in self._catalog.tagged_ids(name, "accepted")})
+        targets = [tag_name(new_name) + name[len(tag_name(tag)):] for name in family]
+        snapshot = self._catalog.tag_snapshot([*family, *targets])
+        renamed = self._catalog.rename_tag(tag, new_name)
+        changes = Changes(photos=frozenset(ids), tags=True)
+        if self.write_sidecars and ids:
+            photos = self._catalog.photos(ids)
+            failures: list[SidecarFailure] = []
+            for old, new in renamed:
+                members = set(self._catalog.tagged_ids(new, "accepted"))
+                failures += self._write_sidecars([p for p in photos if p.id in members], [new], [old])
+            changes = changes | Changes(sidecar_failures=tuple(failures))
+        target = tag_key(tag_name(new_name))
+        merge = target != tag_key(tag_name(tag)) and snapshot.entries.get(target) is not None
+        label = f"Merge tag '{tag}' into '{new_name}'" if merge else f"Rename tag '{tag}' to '{new_name}'"
+        return changes | self._undoable(snapshot, None, label)
+
+    def move(self, tag: str, parent: str | None) -> Changes:
+        """Nest a tag (and what is below it) under ``parent``, or at the top for
+        None: a rename of its path, so the same rules and undo apply."""
+        leaf = tag_name(tag).split(HIERARCHY_SEPARATOR)[-1]
+        return self.rename(tag, f"{tag_name(parent)}{HIERARCHY_SEPARATOR}{leaf}" if parent else leaf)
+
+    def tree(self) -> list["TagNode"]:
+        """The tags as a tree ("Places|Beach" under "Places"), by name; a level
+        that is only a path ("Places" when only "Places|Beach" exists) is a
+        node without photos of its own."""
+        roots: list[TagNode] = []
+        index: dict[str, TagNode] = {}
+        for t in sorted(self._catalog.tags(), key=lambda t: tag_key(t.name)):
+            levels = t.name.split(HIERARCHY_SEPARATOR)
+            siblings = roots
+            for depth in range(len(levels)):
+                path = HIERARCHY_SEPARATOR.join(levels[: depth + 1])
+                node = index.get(tag_key(path))
+                if node is None:
+                    node = TagNode(levels[depth], path)
+                    index[tag_key(path)] = node
+                    siblings.append(node)
+                siblings = node.children
+            index[tag_key(t.name)].photos = t.photos
+            index[tag_key(t.name)].learned = t.learned
+        return roots
+
+    def _undoable(self, snapshot, photo_ids, label: str) -> Changes:
+        """The undo step that puts the tags of ``snapshot`` back (and so redoes
+        by putting back what the undo found)."""
+        ids = None if photo_ids is None else list(photo_ids)
+
+        def undo() -> Changes:
+            now = self._catalog.tag_snapshot(list(snapshot.entries), ids)
+            touched = _photos_of(snapshot) | _photos_of(now)
+            self._catalog.restore_tag_snapshot(snapshot)
+            sidecars = self._sync_sidecars(touched, [e[0] for e in now.entries.values() if e is not None]) \
+                if self.write_sidecars else ()
+            return Changes(photos=frozenset(touched), tags=True, sidecar_failures=sidecars) \
+                | self._undoable(now, ids, label)
+
+        return Changes(undo=UndoStep(label, undo))
+
+    def _sync_sidecars(self, photo_ids, forget: list[str]) -> tuple[SidecarFailure, ...]:
+        """Sidecars of these photos made to say what the catalog says: its
+        accepted tags in, its rejected ones and those of ``forget`` it no longer
+        has out."""
+        failures: list[SidecarFailure] = []
+        for photo in self._catalog.photos(sorted(photo_ids)):
+            links = self._catalog.photo_tags(photo.id)
+            accepted = [t.tag for t in links if t.state == "accepted"]
+            keys = {tag_key(t) for t in accepted}
+            remove = [t.tag for t in links if t.state == "rejected"] + [n for n in forget if tag_key(n) not in keys]
+            failures += self._update_sidecar(photo.path, accepted, remove)
+        return tuple(failures)
 
     def _changed(self, photo_ids: Sequence[int], add=(), remove=()) -> Changes:
         failures: tuple[SidecarFailure, ...] = ()

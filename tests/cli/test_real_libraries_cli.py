@@ -109,3 +109,19 @@ def test_sidecars_that_cannot_be_written_are_reported_and_the_exit_code_tells(tm
     assert (root / "sub" / "a0.jpg.xmp").exists()
     assert (root / "sub" / "a2.xmp").read_text() == "<not xml"  # never overwritten
     assert len(paths_of(run_cli("search", "tag:trip", "--json"))) == 3  # the catalog has them all
+
+
+def test_the_tag_tree_from_the_command_line(tmp_path):
+    root = library(tmp_path)
+    assert run_cli("folders", "add", str(root)).returncode == 0
+    a0, a1 = str(root / "sub" / "a0.jpg"), str(root / "sub" / "a1.jpg")
+    assert run_cli("tags", "add", "Places|Beach", a0).returncode == 0
+    assert run_cli("tags", "add", "seaside", a1).returncode == 0
+    assert run_cli("tags", "merge", "seaside", "Places|Beach").returncode == 0
+    assert run_cli("tags", "rename", "Places", "Travel").returncode == 0
+    assert run_cli("tags", "move", "Travel|Beach", "--top").returncode == 0
+    tree = json.loads(run_cli("tags", "list", "--tree", "--json").stdout)
+    assert [(n["tag"], n["photos"]) for n in tree] == [("Beach", 2)]
+    r = run_cli("tags", "move", "Beach")
+    assert r.returncode == 2 and "--top" in r.stderr
+    assert run_cli("tags", "rename", "nothing", "x").returncode == 4

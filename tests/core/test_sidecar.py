@@ -567,3 +567,21 @@ def test_the_tag_service_reports_sidecars_it_may_not_write_and_removes_tags_from
     assert "read-only" in changes.sidecar_failures[0].reason
     assert read_tags(root / "p0.jpg").tags == ()
     assert read_tags(root / "p1.jpg").tags == ("sea",)  # left as it was, and said so
+
+
+def test_a_tag_with_a_slash_stays_one_tag_through_digikams_tagslist(photo):
+    """Issue 18: a band called "AC/DC" stays one tag; digiKam's TagsList nests with "/"."""
+    path = sidecar_path(photo)
+    path.write_text(
+        """<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:digiKam="http://www.digikam.org/ns/1.0/">
+<digiKam:TagsList><rdf:Seq><rdf:li>People/Anna</rdf:li></rdf:Seq></digiKam:TagsList>
+</rdf:Description></rdf:RDF></x:xmpmeta>""",
+        "utf-8",
+    )
+    update_tags(photo, add=["AC/DC", "Music|Rock"])
+    assert "AC/DC" in _bag(path, DIGIKAM, "TagsList") and "Music/Rock" in _bag(path, DIGIKAM, "TagsList")
+    tags = read_tags(photo).tags
+    assert "AC/DC" in tags and "Music|Rock" in tags and "AC|DC" not in tags
+    update_tags(photo, remove=["AC/DC"])
+    assert "AC/DC" not in read_tags(photo).tags and "AC/DC" not in _bag(path, DIGIKAM, "TagsList")

@@ -57,15 +57,21 @@ def filter_sql(q: Query) -> tuple[str, list]:
         args.append(f"%{_like(c)}%")
     tag_sql = (
         "SELECT pt.photo_id FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id "
-        "WHERE t.key = ? AND pt.state = 'accepted'"
+        "WHERE (t.key = ? OR substr(t.key, 1, ?) = ?) AND pt.state = 'accepted'"
     )
+    # A tag means itself and the tags nested below it (tag:Places finds Places|Beach).
     for t in q.tags:
         where.append(f"id IN ({tag_sql})")
-        args.append(tag_key(t))
+        args += _tag_args(t)
     for t in q.exclude_tags:
         where.append(f"id NOT IN ({tag_sql})")
-        args.append(tag_key(t))
+        args += _tag_args(t)
     return " AND ".join(where), args
+
+
+def _tag_args(name: str) -> list:
+    key = tag_key(name)
+    return [key, len(key) + 1, key + "|"]
 
 
 def _like(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from clipdesk.core.catalog.base import CatalogBase
@@ -11,6 +12,15 @@ from clipdesk.core.errors import NotFound
 from clipdesk.core.names import tag_key, tag_name
 
 _DECISIONS = ("accepted", "rejected")
+
+
+@dataclass(frozen=True)
+class TagSnapshot:
+    """Tags as they were: key -> (name, learned, links) or None when the tag did
+    not exist; ``photo_ids``: the links are those of these photos only."""
+
+    entries: dict
+    photo_ids: tuple[int, ...] | None
 
 
 class TagQueries(CatalogBase):
@@ -41,9 +51,109 @@ class TagQueries(CatalogBase):
             "GROUP BY t.id ORDER BY t.name COLLATE NOCASE")]
 
     def delete_tag(self, name: str) -> None:
-        tid = self.tag_id(name, create=False)
+        """Delete a tag and the tags nested below it; a level that is only a path
+        ("Places" above "Places|Beach") works too. NotFound when there is none."""
         with self._write() as con:
-            con.execute("DELETE FROM tags WHERE id = ?", (tid,))
+            family = self._family(con, name)
+            if not family:
+                raise NotFound(f"there is no tag {tag_name(name)!r}")
+            con.executemany("DELETE FROM tags WHERE id = ?", [(t,) for t, _ in family])
+
+    def tag_family(self, name: str) -> list[str]:
+        """A tag's name and those nested below it ("Places", "Places|Beach"...)."""
+        return [n for _, n in self._family(self._con, name)]
+
+    @staticmethod
+    def _family(con, name: str) -> list[tuple[int, str]]:
+        key = tag_key(tag_name(name))
+        return [tuple(r) for r in con.execute(
+            "SELECT id, name FROM tags WHERE key = ? OR substr(key, 1, ?) = ? ORDER BY key",
+            (key, len(key) + 1, key + "|"))]
+
+    def rename_tag(self, old: str, new: str) -> list[tuple[str, str]]:
+        """Rename a tag and every tag nested below it ("Places|Beach" follows
+        "Places" -> "Travel"); a name that exists already is a merge: the links
+        move to it (the user's decisions win over suggestions) and learning
+        carries over. Returns the (old name, new name) pairs. NotFound for an
+        unknown tag, InvalidTag for an unusable new name."""
+        old_levels = tag_name(old).split("|")
+        new_levels = tag_name(new).split("|")
+        renamed = []
+        with self._write() as con:
+            family = self._family(con, old)
+            if not family:
+                raise NotFound(f"there is no tag {tag_name(old)!r}")
+            for tid, name in family:
+                target = tag_name("|".join(new_levels + name.split("|")[len(old_levels):]))
+                key = tag_key(target)
+                other = con.execute("SELECT id FROM tags WHERE key = ? AND id != ?", (key, tid)).fetchone()
+                if other is None:
+                    con.execute("UPDATE tags SET name = ?, key = ? WHERE id = ?", (target, key, tid))
+                else:
+                    self._merge_links(con, tid, other[0])
+                renamed.append((name, target))
+        return renamed
+
+    @staticmethod
+    def _merge_links(con, source: int, target: int) -> None:
+        con.execute(
+            "INSERT INTO photo_tags(photo_id, tag_id, source, state, score, updated_at) "
+            "SELECT photo_id, ?, source, state, score, updated_at FROM photo_tags WHERE tag_id = ? "
+            "ON CONFLICT(photo_id, tag_id) DO UPDATE SET state = CASE WHEN photo_tags.state = 'suggested' "
+            "THEN excluded.state ELSE photo_tags.state END, source = CASE WHEN photo_tags.state = 'suggested' "
+            "THEN excluded.source ELSE photo_tags.source END",
+            (target, source))
+        con.execute("UPDATE tags SET learned = MAX(learned, (SELECT learned FROM tags WHERE id = ?)) WHERE id = ?",
+                    (source, target))
+        con.execute("DELETE FROM tags WHERE id = ?", (source,))
+
+    def tag_snapshot(self, names: Iterable[str], photo_ids: Iterable[int] | None = None) -> TagSnapshot:
+        """What these tags are now (existing or not: a snapshot restores both),
+        with their links, all or only those of ``photo_ids``: for undo."""
+        ids = None if photo_ids is None else sorted({int(i) for i in photo_ids})
+        entries: dict[str, tuple | None] = {}
+        for name in names:
+            key = tag_key(tag_name(name))
+            row = self._one("SELECT id, name, learned FROM tags WHERE key = ?", (key,))
+            if row is None:
+                entries[key] = None
+                continue
+            links = [tuple(r) for r in self._read(
+                "SELECT photo_id, source, state, score, updated_at FROM photo_tags WHERE tag_id = ?", (row[0],))
+                if ids is None or r[0] in ids]
+            entries[key] = (row[1], row[2], links)
+        return TagSnapshot(entries, None if ids is None else tuple(ids))
+
+    def restore_tag_snapshot(self, snapshot: TagSnapshot) -> None:
+        """Put these tags back as the snapshot saw them: a tag that did not exist
+        goes (or, for a snapshot of some photos, its links to them), one that
+        existed comes back with its name, learning and links."""
+        ids = snapshot.photo_ids
+        with self._write() as con:
+            for key, entry in snapshot.entries.items():
+                row = con.execute("SELECT id FROM tags WHERE key = ?", (key,)).fetchone()
+                if entry is None:
+                    if row is not None and ids is None:
+                        con.execute("DELETE FROM tags WHERE id = ?", (row[0],))
+                    elif row is not None:
+                        con.executemany("DELETE FROM photo_tags WHERE tag_id = ? AND photo_id = ?",
+                                        [(row[0], i) for i in ids])
+                    continue
+                name, learned, links = entry
+                if row is None:
+                    tid = con.execute("INSERT INTO tags(name, key, learned, created_at) VALUES (?, ?, ?, ?)",
+                                      (name, key, learned, time.time())).lastrowid
+                else:
+                    tid = row[0]
+                    con.execute("UPDATE tags SET name = ?, learned = ? WHERE id = ?", (name, learned, tid))
+                if ids is None:
+                    con.execute("DELETE FROM photo_tags WHERE tag_id = ?", (tid,))
+                else:
+                    con.executemany("DELETE FROM photo_tags WHERE tag_id = ? AND photo_id = ?", [(tid, i) for i in ids])
+                con.executemany(
+                    "INSERT OR IGNORE INTO photo_tags(photo_id, tag_id, source, state, score, updated_at) "
+                    "SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM photos WHERE id = ?)",
+                    [(pid, tid, src, st, sc, at, pid) for pid, src, st, sc, at in links])
 
     def set_photo_tags(
         self,
