@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from clipdesk.core.catalog import Catalog, Folder, Photo, Summary
-from clipdesk.core.changes import Changes
+from clipdesk.core.changes import Changes, UndoStep
 from clipdesk.core.errors import ClipDeskError, ModelError, NotFound, UsageError
 from clipdesk.core.imaging import ThumbnailCache
 from clipdesk.core.models import ActiveModel, ModelService
@@ -78,11 +78,13 @@ class FolderService:
         roots = [os.fsencode(f.path) for f in self._catalog.roots()]
         for candidate in path_candidates(path):
             if any(is_under(candidate, r) and candidate != r for r in roots):
-                self._catalog.add_folder(candidate, kind="exclude")
+                folder = self._catalog.add_folder(candidate, kind="exclude")
                 ids = self._catalog.photo_ids_under(candidate)
                 self._catalog.archive_photos(ids)
                 self._models.forget(ids)
-                return Changes(removed=frozenset(ids), folders=True, tags=bool(ids))
+                undo = UndoStep(f"Exclude {os.path.basename(display_path(candidate))}",
+                                lambda: self._lift_exclusion(folder))
+                return Changes(removed=frozenset(ids), folders=True, tags=bool(ids), undo=undo)
         raise UsageError(
             f"{display_path(incoming_path(path))} is not inside a library folder, so there is nothing to exclude")
 
@@ -108,7 +110,9 @@ class FolderService:
         raw = os.fsencode(folder.path)
         self._catalog.remove_folder(folder.id)
         restored = self._catalog.restore_archived(self._catalog.archived_under(raw))
-        return Changes(photos=frozenset(restored), folders=True, tags=bool(restored), catalog=bool(restored))
+        undo = UndoStep(f"Include {os.path.basename(folder.path)} again", lambda: self.exclude(raw))
+        return Changes(photos=frozenset(restored), folders=True, tags=bool(restored), catalog=bool(restored),
+                       undo=undo)
 
     def _folder(self, path) -> Folder:
         for candidate in path_candidates(path):
@@ -132,17 +136,22 @@ class FolderService:
 
     def remove_photos(self, ids: Sequence[int]) -> Changes:
         """Take photos out of the library (their files stay on disk). They stay
-        out: later scans skip them until :meth:`restore_photos`."""
-        self._catalog.archive_photos(ids)
+        out: later scans skip them until :meth:`restore_photos`. Undoable."""
+        paths = self._catalog.archive_photos(ids)
         self._models.forget(ids)
-        return Changes(removed=frozenset(int(i) for i in ids), tags=True)
+        n = len(paths)
+        undo = UndoStep(f"Remove {n} photo{'' if n == 1 else 's'} from the library",
+                        lambda: self.restore_photos(paths))
+        return Changes(removed=frozenset(int(i) for i in ids), tags=True, undo=undo)
 
     def restore_photos(self, paths: Sequence[str | bytes | os.PathLike]) -> Changes:
         """Bring photos the user removed back into the library, tags included
         (they are indexed again). Paths that were not removed are ignored."""
         candidates = [c for p in paths for c in path_candidates(p)]
         restored = self._catalog.restore_archived(candidates)
-        return Changes(photos=frozenset(restored), tags=bool(restored), catalog=bool(restored))
+        n = len(restored)
+        undo = UndoStep(f"Restore {n} photo{'' if n == 1 else 's'}", lambda: self.remove_photos(restored))
+        return Changes(photos=frozenset(restored), tags=bool(restored), catalog=bool(restored), undo=undo)
 
     def removed(self) -> list[str]:
         """Paths of the photos the user removed from the library (scans skip them)."""

@@ -185,3 +185,27 @@ def test_a_failed_file_is_tried_again_when_it_is_fixed_in_place(library, tmp_pat
     result = library.folders.index(embed=False)
     assert result.scan.retried == 1
     assert library.folders.counts() == {"pending": 0, "indexed": 1, "failed": 0, "offline": 0}
+
+
+def test_removing_photos_and_excluding_a_folder_are_undone_and_redone(library, tmp_path):
+    lib_dir = tmp_path / "lib"
+    for i in range(2):
+        settled(lib_dir / f"p{i}.jpg", seed=i)
+    settled(lib_dir / "private" / "x.jpg", seed=9)
+    library.folders.add(lib_dir)
+    scan(library)
+    p0 = library.search.find_photo(lib_dir / "p0.jpg")
+    library.tags.accept([p0.id], "best")
+    removal = library.folders.remove_photos([p0.id])
+    assert removal.undo.label == "Remove 1 photo from the library"
+    redo = removal.undo.run()
+    assert tag_of(library, lib_dir / "p0.jpg") == ["best"]
+    redo.undo.run()
+    assert library.search.find_photo(lib_dir / "p0.jpg") is None
+    exclusion = library.folders.exclude(lib_dir / "private")
+    assert library.search.find_photo(lib_dir / "private" / "x.jpg") is None
+    redo = exclusion.undo.run()
+    assert library.search.find_photo(lib_dir / "private" / "x.jpg") is not None
+    redo.undo.run()
+    assert library.search.find_photo(lib_dir / "private" / "x.jpg") is None
+    assert scan(library).added == 0
