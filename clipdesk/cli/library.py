@@ -11,6 +11,7 @@ import time
 from clipdesk.core.errors import CatalogLocked
 from clipdesk.core.library import Library
 from clipdesk.core.names import display_path
+from clipdesk.core.wording import plural
 from clipdesk.core.paths import Paths
 from clipdesk.core.pipeline import Progress, RunResult
 
@@ -77,7 +78,7 @@ def cmd_folders_remove(args) -> int:
     with open_library("write") as lib:
         for path in args.paths:
             n = len(lib.folders.remove(path).removed)
-            print(f"removed {display_path(path)} ({n} photos left the library; files untouched)")
+            print(f"removed {display_path(path)} ({plural(n, 'photo')} left the library; files untouched)")
     return 0
 
 
@@ -85,7 +86,7 @@ def cmd_folders_exclude(args) -> int:
     with open_library("write") as lib:
         for path in args.paths:
             n = len(lib.folders.exclude(path).removed)
-            print(f"excluded {display_path(path)}" + (f" ({n} photos left the library)" if n else ""))
+            print(f"excluded {display_path(path)}" + (f" ({plural(n, 'photo')} left the library)" if n else ""))
     return 0
 
 
@@ -178,11 +179,13 @@ def _print_summary(summary: dict) -> None:
         f"{summary['failed']} failed in {summary['seconds']:.1f} s"
     )
     if summary["waiting"]:
-        print(f"{summary['waiting']} photos are waiting to be indexed (`clipdesk status` says why)")
+        n = summary["waiting"]
+        print(f"{plural(n, 'photo')} {'is' if n == 1 else 'are'} waiting to be indexed (`clipdesk status` says why)")
     for root in summary["offline_folders"]:
         print(f"offline: {display_path(root)} (its photos are kept)")
     if summary["offline_photos"]:
-        print(f"{summary['offline_photos']} photos are offline: their folder is gone or empty "
+        n = summary["offline_photos"]
+        print(f"{plural(n, 'photo')} {'is' if n == 1 else 'are'} offline: their folder is gone or empty "
               "(an unmounted share?); they are kept and come back with their files")
     for item in summary["unreadable"]:
         print(f"unreadable: {item['path']}: {item['reason']}")
@@ -243,7 +246,7 @@ def _watch(lib: Library, *, quiet: bool) -> int:
     watcher.start()
     if watcher.mode == "polling":
         print(f"note: {watcher.reason}", file=sys.stderr)
-    print(f"watching {len(roots)} folder(s); press Ctrl+C to stop", file=sys.stderr)
+    print(f"watching {plural(len(roots), 'folder')}; press Ctrl+C to stop", file=sys.stderr)
     try:
         while True:
             wake.wait()
@@ -283,7 +286,7 @@ def cmd_status(args) -> int:
         json.dump(data, sys.stdout, indent=2, default=str)
         print()
         return 0
-    print(f"{data['photos']} photos: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    print(f"{plural(data['photos'], 'photo')}: " + ", ".join(f"{n:,} {k}" for k, n in counts.items()))
     for f in folders:
         if f.kind == "exclude":
             print(f"  excluded {display_path(f.path)}")
@@ -291,7 +294,7 @@ def cmd_status(args) -> int:
             note = f" ({f.note})" if f.note and f.state == "offline" else ""
             print(f"  {f.state:7} {display_path(f.path)}{note}")
     for model, n in models.items():
-        print(f"  {n} photos embedded with {model}")
+        print(f"  {plural(n, 'photo')} embedded with {model}")
     if failures:
         print(f"failed ({total_failed}):")
         for p in failures:

@@ -38,6 +38,7 @@ from clipdesk.cli.library import _run_index, open_library
 from clipdesk.core.errors import NotFound, UsageError
 from clipdesk.core.names import display_path, resolve_typed_path
 from clipdesk.core.query import parse_query
+from clipdesk.core.wording import plural
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -226,7 +227,7 @@ def _tag_edit(args, edit, done: str) -> int:
     with open_library("write") as lib:
         lib.tags.write_sidecars = args.sidecars
         changes = edit(lib.tags)
-    print(f"{done} ({len(changes.photos)} photos)")
+    print(f"{done} ({plural(len(changes.photos), 'photo')})")
     return _report_sidecars(changes)
 
 
@@ -251,7 +252,7 @@ def cmd_tags_add(args) -> int:
         ids = lib.search.photo_ids(args.paths)
         lib.tags.write_sidecars = args.sidecars
         changes = lib.tags.accept(ids, args.tag)
-    print(f"tagged {len(ids)} photo(s) {args.tag!r}")
+    print(f"tagged {plural(len(ids), 'photo')} {args.tag!r}")
     return _report_sidecars(changes)
 
 
@@ -261,7 +262,7 @@ def cmd_tags_remove(args) -> int:
         if args.paths:
             ids = lib.search.photo_ids(args.paths)
             changes = lib.tags.remove(ids, args.tag)
-            print(f"removed {args.tag!r} from {len(ids)} photo(s)")
+            print(f"removed {args.tag!r} from {plural(len(ids), 'photo')}")
         else:
             changes = lib.tags.delete(args.tag)
             print(f"deleted the tag {args.tag!r}")
@@ -305,7 +306,7 @@ def cmd_tags_learn(args) -> int:
         json.dump({"tag": args.tag, "results": [_photo_json(h) for h in hits]}, sys.stdout, indent=2)
         print()
     else:
-        print(f"{args.tag!r} would also fit {len(hits)} photo(s):")
+        print(f"{args.tag!r} would also fit {plural(len(hits), 'photo')}:")
         for h in hits:
             print(f"  {h.score * 100:3.0f}%  {display_path(h.photo.path)}")
         print("accept with `clipdesk tags add TAG PATH...`, teach more with --not PATH...")

@@ -74,11 +74,31 @@ _DATE_RE = re.compile(r"^(\d{4})(?:[-/](\d{1,2})(?:[-/](\d{1,2}))?)?$")
 _KEY_RE = re.compile(r"([A-Za-z]{2,12}):")
 
 
-def _error(message: str, position: int, length: int = 1) -> QueryError:
-    err = QueryError(f"{message} (at character {position + 1})")
-    err.position = position  # type: ignore[attr-defined]
-    err.length = max(1, length)  # type: ignore[attr-defined]
-    return err
+def _error(message: str, position: int, length: int = 1, incomplete: bool = False) -> QueryError:
+    return QueryError(message, position, length, incomplete=incomplete)
+
+
+_DATE_PREFIX = re.compile(r"^\d{0,4}([-/]\d{0,2}([-/]\d{0,2})?)?$")
+
+
+def _unfinished(key: str, value: str) -> bool:
+    """A filter value that more typing can still make valid (the text ends there)."""
+    if not value:
+        return True
+    if key in ("after", "before", "date"):
+        m = _DATE_PREFIX.match(value)
+        if not m:
+            return False
+        parts = re.split(r"[-/]", value)
+        month = parts[1] if len(parts) > 1 else ""
+        day = parts[2] if len(parts) > 2 else ""
+        return (len(month) < 2 or 1 <= int(month) <= 12) and (len(day) < 2 or 1 <= int(day) <= 31)
+    if key == "type":
+        last = value.split(",")[-1].strip().lower().lstrip(".")
+        return any(name.startswith(last) for name in _TYPE_ALIASES)
+    if key == "sort":
+        return any(name.startswith(value.lower()) for name in _SORT_ALIASES)
+    return False
 
 
 @dataclass(frozen=True)
@@ -307,12 +327,19 @@ def parse_query(text: str) -> Query:
                 b.concepts.append([])
             continue
         if not tok.closed:
-            raise _error('this quote is never closed; add a closing "', tok.value_start, len(text) - tok.value_start)
+            raise _error('this quote is never closed; add a closing "', tok.value_start, len(text) - tok.value_start,
+                         incomplete=True)
         if tok.kind == "filter":
             value = _clean_text(tok.value) if tok.key not in ("folder", "similar") else tok.value.strip()
+            at_end = tok.end == len(text)
             if not value:
-                raise _error(f"{tok.key}: needs a value, for example {_EXAMPLES[tok.key]}", tok.start, tok.end - tok.start)
-            _apply_filter(b, tok.key, value, tok.negated, tok.start, tok.end)
+                raise _error(f"{tok.key}: needs a value, for example {_EXAMPLES[tok.key]}", tok.start,
+                             tok.end - tok.start, incomplete=at_end)
+            try:
+                _apply_filter(b, tok.key, value, tok.negated, tok.start, tok.end)
+            except QueryError as exc:
+                exc.incomplete = at_end and not tok.quoted and _unfinished(tok.key, value)
+                raise
             continue
         if tok.prefix is not None:
             _refuse_near_miss(tok.prefix, tok.value_start)
