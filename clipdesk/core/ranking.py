@@ -46,6 +46,17 @@ MIN_CANDIDATES = 1000
 CLOSEST_WHEN_UNSURE = 24
 
 
+#: Texts no photo library is about: generic words, function words, nonsense.
+#: A text query whose best matches fit it no better than they fit these is one
+#: the model does not know (see :meth:`Searcher.knows`).
+REFERENCE_PHRASES = (
+    "a photo", "an image", "a picture", "something", "a thing", "the", "and then", "hello",
+    "yesterday", "number", "xqzvt", "lorem ipsum", "blorft", "asdfgh", "okay", "maybe",
+)
+#: How many of the best matches the margin averages.
+MARGIN_TOP = 5
+
+
 @dataclass(frozen=True)
 class Ranked:
     """Ranked photo ids with scores, before they are turned into Photos."""
@@ -56,6 +67,11 @@ class Ranked:
     considered: int
     confident: bool
     method: str
+    #: False when the query's best matches stand out no more than unrelated
+    #: text's do (REFERENCE_PHRASES): the model does not know what was asked.
+    known: bool = True
+    #: Another "Show more" step would add photos.
+    more: bool = False
 
 
 class Cancelled(ClipDeskError):
@@ -166,9 +182,13 @@ class Searcher:
         min_keep: int = CLOSEST_WHEN_UNSURE,
         cut: bool = True,
         ef: int | None = None,
+        widen: int = 0,
+        words: Sequence[str] = (),
     ) -> Ranked:
         """Best first. ``cut=False`` returns the top ``limit`` by score, without
-        the adaptive relevance cut (scripts, evaluations)."""
+        the adaptive relevance cut (scripts, evaluations); ``widen`` > 0 lowers
+        the cut that many steps ("Show more", :meth:`RelevanceCut.widened`).
+        ``words``: the query's text (its positive parts), for :meth:`knows`."""
         total = len(self.index) if allowed is None else len(allowed)
         k = min((max(limit, MIN_CANDIDATES) if cut else limit) + len(exclude), max(total, 1))
         hits = self.index.search(qvec, k, allowed=allowed, ef=ef)
@@ -186,11 +206,60 @@ class Searcher:
         else:
             background = self.index.sample_scores(qvec)
         cut = relevance_cut(scores, background, library_size=total, min_keep=0)
-        n = min(cut.keep if cut.confident else min(min_keep, len(ids)), limit)
+        known = not words or self.knows(qvec, ids[:MARGIN_TOP], scores[:MARGIN_TOP], words)
+        confident = cut.confident and known
+        n = cut.keep if confident else min(min_keep, len(ids))
+        if widen > 0:
+            n = max(n, cut.widened(scores, widen))
+        more = n < limit and max(n, cut.widened(scores, widen + 1)) > n
+        n = min(n, limit)
         return Ranked(
             ids[:n].tolist(), scores[:n].astype(float).tolist(), cut.threshold, total,
-            cut.confident, hits.method,
+            confident, hits.method, known, more,
         )
+
+    def knows(self, qvec: np.ndarray, top_ids: np.ndarray, top_scores: np.ndarray, words: Sequence[str] = ()) -> bool:
+        """Whether the model knows what a text query asks for.
+
+        A small-vocabulary model (one that ships with ClipDesk) does not know a
+        word its tokenizer cannot spell as one token (``words`` checked by
+        :meth:`clipdesk.core.tokenize.Tokenizer.unknown_words`). Any model does
+        not know a query whose best matches fit it no better than they fit
+        unrelated text: the margin of the query's scores over the mean of the
+        :data:`REFERENCE_PHRASES`' scores on its top :data:`MARGIN_TOP`
+        photos must beat the median of the same margin for each reference
+        phrase against the others (measured on this library, cached)."""
+        tokenizer = getattr(self.texts.encoder, "tokenizer", None)
+        if tokenizer is not None and words and tokenizer.unknown_words(" ".join(words)):
+            return False
+        if tokenizer is not None and tokenizer.small_vocabulary:
+            return True  # its vocabulary says it all; scores of a tiny world are not comparable
+        if len(top_ids) == 0:
+            return True
+        threshold, mean_ref = self._reference_margin()
+        _, vecs = self.index.vectors(top_ids)
+        margin = float(np.mean(np.asarray(top_scores)[: len(vecs)] - vecs @ mean_ref))
+        return margin > threshold
+
+    def _reference_margin(self) -> tuple[float, np.ndarray]:
+        """(median reference margin, mean reference direction), cached while the
+        library's size stays within the same 2%."""
+        size = len(self.index)
+        bucket = size // max(1, size // 50) if size else 0
+        cached = getattr(self, "_reference", None)
+        if cached is not None and cached[0] == bucket:
+            return cached[1]
+        refs = self.texts.embed(REFERENCE_PHRASES)
+        margins = []
+        for j, vec in enumerate(refs):
+            others = np.delete(refs, j, axis=0).mean(axis=0)
+            hits = self.index.search(vec, min(MARGIN_TOP, max(size, 1)))
+            _, vecs = self.index.vectors(hits.ids)
+            if len(vecs):
+                margins.append(float(np.mean(hits.scores[: len(vecs)] - vecs @ others)))
+        value = (float(np.median(margins)) if margins else float("-inf"), refs.mean(axis=0))
+        self._reference = (bucket, value)
+        return value
 
     def run(
         self,
@@ -199,6 +268,7 @@ class Searcher:
         limit: int = 500,
         cancelled: Callable[[], bool] | None = None,
         cut: bool = True,
+        widen: int = 0,
     ) -> Ranked:
         """Rank the photos a parsed query with a meaning part allows, best first.
         Raises Cancelled when ``cancelled()`` turns true between stages, QueryError
@@ -219,5 +289,7 @@ class Searcher:
                 exclude.append(p.id)
         # Text lies farther from every photo than photos from each other (the
         # modality gap): the graph must look wider to keep its recall.
-        ef = TEXT_QUERY_EF if (q.positives or q.negatives) else None
-        return self.rank(qvec, limit=limit, allowed=allowed, exclude=exclude, cut=cut, ef=ef)
+        is_text = bool(q.positives or q.negatives)
+        ef = TEXT_QUERY_EF if is_text else None
+        return self.rank(qvec, limit=limit, allowed=allowed, exclude=exclude, cut=cut, ef=ef, widen=widen,
+                         words=q.positives if not q.similar else ())

@@ -65,6 +65,14 @@ class SearchResult:
     #: Every row of a listing in order (``hits`` holds the first page); None
     #: for a ranked result, whose rows are ``hits``.
     ids: list[int] | None = None
+    #: False when nothing stood out: the hits are only the closest matches.
+    confident: bool = True
+    #: True when the model does not seem to know what the text asks for.
+    unknown: bool = False
+    #: True when "Show more" (``widen + 1``) would add photos.
+    more: bool = False
+    #: How many "Show more" steps this result went below the adaptive cut.
+    widen: int = 0
 
     @property
     def row_ids(self) -> list[int]:
@@ -117,11 +125,14 @@ class SearchService:
         limit: int = 500,
         cancelled: Callable[[], bool] | None = None,
         cut: bool = True,
+        widen: int = 0,
     ) -> SearchResult:
         """Run a query (a parsed :class:`Query`; text is parsed here, for scripts).
 
         ``limit``: most photos returned. ``cut=False`` skips the adaptive
-        relevance cut (the top ``limit`` by score). ``cancelled`` is polled
+        relevance cut (the top ``limit`` by score); ``widen`` > 0 lowers it that
+        many steps ("Show more"; ``SearchResult.more`` tells whether another
+        step would add photos). ``cancelled`` is polled
         between stages; when it turns true the search stops early and returns
         an empty result (the caller drops it). Raises QueryError for text that
         does not parse or parts that cancel out, ModelError when a meaning part
@@ -141,12 +152,15 @@ class SearchService:
                                 (time.perf_counter() - start) * 1e3)
         model = self._models.active()
         try:
-            ranked = model.searcher().run(q, limit=limit, cancelled=cancelled, cut=cut)
+            ranked = model.searcher().run(q, limit=limit, cancelled=cancelled, cut=cut, widen=widen)
         except Cancelled:
             return SearchResult(text, [], q.effective_sort, model.model_id)
         hits = self._hits(ranked.ids, ranked.scores)
         notice = None
-        if hits and not ranked.confident:
+        if not ranked.known:
+            notice = (f"This model does not seem to know what “{', '.join(q.positives)}” looks like; "
+                      "these are only the closest matches.")
+        elif hits and not ranked.confident:
             notice = "Nothing stands out for this search; these are the closest matches."
         if model.index is not None and model.index.rebuilding:
             notice = "The search index is being rebuilt; results may be incomplete for a moment."
@@ -157,7 +171,8 @@ class SearchService:
             order = {h.photo.id: h for h in hits}
             hits = [order[p.id] for p in sort_photos([h.photo for h in hits], q.effective_sort)]
         return SearchResult(text, hits, q.effective_sort, model.model_id, ranked.cut, ranked.considered,
-                            (time.perf_counter() - start) * 1e3, notice)
+                            (time.perf_counter() - start) * 1e3, notice, confident=ranked.confident,
+                            unknown=not ranked.known, more=ranked.more, widen=widen)
 
     def listing(self, query: Query | None = None, *, prefetch: int = PREFETCH) -> SearchResult:
         """Photos that pass a filters-only query (every photo without one), newest

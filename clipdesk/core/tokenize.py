@@ -230,3 +230,30 @@ class Tokenizer:
         return out
 
     __call__ = encode
+
+    #: A vocabulary this small was learned from the model's own captions (the
+    #: small models that ship with ClipDesk), not from the web (CLIP's 49,408).
+    SMALL_VOCABULARY = 10_000
+
+    @property
+    def vocab_size(self) -> int:
+        return self._tok.get_vocab_size()
+
+    @property
+    def small_vocabulary(self) -> bool:
+        """True for a vocabulary learned from the model's own captions."""
+        return self.vocab_size < self.SMALL_VOCABULARY
+
+    def unknown_words(self, text: str) -> list[str]:
+        """Words of ``text`` that a small-vocabulary model never learned: its
+        tokenizer cannot spell them as one word token (a model trained on
+        clothing captions spells "dog" as "d", "o", "g"). Always empty for a
+        web-scale vocabulary, where a rare word is legitimately split."""
+        if not self.small_vocabulary:
+            return []
+        out = []
+        for word in re.findall(r"[^\W\d_]+", self.clean_text(text)):
+            pieces = [t for t in self._tok.encode(word).tokens if not (t.startswith("<") and t.endswith(">"))]
+            if len(pieces) > 1:
+                out.append(word)
+        return out
