@@ -36,6 +36,7 @@ __all__ = [
     "encode_path",
     "incoming_path",
     "is_under",
+    "name_key",
     "path_candidates",
     "resolve_typed_path",
     "tag_key",
@@ -121,6 +122,13 @@ def path_candidates(path: PathLike) -> list[bytes]:
     given = incoming_path(path)
     resolved = resolve_typed_path(given)
     return [given] if resolved == given else [given, resolved]
+
+
+def name_key(path: PathLike) -> str:
+    """A file's name as people search for it: the last path component, Unicode
+    NFC and case-folded ("IMG_0003.JPG" -> "img_0003.jpg")."""
+    base = os.path.basename(os.fsdecode(path))
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", base).casefold())
 
 
 def is_under(path: bytes, root: bytes) -> bool:

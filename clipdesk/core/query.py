@@ -9,7 +9,7 @@ Parsing (no model calls here)::
     folder:"Holidays 2023"          filters: folder, after, before, date, type,
     after:2023-07 before:2024       camera, tag (repeatable; -tag:x excludes),
     type:heic camera:pixel          similar:PATH (find photos like a file),
-    tag:family -tag:"to delete"     sort:relevance|date|newest|oldest
+    tag:family -tag:"to delete"     name:IMG_0042 (file name), sort:relevance|date|newest|oldest
     similar:~/Pictures/cat.jpg
 
 Words mean the concept; filters (``key:value``) narrow the photos. ``-`` in
@@ -65,8 +65,8 @@ _TYPE_ALIASES = {
 }
 SORTS = ("relevance", "newest", "oldest")
 _SORT_ALIASES = {"relevance": "relevance", "date": "newest", "newest": "newest", "oldest": "oldest"}
-FILTER_KEYS = ("folder", "after", "before", "date", "type", "camera", "tag", "similar", "sort")
-_NEGATABLE = {"folder", "type", "camera", "tag", "similar"}
+FILTER_KEYS = ("folder", "after", "before", "date", "type", "camera", "tag", "name", "similar", "sort")
+_NEGATABLE = {"folder", "type", "camera", "tag", "name", "similar"}
 #: Longest query we parse; longer input is refused with a clear message.
 MAX_QUERY_LENGTH = 2000
 
@@ -124,6 +124,9 @@ class Query:
     #: Case-insensitive substrings of the camera make and model.
     cameras: tuple[str, ...] = ()
     exclude_cameras: tuple[str, ...] = ()
+    #: File names containing any of these (case-insensitive).
+    names: tuple[str, ...] = ()
+    exclude_names: tuple[str, ...] = ()
     #: Every one of these tags (exact names).
     tags: tuple[str, ...] = ()
     #: None of these tags.
@@ -173,6 +176,8 @@ class Query:
             ("type", self.exclude_types, True),
             ("camera", self.cameras, False),
             ("camera", self.exclude_cameras, True),
+            ("name", self.names, False),
+            ("name", self.exclude_names, True),
             ("tag", self.tags, False),
             ("tag", self.exclude_tags, True),
         ):
@@ -365,6 +370,8 @@ def parse_query(text: str) -> Query:
         exclude_types=tuple(v.get("-type", ())),
         cameras=tuple(v.get("camera", ())),
         exclude_cameras=tuple(v.get("-camera", ())),
+        names=tuple(v.get("name", ())),
+        exclude_names=tuple(v.get("-name", ())),
         tags=tuple(v.get("tag", ())),
         exclude_tags=tuple(v.get("-tag", ())),
         sort=b.sort,
@@ -392,6 +399,7 @@ _EXAMPLES = {
     "date": "date:2023",
     "type": "type:jpeg",
     "camera": "camera:pixel",
+    "name": "name:IMG_0042",
     "tag": 'tag:"family"',
     "similar": "similar:photo.jpg",
     "sort": "sort:date",

@@ -26,13 +26,17 @@ import numpy as np
 from clipdesk.core.catalog import Catalog, Photo
 from clipdesk.core.changes import Changes
 from clipdesk.core.duplicates import DuplicateGroup, find_duplicates
-from clipdesk.core.errors import NotFound
+from clipdesk.core.errors import InvalidEmbedding, NotFound
 from clipdesk.core.models import ModelService
 from clipdesk.core.names import display_path, path_candidates
 from clipdesk.core.query import Query, parse_query
 
 #: Photos fetched with a listing's ids; the grid fetches the rest as it scrolls.
 PREFETCH = 2000
+#: The score a file-name match shows (it ranks above every meaning match).
+NAME_MATCH = 1.0
+#: Typed text shorter than this is not looked for in file names.
+MIN_NAME_MATCH = 3
 
 
 @dataclass(frozen=True)
@@ -138,7 +142,7 @@ class SearchService:
         does not parse or parts that cancel out, ModelError when a meaning part
         needs a model and none is installed.
         """
-        from clipdesk.core.ranking import Cancelled
+        from clipdesk.core.ranking import Cancelled, Ranked
 
         start = time.perf_counter()
         if isinstance(query, str) and not query.strip():
@@ -151,13 +155,21 @@ class SearchService:
             return SearchResult(text, hits, q.effective_sort, None, None, len(hits),
                                 (time.perf_counter() - start) * 1e3)
         model = self._models.active()
+        named = self._name_matches(q)
         try:
             ranked = model.searcher().run(q, limit=limit, cancelled=cancelled, cut=cut, widen=widen)
         except Cancelled:
             return SearchResult(text, [], q.effective_sort, model.model_id)
+        except InvalidEmbedding:
+            if not named:
+                raise
+            ranked = Ranked([], [], None, 0, True, "none")  # a file name the model cannot read as text
         hits = self._hits(ranked.ids, ranked.scores)
+        if named:  # a file name typed (IMG_0003, holiday-2019): those files first, as Immich does
+            seen = {p.id for p in named}
+            hits = [Hit(p, NAME_MATCH) for p in named] + [h for h in hits if h.photo.id not in seen]
         notice = None
-        if not ranked.known:
+        if not ranked.known and not named:
             notice = (f"This model does not seem to know what “{', '.join(q.positives)}” looks like; "
                       "these are only the closest matches.")
         elif hits and not ranked.confident:
@@ -173,6 +185,14 @@ class SearchService:
         return SearchResult(text, hits, q.effective_sort, model.model_id, ranked.cut, ranked.considered,
                             (time.perf_counter() - start) * 1e3, notice, confident=ranked.confident,
                             unknown=not ranked.known, more=ranked.more, widen=widen)
+
+    def _name_matches(self, q: Query) -> list[Photo]:
+        """Photos whose file name holds the query's whole text (at least
+        :data:`MIN_NAME_MATCH` characters), filtered like the query, by name."""
+        text = " ".join(q.positives)
+        if len(text) < MIN_NAME_MATCH or q.similar:
+            return []
+        return self._catalog.photos(self._catalog.name_matches(text, q))
 
     def listing(self, query: Query | None = None, *, prefetch: int = PREFETCH) -> SearchResult:
         """Photos that pass a filters-only query (every photo without one), newest

@@ -95,3 +95,20 @@ def test_a_parsed_query_travels_to_the_index_without_being_parsed_again(colour_l
     assert lexed == []
     lib.search.query("red")  # text from a script is parsed, once
     assert lexed == ["red"]
+
+
+def test_a_typed_file_name_puts_those_files_first_then_meaning(colour_library):
+    """Issue 19: typing IMG_0003, DSC_1234 or holiday-2019 finds the file, as
+    Immich's search does; name: is also a filter."""
+    lib, root = colour_library
+    os.rename(root / "warm" / "red3.jpg", root / "warm" / "holiday-2019_IMG_0003.jpg")
+    os.rename(root / "cold" / "blue2.jpg", root / "cold" / "Holiday-2019 sea.jpg")
+    lib.folders.index()
+    result = lib.search.query("holiday-2019")
+    first = names(result)[:2]
+    assert sorted(first) == ["Holiday-2019 sea.jpg", "holiday-2019_IMG_0003.jpg"]
+    assert len(names(result)) == len(set(names(result)))  # no photo twice
+    assert names(lib.search.query("img_0003"))[0] == "holiday-2019_IMG_0003.jpg"
+    assert names(lib.search.query("name:holiday")) != []
+    assert set(names(lib.search.query("name:holiday -name:sea"))) == {"holiday-2019_IMG_0003.jpg"}
+    assert "red" == names(lib.search.query("red"))[0][:3]  # short words are meaning, not names

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import unicodedata
 
-from clipdesk.core.names import resolve_typed_path, tag_key
+from clipdesk.core.names import name_key, resolve_typed_path, tag_key
 from clipdesk.core.query import Query
 
 
@@ -49,12 +49,18 @@ def filter_sql(q: Query) -> tuple[str, list]:
     if q.exclude_types:
         where.append(f"(format IS NULL OR format NOT IN ({','.join('?' * len(q.exclude_types))}))")
         args += list(q.exclude_types)
+    if q.names:
+        where.append("(" + " OR ".join("name_key LIKE ? ESCAPE '\\'" for _ in q.names) + ")")
+        args += [f"%{like_escape(name_key(n))}%" for n in q.names]
+    for n in q.exclude_names:
+        where.append("name_key NOT LIKE ? ESCAPE '\\'")
+        args.append(f"%{like_escape(name_key(n))}%")
     if q.cameras:
         where.append("(" + " OR ".join("camera LIKE ? ESCAPE '\\'" for _ in q.cameras) + ")")
-        args += [f"%{_like(c)}%" for c in q.cameras]
+        args += [f"%{like_escape(c)}%" for c in q.cameras]
     for c in q.exclude_cameras:
         where.append("(camera IS NULL OR camera NOT LIKE ? ESCAPE '\\')")
-        args.append(f"%{_like(c)}%")
+        args.append(f"%{like_escape(c)}%")
     tag_sql = (
         "SELECT pt.photo_id FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id "
         "WHERE (t.key = ? OR substr(t.key, 1, ?) = ?) AND pt.state = 'accepted'"
@@ -74,7 +80,8 @@ def _tag_args(name: str) -> list:
     return [key, len(key) + 1, key + "|"]
 
 
-def _like(text: str) -> str:
+def like_escape(text: str) -> str:
+    """Text for a LIKE pattern with ESCAPE '\\': its % and _ taken literally."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 

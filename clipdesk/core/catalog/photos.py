@@ -11,11 +11,11 @@ from typing import Iterable, NamedTuple, Sequence
 import numpy as np
 
 from clipdesk.core.catalog.base import CatalogBase, chunks, marks
-from clipdesk.core.catalog.filters import filter_sql
+from clipdesk.core.catalog.filters import filter_sql, like_escape
 from clipdesk.core.catalog.records import PHOTO_COLUMNS, Photo, Summary, photo_from_row
 from clipdesk.core.catalog.schema import STATUSES
 from clipdesk.core.errors import NotFound
-from clipdesk.core.names import is_under
+from clipdesk.core.names import is_under, name_key
 from clipdesk.core.query import Query
 
 _ORDERS = {"path": "path", "date": "taken_at DESC, id", "id": "id"}
@@ -179,6 +179,16 @@ class PhotoQueries(CatalogBase):
             sql += f" LIMIT {int(limit)}"
         return [r[0] for r in self._read(sql, args)]
 
+    def name_matches(self, text: str, query: Query | None = None, *, limit: int = 200) -> list[int]:
+        """Photos whose file name contains ``text`` (NFC, case-folded) and that
+        pass ``query``'s filters, by name."""
+        where, args = filter_sql(query) if query is not None else ("", [])
+        needle = f"%{like_escape(name_key(text))}%"
+        rows = self._read(
+            f"SELECT id FROM photos WHERE name_key LIKE ? ESCAPE '\\' {('AND ' + where) if where else ''} "
+            f"ORDER BY name_key, id LIMIT {int(limit)}", [needle, *args])
+        return [r[0] for r in rows]
+
     def allowed_ids(self, query: Query) -> np.ndarray | None:
         """int64 ids of the photos a query's filters allow; None without filters."""
         if not query.has_filters:
@@ -196,9 +206,9 @@ class PhotoQueries(CatalogBase):
         with self._write() as con:
             try:
                 cur = con.execute(
-                    "INSERT INTO photos(folder_id, path, size, mtime_ns, hash, added_at, ctime_ns) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (folder_id, path, size, mtime_ns, hash_, time.time(), ctime_ns),
+                    "INSERT INTO photos(folder_id, path, size, mtime_ns, hash, added_at, ctime_ns, name_key) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (folder_id, path, size, mtime_ns, hash_, time.time(), ctime_ns, name_key(path)),
                 )
             except sqlite3.IntegrityError:
                 return None
@@ -260,10 +270,10 @@ class PhotoQueries(CatalogBase):
         """Same content at a new path: keep id, tags, embeddings and status."""
         with self._write() as con:
             con.execute(
-                "UPDATE photos SET folder_id = ?, path = ?, mtime_ns = ?, "
+                "UPDATE photos SET folder_id = ?, path = ?, mtime_ns = ?, name_key = ?, "
                 "status = CASE WHEN status = 'offline' THEN COALESCE(prev_status, 'pending') ELSE status END, "
                 "prev_status = NULL WHERE id = ?",
-                (folder_id, path, mtime_ns, photo_id),
+                (folder_id, path, mtime_ns, name_key(path), photo_id),
             )
 
     def delete_photos(self, ids: Sequence[int]) -> None:
@@ -369,10 +379,10 @@ class PhotoQueries(CatalogBase):
                 snap = json.loads(row[0])
                 taken = con.execute("SELECT 1 FROM photos WHERE id = ?", (snap["id"],)).fetchone()
                 cur = con.execute(
-                    "INSERT INTO photos(id, folder_id, path, size, mtime_ns, hash, added_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT(path) DO NOTHING",
+                    "INSERT INTO photos(id, folder_id, path, size, mtime_ns, hash, added_at, name_key) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO NOTHING",
                     (None if taken else snap["id"], folder_id, bytes(raw), snap["size"], snap["mtime_ns"],
-                     snap["hash"], time.time()))
+                     snap["hash"], time.time(), name_key(bytes(raw))))
                 con.execute("DELETE FROM removed_files WHERE path = ?", (bytes(raw),))
                 if not cur.rowcount:
                     continue

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Callable
 
-from clipdesk.core.names import tag_key
+from clipdesk.core.names import name_key, tag_key
 
 STATUSES = ("pending", "indexed", "failed", "offline")
 TAG_SOURCES = ("user", "auto", "learned", "sidecar")
@@ -137,8 +137,27 @@ def _v2(con: sqlite3.Connection) -> None:
     )
 
 
+def _v3(con: sqlite3.Connection) -> None:
+    """Schema 3 (ClipDesk 0.2): find by file name; what a photographer marks.
+
+    * ``photos.name_key``: the file name as people search for it (NFC,
+      case-folded), so ``name:`` and typing a file name match in SQL.
+    * ``photos.rating`` 0-5 stars, ``photos.flag`` pick/reject, ``photos.label``
+      a colour label: Lightroom's and digiKam's culling marks (xmp:Rating,
+      xmp:Label).
+    """
+    con.execute("ALTER TABLE photos ADD COLUMN name_key TEXT")
+    con.executemany("UPDATE photos SET name_key = ? WHERE id = ?",
+                    [(name_key(path), pid) for pid, path in con.execute("SELECT id, path FROM photos")])
+    con.execute("CREATE INDEX photos_name ON photos(name_key)")
+    con.execute("ALTER TABLE photos ADD COLUMN rating INTEGER NOT NULL DEFAULT 0 CHECK (rating BETWEEN 0 AND 5)")
+    con.execute("ALTER TABLE photos ADD COLUMN flag TEXT CHECK (flag IN ('pick', 'reject'))")
+    con.execute("ALTER TABLE photos ADD COLUMN label TEXT "
+                "CHECK (label IN ('red', 'yellow', 'green', 'blue', 'purple'))")
+
+
 #: MIGRATIONS[n] upgrades a catalog from version n to n+1.
-MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [_V1, _v2]
+MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [_V1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
