@@ -127,7 +127,7 @@ def path_candidates(path: PathLike) -> list[bytes]:
 def name_key(path: PathLike) -> str:
     """A file's name as people search for it: the last path component, Unicode
     NFC and case-folded ("IMG_0003.JPG" -> "img_0003.jpg")."""
-    base = os.path.basename(os.fsdecode(path))
+    base = os.path.basename(display_path(path))  # bytes that are not UTF-8 read as U+FFFD
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", base).casefold())
 
 

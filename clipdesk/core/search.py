@@ -167,7 +167,7 @@ class SearchService:
         hits = self._hits(ranked.ids, ranked.scores)
         if named:  # a file name typed (IMG_0003, holiday-2019): those files first, as Immich does
             seen = {p.id for p in named}
-            hits = [Hit(p, NAME_MATCH) for p in named] + [h for h in hits if h.photo.id not in seen]
+            hits = ([Hit(p, NAME_MATCH) for p in named] + [h for h in hits if h.photo.id not in seen])[:limit]
         notice = None
         if not ranked.known and not named:
             notice = (f"This model does not seem to know what “{', '.join(q.positives)}” looks like; "

@@ -170,13 +170,13 @@ def test_migrations_run_step_by_step_and_back_up_first(tmp_path, monkeypatch):
     path = tmp_path / "catalog.sqlite3"
     with Catalog(path) as c:
         c.set_meta("kept", "yes")
-    step = "ALTER TABLE photos ADD COLUMN rating INTEGER; CREATE TABLE extra (x INTEGER)"
+    step = "ALTER TABLE photos ADD COLUMN test_only INTEGER; CREATE TABLE extra (x INTEGER)"
     monkeypatch.setattr(catalog_mod, "MIGRATIONS", [*catalog_mod.MIGRATIONS, step])
     monkeypatch.setattr(catalog_mod, "SCHEMA_VERSION", len(catalog_mod.MIGRATIONS))
     with Catalog(path) as c:
         assert c.schema_version == catalog_mod.SCHEMA_VERSION
         cols = set(c.table_columns("photos"))
-        assert "rating" in cols
+        assert "test_only" in cols
         assert c.get_meta("kept") == "yes"
     backup = path.with_name(path.name + f".bak-v{catalog_mod.SCHEMA_VERSION - 1}")
     assert sqlite3.connect(backup).execute("PRAGMA user_version").fetchone()[0] == catalog_mod.SCHEMA_VERSION - 1
