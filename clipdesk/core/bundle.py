@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Iterator
 
+from clipdesk.core import onnxproto as P
 from clipdesk.core.errors import ModelError
 from clipdesk.core.fsutil import atomic_write
 
@@ -412,61 +413,25 @@ def verify_bundle(path: Path | str, *, model_id: str | None = None) -> Bundle:
     return bundle
 
 
-# -- a minimal ONNX protobuf reader -------------------------------------------
+# -- external data of an ONNX model ------------------------------------------
 #
-# onnx is not a runtime dependency, and ONNX Runtime offers no way to list a
-# model's external-data references before it opens them. Only the few message
-# fields that can hold a tensor are walked; tensor payloads are skipped by
-# length, so a 350 MB model is scanned in milliseconds.
+# ONNX Runtime offers no way to list a model's external-data references before
+# it opens them. Only the few message fields that can hold a tensor are walked
+# (clipdesk.core.onnxproto); tensor payloads are skipped by length, so a 350 MB
+# model is scanned in milliseconds.
 
-_MODEL_GRAPH, _MODEL_TRAINING_INFO, _MODEL_FUNCTIONS = 7, 20, 25
+_MODEL_GRAPH, _MODEL_TRAINING_INFO, _MODEL_FUNCTIONS = P.MODEL_GRAPH, P.MODEL_TRAINING_INFO, P.MODEL_FUNCTIONS
 _TRAINING_GRAPHS = (1, 2)
 _FUNCTION_NODE = 7
-_GRAPH_NODE, _GRAPH_INITIALIZER, _GRAPH_SPARSE_INITIALIZER = 1, 5, 15
-_NODE_ATTRIBUTE = 5
-_ATTR_T, _ATTR_G, _ATTR_TENSORS, _ATTR_GRAPHS, _ATTR_SPARSE, _ATTR_SPARSES = 5, 6, 10, 11, 22, 23
-_SPARSE_VALUES, _SPARSE_INDICES = 1, 2
-_TENSOR_EXTERNAL_DATA, _TENSOR_DATA_LOCATION = 13, 14
-_ENTRY_KEY, _ENTRY_VALUE = 1, 2
-_LOCATION_EXTERNAL = 1
-
-
-def _varint(buf: memoryview, pos: int, end: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        if pos >= end:
-            raise ValueError("truncated varint")
-        b = buf[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        if not b & 0x80:
-            return result, pos
-        shift += 7
-        if shift > 63:
-            raise ValueError("varint too long")
-
-
-def _fields(buf: memoryview, start: int, end: int) -> Iterator[tuple[int, int, Any]]:
-    """(field number, wire type, value) of one message; length-delimited values as (start, end)."""
-    pos = start
-    while pos < end:
-        key, pos = _varint(buf, pos, end)
-        number, wire = key >> 3, key & 7
-        if wire == 0:
-            value, pos = _varint(buf, pos, end)
-        elif wire == 1:
-            value, pos = None, pos + 8
-        elif wire == 5:
-            value, pos = None, pos + 4
-        elif wire == 2:
-            length, pos = _varint(buf, pos, end)
-            value = (pos, pos + length)
-            pos += length
-        else:
-            raise ValueError(f"unsupported protobuf wire type {wire}")
-        if pos > end:
-            raise ValueError("truncated message")
-        yield number, wire, value
+_GRAPH_NODE, _GRAPH_INITIALIZER, _GRAPH_SPARSE_INITIALIZER = P.GRAPH_NODE, P.GRAPH_INITIALIZER, P.GRAPH_SPARSE_INITIALIZER
+_NODE_ATTRIBUTE = P.NODE_ATTRIBUTE
+_ATTR_T, _ATTR_G, _ATTR_TENSORS, _ATTR_GRAPHS = P.ATTR_T, P.ATTR_G, P.ATTR_TENSORS, P.ATTR_GRAPHS
+_ATTR_SPARSE, _ATTR_SPARSES = P.ATTR_SPARSE_TENSOR, P.ATTR_SPARSE_TENSORS
+_SPARSE_VALUES, _SPARSE_INDICES = P.SPARSE_VALUES, P.SPARSE_INDICES
+_TENSOR_EXTERNAL_DATA, _TENSOR_DATA_LOCATION = P.TENSOR_EXTERNAL_DATA, P.TENSOR_DATA_LOCATION
+_ENTRY_KEY, _ENTRY_VALUE = P.ENTRY_KEY, P.ENTRY_VALUE
+_LOCATION_EXTERNAL = P.LOCATION_EXTERNAL
+_fields = P.fields
 
 
 def _tensor_locations(buf: memoryview, start: int, end: int, out: set[str]) -> None:
