@@ -46,6 +46,8 @@ CONFIG = "config.json"
 VISUAL_MODEL = "visual/model.onnx"
 PREPROCESS_CFG = "visual/preprocess_cfg.json"
 TEXTUAL_MODEL = "textual/model.onnx"
+#: A text model rewritten to take the query's own length (clipdesk.core.textgraph), beside the original.
+QUERY_TEXTUAL_MODEL = "textual/model.query.onnx"
 TOKENIZER = "textual/tokenizer.json"
 TOKENIZER_CONFIG = "textual/tokenizer_config.json"
 SPECIAL_TOKENS_MAP = "textual/special_tokens_map.json"
@@ -113,6 +115,71 @@ class FileEntry:
     size: int
 
 
+#: Manifest key of the text model record (:class:`TextModelForm`).
+TEXT_MODEL_KEY = "text_model"
+#: ``input_length`` values: [N, context_length] only, or [N, L] for any L up to it.
+FIXED_LENGTH, QUERY_LENGTH = "fixed", "query"
+
+
+@dataclass(frozen=True)
+class TextModelForm:
+    """Which text model file the engine runs, and what input length it takes.
+
+    Recorded in ``manifest.json`` under ``"text_model"``. ``query`` means the
+    model takes [N, L] token ids for any L up to the context length and gives
+    the same embedding for a text's L tokens (start and end token included) as
+    for its padded context-length row, so the engine pads each batch only to
+    its longest text. A bundle without the record runs ``textual/model.onnx``
+    at the full context length, as before.
+    """
+
+    #: The ONNX file to run (a manifest name).
+    file: str = TEXTUAL_MODEL
+    #: :data:`FIXED_LENGTH` or :data:`QUERY_LENGTH`.
+    input_length: str = FIXED_LENGTH
+    #: Why the text model keeps its fixed length (shown by ``clipdesk models list``/``doctor``).
+    reason: str | None = None
+    #: The model the file was rewritten from, kept beside it.
+    original: str | None = None
+    #: How the query-length model was checked: {"strings", "min_cosine", "threshold", "tokens": [min, max], ...}.
+    check: dict[str, Any] | None = None
+
+    @property
+    def query_length(self) -> bool:
+        return self.input_length == QUERY_LENGTH
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"file": self.file, "input_length": self.input_length}
+        for key in ("reason", "original", "check"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+    @classmethod
+    def from_json(cls, raw: Any, model_id: str, files: dict[str, "FileEntry"]) -> "TextModelForm":
+        """Read and check a manifest's record; raises ModelError when it is malformed or names an unlisted file."""
+        if raw is None:
+            return cls()
+        bad = f"model {model_id} is corrupt: the manifest's {TEXT_MODEL_KEY} record "
+        if not isinstance(raw, dict) or not isinstance(raw.get("file"), str):
+            raise ModelError(bad + f"is malformed; {_refetch_hint(model_id)}")
+        if raw.get("input_length") not in (FIXED_LENGTH, QUERY_LENGTH):
+            raise ModelError(bad + f"has an unknown input_length {raw.get('input_length')!r}")
+        for key in ("file", "original"):
+            name = raw.get(key)
+            if name is not None and name not in files:
+                raise ModelError(bad + f"names {name}, which the manifest does not list; {_refetch_hint(model_id)}")
+        reason, check = raw.get("reason"), raw.get("check")
+        return cls(
+            file=raw["file"],
+            input_length=raw["input_length"],
+            reason=reason if isinstance(reason, str) else None,
+            original=raw.get("original") if isinstance(raw.get("original"), str) else None,
+            check=dict(check) if isinstance(check, dict) else None,
+        )
+
+
 @dataclass
 class Bundle:
     """A bundle whose manifest, names, sizes and small files have been checked."""
@@ -126,6 +193,8 @@ class Bundle:
     tokenizer_config: dict[str, Any]
     special_tokens: dict[str, Any]
     manifest: dict[str, Any] = field(default_factory=dict)
+    #: The text model to run and the input length it takes (manifest ``text_model``).
+    text_form: TextModelForm = field(default_factory=TextModelForm)
 
     # -- what the config says -------------------------------------------------
     @property
@@ -195,8 +264,9 @@ def build_manifest(
     *,
     names: Iterable[str] | None = None,
     source: dict[str, Any] | None = None,
+    text_model: TextModelForm | None = None,
 ) -> dict[str, Any]:
-    """Hash the files of a bundle folder into a manifest dict."""
+    """Hash the files of a bundle folder into a manifest dict (``text_model``: the record of :class:`TextModelForm`)."""
     folder = Path(folder)
     files = {}
     for name in sorted(names if names is not None else iter_bundle_files(folder)):
@@ -205,6 +275,8 @@ def build_manifest(
     manifest: dict[str, Any] = {"format": MANIFEST_FORMAT, "model_id": model_id, "files": files}
     if source:
         manifest["source"] = source
+    if text_model is not None:
+        manifest[TEXT_MODEL_KEY] = text_model.to_json()
     return manifest
 
 
@@ -213,6 +285,39 @@ def write_manifest(folder: Path, model_id: str, **kwargs: Any) -> dict[str, Any]
     manifest = build_manifest(folder, model_id, **kwargs)
     dest = Path(folder) / MANIFEST
     atomic_write(dest, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    return manifest
+
+
+def update_manifest(
+    folder: Path,
+    model_id: str,
+    *,
+    add: Iterable[str] = (),
+    remove: Iterable[str] = (),
+    text_model: TextModelForm | None = None,
+) -> dict[str, Any]:
+    """Rewrite a bundle's ``manifest.json`` with files added (hashed now) or removed, and its text model record.
+
+    Entries of the files left as they were are kept without hashing them
+    again, and so is every other key. Raises ModelError when the manifest
+    cannot be read, OSError when a file cannot be hashed or the manifest written.
+    """
+    folder = Path(folder)
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"model {model_id}: cannot read {MANIFEST} ({exc})") from None
+    _parse_manifest(manifest, model_id)
+    files = dict(manifest["files"])
+    for name in remove:
+        files.pop(name, None)
+    for name in add:
+        target = resolve_inside(folder, safe_relpath(name))
+        files[name] = {"sha256": sha256_file(target), "size": target.stat().st_size}
+    manifest["files"] = dict(sorted(files.items()))
+    if text_model is not None:
+        manifest[TEXT_MODEL_KEY] = text_model.to_json()
+    atomic_write(folder / MANIFEST, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8"))
     return manifest
 
 
@@ -350,6 +455,7 @@ def open_bundle(path: Path | str, *, model_id: str | None = None) -> Bundle:
     embed_dim = config.get("embed_dim")
     if not isinstance(embed_dim, int) or embed_dim <= 0:
         raise ModelError(f"model {model_id} is corrupt: config.json has no valid embed_dim")
+    text_form = TextModelForm.from_json(manifest.get(TEXT_MODEL_KEY), model_id, entries)
     return Bundle(
         path=path,
         model_id=model_id,
@@ -360,6 +466,7 @@ def open_bundle(path: Path | str, *, model_id: str | None = None) -> Bundle:
         tokenizer_config=tokenizer_config,
         special_tokens=special_tokens,
         manifest=manifest,
+        text_form=text_form,
     )
 
 
@@ -406,7 +513,7 @@ def verify_bundle(path: Path | str, *, model_id: str | None = None) -> Bundle:
     """Open a bundle and hash every file it lists (what ``clipdesk models verify`` does)."""
     bundle = open_bundle(path, model_id=model_id)
     for entry in bundle.files.values():
-        if entry.name in (VISUAL_MODEL, TEXTUAL_MODEL):
+        if entry.name.endswith(".onnx"):  # its external data must be listed too
             read_model(bundle, entry.name)
         else:
             _verify_file(bundle.path, bundle.model_id, entry)
