@@ -157,7 +157,7 @@ class TextModelForm:
         return out
 
     @classmethod
-    def from_json(cls, raw: Any, model_id: str, files: dict[str, "FileEntry"]) -> "TextModelForm":
+    def from_json(cls, raw: Any, model_id: str, files: dict[str, FileEntry]) -> TextModelForm:
         """Read and check a manifest's record; raises ModelError when it is malformed or names an unlisted file."""
         if raw is None:
             return cls()
