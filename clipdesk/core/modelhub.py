@@ -18,7 +18,7 @@ Download (:func:`download_model`):
    ``manifest.json``, verify the bundle as the engine will, give it a
    query-length text model when its text tower allows it
    (:func:`clipdesk.core.textgraph.prepare_query_length`: the rewritten graph
-   is used only when it embeds 300 check texts as the original does; the
+   is used only when it embeds 256 check texts as the original does; the
    original stays beside it), and rename it into place. A half-downloaded
    model is never where the engine looks.
 

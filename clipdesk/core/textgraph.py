@@ -486,7 +486,7 @@ _SENTENCE_NON_ASCII = (
 
 
 def check_texts() -> list[str]:
-    """The fixed texts a query-length model is checked on: 300 of them, ASCII and not.
+    """The fixed texts a query-length model is checked on: 256 of them, ASCII and not.
 
     Short queries, punctuation and markup, empty and one-letter strings,
     accented Latin, Greek, Cyrillic, Hebrew, Arabic, Devanagari, Thai and CJK
@@ -502,7 +502,7 @@ def check_texts() -> list[str]:
     texts += [" ".join(foreign[:k]) for k in range(1, len(foreign) + 1)]
     texts += [f"{a} {b}" for a, b in zip(_NON_ASCII, _QUERIES[::-1])]
     texts += [f"{a}, {b}" for a, b in zip(_QUERIES, _NON_ASCII[::-1])]
-    return texts[:300]
+    return texts[:256]
 
 
 @dataclass(frozen=True)
