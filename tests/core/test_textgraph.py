@@ -226,3 +226,22 @@ def test_preparing_twice_gives_the_same_bundle(tmp_path):
     assert (folder / B.QUERY_TEXTUAL_MODEL).read_bytes() == data
     assert second.file == first.file and second.query_length
     B.verify_bundle(folder)
+
+
+def test_a_text_model_with_external_data_shares_it_with_the_rewritten_one(tmp_path):
+    onnx = pytest.importorskip("onnx")  # only to write the external-data layout large towers use
+    folder = _bundle(tmp_path)
+    model = onnx.load(str(folder / B.TEXTUAL_MODEL))
+    onnx.save_model(model, str(folder / B.TEXTUAL_MODEL), save_as_external_data=True,
+                    all_tensors_to_one_file=True, location="model.onnx_data", size_threshold=0)
+    assert (folder / "textual" / "model.onnx_data").stat().st_size > 0
+    B.write_manifest(folder, folder.name)
+    data_before = (folder / "textual" / "model.onnx_data").read_bytes()
+
+    form = T.prepare_query_length(folder)
+    assert form.query_length, form.reason
+    bundle = B.verify_bundle(folder)
+    assert bundle.read_model(B.QUERY_TEXTUAL_MODEL).external_files == ("textual/model.onnx_data",)
+    assert (folder / "textual" / "model.onnx_data").read_bytes() == data_before
+    query = (folder / B.QUERY_TEXTUAL_MODEL).read_bytes()
+    assert data_before[:64] not in query and data_before[-64:] not in query  # weights not copied
