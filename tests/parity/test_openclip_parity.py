@@ -23,6 +23,7 @@ from clipdesk.core.imaging import decode
 from clipdesk.core.textgraph import MIN_COSINE, prepare_query_length
 from support import REPO
 
+ARCH = "ViT-B-32"
 EOT = 49407
 
 pytestmark = [pytest.mark.parity, pytest.mark.slow]
@@ -227,6 +228,34 @@ def test_an_immich_style_text_model_is_rewritten_and_matches_open_clip(reference
         f"vs open_clip over {same.sum()} strings: min cosine {cos.min():.7f}"
     )
     assert cos.min() >= MIN_COSINE
+
+
+def test_a_bidirectional_text_tower_is_exported_at_its_fixed_length(reference, tmp_path):
+    """A SigLIP-style tower (no causal mask, last-position pooling): its embedding depends on the padding."""
+    from open_clip.model import CLIP, set_model_preprocess_cfg
+
+    sys.path.insert(0, str(REPO / "models"))
+    try:
+        import export_openclip
+    finally:
+        sys.path.remove(str(REPO / "models"))
+    reference.torch.manual_seed(0)
+    tiny = CLIP(
+        512,
+        {"image_size": 224, "layers": 1, "width": 64, "patch_size": 32, "head_width": 32},
+        {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 1,
+         "no_causal_mask": True, "pool_type": "last"},
+    ).eval()
+    set_model_preprocess_cfg(tiny, reference.model.visual.preprocess_cfg)
+    assert export_openclip.query_length_reason(reference.model, 77) is None
+    assert "bidirectional" in export_openclip.query_length_reason(tiny, 77)
+
+    out = export_openclip.export_model(tiny, ARCH, tmp_path / "bidirectional", card={"test": "bidirectional"})
+    b = B.verify_bundle(out)
+    assert not b.text_form.query_length and "bidirectional attention" in b.text_form.reason
+    text = TextEncoder(b)
+    assert text.load().input_shape == ["batch", 77] and not text.query_length
+    print(f"\nbidirectional text tower kept at 77 tokens: {b.text_form.reason}")
 
 
 def test_full_decode_inputs_and_embeddings_match_open_clip(reference, encoders, photos):
