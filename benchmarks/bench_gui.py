@@ -119,18 +119,18 @@ def build_library(count: int):
                 dest = sub / f"IMG_{i:06d}.jpg"
                 os.link(src, dest)
                 rows.append((i, dest, src, d))
-            with cat.write() as con:
+            with cat.transaction():
                 ids = []
                 for i, dest, _src, d in rows:
-                    pid = cat.insert_photo(con, folder.id, os.fsencode(dest), d.size, d.mtime_ns, d.hash)
+                    pid = cat.insert_photo(folder.id, os.fsencode(dest), d.size, d.mtime_ns, d.hash)
                     day = 1 + i % 28
-                    cat.record_decoded(con, pid, hash_=d.hash, format_="jpeg", width=d.width, height=d.height,
+                    cat.record_decoded(pid, hash_=d.hash, format_="jpeg", width=d.width, height=d.height,
                                        taken_at=f"{2010 + i % 15}-{1 + i % 12:02d}-{day:02d}T12:00:00",
                                        date_source="exif", camera=("Canon EOS R6", "Pixel 8", None)[i % 3],
                                        size=d.size, mtime_ns=d.mtime_ns)
                     ids.append(pid)
                 for model_id, vecs in vectors.items():
-                    cat.store_embeddings(con, model_id, ids, vecs[lo:hi])
+                    cat.store_embeddings(model_id, ids, vecs[lo:hi])
             print(f"  {hi:,} rows", end="\r", flush=True)
         cat.set_meta("model", MINI)
     print(f"  {count:,} rows in {time.perf_counter() - start:.0f} s")
@@ -150,14 +150,14 @@ def use_model(paths, model_id: str) -> None:
     from clipdesk.core.library import Library
 
     with Library(paths) as lib:
-        lib.set_model(model_id)
-        index = lib.vector_index()
+        lib.models.set_model(model_id)
+        index = lib.models.index()
         start = time.perf_counter()
         while index.rebuilding:
             time.sleep(0.2)
         if time.perf_counter() - start > 1:
             print(f"  built the {model_id} index in {time.perf_counter() - start:.0f} s", flush=True)
-        lib.save_index()
+        lib.models.save_index()
 
 
 # -- keystroke to grid ------------------------------------------------------------------

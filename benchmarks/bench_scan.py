@@ -109,9 +109,9 @@ def main() -> int:
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with tempfile.TemporaryDirectory() as tmp:
         with Library(Paths.under(Path(tmp))) as lib:
-            lib.add_folder(folder)
+            lib.folders.add(folder)
             t = time.perf_counter()
-            result = lib.index(embed=False)
+            result = lib.folders.index(embed=False)
             elapsed = time.perf_counter() - t
             thumbs = sum(1 for _ in Path(tmp, "cache", "thumbnails").rglob("*.jpg"))
             thumb_bytes = sum(p.stat().st_size for p in Path(tmp, "cache", "thumbnails").rglob("*.jpg"))

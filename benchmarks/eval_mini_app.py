@@ -9,7 +9,7 @@ with a Library, and measures:
 
 * zero-shot item and colour accuracy of single-item scenes, from the embeddings
   the pipeline stored in the catalog and the app's text encoder (prompt ensembles
-  from clipdesk.core.scenes);
+  from clipdesk.demo.scenes);
 * recall@10 of "<colour> <item>" queries over a 2,000-scene library, through
   ``Library.search(..., cut=False)`` (the ranking `clipdesk search --no-cut`
   prints; a sample of queries is also run through the real `clipdesk` command
@@ -47,7 +47,7 @@ def main() -> int:
     ap.add_argument("--json", type=Path, help="write the figures here too")
     args = ap.parse_args()
 
-    from clipdesk.core import scenes as S
+    from clipdesk.demo import scenes as S
     from clipdesk.core.library import Library
     from clipdesk.core.paths import Paths
 
@@ -71,12 +71,12 @@ def main() -> int:
 
         paths = Paths.from_env()
         with Library(paths, model=args.bundle.name) as lib:
-            lib.add_folder(tmp / "photos")
+            lib.folders.add(tmp / "photos")
             t_index = time.perf_counter()
-            run = lib.index()
+            run = lib.folders.index()
             t_index = time.perf_counter() - t_index
             assert run.failed == 0, run
-            model = lib.active_model()
+            model = lib.models.active()
             assert model.model_id == args.bundle.name, model.model_id
 
             # Zero-shot, from what the pipeline stored in the catalog.
@@ -106,9 +106,9 @@ def main() -> int:
             t_search = time.perf_counter()
             for query, relevant in queries:
                 text = f'{query} folder:"{lib_dir}"'
-                ranked = lib.search(text, limit=10, cut=False)
+                ranked = lib.search.query(text, limit=10, cut=False)
                 recalls.append(S.recall_at_k([os.path.basename(h.photo.path) for h in ranked.hits], relevant, 10))
-                seen = lib.search(text, limit=10)
+                seen = lib.search.query(text, limit=10)
                 kept.append(len(seen.hits))
                 seen_recalls.append(S.recall_at_k([os.path.basename(h.photo.path) for h in seen.hits], relevant, 10))
             t_search = (time.perf_counter() - t_search) / (2 * len(queries))
@@ -122,7 +122,7 @@ def main() -> int:
             )
             cli = [os.path.basename(r["path"]) for r in json.loads(out.stdout)["results"]]
             with Library(paths, model=args.bundle.name) as lib:
-                api = [os.path.basename(h.photo.path) for h in lib.search(text, limit=10, cut=False).hits]
+                api = [os.path.basename(h.photo.path) for h in lib.search.query(text, limit=10, cut=False).hits]
             cli_same += cli == api
 
     figures = {

@@ -22,6 +22,14 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     yield home
 
 
+@pytest.fixture(scope="session")
+def corpus():
+    """The real-photo corpus (tests/corpus/README.md): files fetched on first use into a cache outside the repository."""
+    from corpus import Corpus
+
+    return Corpus()
+
+
 @pytest.fixture
 def paths(tmp_path):
     from clipdesk.core.paths import Paths

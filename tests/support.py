@@ -72,6 +72,11 @@ def make_photo(
     return data
 
 
+def hit_names(result) -> list[str]:
+    """File names of a search result's photos, best first."""
+    return [os.path.basename(h.photo.path) for h in result.hits]
+
+
 def age(path: Path | str | bytes, seconds: float = 3600) -> None:
     """Make a file look settled (not being written right now)."""
     st = os.stat(path)
@@ -91,3 +96,31 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 120):
         timeout=timeout,
         cwd=REPO,
     )
+
+
+def run_with_small_disks(script: str, mounts: dict, tmp_path, timeout: float = 120):
+    """Run ``script`` (Python source) in a private mount namespace where each
+    folder in ``mounts`` is a fresh tmpfs with those mount options (for
+    example ``"size=200k"`` for a nearly full disk, ``"size=1m,ro"`` for a
+    read-only one): real full and read-only file systems, without root on the
+    host. Skips the test where unprivileged namespaces are not available.
+    Returns the CompletedProcess."""
+    import subprocess
+
+    import pytest
+
+    probe = subprocess.run(["unshare", "-Urm", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"unprivileged mount namespaces are not available: {probe.stderr.decode().strip()}")
+    path = Path(tmp_path) / "small-disk-script.py"
+    path.write_text(script)
+    steps = []
+    for folder, options in mounts.items():
+        opts = [o for o in options.split(",") if o != "ro"]
+        steps.append(f"mount -t tmpfs -o {','.join(opts) or 'size=1m'} tmpfs '{folder}'")
+        if "ro" in options.split(","):
+            steps.append(f"mount -o remount,ro '{folder}'")
+    steps.append(f"exec {sys.executable} '{path}'")
+    return subprocess.run(["unshare", "-Urm", "sh", "-c", " && ".join(steps)],
+                          capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")])})

@@ -8,14 +8,26 @@ import sys
 import threading
 import time
 
-from clipdesk.core.catalog import display_path
+from clipdesk.core.errors import CatalogLocked
 from clipdesk.core.library import Library
+from clipdesk.core.names import display_path
+from clipdesk.core.wording import plural
 from clipdesk.core.paths import Paths
 from clipdesk.core.pipeline import Progress, RunResult
 
 
-def open_library(lock: bool = True) -> Library:
-    return Library(Paths.from_env(), lock=lock)
+def open_library(access: str = "index") -> Library:
+    """The library for one command. ``access``: "index" needs the catalog's lock
+    (a run of the pipeline; CatalogLocked, exit 3, while another ClipDesk holds
+    it); "write" changes only the catalog (tags, folders) and works beside the
+    app or a `scan --watch`, which pick the change up; "read" only reads."""
+    paths = Paths.from_env()
+    try:
+        return Library(paths)
+    except CatalogLocked:
+        if access == "index":
+            raise
+        return Library(paths, lock=False, readonly=access == "read")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,6 +51,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--watch", action="store_true", help="keep running and follow changes")
     s.add_argument("--json", action="store_true", help="print the result as JSON")
     s.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    s.add_argument("--retry-failed", action="store_true",
+                   help="try the photos that could not be read again (after fixing them)")
     s.set_defaults(handler=cmd_scan)
 
     st = sub.add_parser("status", help="counts by status and failures with their reasons")
@@ -48,46 +62,40 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_folders_add(args) -> int:
-    with open_library() as lib:
+    with open_library("write") as lib:
         for path in args.paths:
-            f = lib.add_folder(path)
-            print(f"added {f.path}")
+            f = lib.folders.add(path)
+            print(f"added {display_path(f.path)}")
         if args.no_scan:
+            return 0
+        if not lib.exclusive:
+            print("another ClipDesk is running on this library; it indexes the new folder", file=sys.stderr)
             return 0
         return _run_index(lib, quiet=False, as_json=False)
 
 
 def cmd_folders_remove(args) -> int:
-    with open_library() as lib:
+    with open_library("write") as lib:
         for path in args.paths:
-            n = lib.remove_folder(path)
-            print(f"removed {path} ({n} photos left the library; files untouched)")
+            n = len(lib.folders.remove(path).removed)
+            print(f"removed {display_path(path)} ({plural(n, 'photo')} left the library; files untouched)")
     return 0
 
 
 def cmd_folders_exclude(args) -> int:
-    with open_library() as lib:
+    with open_library("write") as lib:
         for path in args.paths:
-            f = lib.exclude_folder(path)
-            print(f"excluded {f.path}")
+            n = len(lib.folders.exclude(path).removed)
+            print(f"excluded {display_path(path)}" + (f" ({plural(n, 'photo')} left the library)" if n else ""))
     return 0
 
 
 def cmd_folders_list(args) -> int:
-    with open_library() as lib:
-        counts = dict(
-            lib.catalog.con.execute("SELECT folder_id, COUNT(*) FROM photos GROUP BY folder_id")
-        )
+    with open_library("read") as lib:
         rows = [
-            {
-                "path": f.path,
-                "kind": f.kind,
-                "state": f.state,
-                "photos": counts.get(f.id, 0),
-                "last_scan": f.last_scan,
-                "note": f.note,
-            }
-            for f in lib.catalog.folders()
+            {"path": f.path, "kind": f.kind, "state": f.state, "photos": f.photos,
+             "last_scan": f.last_scan, "note": f.note}
+            for f in lib.folders.rows()
         ]
     if args.json:
         json.dump(rows, sys.stdout, indent=2)
@@ -155,6 +163,8 @@ def _summary(result: RunResult) -> dict:
         "failed": result.failed,
         "waiting": result.deferred + len(s.deferred),
         "offline_folders": s.offline_roots,
+        "offline_photos": s.offline,
+        "retried": s.retried,
         "unreadable": [{"path": p, "reason": r} for p, r in s.errors],
         "error": result.error,
         "cancelled": result.cancelled,
@@ -169,9 +179,14 @@ def _print_summary(summary: dict) -> None:
         f"{summary['failed']} failed in {summary['seconds']:.1f} s"
     )
     if summary["waiting"]:
-        print(f"{summary['waiting']} files are still being written; they will be indexed later")
+        n = summary["waiting"]
+        print(f"{plural(n, 'photo')} {'is' if n == 1 else 'are'} waiting to be indexed (`clipdesk status` says why)")
     for root in summary["offline_folders"]:
-        print(f"offline: {root} (its photos are kept)")
+        print(f"offline: {display_path(root)} (its photos are kept)")
+    if summary["offline_photos"]:
+        n = summary["offline_photos"]
+        print(f"{plural(n, 'photo')} {'is' if n == 1 else 'are'} offline: their folder is gone or empty "
+              "(an unmounted share?); they are kept and come back with their files")
     for item in summary["unreadable"]:
         print(f"unreadable: {item['path']}: {item['reason']}")
     if summary["failed"]:
@@ -181,16 +196,18 @@ def _print_summary(summary: dict) -> None:
 
 
 def _exit_code(result: RunResult) -> int:
+    """0 all done; 1 something needs the user (failures, unreadable or offline
+    folders, a run that stopped); 130 interrupted."""
     if result.cancelled:
         return 130
-    if result.error or result.failed or result.scan.offline_roots:
+    if result.error or result.failed or result.scan.offline_roots or result.scan.errors or result.scan.offline:
         return 1
     return 0
 
 
 def _run_index(lib: Library, *, quiet: bool, as_json: bool) -> int:
     with _Bar(enabled=not quiet and not as_json) as bar:
-        pipeline = lib.pipeline(on_progress=bar)
+        pipeline = lib.folders.pipeline(on_progress=bar)
         try:
             result = pipeline.run()
         except KeyboardInterrupt:
@@ -207,9 +224,13 @@ def _run_index(lib: Library, *, quiet: bool, as_json: bool) -> int:
 
 def cmd_scan(args) -> int:
     with open_library() as lib:
-        if not lib.catalog.roots():
+        if not lib.folders.roots():
             print("no library folders yet: add one with `clipdesk folders add PATH`", file=sys.stderr)
             return 4
+        if args.retry_failed:
+            n = lib.folders.retry_failed()
+            if not args.json:
+                print(f"trying {n} photo{'' if n == 1 else 's'} that could not be read again")
         code = _run_index(lib, quiet=args.quiet, as_json=args.json)
         if not args.watch:
             return code
@@ -220,17 +241,17 @@ def _watch(lib: Library, *, quiet: bool) -> int:
     from clipdesk.core.watch import Watcher
 
     wake = threading.Event()
-    roots = [f.path for f in lib.catalog.roots()]
+    roots = [f.path for f in lib.folders.roots()]
     watcher = Watcher(roots, wake.set)
     watcher.start()
     if watcher.mode == "polling":
         print(f"note: {watcher.reason}", file=sys.stderr)
-    print(f"watching {len(roots)} folder(s); press Ctrl+C to stop", file=sys.stderr)
+    print(f"watching {plural(len(roots), 'folder')}; press Ctrl+C to stop", file=sys.stderr)
     try:
         while True:
             wake.wait()
             wake.clear()
-            result = lib.pipeline().run()
+            result = lib.folders.pipeline().run()
             s = _summary(result)
             if any(s[k] for k in ("added", "changed", "moved", "removed", "failed")) or s["offline_folders"]:
                 stamp = time.strftime("%H:%M:%S")
@@ -243,18 +264,13 @@ def _watch(lib: Library, *, quiet: bool) -> int:
 
 
 def cmd_status(args) -> int:
-    with open_library() as lib:
-        cat = lib.catalog
-        counts = cat.counts()
-        failures = cat.failures(None if args.all else 50)
-        waiting = list(
-            cat.con.execute(
-                "SELECT path, reason FROM photos WHERE status = 'pending' AND reason IS NOT NULL "
-                "ORDER BY path LIMIT 50"
-            )
-        )
-        folders = cat.folders()
-        models = cat.embedded_models()
+    with open_library("read") as lib:
+        summary = lib.folders.summary()
+        counts = summary.by_status
+        failures = lib.folders.failures(None if args.all else 50)
+        waiting = [(p.path, p.reason) for p in lib.folders.waiting(50)]
+        folders = lib.folders.all()
+        models = summary.embeddings
         total_failed = counts["failed"]
     data = {
         "photos": sum(counts.values()),
@@ -270,7 +286,7 @@ def cmd_status(args) -> int:
         json.dump(data, sys.stdout, indent=2, default=str)
         print()
         return 0
-    print(f"{data['photos']} photos: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    print(f"{plural(data['photos'], 'photo')}: " + ", ".join(f"{n:,} {k}" for k, n in counts.items()))
     for f in folders:
         if f.kind == "exclude":
             print(f"  excluded {display_path(f.path)}")
@@ -278,7 +294,7 @@ def cmd_status(args) -> int:
             note = f" ({f.note})" if f.note and f.state == "offline" else ""
             print(f"  {f.state:7} {display_path(f.path)}{note}")
     for model, n in models.items():
-        print(f"  {n} photos embedded with {model}")
+        print(f"  {plural(n, 'photo')} embedded with {model}")
     if failures:
         print(f"failed ({total_failed}):")
         for p in failures:
@@ -293,25 +309,20 @@ def cmd_status(args) -> int:
 
 
 def doctor_report(paths) -> dict:
-    """The library part of `clipdesk doctor`: read without taking the catalog's
-    lock, so it also works while the app is open."""
-    import sqlite3
+    """The library part of `clipdesk doctor`: the catalog opened read-only,
+    without its lock, so it also works while the app is open."""
+    from clipdesk.core.errors import CatalogError
+    from clipdesk.core.folders import read_summary
 
     if not paths.catalog.exists():
         return {"catalog": f"{paths.catalog} (not created yet)"}
     try:
-        con = sqlite3.connect(f"file:{paths.catalog}?mode=ro", uri=True, timeout=5)
-        try:
-            counts = dict(con.execute("SELECT status, COUNT(*) FROM photos GROUP BY status"))
-            folders = con.execute("SELECT COUNT(*), SUM(state = 'offline') FROM folders WHERE kind = 'root'").fetchone()
-            models = dict(con.execute("SELECT model_id, COUNT(*) FROM embeddings GROUP BY model_id"))
-        finally:
-            con.close()
-    except sqlite3.Error as exc:
+        summary = read_summary(paths)
+    except CatalogError as exc:
         return {"catalog": str(paths.catalog), "error": f"cannot read the catalog: {exc}"}
     return {
         "catalog": str(paths.catalog),
-        "photos": ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none",
-        "folders": f"{folders[0]} ({folders[1] or 0} offline)",
-        "embeddings": ", ".join(f"{n} with {m}" for m, n in models.items()) or "none",
+        "photos": ", ".join(f"{n} {s}" for s, n in sorted(summary.by_status.items()) if n) or "none",
+        "folders": f"{summary.roots} ({summary.offline_roots} offline)",
+        "embeddings": ", ".join(f"{n} with {m}" for m, n in summary.embeddings.items()) or "none",
     }

@@ -53,9 +53,9 @@ def cmd_use(args) -> int:
     from clipdesk.cli.library import _run_index, open_library
 
     with open_library() as lib:
-        lib.set_model(args.name)
+        lib.models.set_model(args.name)
         print(f"now using {args.name}")
-        if args.no_scan or not lib.catalog.roots():
+        if args.no_scan or not lib.folders.roots():
             return 0
         return _run_index(lib, quiet=False, as_json=False)
 

@@ -33,11 +33,12 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 
 from clipdesk.cli.library import _run_index, open_library
-from clipdesk.core.catalog import display_path
 from clipdesk.core.errors import NotFound, UsageError
+from clipdesk.core.names import display_path, resolve_typed_path
+from clipdesk.core.query import parse_query
+from clipdesk.core.wording import plural
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -70,15 +71,34 @@ def register(sub: argparse._SubParsersAction) -> None:
     ts = tags.add_subparsers(dest="action", metavar="ACTION", required=True)
     ls = ts.add_parser("list", help="tags with their photo counts")
     ls.add_argument("--json", action="store_true")
+    ls.add_argument("--tree", action="store_true", help="nested tags as a tree (Places|Beach under Places)")
     ls.set_defaults(handler=cmd_tags_list)
     add = ts.add_parser("add", help="put a tag on photos")
     add.add_argument("tag")
     add.add_argument("paths", nargs="+")
+    add.add_argument("--sidecars", action="store_true", help="also write it to the photos' XMP sidecars")
     add.set_defaults(handler=cmd_tags_add)
     rm = ts.add_parser("remove", help="take a tag off photos, or delete it (no paths)")
     rm.add_argument("tag")
     rm.add_argument("paths", nargs="*")
+    rm.add_argument("--sidecars", action="store_true", help="also remove it from the photos' XMP sidecars")
     rm.set_defaults(handler=cmd_tags_remove)
+    rn = ts.add_parser("rename", help="rename a tag (tags nested below it follow; an existing name merges)")
+    rn.add_argument("tag")
+    rn.add_argument("new_name")
+    rn.add_argument("--sidecars", action="store_true", help="also rename it in the photos' XMP sidecars")
+    rn.set_defaults(handler=cmd_tags_rename)
+    mg = ts.add_parser("merge", help="merge a tag into another (its photos get the other tag)")
+    mg.add_argument("tag")
+    mg.add_argument("into")
+    mg.add_argument("--sidecars", action="store_true", help="also change the photos' XMP sidecars")
+    mg.set_defaults(handler=cmd_tags_merge)
+    mv = ts.add_parser("move", help="nest a tag under another one (or --top)")
+    mv.add_argument("tag")
+    mv.add_argument("parent", nargs="?")
+    mv.add_argument("--top", action="store_true", help="move it to the top level")
+    mv.add_argument("--sidecars", action="store_true", help="also change the photos' XMP sidecars")
+    mv.set_defaults(handler=cmd_tags_move)
     learn = ts.add_parser("learn", help="teach a tag from example photos; lists the photos it would add")
     learn.add_argument("tag")
     learn.add_argument("paths", nargs="+", help="photos that show it")
@@ -121,25 +141,30 @@ def _print_result(result, as_json: bool) -> None:
 
 
 def cmd_search(args) -> int:
-    with open_library() as lib:
-        _print_result(lib.search(args.query, limit=args.limit, cut=not args.no_cut), args.json)
+    with open_library("read") as lib:
+        _print_result(lib.search.query(parse_query(args.query), limit=args.limit, cut=not args.no_cut), args.json)
     return 0
 
 
 def cmd_similar(args) -> int:
-    path = Path(args.path).expanduser()
-    if not path.exists():
-        raise NotFound(f"{path} does not exist")
-    with open_library() as lib:
-        _print_result(lib.similar(path, limit=args.limit), args.json)
+    _require_files([args.path])
+    with open_library("read") as lib:
+        _print_result(lib.search.similar(args.path, limit=args.limit), args.json)
     return 0
+
+
+def _require_files(paths) -> None:
+    """NotFound (exit 4) for the first path that names no file."""
+    for p in paths:
+        if not os.path.isfile(resolve_typed_path(p)):
+            raise NotFound(f"{display_path(p)} does not exist or is not a file")
 
 
 def cmd_duplicates(args) -> int:
     if not 0 < args.threshold <= 1:
         raise UsageError("--threshold is a cosine similarity between 0 and 1")
-    with open_library() as lib:
-        groups = lib.duplicates(threshold=args.threshold)
+    with open_library("read") as lib:
+        groups = lib.search.duplicates(threshold=args.threshold)
     if args.json:
         json.dump({"threshold": args.threshold, "groups": [
             {"reason": g.reason, "keep": g.photos[0].path, "photos": [
@@ -160,8 +185,9 @@ def cmd_duplicates(args) -> int:
 
 
 def cmd_tag(args) -> int:
-    with open_library() as lib:
-        files = lib.suggest_tags([Path(p).expanduser() for p in args.paths], top=args.top)
+    _require_files(args.paths)
+    with open_library("read") as lib:
+        files = lib.tags.suggest(args.paths, top=args.top)
     if args.json:
         json.dump({"files": [
             {"path": f.path, "in_library": f.photo_id is not None, "error": f.error,
@@ -181,21 +207,35 @@ def cmd_tag(args) -> int:
     return 1 if any(f.error for f in files) else 0
 
 
-def _ids(lib, paths) -> list[int]:
-    out = []
-    for p in paths:
-        photo = lib.catalog.photo_by_path(os.path.abspath(os.path.expanduser(p)))
-        if photo is None:
-            raise NotFound(f"{p} is not in the library (add its folder first)")
-        out.append(photo.id)
-    return out
+def cmd_tags_rename(args) -> int:
+    return _tag_edit(args, lambda tags: tags.rename(args.tag, args.new_name),
+                     f"renamed {args.tag!r} to {args.new_name!r}")
+
+
+def cmd_tags_merge(args) -> int:
+    return _tag_edit(args, lambda tags: tags.rename(args.tag, args.into), f"merged {args.tag!r} into {args.into!r}")
+
+
+def cmd_tags_move(args) -> int:
+    if bool(args.parent) == bool(args.top):
+        raise UsageError("give the new parent tag, or --top")
+    return _tag_edit(args, lambda tags: tags.move(args.tag, None if args.top else args.parent),
+                     f"moved {args.tag!r} " + ("to the top" if args.top else f"under {args.parent!r}"))
+
+
+def _tag_edit(args, edit, done: str) -> int:
+    with open_library("write") as lib:
+        lib.tags.write_sidecars = args.sidecars
+        changes = edit(lib.tags)
+    print(f"{done} ({plural(len(changes.photos), 'photo')})")
+    return _report_sidecars(changes)
 
 
 def cmd_tags_list(args) -> int:
-    with open_library() as lib:
-        learned = {t.lower() for t in lib.catalog.learned_tags()}
-        rows = [{"tag": name, "photos": n, "learned": name.lower() in learned}
-                for _id, name, n in lib.catalog.tags()]
+    with open_library("read") as lib:
+        if args.tree:
+            return _print_tree(lib.tags.tree(), args.json)
+        rows = [{"tag": t.name, "photos": t.photos, "learned": t.learned} for t in lib.tags.list()]
     if args.json:
         json.dump(rows, sys.stdout, indent=2)
         print()
@@ -208,33 +248,65 @@ def cmd_tags_list(args) -> int:
 
 
 def cmd_tags_add(args) -> int:
-    with open_library() as lib:
-        ids = _ids(lib, args.paths)
-        lib.accept_tag(ids, args.tag)
-    print(f"tagged {len(ids)} photo(s) {args.tag!r}")
-    return 0
+    with open_library("write") as lib:
+        ids = lib.search.photo_ids(args.paths)
+        lib.tags.write_sidecars = args.sidecars
+        changes = lib.tags.accept(ids, args.tag)
+    print(f"tagged {plural(len(ids), 'photo')} {args.tag!r}")
+    return _report_sidecars(changes)
 
 
 def cmd_tags_remove(args) -> int:
-    with open_library() as lib:
+    with open_library("write") as lib:
+        lib.tags.write_sidecars = args.sidecars
         if args.paths:
-            ids = _ids(lib, args.paths)
-            lib.catalog.untag(ids, args.tag)
-            print(f"removed {args.tag!r} from {len(ids)} photo(s)")
+            ids = lib.search.photo_ids(args.paths)
+            changes = lib.tags.remove(ids, args.tag)
+            print(f"removed {args.tag!r} from {plural(len(ids), 'photo')}")
         else:
-            lib.catalog.delete_tag(args.tag)
+            changes = lib.tags.delete(args.tag)
             print(f"deleted the tag {args.tag!r}")
+    return _report_sidecars(changes)
+
+
+def _print_tree(nodes, as_json: bool) -> int:
+    def as_dict(n):
+        return {"name": n.name, "tag": n.path, "photos": n.photos, "learned": n.learned,
+                "children": [as_dict(c) for c in n.children]}
+
+    if as_json:
+        json.dump([as_dict(n) for n in nodes], sys.stdout, indent=2)
+        print()
+        return 0
+
+    def show(n, depth):
+        print(f"{n.photos:6d}  {'  ' * depth}{n.name}" + ("  (learned)" if n.learned else ""))
+        for c in n.children:
+            show(c, depth + 1)
+
+    if not nodes:
+        print("no tags yet")
+    for n in nodes:
+        show(n, 0)
     return 0
 
 
+def _report_sidecars(changes) -> int:
+    """Sidecars that could not be written, one line each; exit 1 when any."""
+    for f in changes.sidecar_failures:
+        print(f"sidecar not written: {display_path(f.path)}: {f.reason}", file=sys.stderr)
+    return 1 if changes.sidecar_failures else 0
+
+
 def cmd_tags_learn(args) -> int:
-    with open_library() as lib:
-        hits = lib.teach_tag(args.tag, _ids(lib, args.paths), _ids(lib, args.negatives), limit=args.limit)
+    with open_library("write") as lib:
+        hits = lib.tags.teach(args.tag, lib.search.photo_ids(args.paths), lib.search.photo_ids(args.negatives),
+                              limit=args.limit)
     if args.json:
         json.dump({"tag": args.tag, "results": [_photo_json(h) for h in hits]}, sys.stdout, indent=2)
         print()
     else:
-        print(f"{args.tag!r} would also fit {len(hits)} photo(s):")
+        print(f"{args.tag!r} would also fit {plural(len(hits), 'photo')}:")
         for h in hits:
             print(f"  {h.score * 100:3.0f}%  {display_path(h.photo.path)}")
         print("accept with `clipdesk tags add TAG PATH...`, teach more with --not PATH...")
@@ -242,29 +314,35 @@ def cmd_tags_learn(args) -> int:
 
 
 def cmd_tags_apply(args) -> int:
-    with open_library() as lib:
+    code = 0
+    with open_library("write") as lib:
         wanted = args.tags or None
         if args.yes:
-            counts = lib.apply_auto_tags(wanted, write_sidecars=args.sidecars)
+            lib.tags.write_sidecars = args.sidecars
+            applied = lib.tags.apply_auto(wanted)
+            counts = applied.counts
+            code = _report_sidecars(applied.changes)
         else:
-            counts = lib.preview_auto_tags(wanted)
+            counts = lib.tags.preview_auto(wanted)
     if args.json:
         json.dump({"applied": bool(args.yes), "counts": counts}, sys.stdout, indent=2)
         print()
-        return 0
+        return code
     verb = "tagged" if args.yes else "would tag"
     for tag, n in counts.items():
         print(f"{n:6d}  {tag}")
     print(f"{verb} {sum(counts.values())} photo-tag pairs" + ("" if args.yes else "; run with --yes to apply"))
-    return 0
+    return code
 
 
 def cmd_demo(args) -> int:
+    from clipdesk.demo import setup_demo
+
     with open_library() as lib:
-        dest = lib.setup_demo(count=args.count)
+        dest = setup_demo(lib, count=args.count)
         print(f"demo library: {dest}")
         code = _run_index(lib, quiet=False, as_json=False)
-        status = lib.model_status()
+        status = lib.models.status()
         if status.message:
             print(f"note: {status.message}")
         print('try: clipdesk search "red dress"')

@@ -12,7 +12,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from clipdesk.core.catalog import Photo
+from dataclasses import dataclass
+
+from clipdesk.core.catalog import Catalog, Photo
+
+@dataclass
+class DuplicateGroup:
+    """Photos that are copies or near-copies of each other; ``photos[0]`` is the
+    suggested copy to keep."""
+
+    photos: list[Photo]
+    scores: list[float]  # cosine similarity of each photo to the kept one (1.0 for itself)
+    reason: str  # "identical content" or "near-duplicate"
+
 
 #: Up to this many photos, all pairs are compared exactly (blocked matmul).
 EXACT_MAX = 30_000
@@ -60,21 +72,14 @@ def _keeper_key(photo: Photo, tag_counts: dict[int, int]):
     return (-pixels, -photo.size, -tag_counts.get(photo.id, 0), photo.id)
 
 
-def find_duplicates(library, *, threshold: float = 0.95, limit: int | None = None):
-    from clipdesk.core.library import DuplicateGroup
-
-    cat = library.catalog
+def find_duplicates(catalog: Catalog, index, *, threshold: float = 0.95, limit: int | None = None) -> list[DuplicateGroup]:
+    """Groups of photos whose content is identical or whose embeddings (in the
+    vector ``index``) have cosine >= ``threshold``; biggest groups first."""
+    cat = catalog
     uf = _Union()
-    reasons: dict[int, str] = {}
-    for (ids,) in cat.con.execute(
-        "SELECT group_concat(id) FROM photos WHERE hash IS NOT NULL GROUP BY hash HAVING COUNT(*) > 1"
-    ):
-        members = [int(x) for x in ids.split(",")]
+    for members in cat.identical_groups():
         for m in members[1:]:
             uf.join(members[0], m)
-        for m in members:
-            reasons[m] = "identical content"
-    index = library.vector_index()
     all_ids = index.ids()
     ids, vecs = index.vectors(all_ids)
     for a, b in similar_pairs(ids, vecs, index, threshold):
@@ -85,8 +90,7 @@ def find_duplicates(library, *, threshold: float = 0.95, limit: int | None = Non
     groups = {r: m for r, m in groups.items() if len(m) > 1}
     if not groups:
         return []
-    tag_counts = dict(cat.con.execute(
-        "SELECT photo_id, COUNT(*) FROM photo_tags WHERE state = 'accepted' GROUP BY photo_id"))
+    tag_counts = cat.accepted_tag_counts()
     pos = {int(i): k for k, i in enumerate(ids.tolist())}
     out = []
     for members in groups.values():

@@ -29,7 +29,7 @@ import numpy as np
 from PIL import Image
 
 from clipdesk.core.bundle import VISUAL_MODEL, Bundle, TextModelForm, open_bundle
-from clipdesk.core.errors import ModelError
+from clipdesk.core.errors import InvalidEmbedding, ModelError  # noqa: F401 - InvalidEmbedding re-exported
 from clipdesk.core.preprocess import PreprocessConfig, Preprocessor
 from clipdesk.core.tokenize import Tokenizer
 from clipdesk.core.vectors import BadRows, unit_rows
@@ -230,14 +230,6 @@ class OrtSession:
 def _short(exc: BaseException, limit: int = 300) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-class InvalidEmbedding(ModelError):
-    """A model produced non-finite or zero-norm embeddings for some inputs."""
-
-    def __init__(self, message: str, rows: Sequence[int]):
-        super().__init__(message)
-        self.rows = list(rows)
 
 
 def l2_normalize(vectors: np.ndarray, *, model_id: str, dim: int, what: str) -> np.ndarray:

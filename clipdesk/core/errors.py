@@ -47,5 +47,26 @@ class ModelError(ClipDeskError):
     exit_code = 6
 
 
+class InvalidEmbedding(ModelError):
+    """A model produced non-finite or zero-norm embeddings for some inputs: those
+    inputs' fault (``rows``, 0-based), not the model's."""
+
+    def __init__(self, message: str, rows):
+        super().__init__(message)
+        self.rows = list(rows)
+
+
 class QueryError(UsageError):
-    """A search query could not be parsed; the message says where and why."""
+    """A search query could not be parsed; the message says why in words.
+
+    ``position``/``length``: where in the text (0-based, -1 when not known),
+    for the search bar to underline. ``incomplete``: the text stops in the
+    middle of a filter that more typing can finish (``tag:``, ``after:20``, an
+    open quote): a search bar keeps the last results instead of showing an
+    error while the user types."""
+
+    def __init__(self, message: str, position: int = -1, length: int = 1, *, incomplete: bool = False):
+        super().__init__(message)
+        self.position = position
+        self.length = max(1, length)
+        self.incomplete = incomplete

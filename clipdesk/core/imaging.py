@@ -32,7 +32,8 @@ from PIL import Image, UnidentifiedImageError
 
 from clipdesk.core.embedding import ImageEmbedder
 from clipdesk.core.errors import DecodeError
-from clipdesk.core.fsutil import atomic_write
+from clipdesk.core.fsutil import atomic_write, unlink_quietly
+from clipdesk.core.photofiles import IMAGE_EXTENSIONS, raw_format  # noqa: F401 - IMAGE_EXTENSIONS re-exported
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +57,6 @@ FORMAT_NAMES = {
     "JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "WEBP": "webp", "GIF": "gif",
     "BMP": "bmp", "TIFF": "tiff", "HEIF": "heic", "AVIF": "avif",
 }
-
-#: File name extensions that are worth opening. Anything else is only opened if
-#: its first bytes look like an image (see :func:`looks_like_image`).
-IMAGE_EXTENSIONS = frozenset(
-    ".jpg .jpeg .jpe .jfif .png .webp .gif .bmp .dib .tif .tiff .heic .heif .hif .avif".split()
-)
 
 #: Pixel limits. Formats decoded at full size get Pillow's own default limit;
 #: JPEGs are decoded at 1/8 scale or less when they are that large.
@@ -87,12 +82,6 @@ _TRANSPOSE = {
     8: (Image.Transpose.ROTATE_90,),
 }
 
-_MAGIC = (
-    b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM",
-    b"II*\x00", b"MM\x00*",
-)
-
-
 class FileChanging(DecodeError):
     """The file changed while it was read (still being copied or written)."""
 
@@ -113,17 +102,6 @@ class Decoded:
     thumbnail: bytes
     model_input: np.ndarray | None
     decoded_size: tuple[int, int]
-
-
-def looks_like_image(head: bytes) -> bool:
-    """Cheap content sniffing for files whose extension says nothing."""
-    if head.startswith(_MAGIC):
-        return True
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return True
-    return head[4:8] == b"ftyp" and head[8:12] in (
-        b"heic", b"heix", b"mif1", b"msf1", b"heim", b"heis", b"avif", b"hevc",
-    )
 
 
 def content_hash(data: bytes) -> str:
@@ -183,6 +161,9 @@ def decode(
 ) -> Decoded:
     """Decode one photo. ``full_decode`` turns JPEG draft mode off (for parity checks)."""
     data, st = read_stable(path)
+    raw = raw_format(os.path.basename(os.fsencode(path)), data)
+    if raw is not None:
+        raise DecodeError(f"RAW not supported yet ({raw}): ClipDesk will read camera RAW files in a later version")
     digest = content_hash(data)
     try:
         return _decode_bytes(data, st, digest, embedder, thumb_size, full_decode)
@@ -333,7 +314,18 @@ def _parse_exif_date(raw) -> str | None:
 
 
 class ThumbnailCache:
-    """Grid thumbnails on disk, keyed by content hash: a cache, regenerable."""
+    """Grid thumbnails on disk, keyed by the photo's content hash: a cache, regenerable.
+
+    Each file is the JPEG followed by a 28-byte trailer: ``CDT1``, 16 bytes
+    naming the key it was written for and an 8-byte BLAKE2b checksum of the
+    JPEG (JPEG readers stop at the end-of-image marker, so the file still
+    opens as a picture). A file that is truncated, bit-flipped or belongs to
+    another photo (swapped) fails the check, is deleted and reads as missing,
+    so it is made again from the original.
+    """
+
+    _MAGIC = b"CDT1"
+    _TRAILER = 4 + 16 + 8
 
     def __init__(self, directory: Path):
         self.dir = Path(directory)
@@ -341,21 +333,44 @@ class ThumbnailCache:
     def path_for(self, digest: str) -> Path:
         return self.dir / digest[:2] / f"{digest}.jpg"
 
+    @staticmethod
+    def _key(digest: str) -> bytes:
+        return hashlib.blake2b(digest.encode("utf-8"), digest_size=16).digest()
+
+    @staticmethod
+    def _checksum(data: bytes) -> bytes:
+        return hashlib.blake2b(data, digest_size=8).digest()
+
     def get(self, digest: str) -> bytes | None:
+        """The thumbnail's JPEG bytes, or None when missing or damaged."""
+        path = self.path_for(digest)
         try:
-            return self.path_for(digest).read_bytes()
+            data = path.read_bytes()
         except OSError:
             return None
+        n = self._TRAILER
+        jpeg, trailer = data[:-n], data[-n:]
+        if (
+            len(data) <= n
+            or trailer[:4] != self._MAGIC
+            or trailer[4:20] != self._key(digest)
+            or trailer[20:] != self._checksum(jpeg)
+        ):
+            log.info("thumbnail %s is damaged or not this photo's; it will be made again", path.name)
+            unlink_quietly(path)
+            return None
+        return jpeg
 
     def has(self, digest: str) -> bool:
-        return self.path_for(digest).is_file()
+        """True when a good thumbnail for ``digest`` is on disk."""
+        return self.get(digest) is not None
 
     def put(self, digest: str, data: bytes) -> Path:
         """Write atomically; raises OSError (e.g. ENOSPC) for the caller to report.
         Not fsynced: a thumbnail lost to a power cut is regenerated."""
         dest = self.path_for(digest)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(dest, data, durable=False)
+        atomic_write(dest, data + self._MAGIC + self._key(digest) + self._checksum(data), durable=False)
         return dest
 
 

@@ -16,6 +16,7 @@ batch in flight and a new run simply carries on.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import queue
@@ -28,9 +29,10 @@ from typing import Callable
 
 import numpy as np
 
-from clipdesk.core.catalog import Catalog, display_path, encode_path
+from clipdesk.core.catalog import Catalog
+from clipdesk.core.names import display_path, encode_path
 from clipdesk.core.embedding import ImageEmbedder
-from clipdesk.core.errors import ClipDeskError, DecodeError
+from clipdesk.core.errors import ClipDeskError, DecodeError, InvalidEmbedding
 from clipdesk.core.imaging import Decoded, FileChanging, ThumbnailCache, decode, is_disk_full
 from clipdesk.core.scan import Scanner, ScanReport
 
@@ -330,6 +332,10 @@ class Pipeline:
     MODEL_FAILURE_STREAK = 8
 
     def _encode(self, batch: list[_Item], errors: list[str]) -> None:
+        """Embed a batch. A photo whose embedding is invalid (InvalidEmbedding)
+        fails alone; an error of the model as a whole (a damaged file, a session
+        that cannot run) is not a photo's fault: the run stops and the photos
+        stay waiting, so they are indexed once the model works again."""
         if self.embedder is None or errors:
             return
         ok = [it for it in batch if it.decoded is not None and it.decoded.model_input is not None]
@@ -341,19 +347,32 @@ class Pipeline:
                 it.vector = v
             self._model_streak = 0
             return
-        except ClipDeskError:
-            pass
-        # Find the photos that broke the batch.
-        for it in ok:
+        except InvalidEmbedding:
+            pass  # find the photos that broke the batch, below
+        except ClipDeskError as exc:
+            self._model_broken(ok, errors, exc)
+            return
+        for n, it in enumerate(ok):
             try:
                 it.vector = self.embedder.embed(it.decoded.model_input[None])[0]
                 self._model_streak = 0
-            except ClipDeskError as exc:
+            except InvalidEmbedding as exc:
                 it.error = f"the model could not embed this photo: {exc}"
                 self._model_streak += 1
                 if self._model_streak >= self.MODEL_FAILURE_STREAK:
-                    errors.append(f"the model failed on {self._model_streak} photos in a row: {exc}")
+                    self._model_broken(ok[max(0, n + 1 - self._model_streak):], errors,
+                                       f"it failed on {self._model_streak} photos in a row ({exc})")
                     return
+            except ClipDeskError as exc:
+                self._model_broken(ok[n:], errors, exc)
+                return
+
+    @staticmethod
+    def _model_broken(items: list[_Item], errors: list[str], why) -> None:
+        reason = f"waiting for a working model: {why}"
+        for it in items:
+            it.error, it.transient, it.vector = reason, True, None
+        errors.append(f"the model cannot embed photos ({why}); indexing stopped, the photos wait for it")
 
     def _write(self, batch: list[_Item], model_id: str | None) -> tuple[int, int, int]:
         written = failed = deferred = 0
@@ -369,33 +388,39 @@ class Pipeline:
                 self.thumbnails.put(d.hash, d.thumbnail)
                 thumbs_ok[it.photo_id] = True
             except OSError as exc:
-                if is_disk_full(exc):
-                    with self.catalog.write() as con:
+                if is_disk_full(exc) or exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                    # Not this photo's problem: every photo would fail the same way.
+                    full = is_disk_full(exc)
+                    with self.catalog.transaction():
                         self.catalog.record_deferred(
-                            con, it.photo_id, "disk full while writing the thumbnail; will retry"
+                            it.photo_id, "disk full while writing the thumbnail; will retry" if full
+                            else "the thumbnail cache cannot be written; will retry"
                         )
+                    what = ("is full; free some space" if full else
+                            f"cannot be written ({exc.strerror or exc}); make it writable or point "
+                            "CLIPDESK_CACHE_DIR elsewhere")
                     raise ClipDeskError(
-                        f"the disk holding the thumbnail cache ({self.thumbnails.dir}) is full; "
-                        "indexing stopped, nothing was lost. Free some space and resume."
+                        f"the thumbnail cache ({self.thumbnails.dir}) {what}. Indexing stopped, "
+                        "nothing was lost; it goes on from here next time."
                     ) from exc
                 it.error = f"could not write the thumbnail: {exc.strerror or exc}"
                 it.transient = True
         ids, vecs = [], []
-        with self.catalog.write() as con:
+        with self.catalog.transaction():
             for it in batch:
                 if it.error:
                     if it.transient:
-                        self.catalog.record_deferred(con, it.photo_id, it.error)
+                        self.catalog.record_deferred(it.photo_id, it.error)
                         deferred += 1
                     else:
-                        self.catalog.record_failure(con, it.photo_id, it.error)
+                        self.catalog.record_failure(it.photo_id, it.error)
                         failed += 1
                     continue
                 if self.embedder is not None and it.vector is None:
                     continue
                 d = it.decoded
                 self.catalog.record_decoded(
-                    con, it.photo_id, hash_=d.hash, format_=d.format, width=d.width,
+                    it.photo_id, hash_=d.hash, format_=d.format, width=d.width,
                     height=d.height, taken_at=d.taken_at, date_source=d.date_source,
                     camera=d.camera, size=d.size, mtime_ns=d.mtime_ns,
                 )
@@ -404,7 +429,7 @@ class Pipeline:
                     vecs.append(it.vector)
                 written += 1
             if ids:
-                self.catalog.store_embeddings(con, model_id, ids, np.stack(vecs))
+                self.catalog.store_embeddings(model_id, ids, np.stack(vecs))
         if ids and self.on_embedded:
             self.on_embedded(model_id, np.asarray(ids, dtype=np.int64), np.stack(vecs))
         return written, failed, deferred

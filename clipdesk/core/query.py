@@ -1,4 +1,4 @@
-"""The search language people type, and how its parts become one ranking.
+"""The search language people type: lexer, parser, and edits of the query text.
 
 Parsing (no model calls here)::
 
@@ -25,24 +25,21 @@ itself; so ``after:X before:Y`` is the half-open range [X, Y).
 Every parsing error is a :class:`QueryError` whose message says what was
 expected and where; ``error.position`` is the 0-based offset for the UI.
 
-Scoring: :func:`query_vector` turns embeddings of the positive and negative
-parts into one query vector, and :func:`relevance_cut` decides how many of the
-ranked results are relevant, from the query's own score distribution.
+One lexer (:func:`lex`) reads the text for the parser and for the search
+bar's filter chips, which edit the text (:func:`set_filter`,
+:func:`add_filter`, :func:`set_dates`) instead of keeping a second copy of the
+filters. How the parsed parts are scored is :mod:`clipdesk.core.relevance`.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import re
 from dataclasses import dataclass, field, fields
 from datetime import date
-from statistics import NormalDist
 
-import numpy as np
 
 from clipdesk.core.errors import QueryError
-from clipdesk.core.vectors import BadRows, unit, unit_rows
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +74,31 @@ _DATE_RE = re.compile(r"^(\d{4})(?:[-/](\d{1,2})(?:[-/](\d{1,2}))?)?$")
 _KEY_RE = re.compile(r"([A-Za-z]{2,12}):")
 
 
-def _error(message: str, position: int, length: int = 1) -> QueryError:
-    err = QueryError(f"{message} (at character {position + 1})")
-    err.position = position  # type: ignore[attr-defined]
-    err.length = max(1, length)  # type: ignore[attr-defined]
-    return err
+def _error(message: str, position: int, length: int = 1, incomplete: bool = False) -> QueryError:
+    return QueryError(message, position, length, incomplete=incomplete)
+
+
+_DATE_PREFIX = re.compile(r"^\d{0,4}([-/]\d{0,2}([-/]\d{0,2})?)?$")
+
+
+def _unfinished(key: str, value: str) -> bool:
+    """A filter value that more typing can still make valid (the text ends there)."""
+    if not value:
+        return True
+    if key in ("after", "before", "date"):
+        m = _DATE_PREFIX.match(value)
+        if not m:
+            return False
+        parts = re.split(r"[-/]", value)
+        month = parts[1] if len(parts) > 1 else ""
+        day = parts[2] if len(parts) > 2 else ""
+        return (len(month) < 2 or 1 <= int(month) <= 12) and (len(day) < 2 or 1 <= int(day) <= 31)
+    if key == "type":
+        last = value.split(",")[-1].strip().lower().lstrip(".")
+        return any(name.startswith(last) for name in _TYPE_ALIASES)
+    if key == "sort":
+        return any(name.startswith(value.lower()) for name in _SORT_ALIASES)
+    return False
 
 
 @dataclass(frozen=True)
@@ -189,6 +206,96 @@ def _quote_text(text: str) -> str:
     return text
 
 
+# --------------------------------------------------------------------------- lexer
+
+
+@dataclass(frozen=True)
+class Token:
+    """One piece of a query's text, as typed.
+
+    ``kind`` is "plus" (a ``+`` between concepts), "filter" (``key:value``
+    with a known key) or "text" (a word or a quoted phrase). ``start``/``end``
+    span the token in the text, ``-`` included; ``value`` is a filter's value
+    or the text, quotes and escapes removed; ``closed`` is False for a quote
+    that is never closed (the value then runs to the end of the text).
+    """
+
+    kind: str
+    start: int
+    end: int
+    negated: bool = False
+    key: str | None = None
+    value: str = ""
+    quoted: bool = False
+    closed: bool = True
+    #: For "text": the ``word:`` prefix it starts with, if any (a near miss of
+    #: a filter name is refused by the parser).
+    prefix: str | None = None
+    #: Where the value starts (after ``key:``, at the opening quote).
+    value_start: int = 0
+
+
+def lex(text: str) -> list[Token]:
+    """Split a query into tokens. Never raises: half-typed text (``tag:``, an
+    open quote) gives tokens too, so the search bar can edit any text; the
+    parser decides what is an error."""
+    tokens: list[Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c.isspace():
+            i += 1
+            continue
+        if c == "+":
+            tokens.append(Token("plus", i, i + 1))
+            i += 1
+            continue
+        start, negated = i, False
+        if c == "-":
+            if i + 1 >= n or text[i + 1].isspace():
+                i += 1  # a dash on its own means nothing
+                continue
+            negated = True
+            i += 1
+        key_match = _KEY_RE.match(text, i)
+        key = key_match.group(1).lower() if key_match else None
+        if key in FILTER_KEYS:
+            value_start = key_match.end()
+            value, end, quoted, closed = _read_word(text, value_start)
+            tokens.append(Token("filter", start, end, negated, key, value, quoted, closed,
+                                value_start=value_start))
+        else:
+            value, end, quoted, closed = _read_word(text, i)
+            tokens.append(Token("text", start, end, negated, None, value, quoted, closed,
+                                prefix=key_match.group(1) if key_match else None, value_start=i))
+        i = end
+    return tokens
+
+
+def _read_word(text: str, i: int) -> tuple[str, int, bool, bool]:
+    """(value, end, quoted, closed) of the word or "quoted phrase" at ``i``;
+    inside quotes a backslash escapes " and \\."""
+    n = len(text)
+    if i < n and text[i] == '"':
+        out: list[str] = []
+        j = i + 1
+        while j < n:
+            ch = text[j]
+            if ch == "\\" and j + 1 < n and text[j + 1] in '"\\':
+                out.append(text[j + 1])
+                j += 2
+                continue
+            if ch == '"':
+                return "".join(out), j + 1, True, True
+            out.append(ch)
+            j += 1
+        return "".join(out), n, True, False
+    j = i
+    while j < n and not text[j].isspace():
+        j += 1
+    return text[i:j], j, False, True
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -199,7 +306,6 @@ class _Builder:
     values: dict[str, list[str]] = field(default_factory=dict)
     date_from: date | None = None
     date_to: date | None = None
-    date_from_pos: int = 0
     sort: str | None = None
 
     def add(self, key: str, value: str) -> None:
@@ -215,45 +321,32 @@ def parse_query(text: str) -> Query:
     if len(text) > MAX_QUERY_LENGTH:
         raise _error(f"the query is too long ({len(text)} characters, at most {MAX_QUERY_LENGTH})", MAX_QUERY_LENGTH)
     b = _Builder()
-    i = 0
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c.isspace():
-            i += 1
-            continue
-        if c == "+":
+    for tok in lex(text):
+        if tok.kind == "plus":
             if b.concepts[-1]:
                 b.concepts.append([])
-            i += 1
             continue
-        start = i
-        negated = False
-        if c == "-":
-            if i + 1 >= n or text[i + 1].isspace():
-                i += 1  # a dash on its own means nothing
-                continue
-            negated = True
-            i += 1
-        key_match = _KEY_RE.match(text, i)
-        if key_match and key_match.group(1).lower() in FILTER_KEYS:
-            key = key_match.group(1).lower()
-            value, i = _read_value(text, key_match.end(), key, start)
-            _apply_filter(b, key, value, negated, start, i)
+        if not tok.closed:
+            raise _error('this quote is never closed; add a closing "', tok.value_start, len(text) - tok.value_start,
+                         incomplete=True)
+        if tok.kind == "filter":
+            value = _clean_text(tok.value) if tok.key not in ("folder", "similar") else tok.value.strip()
+            at_end = tok.end == len(text)
+            if not value:
+                raise _error(f"{tok.key}: needs a value, for example {_EXAMPLES[tok.key]}", tok.start,
+                             tok.end - tok.start, incomplete=at_end)
+            try:
+                _apply_filter(b, tok.key, value, tok.negated, tok.start, tok.end)
+            except QueryError as exc:
+                exc.incomplete = at_end and not tok.quoted and _unfinished(tok.key, value)
+                raise
             continue
-        if key_match:
-            _refuse_near_miss(key_match.group(1), text, i, key_match.end())
-        if text[i] == '"':
-            word, i = _read_quoted(text, i)
-        else:
-            j = i
-            while j < n and not text[j].isspace():
-                j += 1
-            word, i = text[i:j], j
-        word = _clean_text(word)
+        if tok.prefix is not None:
+            _refuse_near_miss(tok.prefix, tok.value_start)
+        word = _clean_text(tok.value)
         if not word:
             continue
-        if negated:
+        if tok.negated:
             b.negatives.append(word)
         else:
             b.concepts[-1].append(word)
@@ -292,38 +385,6 @@ def _clean_text(text: str) -> str:
     return " ".join(text.split())
 
 
-def _read_quoted(text: str, i: int) -> tuple[str, int]:
-    """Read "..." starting at the opening quote; backslash escapes " and \\."""
-    assert text[i] == '"'
-    out: list[str] = []
-    j = i + 1
-    while j < len(text):
-        ch = text[j]
-        if ch == "\\" and j + 1 < len(text) and text[j + 1] in '"\\':
-            out.append(text[j + 1])
-            j += 2
-            continue
-        if ch == '"':
-            return "".join(out), j + 1
-        out.append(ch)
-        j += 1
-    raise _error('this quote is never closed; add a closing "', i, len(text) - i)
-
-
-def _read_value(text: str, i: int, key: str, start: int) -> tuple[str, int]:
-    if i < len(text) and text[i] == '"':
-        value, end = _read_quoted(text, i)
-    else:
-        end = i
-        while end < len(text) and not text[end].isspace():
-            end += 1
-        value = text[i:end]
-    value = _clean_text(value) if key not in ("folder", "similar") else value.strip()
-    if not value:
-        raise _error(f"{key}: needs a value, for example {_EXAMPLES[key]}", start, end - start)
-    return value, end
-
-
 _EXAMPLES = {
     "folder": 'folder:"Holidays 2023"',
     "after": "after:2023-07",
@@ -337,11 +398,12 @@ _EXAMPLES = {
 }
 
 
-def _refuse_near_miss(word: str, text: str, start: int, end: int) -> None:
+def _refuse_near_miss(word: str, start: int) -> None:
     low = word.lower()
     for key in FILTER_KEYS:
         if len(low) >= 3 and _edit_distance_at_most_one(low, key):
-            raise _error(f"unknown filter '{word}:'; did you mean {key}:? (quote the text to search for it)", start, end - start)
+            raise _error(f"unknown filter '{word}:'; did you mean {key}:? (quote the text to search for it)",
+                         start, len(word) + 1)
 
 
 def _edit_distance_at_most_one(a: str, b: str) -> bool:
@@ -393,7 +455,7 @@ def _apply_filter(b: _Builder, key: str, value: str, negated: bool, start: int, 
             ) from None
         lo, hi = {"after": (first, None), "before": (None, first), "date": (first, after_last)}[key]
         if lo is not None and (b.date_from is None or lo > b.date_from):
-            b.date_from, b.date_from_pos = lo, start
+            b.date_from = lo
         if hi is not None and (b.date_to is None or hi < b.date_to):
             b.date_to = hi
         if b.date_from is not None and b.date_to is not None and b.date_from >= b.date_to:
@@ -423,310 +485,80 @@ def _apply_filter(b: _Builder, key: str, value: str, negated: bool, start: int, 
     b.add(("-" if negated else "") + key, value)
 
 
-# --------------------------------------------------------------------------- scoring
-
-#: Weight of the negatives in :func:`query_vector`. Ranking by
-#: ``x . (p - w n)`` is ranking by ``score(x, p) - w * score(x, n)``: a photo
-#: that matches a negative as well as it matches the positive ends up about
-#: where an unrelated photo is with w = 0.5, without falling below every
-#: unrelated photo (w = 1 does that; CLIP scores of unrelated text-image pairs
-#: differ by only ~0.1, so larger weights make the negative dominate).
-NEGATIVE_WEIGHT = 0.5
+# --------------------------------------------------------------------------- editing
 
 
-def query_vector(
-    positives: np.ndarray | None,
-    negatives: np.ndarray | None = None,
-    *,
-    negative_weight: float = NEGATIVE_WEIGHT,
-) -> np.ndarray | None:
-    """One unit query vector from the embeddings of the query's parts.
-
-    * positives [P, D] (the "+"-separated concepts, and images from
-      ``similar:``): the normalised mean of the unit rows. The score of a
-      photo is then proportional to the *sum* of its scores against each
-      concept, so "beach + sunset" favours photos that show both.
-    * negatives [N, D]: their normalised mean ``n`` is subtracted with
-      ``negative_weight``: q = normalise(p - w n). Linear in the scores, so
-      predictable (see :data:`NEGATIVE_WEIGHT`).
-    * negatives only: q = -n (rank by how little a photo looks like them).
-
-    Image and text embeddings live at different distances from photos (the
-    modality gap); pass them together only when that weighting is wanted.
-    Returns None when there is nothing to rank by.
-    """
-    has_pos = positives is not None and np.size(positives) > 0
-    has_neg = negatives is not None and np.size(negatives) > 0
-    if not has_pos and not has_neg:
-        return None
-    if negative_weight < 0 or not math.isfinite(negative_weight):
-        raise ValueError("negative_weight must be a finite number >= 0")
-    neg = None
-    if has_neg:
-        neg = _mean_direction(negatives, "negatives", optional=True)
-    if not has_pos:
-        if neg is None:
-            return None
-        return (-neg).astype(np.float32)
-    q = _mean_direction(positives, "positives")
-    if neg is not None and negative_weight > 0:
-        try:
-            q = unit(q - negative_weight * neg)
-        except BadRows:
-            raise ValueError("the negatives cancel the positives out") from None
-    return q.astype(np.float32)
+def quote_value(text: str) -> str:
+    """A filter value as it must be typed: quoted (with escapes) when it holds
+    spaces, quotes or backslashes, or starts like an operator."""
+    return _quote(text) if _needs_quotes(text) else text
 
 
-def _mean_direction(x: np.ndarray, what: str, optional: bool = False) -> np.ndarray | None:
-    """The unit mean of the unit rows of ``x``; when they cancel out, None
-    (``optional``) or ValueError."""
-    try:
-        rows = unit_rows(x)
-    except BadRows as exc:
-        problem = "contain NaN, infinite or zero vectors" if exc.rows else "must be a [N, D] array"
-        raise ValueError(f"{what} {problem}") from None
-    try:
-        return unit(rows.mean(axis=0))
-    except BadRows:
-        if optional:
-            return None
-        raise ValueError(f"the {what} cancel each other out") from None
-
-
-@dataclass(frozen=True)
-class RelevanceCut:
-    """How many of the best-first results to show."""
-
-    #: Results to keep (of the scores passed in, best first).
-    keep: int
-    #: Lowest kept score (-inf when keep is 0).
-    threshold: float
-    #: False when nothing stood out from the library: the kept results are
-    #: only the closest matches (the UI can say so).
-    confident: bool
-    #: "gap", "mixture", "tail", "min_keep" or "empty": which rule decided.
-    reason: str
-
-
-#: A cluster must be separated from what follows by at least this many
-#: background standard deviations...
-GAP_SIGMA = 1.0
-#: ...and by this many times the typical spacing of the next scores.
-GAP_RATIO = 4.0
-#: Floor of the tail threshold, in background standard deviations.
-MIN_TAIL_Z = 2.5
-#: Expected number of unrelated photos above the tail threshold in a library
-#: of Gaussian scores: 0.1, so pure noise is kept (and called confident) in
-#: about one query in ten, and then as one or two photos.
-TAIL_FALSE_POSITIVES = 0.1
-#: Two-Gaussian fits of the background count as "a relevant group exists"
-#: only when clearly bimodal (Ashman's D) and the upper group is not tiny.
-MIN_ASHMAN_D = 2.0
-MIN_MIXTURE_WEIGHT = 0.01
-
-
-def relevance_cut(
-    scores: np.ndarray,
-    background: np.ndarray | None = None,
-    *,
-    library_size: int | None = None,
-    min_keep: int = 1,
-) -> RelevanceCut:
-    """Decide how many of the ranked ``scores`` are relevant to the query.
-
-    ``scores``: the candidates' scores (any order; the cut applies to them
-    sorted best first). ``background``: the query's scores against a random
-    sample of the library (:meth:`VectorIndex.sample_scores`); without it the
-    candidates themselves are the background (right for small libraries, where
-    the candidates are every photo). ``library_size``: photos searched.
-
-    The rules, in order:
-
-    1. *Null model.* Most photos are unrelated to a query, so the background's
-       median gives the unrelated photos' centre, and the larger of its MAD
-       and its upper tail's width (97.5th percentile, capped at 1.5x the MAD)
-       their spread - scores are often right-skewed and only the upper tail
-       matters here. If the
-       background is clearly two groups (a two-Gaussian fit with Ashman's
-       D >= 2, a valley between its two modes, and an upper group of at least
-       1%) - a concept that many photos
-       show - the lower group is the null and the cut is where a score becomes
-       more likely to belong to the upper group ("mixture").
-    2. *Gap.* A group of results separated from everything below by a clear
-       gap (>= 1 background sigma and >= 4x the spacing of the scores after
-       it), sitting above the tail threshold, is kept whole and the noise
-       below it dropped ("gap"). The lowest such gap wins, so two relevant
-       tiers are both kept.
-    3. *Tail.* Otherwise keep what lies above the score that unrelated
-       photos reach by chance in a library of ``library_size`` (the normal
-       quantile 1 - 0.1/N, at least 2.5 sigma) ("tail").
-    4. *Split.* For small libraries (no background of 200 scores to fit), the
-       best two-group split of the scores is kept when the groups are clearly
-       apart (Ashman's D >= 3, the upper group at most half the photos).
-    5. Never fewer than ``min_keep`` (then ``confident`` is False).
-    """
-    s = np.asarray(scores, dtype=np.float64).ravel()
-    s = np.sort(s[np.isfinite(s)])[::-1]
-    if len(s) == 0:
-        return RelevanceCut(0, float("-inf"), False, "empty")
-    bg = s if background is None else np.asarray(background, dtype=np.float64).ravel()
-    bg = bg[np.isfinite(bg)]
-    if len(bg) < 8:
-        bg = s
-    n_lib = max(int(library_size or 0), len(bg), len(s), 2)
-    floor = min(max(int(min_keep), 0), len(s))
-
-    mu = float(np.median(bg))
-    # Spread: the larger of the MAD and the upper tail's width, because score
-    # distributions are often right-skewed and only the upper tail matters here.
-    # The tail's width counts at most 1.5x the MAD: in a small library a group
-    # of relevant photos can make up the whole upper 2.5%.
-    mad_sigma = 1.4826 * float(np.median(np.abs(bg - mu)))
-    tail_sigma = (float(np.quantile(bg, 0.975)) - mu) / 1.959964
-    sigma = max(mad_sigma, min(tail_sigma, 1.5 * mad_sigma))
-    if sigma <= 0:
-        sigma = float(np.std(bg))
-    scale = max(abs(mu), float(np.max(np.abs(s))), 1e-12)
-    sigma = max(sigma, scale * 1e-6)
-
-    mixture_threshold = None
-    if len(bg) >= 200:
-        fit = _two_gaussians(bg)
-        if fit is not None:
-            (w1, m1, s1), (w2, m2, s2) = fit
-            d = math.sqrt(2.0) * abs(m2 - m1) / math.sqrt(s1 * s1 + s2 * s2)
-            if d >= MIN_ASHMAN_D and w2 >= MIN_MIXTURE_WEIGHT and _has_dip(w1, m1, s1, w2, m2, s2):
-                mu, sigma = m1, max(s1, scale * 1e-6)
-                mixture_threshold = _posterior_crossing(w1, m1, s1, w2, m2, s2)
-
-    z = (s - mu) / sigma
-    z_tail = max(MIN_TAIL_Z, NormalDist().inv_cdf(1.0 - TAIL_FALSE_POSITIVES / n_lib))
-    z_floor = z_tail if mixture_threshold is None else min(z_tail, (mixture_threshold - mu) / sigma)
-
-    keep, reason = 0, "tail"
-    gaps = z[:-1] - z[1:]
-    for i in range(len(gaps) - 1, -1, -1):
-        if z[i] < z_floor or gaps[i] < GAP_SIGMA:
+def _without(text: str, drop) -> str:
+    """The text without the tokens ``drop(token)`` selects. What is kept stays
+    as typed (phrases keep their spacing); a removed token leaves one space."""
+    out: list[str] = []
+    prev: Token | None = None
+    removed = False
+    for tok in lex(text):
+        if drop(tok):
+            removed = True
             continue
-        after = gaps[i + 1 : i + 11]
-        if len(after) >= 3 and gaps[i] < GAP_RATIO * max(float(np.median(after)), 1e-12):
-            continue
-        keep, reason = i + 1, "gap"
-        break
-    if reason != "gap":
-        split = _clear_split(s) if len(bg) < 200 or background is None else None
-        if mixture_threshold is not None:
-            keep, reason = int((s >= mixture_threshold).sum()), "mixture"
-        elif split is not None:
-            keep, reason = split, "split"
-        else:
-            keep = int((z >= z_tail).sum())
-    confident = keep > 0
-    if keep < floor:
-        keep, reason, confident = floor, "min_keep", False
-    threshold = float(s[keep - 1]) if keep else float("-inf")
-    return RelevanceCut(keep, threshold, confident, reason)
+        if prev is not None:
+            out.append(" " if removed else text[prev.end : tok.start])
+        out.append(text[tok.start : tok.end])
+        prev, removed = tok, False
+    return "".join(out)
 
 
-#: A small library splits into "shows it" and "does not" when the two groups
-#: are at least this far apart (Ashman's D)...
-MIN_SPLIT_D = 3.0
-#: ...and the upper group is at most this share of the photos.
-MAX_SPLIT_SHARE = 0.5
+def remove_filter(text: str, key: str) -> str:
+    """The text without any ``key:`` (or ``-key:``) filter."""
+    return _without(text, lambda t: t.kind == "filter" and t.key == key)
 
 
-def _clear_split(s: np.ndarray) -> int | None:
-    """For libraries too small for a background fit: the two-group split of the
-    sorted (best first) scores with the widest separation (Ashman's D), kept
-    when the groups are clearly apart. A concept can cover a large share of a
-    small library (a fifth of the demo library is red), which hides it from
-    the tail rule."""
-    n = len(s)
-    if n < 8:
-        return None
-    k = np.arange(1, int(n * MAX_SPLIT_SHARE) + 1)
-    csum, csq = np.cumsum(s), np.cumsum(s * s)
-    m1 = csum[k - 1] / k
-    m2 = (csum[-1] - csum[k - 1]) / (n - k)
-    v1 = np.maximum(csq[k - 1] / k - m1 * m1, 0.0)
-    v2 = np.maximum((csq[-1] - csq[k - 1]) / (n - k) - m2 * m2, 0.0)
-    floor = (max(float(np.max(np.abs(s))), 1e-12) * 1e-3) ** 2
-    d = math.sqrt(2.0) * (m1 - m2) / np.sqrt(v1 + v2 + floor)
-    best = int(np.argmax(d))
-    return int(k[best]) if d[best] >= MIN_SPLIT_D else None
+def set_filter(text: str, key: str, value: str | None, *, negated: bool = False) -> str:
+    """Replace every ``key:`` filter in ``text`` by one ``key:value`` (or remove it)."""
+    text = remove_filter(text, key)
+    if value is None or value == "":
+        return text
+    return _append(text, f"{'-' if negated else ''}{key}:{quote_value(value)}")
 
 
-def _two_gaussians(x: np.ndarray, iterations: int = 50) -> tuple[tuple[float, float, float], tuple[float, float, float]] | None:
-    """EM fit of two 1-D Gaussians: ((weight, mean, sd) low, (weight, mean, sd) high)."""
-    total_var = float(np.var(x))
-    var_floor = max(total_var * 1e-3, 1e-18)
-    lo, hi = (float(v) for v in np.quantile(x, [0.4, 0.98]))
-    if hi <= lo:
-        return None
-    m1, m2 = lo, hi
-    v1 = v2 = total_var / 4 + var_floor
-    w1, w2 = 0.9, 0.1
-    n = len(x)
-    for _ in range(iterations):
-        # Responsibility of the upper component, computed as a logistic of the log-odds.
-        log_odds = (
-            math.log(w2 / w1)
-            - 0.5 * math.log(v2 / v1)
-            - 0.5 * (x - m2) ** 2 / v2
-            + 0.5 * (x - m1) ** 2 / v1
-        )
-        r2 = 1.0 / (1.0 + np.exp(-np.clip(log_odds, -500, 500)))
-        n2 = float(r2.sum())
-        n1 = n - n2
-        if n1 < 2 or n2 < 2:
-            return None
-        new_m1 = float(((1 - r2) * x).sum()) / n1
-        new_m2 = float((r2 * x).sum()) / n2
-        v1 = float(((1 - r2) * (x - new_m1) ** 2).sum()) / n1 + var_floor
-        v2 = float((r2 * (x - new_m2) ** 2).sum()) / n2 + var_floor
-        moved = abs(new_m1 - m1) + abs(new_m2 - m2)
-        m1, m2, w1, w2 = new_m1, new_m2, n1 / n, n2 / n
-        if moved < 1e-7 * math.sqrt(total_var + 1e-300):
-            break
-    if m1 > m2:
-        (w1, m1, v1), (w2, m2, v2) = (w2, m2, v2), (w1, m1, v1)
-    return (w1, m1, math.sqrt(v1)), (w2, m2, math.sqrt(v2))
+def add_filter(text: str, key: str, value: str) -> str:
+    """Add ``key:value`` unless the query already has it (tags combine with AND)."""
+    for t in lex(text):
+        if t.kind == "filter" and t.key == key and not t.negated and t.value.casefold() == value.casefold():
+            return text
+    return _append(text, f"{key}:{quote_value(value)}")
 
 
-def _has_dip(w1: float, m1: float, s1: float, w2: float, m2: float, s2: float) -> bool:
-    """True when the fitted mixture has two modes with a clear valley between.
-
-    A skewed but unimodal score distribution also fits two Gaussians with
-    Ashman's D near 2; only a real valley means a separate group of photos.
-    """
-    grid = np.linspace(m1, m2 + s2, 801)
-    pdf = w1 / s1 * np.exp(-0.5 * ((grid - m1) / s1) ** 2) + w2 / s2 * np.exp(-0.5 * ((grid - m2) / s2) ** 2)
-    valley = int(np.argmin(pdf[: int(np.searchsorted(grid, m2)) + 1]))
-    upper_peak = float(pdf[valley:].max())
-    return valley > 0 and pdf[valley] < 0.8 * upper_peak
+def set_dates(text: str, start: date | None, end: date | None) -> str:
+    """``after:start before:end`` (end exclusive), replacing any date filter."""
+    text = _without(text, lambda t: t.kind == "filter" and t.key in ("after", "before", "date"))
+    if start:
+        text = _append(text, f"after:{start.isoformat()}")
+    if end:
+        text = _append(text, f"before:{end.isoformat()}")
+    return text
 
 
-def _posterior_crossing(w1: float, m1: float, s1: float, w2: float, m2: float, s2: float) -> float:
-    """Lowest score between the means where the upper group becomes the likelier one."""
-    grid = np.linspace(m1, m2, 2001)
-
-    def logpdf(x, w, m, s):
-        return math.log(w) - math.log(s) - 0.5 * ((x - m) / s) ** 2
-
-    upper_wins = logpdf(grid, w2, m2, s2) >= logpdf(grid, w1, m1, s1)
-    idx = int(np.argmax(upper_wins)) if upper_wins.any() else len(grid) - 1
-    return float(grid[idx])
+def _append(text: str, token: str) -> str:
+    return f"{text.rstrip()} {token}" if text.strip() else token
 
 
 __all__ = [
     "FILTER_KEYS",
-    "NEGATIVE_WEIGHT",
+    "MAX_QUERY_LENGTH",
     "Query",
-    "RelevanceCut",
     "SORTS",
     "TYPE_EXTENSIONS",
+    "Token",
+    "add_filter",
+    "lex",
     "parse_date_period",
     "parse_query",
-    "query_vector",
-    "relevance_cut",
+    "quote_value",
+    "remove_filter",
+    "set_dates",
+    "set_filter",
 ]

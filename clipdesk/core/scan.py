@@ -7,47 +7,50 @@ matched by content hash, so a move or rename keeps the photo's id, tags and
 embeddings. Paths stay ``bytes`` from ``os.scandir`` to the catalog, so names
 that are not valid UTF-8 are never mangled.
 
-Safety rules, because the catalog holds the user's work:
+Safety rules, because the catalog holds the user's work. The catalog forgets
+a photo only when the user says so or its file is really gone from a folder
+that is really there:
 
 * a root that is missing or unreadable (an unplugged drive) goes *offline*:
   its photos are kept, marked offline, and come back when the root does;
 * a root that is suddenly empty (an unmounted share leaves an empty mount
   point) loses only the photos that turn up elsewhere in the library; if any
   are left unaccounted for, it goes offline instead of forgetting them;
+* the same at any depth: a photo whose folder is gone or suddenly empty (a
+  share mounted inside a library folder and unmounted) goes offline, and
+  comes back when its file does;
 * photos below a directory that could not be listed are never treated as
-  deleted;
+  deleted, nor those below a nested library folder or an exclusion (they are
+  that folder's business);
 * a file modified in the last ``settle_s`` seconds is left for a later pass
-  (it is probably still being copied).
+  (it is probably still being copied), and a missing photo that such a file
+  may be the new home of is kept until it settles (a move done as copy +
+  delete);
+* a move is recognised by content hash, and for a photo not indexed yet
+  (no hash) by its size and modification time, or its size and name (a copy
+  that got a new modification time, then a delete);
+* photos the user removed from the library stay removed (their paths are
+  remembered and skipped);
+* a file that failed is tried again when it changes: its content, or its
+  status (ctime: a permission fixed).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import sqlite3
 import stat
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-from clipdesk.core.catalog import Catalog, Folder, display_path, encode_path, under
-from clipdesk.core.imaging import IMAGE_EXTENSIONS, hash_file, looks_like_image
+from clipdesk.core.catalog import Catalog, Folder
+from clipdesk.core.imaging import hash_file
+from clipdesk.core.names import display_path, encode_path, is_under
+from clipdesk.core.photofiles import SKIP_DIRS, Kind, classify
 
 log = logging.getLogger(__name__)
-
-#: Extensions that are never photos: no need to sniff their content.
-NOT_IMAGES = frozenset(
-    (".xmp .json .txt .md .pdf .doc .docx .xls .xlsx .zip .7z .rar .gz .tar .mp4 .mov "
-     ".avi .mkv .m4v .mts .wav .mp3 .m4a .aac .flac .ogg .db .ini .lnk .exe .dll .so .py "
-     ".html .htm .css .js .xml .csv .log .thm .aae .lrcat .lrdata .pp3 .dop .on1").split()
-)
-
-#: Folders that hold other tools' caches and trash, never photos to index.
-SKIP_DIRS = frozenset(
-    {b"@eaDir", b"$RECYCLE.BIN", b"System Volume Information", b"lost+found", b"#recycle",
-     b"__pycache__", b"node_modules"}
-)
 
 _HIDDEN_ATTR = getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 0x2)
 
@@ -66,28 +69,17 @@ class ScanReport:
     removed_ids: list[int] = field(default_factory=list)
     changed_ids: list[int] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
+    #: Photos kept as offline because their folder is gone or empty.
+    offline: int = 0
+    #: Failed photos queued again because their file changed.
+    retried: int = 0
     emptied: bool = False
 
     def merge(self, other: "ScanReport") -> None:
-        for name in ("roots", "seen", "added", "changed", "moved", "removed", "unchanged"):
+        for name in ("roots", "seen", "added", "changed", "moved", "removed", "unchanged", "offline", "retried"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for name in ("offline_roots", "deferred", "removed_ids", "changed_ids", "errors"):
             getattr(self, name).extend(getattr(other, name))
-
-
-def is_candidate(name: bytes, path: bytes) -> bool:
-    """Is this file worth opening? Known image extensions are; known other
-    formats are not; anything else is decided by its first bytes."""
-    ext = os.path.splitext(name)[1].lower().decode("ascii", "replace")
-    if ext in IMAGE_EXTENSIONS:
-        return True
-    if ext in NOT_IMAGES:
-        return False
-    try:
-        with open(path, "rb") as f:
-            return looks_like_image(f.read(16))
-    except OSError:
-        return False
 
 
 def _hidden(entry: os.DirEntry) -> bool:
@@ -140,7 +132,7 @@ def walk(
                 path = entry.path
                 try:
                     if entry.is_dir(follow_symlinks=True):
-                        if entry.name in SKIP_DIRS or any(under(path, x) for x in excluded):
+                        if entry.name in SKIP_DIRS or any(is_under(path, x) for x in excluded):
                             continue
                         dst = entry.stat(follow_symlinks=True)
                         key = (dst.st_dev, dst.st_ino)
@@ -151,7 +143,7 @@ def walk(
                         seen_dirs.add(key)
                         subdirs.append(path)
                     elif entry.is_file(follow_symlinks=True):
-                        if not is_candidate(entry.name, path):
+                        if classify(entry.name, path) is Kind.NOT_PHOTO:
                             continue
                         yield path, entry.stat(follow_symlinks=True)
                 except FileNotFoundError:
@@ -183,14 +175,16 @@ class Scanner:
         cat = self.catalog
         roots = cat.roots() if roots is None else roots
         excluded = cat.exclusions()
+        removed = cat.archived_paths()
         report = ScanReport()
         new: list[tuple[int, bytes, os.stat_result]] = []
-        missing: dict[int, tuple[bytes, int, str | None]] = {}
+        missing: dict[int, _Missing] = {}
         emptied: dict[int, Folder] = {}
+        settling: set[int] = set()  # sizes of files too recent to judge yet
         for folder in roots:
             if should_stop():
                 break
-            r, folder_new, folder_missing = self._scan_root(folder, excluded, on_file, should_stop)
+            r, folder_new, folder_missing = self._scan_root(folder, excluded, removed, on_file, should_stop, settling)
             report.merge(r)
             new.extend(folder_new)
             missing.update(folder_missing)
@@ -198,17 +192,17 @@ class Scanner:
                 emptied[folder.id] = folder
         if should_stop():
             return report
-        self._apply(new, missing, report, emptied)
+        self._apply(new, missing, report, emptied, settling)
         return report
 
-    def _scan_root(self, folder, excluded, on_file, should_stop):
+    def _scan_root(self, folder, excluded, removed, on_file, should_stop, settling):
         cat = self.catalog
         report = ScanReport(roots=1)
         root = encode_path(folder.path)
         # A root nested inside this one is walked on its own.
         excluded = excluded + [
             encode_path(f.path) for f in cat.roots()
-            if f.id != folder.id and under(encode_path(f.path), root)
+            if f.id != folder.id and is_under(encode_path(f.path), root)
             and encode_path(f.path) != root
         ]
         unreadable: list[bytes] = []
@@ -243,9 +237,14 @@ class Scanner:
         new: list[tuple[int, bytes, os.stat_result]] = []
         touched: list[tuple[int, int]] = []
         changed: list[tuple[int, int, int, str | None]] = []
+        back: list[int] = []
+        retry: list[int] = []
+        ctimes: list[tuple[int, int]] = []
         for path, st in walk(root, excluded, on_error):
             if should_stop():
                 return report, [], {}
+            if path in removed:
+                continue  # the user took it out of the library
             seen.add(path)
             report.seen += 1
             if on_file:
@@ -256,27 +255,34 @@ class Scanner:
             if entry is None:
                 if recent:
                     report.deferred.append(path)
+                    settling.add(st.st_size)
                 else:
                     new.append((folder.id, path, st))
                 continue
-            pid, size, mtime_ns, digest, _status = entry
-            if size == st.st_size and mtime_ns == st.st_mtime_ns:
+            if entry.status == "offline":
+                back.append(entry.id)
+            if entry.size == st.st_size and entry.mtime_ns == st.st_mtime_ns:
                 report.unchanged += 1
+                if entry.status == "failed" and entry.ctime_ns != st.st_ctime_ns:
+                    ctimes.append((st.st_ctime_ns, entry.id))
+                    if entry.ctime_ns is not None:
+                        retry.append(entry.id)
                 continue
             if recent:
                 report.deferred.append(path)
+                settling.add(st.st_size)
                 continue
             new_digest = None
-            if size == st.st_size and digest:
+            if entry.size == st.st_size and entry.hash:
                 try:
                     new_digest = hash_file(path)
                 except OSError:
                     continue
-                if new_digest == digest:
-                    touched.append((st.st_mtime_ns, pid))
+                if new_digest == entry.hash:
+                    touched.append((st.st_mtime_ns, entry.id))
                     report.unchanged += 1
                     continue
-            changed.append((pid, st.st_size, st.st_mtime_ns, new_digest))
+            changed.append((entry.id, st.st_size, st.st_mtime_ns, new_digest))
 
         if root_error or not os.path.isdir(root):
             reason = root_error[0] if root_error else "the folder disappeared during the scan"
@@ -284,16 +290,22 @@ class Scanner:
             return report, [], {}
 
         missing = {
-            pid: (path, size, digest)
-            for path, (pid, size, _m, digest, _s) in known.items()
-            if path not in seen and not any(under(path, d) for d in unreadable)
+            entry.id: _Missing(path, entry.size, entry.mtime_ns, entry.hash, entry.status)
+            for path, entry in known.items()
+            if path not in seen
+            and not any(is_under(path, d) for d in unreadable)
+            and not any(is_under(path, x) for x in excluded)
         }
-        with cat.write() as con:
-            con.executemany("UPDATE photos SET mtime_ns = ? WHERE id = ?", touched)
+        with cat.transaction():
+            cat.touch_mtimes(touched)
+            cat.record_ctimes(ctimes)
+            cat.set_photos_online(back)
+            cat.retry_failed(retry)
             for pid, size, mtime_ns, digest in changed:
-                cat.mark_changed(con, pid, size, mtime_ns, digest)
+                cat.mark_changed(pid, size, mtime_ns, digest)
                 report.changed_ids.append(pid)
         report.changed += len(changed)
+        report.retried += len(retry)
         cat.touch_folder_scan(folder.id)
         return report, new, missing
 
@@ -302,46 +314,51 @@ class Scanner:
         self.catalog.set_folder_state(folder.id, "offline", reason)
         report.offline_roots.append(folder.path)
 
-    def _apply(self, new, missing, report: ScanReport, emptied: dict[int, Folder]) -> None:
-        """Insert new files, recognise moves by content hash, forget deleted files."""
+    def _apply(self, new, missing: dict[int, "_Missing"], report: ScanReport, emptied: dict[int, Folder],
+               settling: set[int]) -> None:
+        """Insert new files, recognise moves, keep what may only be out of reach,
+        forget files that are really gone."""
         cat = self.catalog
         by_hash: dict[str, list[int]] = defaultdict(list)
+        by_stat: dict[tuple[int, int], list[int]] = defaultdict(list)
+        by_name: dict[tuple[int, bytes], list[int]] = defaultdict(list)
         sizes: set[int] = set()
-        folder_of = {}
-        if emptied:
-            folder_of = {
-                pid: fid for pid, fid in cat.con.execute(
-                    f"SELECT id, folder_id FROM photos WHERE folder_id IN ({','.join('?' * len(emptied))})",
-                    list(emptied),
-                )
-            }
-        for pid, (_path, size, digest) in missing.items():
-            if digest:
-                by_hash[digest].append(pid)
-                sizes.add(size)
+        folder_of = cat.photo_folders(list(emptied)) if emptied else {}
+        for pid, m in missing.items():
+            if m.hash:
+                by_hash[m.hash].append(pid)
+                sizes.add(m.size)
+            else:  # not indexed yet: a move keeps size and modification time (a copy, the name)
+                by_stat[(m.size, m.mtime_ns)].append(pid)
+                by_name[(m.size, os.path.basename(m.path))].append(pid)
         for start in range(0, len(new), self.batch):
             chunk = new[start : start + self.batch]
-            with cat.write() as con:
+            with cat.transaction():
                 for folder_id, path, st in chunk:
                     digest = None
+                    twin = None
                     if st.st_size in sizes:
                         try:
                             digest = hash_file(path)
                         except OSError:
                             continue
                         twins = by_hash.get(digest)
-                        if twins:
-                            pid = twins.pop(0)
-                            cat.move_photo(con, pid, folder_id, path, st.st_mtime_ns)
-                            del missing[pid]
-                            report.moved += 1
-                            continue
-                    try:
-                        cat.insert_photo(con, folder_id, path, st.st_size, st.st_mtime_ns, digest)
-                        report.added += 1
-                    except sqlite3.IntegrityError:
-                        # Already catalogued under another root (nested roots).
+                        twin = twins.pop(0) if twins else None
+                    if twin is None:
+                        twins = by_stat.get((st.st_size, st.st_mtime_ns))
+                        twin = _same_name_first(twins, missing, path) if twins else None
+                    if twin is None:  # copied (new mtime), then deleted: same name and size
+                        twin = _same_name_first(by_name.get((st.st_size, os.path.basename(path)), []),
+                                                missing, path)
+                    if twin is not None:
+                        cat.move_photo(twin, folder_id, path, st.st_mtime_ns)
+                        del missing[twin]
+                        report.moved += 1
                         continue
+                    # None: already catalogued under another root (nested roots).
+                    if cat.insert_photo(folder_id, path, st.st_size, st.st_mtime_ns, digest,
+                                        ctime_ns=st.st_ctime_ns) is not None:
+                        report.added += 1
         # An emptied root whose photos did not all turn up elsewhere is more
         # likely an unmounted drive than a deliberate mass delete.
         unaccounted = {folder_of[pid] for pid in missing if pid in folder_of}
@@ -349,9 +366,60 @@ class Scanner:
             self._offline(
                 emptied[fid], "the folder is empty (an unmounted drive?); its photos are kept", report
             )
-        gone = [pid for pid in missing if folder_of.get(pid) not in unaccounted]
+        gone, out_of_reach = [], defaultdict(list)
+        places: dict[bytes, str | None] = {}
+        for pid, m in missing.items():
+            if folder_of.get(pid) in unaccounted or m.size in settling:
+                continue  # offline with its root, or a file still being copied may be its new home
+            folder = os.path.dirname(m.path)
+            if folder not in places:
+                places[folder] = _unreachable(folder)
+            why = places[folder]
+            if why is None:
+                gone.append(pid)
+            elif m.status != "offline":
+                out_of_reach[why].append(pid)
+        for why, ids in out_of_reach.items():
+            cat.set_photos_offline(ids, why)
+            report.offline += len(ids)
         for start in range(0, len(gone), self.batch):
-            with cat.write() as con:
-                cat.delete_photos(con, gone[start : start + self.batch])
+            cat.delete_photos(gone[start : start + self.batch])
         report.removed += len(gone)
         report.removed_ids.extend(gone)
+
+
+@dataclass(frozen=True)
+class _Missing:
+    path: bytes
+    size: int
+    mtime_ns: int
+    hash: str | None
+    status: str
+
+
+def _unreachable(folder: bytes) -> str | None:
+    """Why a folder that held photos cannot be trusted to say they are gone
+    (it is gone itself, or empty: an unmounted share or drive leaves an empty
+    mount point), or None when it is really there."""
+    try:
+        with os.scandir(folder) as it:
+            if next(it, None) is None:
+                return f"its folder {display_path(folder)} is empty (an unmounted share or drive?)"
+    except FileNotFoundError:
+        return f"its folder {display_path(folder)} is not there (an unmounted share or drive?)"
+    except OSError as exc:
+        return f"its folder {display_path(folder)} cannot be read ({exc.strerror or exc})"
+    return None
+
+
+def _same_name_first(twins: list[int], missing: dict[int, _Missing], path: bytes) -> int | None:
+    """Of the missing photos that match a new file, the one with its name,
+    else the only one; None when several are equally likely. Each missing
+    photo is matched once."""
+    twins[:] = [pid for pid in twins if pid in missing]
+    name = os.path.basename(path)
+    for pid in twins:
+        if os.path.basename(missing[pid].path) == name:
+            twins.remove(pid)
+            return pid
+    return twins.pop(0) if len(twins) == 1 else None

@@ -1,241 +1,222 @@
-"""Answer a typed query: filters from the catalog, meaning from the model.
+"""The search service: typed queries, find similar, listings, duplicates, saved searches.
 
-A query (:mod:`clipdesk.core.query`) has two halves that combine:
+``library.search`` answers what the search bar, the grid and the CLI ask:
 
-* **filters** (folder, dates, type, camera, tags) become an SQL query over the
-  catalog that yields the allowed photo ids;
-* **meaning** (free text, ``-negatives``, ``+`` concepts, ``similar:`` images)
-  becomes one query vector; the vector index ranks the allowed photos by
-  cosine similarity and :func:`clipdesk.core.query.relevance_cut` decides how
-  many of them are relevant, from this query's own score distribution.
+* :meth:`SearchService.query` runs a parsed :class:`~clipdesk.core.query.Query`
+  (parsed once, by the caller, from what the user typed): a meaning part is
+  ranked by the active model (:mod:`clipdesk.core.ranking`) with the adaptive
+  relevance cut; filters alone list the matching photos by date;
+* :meth:`SearchService.listing` is the grid's cheap form of a filters-only
+  query: every matching id, and only the first page of photos;
+* :meth:`SearchService.similar`, :meth:`SearchService.duplicates`, saved searches.
 
-A query with filters only lists the matching photos by date.
-
-Text embeddings of recent query parts are cached, so typing "red car" after
-"red" only embeds the new text. :class:`Searcher` is thread-safe: the GUI runs
-searches on a worker thread and may cancel one by making ``cancelled()`` true.
+Thread-safe: call from worker threads, never the GUI thread.
 """
 
 from __future__ import annotations
 
-import logging
+import math
 import os
-import threading
-from collections import OrderedDict
+import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
 
 from clipdesk.core.catalog import Catalog, Photo
-from clipdesk.core.embedding import ImageEmbedder, TextEmbedder
-from clipdesk.core.errors import ClipDeskError, DecodeError, NotFound, QueryError
-from clipdesk.core.imaging import decode
-from clipdesk.core.index import TEXT_QUERY_EF, VectorIndex
-from clipdesk.core.filters import filter_sql
-from clipdesk.core.query import Query, parse_query, query_vector, relevance_cut
+from clipdesk.core.changes import Changes
+from clipdesk.core.duplicates import DuplicateGroup, find_duplicates
+from clipdesk.core.errors import NotFound
+from clipdesk.core.models import ModelService
+from clipdesk.core.names import display_path, path_candidates
+from clipdesk.core.query import Query, parse_query
 
-log = logging.getLogger(__name__)
-
-#: Candidates ranked before the relevance cut. The cut needs to see past the
-#: relevant group to find where it ends.
-MIN_CANDIDATES = 1000
-#: When nothing stands out (the cut is not confident), this many of the closest
-#: photos are still shown, labelled as closest matches.
-CLOSEST_WHEN_UNSURE = 24
+#: Photos fetched with a listing's ids; the grid fetches the rest as it scrolls.
+PREFETCH = 2000
 
 
 @dataclass(frozen=True)
-class Ranked:
-    """Ranked photo ids with scores, before they are turned into Photos."""
+class Hit:
+    """One search result: a catalogued photo and its relevance score (cosine;
+    NaN in a listing, which has no score)."""
 
-    ids: list[int]
-    scores: list[float]
-    cut: float | None
-    considered: int
-    confident: bool
-    method: str
+    photo: Photo
+    score: float
 
 
-class Cancelled(ClipDeskError):
-    """The caller lost interest (a newer keystroke)."""
+@dataclass
+class SearchResult:
+    """What :meth:`SearchService.query`, :meth:`~SearchService.similar` and
+    :meth:`~SearchService.listing` return."""
 
+    query: str
+    hits: list[Hit]
+    #: "relevance", "newest" or "oldest".
+    sort: str = "relevance"
+    model_id: str | None = None
+    #: The adaptive relevance cut applied (None when the query had no meaning part).
+    cut: float | None = None
+    #: Photos that passed the query's filters (before the cut and the limit).
+    considered: int = 0
+    elapsed_ms: float = 0.0
+    #: One line for the user, e.g. that the demo model is in use or the index is
+    #: being rebuilt (exact search meanwhile). None when there is nothing to say.
+    notice: str | None = None
+    #: Every row of a listing in order (``hits`` holds the first page); None
+    #: for a ranked result, whose rows are ``hits``.
+    ids: list[int] | None = None
 
-class TextCache:
-    """Embeddings of recent query texts (LRU), per model."""
-
-    def __init__(self, encoder: TextEmbedder, size: int = 512):
-        self.encoder = encoder
-        self.size = size
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        out: list[np.ndarray | None] = []
-        missing: list[str] = []
-        with self._lock:
-            for t in texts:
-                v = self._cache.get(t)
-                if v is not None:
-                    self._cache.move_to_end(t)
-                else:
-                    missing.append(t)
-                out.append(v)
-        if missing:
-            vecs = self.encoder.embed_texts(list(dict.fromkeys(missing)))
-            fresh = dict(zip(dict.fromkeys(missing), vecs))
-            with self._lock:
-                for t, v in fresh.items():
-                    self._cache[t] = v
-                while len(self._cache) > self.size:
-                    self._cache.popitem(last=False)
-            out = [v if v is not None else fresh[t] for t, v in zip(texts, out)]
-        return np.stack(out) if out else np.zeros((0, self.encoder.dim), np.float32)
-
-
-class Searcher:
-    """Runs queries for one model over one catalog and one vector index."""
-
-    def __init__(
-        self,
-        catalog: Catalog,
-        index: VectorIndex,
-        texts: TextCache,
-        images: ImageEmbedder,
-    ):
-        self.catalog = catalog
-        self.index = index
-        self.texts = texts
-        self.images = images
-        self.model_id = index.model_id
-
-    # -- parts -------------------------------------------------------------------------
-    def allowed_ids(self, q: Query) -> np.ndarray | None:
-        if not q.has_filters:
-            return None
-        where, args = filter_sql(q)
-        rows = self.catalog.con.execute(f"SELECT id FROM photos WHERE {where}", args).fetchall()
-        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-
-    def image_embedding(self, target: int | str | os.PathLike[str]) -> np.ndarray:
-        """The embedding of a catalogued photo (stored) or of any image file (computed)."""
-        photo: Photo | None
-        if isinstance(target, (int, np.integer)):
-            photo = self.catalog.photo(int(target))
-        else:
-            path = os.path.abspath(os.path.expanduser(os.fspath(target)))
-            photo = self.catalog.photo_by_path(path)
-            if photo is None:
-                if not os.path.exists(path):
-                    raise NotFound(f"{path} does not exist")
-                return self._embed_file(path)
-        got = self.index.vectors([photo.id])
-        if len(got[0]):
-            return got[1][0]
-        stored = list(self.catalog.iter_embeddings(self.model_id, ids=[photo.id]))
-        if stored:
-            return stored[0][1][0]
-        return self._embed_file(photo.path)
-
-    def _embed_file(self, path: str | bytes) -> np.ndarray:
-        try:
-            d = decode(path, embedder=self.images)
-        except DecodeError as exc:
-            raise DecodeError(f"cannot search by {os.fsdecode(path)}: {exc}") from None
-        return self.images.embed(d.model_input[None])[0]
-
-    def query_vector(self, q: Query) -> np.ndarray | None:
-        pos, neg = [], []
-        if q.positives:
-            pos.append(self.texts.embed(q.positives))
-        if q.negatives:
-            neg.append(self.texts.embed(q.negatives))
-        if q.similar:
-            pos.append(np.stack([self.image_embedding(p) for p in q.similar]))
-        if q.dissimilar:
-            neg.append(np.stack([self.image_embedding(p) for p in q.dissimilar]))
-        try:
-            return query_vector(
-                np.concatenate(pos) if pos else None, np.concatenate(neg) if neg else None
-            )
-        except ValueError as exc:
-            raise QueryError(str(exc)) from None
-
-    # -- ranking -----------------------------------------------------------------------
-    def rank(
-        self,
-        qvec: np.ndarray,
-        *,
-        limit: int,
-        allowed: np.ndarray | None = None,
-        exclude: Sequence[int] = (),
-        min_keep: int = CLOSEST_WHEN_UNSURE,
-        cut: bool = True,
-        ef: int | None = None,
-    ) -> Ranked:
-        """Best first. ``cut=False`` returns the top ``limit`` by score, without
-        the adaptive relevance cut (scripts, evaluations)."""
-        total = len(self.index) if allowed is None else len(allowed)
-        k = min((max(limit, MIN_CANDIDATES) if cut else limit) + len(exclude), max(total, 1))
-        hits = self.index.search(qvec, k, allowed=allowed, ef=ef)
-        ids, scores = hits.ids, hits.scores
-        if exclude:
-            keep = ~np.isin(ids, np.asarray(list(exclude), dtype=np.int64))
-            ids, scores = ids[keep], scores[keep]
-        if len(ids) == 0:
-            return Ranked([], [], None, total, False, hits.method)
-        if not cut:
-            n = min(limit, len(ids))
-            return Ranked(ids[:n].tolist(), scores[:n].astype(float).tolist(), None, total, True, hits.method)
-        if len(ids) >= total:
-            background = None  # the candidates are every photo: they are the background
-        else:
-            background = self.index.sample_scores(qvec)
-        cut = relevance_cut(scores, background, library_size=total, min_keep=0)
-        n = min(cut.keep if cut.confident else min(min_keep, len(ids)), limit)
-        return Ranked(
-            ids[:n].tolist(), scores[:n].astype(float).tolist(), cut.threshold, total,
-            cut.confident, hits.method,
-        )
-
-    def run(
-        self,
-        text: str,
-        *,
-        limit: int = 500,
-        cancelled: Callable[[], bool] | None = None,
-        cut: bool = True,
-    ) -> tuple[Query, Ranked | None, list[int] | None]:
-        """Parse and run; returns (query, ranked ids or None, filter-only ids or None)."""
-        is_cancelled = cancelled or (lambda: False)
-        q = parse_query(text)
-        allowed = self.allowed_ids(q)
-        if is_cancelled():
-            raise Cancelled("cancelled")
-        if not q.has_meaning:
-            ids = allowed.tolist() if allowed is not None else None
-            return q, None, ids
-        qvec = self.query_vector(q)
-        if is_cancelled():
-            raise Cancelled("cancelled")
-        if qvec is None:
-            return q, Ranked([], [], None, 0, False, "none"), None
-        if allowed is not None and len(allowed) == 0:
-            return q, Ranked([], [], None, 0, False, "none"), None
-        exclude: list[int] = []
-        for target in q.similar:  # the example itself is not a result
-            p = self.catalog.photo_by_path(os.path.abspath(os.path.expanduser(target)))
-            if p is not None:
-                exclude.append(p.id)
-        # Text lies farther from every photo than photos from each other (the
-        # modality gap): the graph must look wider to keep its recall.
-        ef = TEXT_QUERY_EF if (q.positives or q.negatives) else None
-        return q, self.rank(qvec, limit=limit, allowed=allowed, exclude=exclude, cut=cut, ef=ef), None
+    @property
+    def row_ids(self) -> list[int]:
+        return self.ids if self.ids is not None else [h.photo.id for h in self.hits]
 
 
 def sort_photos(photos: list[Photo], sort: str) -> list[Photo]:
+    """Photos by capture date for "newest"/"oldest" (id breaks ties); as given otherwise."""
     if sort == "oldest":
         return sorted(photos, key=lambda p: (p.taken_at or "9999", p.id))
     if sort == "newest":
         return sorted(photos, key=lambda p: (p.taken_at or "", p.id), reverse=True)
     return photos
+
+
+class SearchService:
+    def __init__(self, catalog: Catalog, models: ModelService):
+        self._catalog = catalog
+        self._models = models
+
+    # -- photos --------------------------------------------------------------------------
+    def photos(self, ids: Sequence[int]) -> list[Photo]:
+        """Photos by id, in the order given (ids no longer catalogued are skipped)."""
+        return self._catalog.photos(ids)
+
+    def photo(self, photo_id: int) -> Photo:
+        """Raises NotFound when there is no such photo."""
+        return self._catalog.photo(photo_id)
+
+    def find_photo(self, path: str | bytes | os.PathLike) -> Photo | None:
+        """The catalogued photo at a path someone handed us (as given, or through
+        symbolic links), or None."""
+        return self._catalog.photo_by_path(*path_candidates(path))
+
+    def photo_ids(self, paths: Sequence[str | bytes | os.PathLike]) -> list[int]:
+        """Ids of catalogued photos by path; NotFound names the first that is not one."""
+        out = []
+        for p in paths:
+            photo = self.find_photo(p)
+            if photo is None:
+                raise NotFound(f"{display_path(p)} is not in the library (add its folder first)")
+            out.append(photo.id)
+        return out
+
+    # -- searching -----------------------------------------------------------------------
+    def query(
+        self,
+        query: Query | str,
+        *,
+        limit: int = 500,
+        cancelled: Callable[[], bool] | None = None,
+        cut: bool = True,
+    ) -> SearchResult:
+        """Run a query (a parsed :class:`Query`; text is parsed here, for scripts).
+
+        ``limit``: most photos returned. ``cut=False`` skips the adaptive
+        relevance cut (the top ``limit`` by score). ``cancelled`` is polled
+        between stages; when it turns true the search stops early and returns
+        an empty result (the caller drops it). Raises QueryError for text that
+        does not parse or parts that cancel out, ModelError when a meaning part
+        needs a model and none is installed.
+        """
+        from clipdesk.core.ranking import Cancelled
+
+        start = time.perf_counter()
+        if isinstance(query, str) and not query.strip():
+            return SearchResult(query, [], "newest")
+        q = parse_query(query) if isinstance(query, str) else query
+        text = query if isinstance(query, str) else str(query)
+        if not q.has_meaning:
+            ids = self._catalog.matching_ids(q, limit=limit)
+            hits = [Hit(p, 0.0) for p in self._catalog.photos(ids)]
+            return SearchResult(text, hits, q.effective_sort, None, None, len(hits),
+                                (time.perf_counter() - start) * 1e3)
+        model = self._models.active()
+        try:
+            ranked = model.searcher().run(q, limit=limit, cancelled=cancelled, cut=cut)
+        except Cancelled:
+            return SearchResult(text, [], q.effective_sort, model.model_id)
+        hits = self._hits(ranked.ids, ranked.scores)
+        notice = None
+        if hits and not ranked.confident:
+            notice = "Nothing stands out for this search; these are the closest matches."
+        if model.index is not None and model.index.rebuilding:
+            notice = "The search index is being rebuilt; results may be incomplete for a moment."
+        status = self._models.status()
+        if status.is_demo:
+            notice = status.message if notice is None else f"{notice} {status.message}"
+        if q.effective_sort in ("newest", "oldest"):
+            order = {h.photo.id: h for h in hits}
+            hits = [order[p.id] for p in sort_photos([h.photo for h in hits], q.effective_sort)]
+        return SearchResult(text, hits, q.effective_sort, model.model_id, ranked.cut, ranked.considered,
+                            (time.perf_counter() - start) * 1e3, notice)
+
+    def listing(self, query: Query | None = None, *, prefetch: int = PREFETCH) -> SearchResult:
+        """Photos that pass a filters-only query (every photo without one), newest
+        first (oldest for ``sort:oldest``): every id in ``ids``, the first
+        ``prefetch`` photos in ``hits`` (score NaN). Cheap at 100,000 photos."""
+        start = time.perf_counter()
+        ids = self._catalog.matching_ids(query)
+        photos = self._catalog.photos(ids[:prefetch])
+        oldest = query is not None and query.effective_sort == "oldest"
+        return SearchResult(
+            query=str(query or ""), hits=[Hit(p, math.nan) for p in photos],
+            sort="oldest" if oldest else "newest", considered=len(ids),
+            elapsed_ms=(time.perf_counter() - start) * 1e3, ids=ids,
+        )
+
+    def count(self, query: Query | str) -> int:
+        """How many photos a query shows (a saved search's count)."""
+        q = parse_query(query) if isinstance(query, str) else query
+        if not q.has_meaning:
+            return len(self._catalog.matching_ids(q))
+        return len(self.query(q).hits)
+
+    def similar(self, target: int | str | os.PathLike[str], *, limit: int = 200) -> SearchResult:
+        """Photos like a catalogued photo (its id) or like any image file (a path);
+        the photo itself is not a result. Raises NotFound for a missing file,
+        DecodeError for one that cannot be read, ModelError without a model."""
+        start = time.perf_counter()
+        model = self._models.active()
+        searcher = model.searcher()
+        vec = searcher.image_embedding(target)
+        if isinstance(target, (int, np.integer)):
+            exclude = [int(target)]
+            label = f"similar to photo {target}"
+        else:
+            found = self.find_photo(target)
+            exclude = [found.id] if found is not None else []
+            label = f"similar:{display_path(target)}"
+        ranked = searcher.rank(vec, limit=limit, exclude=exclude)
+        return SearchResult(label, self._hits(ranked.ids, ranked.scores), "relevance", model.model_id,
+                            ranked.cut, ranked.considered, (time.perf_counter() - start) * 1e3)
+
+    def duplicates(self, threshold: float = 0.95, limit: int | None = None) -> list[DuplicateGroup]:
+        """Groups of photos that are the same or nearly (embedding cosine >=
+        ``threshold``, or identical content), each with the copy to keep first."""
+        return find_duplicates(self._catalog, self._models.index(), threshold=threshold, limit=limit)
+
+    def _hits(self, ids: list[int], scores: list[float]) -> list[Hit]:
+        photos = {p.id: p for p in self._catalog.photos(ids)}
+        return [Hit(photos[i], s) for i, s in zip(ids, scores) if i in photos]
+
+    # -- saved searches ------------------------------------------------------------------
+    def saved(self) -> list[tuple[str, str]]:
+        """(name, query text) of every saved search, by name."""
+        return self._catalog.saved_searches()
+
+    def save(self, name: str, text: str) -> Changes:
+        self._catalog.save_search(name, text)
+        return Changes(saved_searches=True)
+
+    def delete_saved(self, name: str) -> Changes:
+        self._catalog.delete_saved_search(name)
+        return Changes(saved_searches=True)

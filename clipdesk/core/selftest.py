@@ -24,8 +24,6 @@ failed. This module prints nothing; the CLI prints the lines.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 import tempfile
 import time
@@ -72,13 +70,6 @@ class _Skip(Exception):
 
 class _Fail(Exception):
     """Raised inside a step: report it as failed with this reason."""
-
-
-def _module(name: str):
-    """Import a ClipDesk module, or skip the step when this build does not have it."""
-    if importlib.util.find_spec(name) is None:
-        raise _Skip(f"{name} not available in this build")
-    return importlib.import_module(name)
 
 
 @contextmanager
@@ -164,7 +155,8 @@ class _SelfTest:
         return f"{len(self.files)} {kind}"
 
     def decode(self) -> str:
-        imaging = _module("clipdesk.core.imaging")
+        from clipdesk.core import imaging
+
         for path in self.files:
             d = imaging.decode(path)
             if (d.width, d.height) != _image_size(path) or not d.thumbnail:
@@ -173,7 +165,8 @@ class _SelfTest:
         return f"{len(self.decoded)} JPEGs"
 
     def model(self) -> str:
-        bundle_mod = _module("clipdesk.core.bundle")
+        from clipdesk.core import bundle as bundle_mod
+
         folders = [p for p in _bundled_models(self.paths) if (p / "config.json").is_file()]
         if not folders:
             raise _Skip(f"no model bundle in {self.paths.bundled_models_dir}")
@@ -184,7 +177,8 @@ class _SelfTest:
         return self.bundle_path.name
 
     def embed(self) -> str:
-        engine = _module("clipdesk.core.engine")
+        from clipdesk.core import engine
+
         self.image_encoder, self.text_encoder = engine.load_encoders(self.bundle_path, engine.EngineOptions())
         from PIL import Image
 
@@ -210,7 +204,8 @@ class _SelfTest:
         return ",".join(str(p).replace("ExecutionProvider", "") for p in value) if value else "default"
 
     def build_index(self) -> str:
-        index_mod = _module("clipdesk.core.index")
+        from clipdesk.core import index as index_mod
+
         model_id = self.image_encoder.model_id
         index = index_mod.VectorIndex(model_id, self.image_vectors.shape[1])
         ids = np.arange(1, len(self.files) + 1, dtype=np.int64)
@@ -237,12 +232,12 @@ class _SelfTest:
         return f"{self.query!r} -> {self.files[self.target].name} (score {float(hits.scores[0]):.2f})"
 
     def library(self) -> str:
-        library_mod = _module("clipdesk.core.library")
-        _module("clipdesk.core.search")
-        with library_mod.Library(self.paths) as lib:
-            lib.add_folder(self.photo_dir)
-            lib.index()
-            result = lib.search(self.query, limit=5)
+        from clipdesk.core.library import Library
+
+        with Library(self.paths) as lib:
+            lib.folders.add(self.photo_dir)
+            lib.folders.index()
+            result = lib.search.query(self.query, limit=5)
             if not result.hits:
                 raise _Fail(f"{self.query!r}: no results")
             top = Path(os.fsdecode(result.hits[0].photo.path))
@@ -268,11 +263,10 @@ def _image_size(path: Path) -> tuple[int, int]:
 def _scene_photos(paths: Paths) -> tuple[list[np.ndarray], str] | None:
     """Single-item scenes with distinct items and colours, and the query for the first.
 
-    None when this build has no scene module or no held-out items to draw with.
+    None when this build has no held-out items to draw with.
     """
-    if importlib.util.find_spec("clipdesk.core.scenes") is None:
-        return None
-    scenes = importlib.import_module("clipdesk.core.scenes")
+    from clipdesk.demo import scenes
+
     try:
         images, labels = scenes.load_demo_items(paths.resources_dir)
     except OSError:

@@ -1,13 +1,16 @@
 """XMP sidecars: ClipDesk's tags where digiKam, darktable and Lightroom look.
 
 Which file
-    ``photo.jpg.xmp`` (the full file name plus ``.xmp``) is written by default:
-    it is what darktable reads and writes and what digiKam uses out of the
-    box, and it cannot collide between ``IMG_1.JPG`` and ``IMG_1.CR2`` of a
-    RAW+JPEG pair. Lightroom, Capture One and digiKam's "compatible with
-    commercial programs" setting use ``photo.xmp`` (``style="stem"``);
-    Lightroom reads sidecars only for raw files and keeps JPEG metadata inside
-    the JPEG. Reading accepts both names (``.xmp`` or ``.XMP``) and merges them.
+    One sidecar per photo: the one that exists (:func:`sidecar_for`). A photo
+    that already has ``photo.xmp`` (Lightroom's, Capture One's and
+    darktable's other convention) keeps it; no second ``photo.jpg.xmp`` is
+    made beside it. When none exists, the ``style`` setting chooses:
+    ``photo.jpg.xmp`` (the full file name plus ``.xmp``, the default) is what
+    darktable reads and writes and what digiKam uses out of the box, and it
+    cannot collide between ``IMG_1.JPG`` and ``IMG_1.CR2`` of a RAW+JPEG pair;
+    ``photo.xmp`` (``style="stem"``) is what Lightroom, Capture One and
+    digiKam's "compatible with commercial programs" setting use. Reading
+    accepts both names (``.xmp`` or ``.XMP``) and merges them.
 
 What is written
     * ``dc:subject`` (an ``rdf:Bag``): every tag as a flat keyword; a nested
@@ -34,7 +37,10 @@ Safety
     * XML with a DOCTYPE or entity declarations is refused before and while
       parsing (no billion laughs, no external entities); files over
       :data:`MAX_SIDECAR_BYTES` are refused.
-    * A sidecar that cannot be parsed is never overwritten.
+    * A sidecar that cannot be parsed is never overwritten, and neither is a
+      read-only one (the user, or a tool such as Lightroom's "read only"
+      export, protected it): both are a :class:`SidecarError` for the caller
+      to show.
     * Tag text is normalised by :func:`normalize_tag`: control and
       bidirectional-override characters removed, whitespace collapsed, length
       bounded; the serializer escapes XML's special characters.
@@ -46,7 +52,6 @@ import logging
 import os
 import re
 import stat
-import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -55,6 +60,7 @@ from pathlib import Path
 
 from clipdesk.core.errors import ClipDeskError, UsageError
 from clipdesk.core.fsutil import atomic_write
+from clipdesk.core.names import HIERARCHY_SEPARATOR, InvalidTag, tag_key, tag_name
 
 log = logging.getLogger(__name__)
 
@@ -77,24 +83,15 @@ _PREFERRED_PREFIX = {
     NS_MSPHOTO: "MicrosoftPhoto",
 }
 
-#: Levels of a nested tag are separated by this in ClipDesk and in lr:hierarchicalSubject.
-HIERARCHY_SEPARATOR = "|"
-MAX_TAG_LENGTH = 255
-MAX_TAG_DEPTH = 16
 #: Sidecars larger than this are not read (darktable's with long histories stay far below).
 MAX_SIDECAR_BYTES = 16 * 1024 * 1024
 
 _XPACKET_BEGIN = '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
 _XPACKET_END = '<?xpacket end="w"?>'
-_BIDI_CONTROLS = set("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 class SidecarError(ClipDeskError):
     """A sidecar cannot be read or written; the message names the file and why."""
-
-
-class InvalidTag(UsageError):
-    """A tag name that cannot be stored (empty, too long, too deep)."""
 
 
 def _q(ns: str, local: str) -> str:
@@ -104,43 +101,8 @@ def _q(ns: str, local: str) -> str:
 # --------------------------------------------------------------------------- tag names
 
 
-def normalize_tag(name: str) -> str:
-    """The canonical form of a tag name, or :class:`InvalidTag`.
-
-    NFC; control characters, line/paragraph separators and bidirectional
-    overrides removed (they break XML or disguise text); whitespace runs
-    collapsed; empty hierarchy levels dropped ("a||b" -> "a|b").
-    """
-    if not isinstance(name, str):
-        raise InvalidTag(f"a tag must be text, got {type(name).__name__}")
-    text = unicodedata.normalize("NFC", name)
-    cleaned = []
-    for ch in text:
-        cat = unicodedata.category(ch)
-        if cat in ("Cc", "Zl", "Zp"):
-            cleaned.append(" ")
-        elif cat == "Cs" or ch in _BIDI_CONTROLS or ch in ("\ufffe", "\uffff"):
-            continue
-        else:
-            cleaned.append(ch)
-    levels = [" ".join(level.split()) for level in "".join(cleaned).split(HIERARCHY_SEPARATOR)]
-    levels = [level for level in levels if level]
-    if not levels:
-        raise InvalidTag("a tag needs at least one visible character")
-    if len(levels) > MAX_TAG_DEPTH:
-        raise InvalidTag(f"a tag can be nested at most {MAX_TAG_DEPTH} levels deep")
-    result = HIERARCHY_SEPARATOR.join(levels)
-    if len(result) > MAX_TAG_LENGTH:
-        raise InvalidTag(f"a tag can be at most {MAX_TAG_LENGTH} characters long, this one has {len(result)}")
-    return result
-
-
 def _leaf(tag: str) -> str:
     return tag.rsplit(HIERARCHY_SEPARATOR, 1)[-1]
-
-
-def _key(text: str) -> str:
-    return text.casefold()
 
 
 # --------------------------------------------------------------------------- paths
@@ -158,6 +120,15 @@ def sidecar_path(photo: Path, style: str = "extension") -> Path:
     if style == "stem":
         return photo.with_suffix(".xmp")
     raise UsageError(f"unknown sidecar style {style!r}; use 'extension' or 'stem'")
+
+
+def sidecar_for(photo: Path, style: str = "extension") -> Path:
+    """The one sidecar of ``photo``: the first of :func:`sidecar_candidates`
+    that exists, else the name ``style`` chooses (:func:`sidecar_path`)."""
+    for candidate in sidecar_candidates(photo):
+        if os.path.lexists(candidate):
+            return candidate
+    return sidecar_path(photo, style)
 
 
 def sidecar_candidates(photo: Path) -> list[Path]:
@@ -334,30 +305,35 @@ def _tags_of(doc: _Document, where: Path) -> list[str]:
         return []
     hierarchical: list[str] = []
     raw = _values(rdf, NS_LR, "hierarchicalSubject")
-    raw += [v.replace("/", HIERARCHY_SEPARATOR) for v in _values(rdf, NS_DIGIKAM, "TagsList")]
-    raw += [v.replace("/", HIERARCHY_SEPARATOR) for v in _values(rdf, NS_MSPHOTO, "LastKeywordXMP")]
+    # digiKam's TagsList (and Microsoft's LastKeywordXMP) nest with "/", so a
+    # tag whose name holds a "/" ("AC/DC") cannot be told from a nested one
+    # there: where lr:hierarchicalSubject has the tag, it says which it is.
+    slash_forms = {tag_key(v.replace(HIERARCHY_SEPARATOR, "/")) for v in raw}
+    for value in _values(rdf, NS_DIGIKAM, "TagsList") + _values(rdf, NS_MSPHOTO, "LastKeywordXMP"):
+        if tag_key(value) not in slash_forms:
+            raw.append(value.replace("/", HIERARCHY_SEPARATOR))
     flat_raw = _values(rdf, NS_DC, "subject")
     result: list[str] = []
     seen: set[str] = set()
     for value in raw:
         tag = _valid_or_none(value, where)
-        if tag is not None and _key(tag) not in seen:
-            seen.add(_key(tag))
+        if tag is not None and tag_key(tag) not in seen:
+            seen.add(tag_key(tag))
             hierarchical.append(tag)
             result.append(tag)
-    covered = {_key(level) for tag in hierarchical for level in tag.split(HIERARCHY_SEPARATOR)}
+    covered = {tag_key(level) for tag in hierarchical for level in tag.split(HIERARCHY_SEPARATOR)}
     for value in flat_raw:
         # A flat keyword is one tag even if it holds "|": escape it as a level.
         tag = _valid_or_none(value.replace(HIERARCHY_SEPARATOR, "/"), where)
-        if tag is not None and _key(tag) not in covered and _key(tag) not in seen:
-            seen.add(_key(tag))
+        if tag is not None and tag_key(tag) not in covered and tag_key(tag) not in seen:
+            seen.add(tag_key(tag))
             result.append(tag)
     return result
 
 
 def _valid_or_none(value: str, where: Path) -> str | None:
     try:
-        return normalize_tag(value)
+        return tag_name(value)
     except InvalidTag as exc:
         if value.strip():
             log.warning("%s: skipping keyword %r: %s", where, value[:80], exc)
@@ -393,8 +369,8 @@ def read_tags(photo: Path) -> SidecarTags:
             continue  # case-insensitive file system: photo.xmp and photo.XMP are one file
         paths.append(path)
         for tag in _tags_of(_parse(data, path), path):
-            if _key(tag) not in seen:
-                seen.add(_key(tag))
+            if tag_key(tag) not in seen:
+                seen.add(tag_key(tag))
                 tags.append(tag)
     return SidecarTags(tuple(tags), tuple(paths))
 
@@ -483,18 +459,18 @@ def _set_items(layout: _Layout, container: ET.Element, wanted: list[str], remove
     changed = False
     present = set()
     for li in [li for li in container if li.tag == _q(NS_RDF, "li")]:
-        key = _key((li.text or "").strip())
+        key = tag_key((li.text or "").strip())
         if key in removed:
             layout.remove(container, li)
             changed = True
         else:
             present.add(key)
     for value in wanted:
-        if _key(value) not in present:
+        if tag_key(value) not in present:
             li = ET.Element(_q(NS_RDF, "li"))
             li.text = value
             layout.append(container, li)
-            present.add(_key(value))
+            present.add(tag_key(value))
             changed = True
     if changed and not len(container):
         prop = layout.parents[container]
@@ -523,19 +499,20 @@ def update_tags(
     *,
     style: str = "extension",
 ) -> Path | None:
-    """Add and remove tags in the sidecar of ``photo``; returns the sidecar path.
+    """Add and remove tags in the sidecar of ``photo`` (:func:`sidecar_for`:
+    the one that exists, else the name ``style`` chooses); returns its path.
 
     Tags are ClipDesk names ("|" nests). Comparison ignores case; keywords
     written by other tools stay unless named in ``remove``. No file is created
     when there is nothing to add, and an unchanged sidecar is not rewritten.
-    Raises :class:`SidecarError` (symlink, unreadable or malformed sidecar,
-    disk error) and :class:`InvalidTag`.
+    Raises :class:`SidecarError` (symlink, read-only, unreadable or malformed
+    sidecar, disk error) and :class:`InvalidTag`.
     """
-    to_add = [normalize_tag(t) for t in add]
-    to_remove = [normalize_tag(t) for t in remove]
-    remove_keys = {_key(t) for t in to_remove}
-    to_add = [t for t in to_add if _key(t) not in remove_keys]
-    path = sidecar_path(photo, style)
+    to_add = [tag_name(t) for t in add]
+    to_remove = [tag_name(t) for t in remove]
+    remove_keys = {tag_key(t) for t in to_remove}
+    to_add = [t for t in to_add if tag_key(t) not in remove_keys]
+    path = sidecar_for(photo, style)
     data = _read_file(path)
     if data is None:
         if not to_add:
@@ -551,12 +528,12 @@ def update_tags(
 
     existing_hier = _values(rdf, NS_LR, "hierarchicalSubject")
     remaining_hier = [
-        t for t in (_valid_or_none(v, path) for v in existing_hier) if t is not None and _key(t) not in remove_keys
+        t for t in (_valid_or_none(v, path) for v in existing_hier) if t is not None and tag_key(t) not in remove_keys
     ]
-    final_hier = remaining_hier + [t for t in to_add if _key(t) not in {_key(h) for h in remaining_hier}]
-    final_leaves = {_key(_leaf(t)) for t in final_hier}
+    final_hier = remaining_hier + [t for t in to_add if tag_key(t) not in {tag_key(h) for h in remaining_hier}]
+    final_leaves = {tag_key(_leaf(t)) for t in final_hier}
     # A removed tag's leaf leaves dc:subject unless a remaining tag still has it.
-    flat_remove = {_key(_leaf(t)) for t in to_remove} - final_leaves
+    flat_remove = {tag_key(_leaf(t)) for t in to_remove} - final_leaves
 
     descs = rdf.findall(_q(NS_RDF, "Description"))
     if not descs:
@@ -580,7 +557,7 @@ def update_tags(
     if _find_props(rdf, NS_DIGIKAM, "TagsList"):
         bag = _ensure_bag(layout, home(NS_DIGIKAM, "TagsList"), NS_DIGIKAM, "TagsList", kind="Seq")
         dk = lambda t: t.replace(HIERARCHY_SEPARATOR, "/")  # noqa: E731
-        changed |= _set_items(layout, bag, [dk(t) for t in to_add], {_key(dk(t)) for t in to_remove})
+        changed |= _set_items(layout, bag, [dk(t) for t in to_add], {tag_key(dk(t)) for t in to_remove})
     if not changed:
         return path if data is not None else None
     _set_metadata_date(rdf, home(NS_DC, "subject"))
@@ -592,8 +569,8 @@ def _dedupe_keys(values: Iterable[str]) -> list[str]:
     out: list[str] = []
     keys: set[str] = set()
     for v in values:
-        if _key(v) not in keys:
-            keys.add(_key(v))
+        if tag_key(v) not in keys:
+            keys.add(tag_key(v))
             out.append(v)
     return out
 
@@ -609,6 +586,8 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise SidecarError(f"{path} is a symbolic link; ClipDesk does not write through links")
     if st is not None and not stat.S_ISREG(st.st_mode):
         raise SidecarError(f"{path} is not a regular file")
+    if st is not None and not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        raise SidecarError(f"{path} is read-only; ClipDesk does not overwrite it (make it writable to update it)")
     try:
         atomic_write(path, data)
     except OSError as exc:
@@ -729,13 +708,12 @@ def _serialize(doc: _Document) -> bytes:
 __all__ = [
     "HIERARCHY_SEPARATOR",
     "InvalidTag",
-    "MAX_TAG_LENGTH",
     "SidecarError",
     "SidecarTags",
-    "normalize_tag",
     "read_sidecar",
     "read_tags",
     "sidecar_candidates",
+    "sidecar_for",
     "sidecar_path",
     "update_tags",
 ]

@@ -153,7 +153,7 @@ class ZeroShotTagger:
     """Calibrated zero-shot tags. ``background``: embeddings of library photos."""
 
     def __init__(self, vocab: Vocabulary, background: np.ndarray | None = None):
-        from clipdesk.core.query import relevance_cut
+        from clipdesk.core.relevance import relevance_cut
 
         self.vocab = vocab
         self.calibrated = background is not None and len(background) >= MIN_BACKGROUND

@@ -10,7 +10,9 @@ periodic rescan or from start-up.
 When the OS refuses more watches (Linux ``max_user_watches``), or a root lives
 on a file system that does not report changes, the watcher falls back to
 periodic rescans and says so in :attr:`Watcher.mode` / :attr:`Watcher.reason`.
-Roots that are offline are polled so that they come back on their own.
+Give the watcher every root, offline ones included: roots that are offline
+(missing, unreadable, or an empty mount point) are polled, so a drive that
+comes back, or one that is unplugged, is noticed and reconciled on its own.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Callable
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from clipdesk.core.imaging import IMAGE_EXTENSIONS
+from clipdesk.core.photofiles import Kind, classify
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +47,20 @@ class _Handler(FileSystemEventHandler):
 
 
 def _relevant(path: str | bytes, is_dir: bool) -> bool:
-    name = os.path.basename(os.fsdecode(path))
-    if name.startswith("."):
-        return False
+    name = os.path.basename(os.fsencode(path))
     if is_dir:
+        return not name.startswith(b".")
+    return classify(name) is not Kind.NOT_PHOTO
+
+
+def looks_offline(root: str | bytes) -> bool:
+    """A root that is not there, cannot be read, or is empty (an unmounted
+    drive or share leaves its empty mount point behind) is offline."""
+    try:
+        with os.scandir(root) as it:
+            return next(it, None) is None
+    except OSError:
         return True
-    ext = os.path.splitext(name)[1].lower()
-    return ext in IMAGE_EXTENSIONS or ext == ""
 
 
 class Watcher:
@@ -80,7 +89,7 @@ class Watcher:
         self.max_delay_s = max_delay_s
         self.poll_s = poll_s
         self.offline_poll_s = offline_poll_s
-        self.is_offline = is_offline or (lambda root: not os.path.isdir(root))
+        self.is_offline = is_offline or looks_offline
         self.mode = "stopped"  # watching | polling | stopped
         self.reason: str | None = None
         self._observer = None
@@ -90,6 +99,7 @@ class Watcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._unwatched: set[str] = set()
 
     def start(self) -> None:
         self._stop.clear()
@@ -123,9 +133,11 @@ class Watcher:
         observer = Observer()
         handler = _Handler(self)
         before = _inotify_watches()
+        #: Roots that could not be watched (not there): a restart watches them.
+        self._unwatched = {r for r in self.roots if not os.path.isdir(r)}
         try:
             for root in self.roots:
-                if os.path.isdir(root):
+                if root not in self._unwatched:
                     observer.schedule(handler, root, recursive=True)
             observer.start()
         except OSError as exc:
@@ -199,7 +211,9 @@ class Watcher:
                     fire = True
                     came_back = offline - now_offline
                     offline = now_offline
-                    if came_back and self.mode == "watching":
+                    # A root that was there all along (an emptied mount point)
+                    # is still watched; one that was missing must be added.
+                    if came_back & self._unwatched and self.mode == "watching":
                         self._restart_observer()
             if fire:
                 last_poll = now

@@ -14,10 +14,10 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from clipdesk import __version__
-from clipdesk.core import modelhub
 from clipdesk.core.errors import CatalogLocked, ClipDeskError
 from clipdesk.core.library import Library
 from clipdesk.core.paths import Paths
+from clipdesk.demo import needs_demo, setup_demo
 from clipdesk.ui import cmdline, theme
 from clipdesk.ui.mainwindow import MainWindow
 from clipdesk.ui.settings import Settings
@@ -48,24 +48,15 @@ def application(argv: list[str] | None = None) -> QApplication:
     return app  # type: ignore[return-value]
 
 
-def needs_demo(library: Library) -> bool:
-    """An empty library and no real model: the first run shows the demo library."""
-    if library.catalog.roots() or any(library.catalog.counts().values()):
-        return False
-    return all(m.bundled for m in modelhub.installed_models(library.paths))
-
-
 def start_demo(window: MainWindow) -> None:
     """Set up the demo library (off the GUI thread) and index it in the background."""
     library = window.library
-    if not hasattr(library, "setup_demo"):
-        return
     window.setup_pending += 1
 
     def job():
         if not needs_demo(library):
             return None
-        return library.setup_demo()
+        return setup_demo(library)
 
     def done(dest) -> None:
         window.setup_pending -= 1

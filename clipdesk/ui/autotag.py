@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
@@ -29,7 +28,10 @@ from PySide6.QtWidgets import (
 )
 
 from clipdesk.core.errors import ClipDeskError
-from clipdesk.core.library import FileSuggestions, Hit, Library
+from clipdesk.core.changes import Changes
+from clipdesk.core.library import Library
+from clipdesk.core.search import Hit
+from clipdesk.core.tags import AutoTagResult, FileSuggestions
 from clipdesk.ui.grid import PhotoGrid
 from clipdesk.ui.photomodel import PHOTO_IDS_MIME, PhotoListModel, decode_ids
 from clipdesk.ui.searchbar import image_paths
@@ -225,7 +227,8 @@ class ApplyDialog(QDialog):
 
 
 class AutoTagPanel(QWidget):
-    tagsChanged = Signal()  # the catalog's tags changed: sidebar counts, details
+    tagsChanged = Signal()  # a decision was saved (tests wait for it)
+    changed = Signal(object)  # Changes: what the catalog now holds differently
     message = Signal(str)  # one line for the status bar
     suggestionsShown = Signal()  # a drop's suggestions are on screen
     teachShown = Signal()  # a teach result is on screen
@@ -346,7 +349,7 @@ class AutoTagPanel(QWidget):
         top = self.settings.suggestion_count
         library = self.library
         self._token = self.pools.run(
-            self.pools.interactive, lambda: library.suggest_tags(targets, top=top),
+            self.pools.interactive, lambda: library.tags.suggest(targets, top=top),
             self._show, self._failed, owner=self,
         )
 
@@ -411,30 +414,30 @@ class AutoTagPanel(QWidget):
             r.set_decision(decision, "saving…")
         self._update_buttons()
         groups = [r.group for r in rows]
-        write_xmp = self.settings.write_sidecars
-        library = self.library
+        tags = self.library.tags
 
         def job():
             notes: dict[str, str] = {}
+            changes = Changes()
             for g in groups:
                 if g.photo_ids:
-                    if decision == "accepted":
-                        library.accept_tag(g.photo_ids, g.tag)
-                    else:
-                        library.reject_tag(g.photo_ids, g.tag)
+                    decide = tags.accept if decision == "accepted" else tags.reject
+                    changes = changes | decide(g.photo_ids, g.tag)
                 note = []
-                if decision == "accepted" and write_xmp:
-                    written, errors = write_sidecars(g.paths, g.tag)
-                    if written:
-                        note.append(f"written to {written} sidecar(s)")
-                    note += errors
-                elif decision == "accepted" and g.outside:
-                    note.append(f"{len(g.outside)} file(s) outside the library were not tagged: "
-                                "turn on XMP sidecars to tag them")
+                if decision == "accepted" and g.outside:
+                    if tags.write_sidecars:
+                        changes = changes | tags.tag_files(g.outside, g.tag)
+                    else:
+                        note.append(f"{len(g.outside)} file(s) outside the library were not tagged: "
+                                    "turn on XMP sidecars to tag them")
+                note += [f"{os.path.basename(f.path)}: {f.reason}" for f in changes.sidecar_failures
+                         if f.path in g.paths]
                 notes[g.tag] = "; ".join(note)
-            return notes
+            return notes, changes
 
-        def done(notes: dict[str, str]) -> None:
+        def done(value) -> None:
+            notes, changes = value
+            self.changed.emit(changes)
             for g in groups:
                 row = self.rows.get(g.tag)
                 if row is not None:
@@ -489,6 +492,7 @@ class AutoTagPanel(QWidget):
         self.teach_status.setText(f"Learning '{tag}' from {len(examples)} example(s)…")
 
         def done(hits: list[Hit]) -> None:
+            self.changed.emit(Changes(tags=True))
             self.teach_model.set_hits(hits)
             self.teach_status.setText(
                 f"'{tag}' would be added to {len(hits)} more photo(s). Select the right ones and add, "
@@ -499,11 +503,10 @@ class AutoTagPanel(QWidget):
             self.teachShown.emit()
 
         def failed(exc: BaseException) -> None:
-            msg = "Teaching is not available in this build yet." if isinstance(exc, NotImplementedError) else str(exc)
-            self.teach_status.setText(msg)
+            self.teach_status.setText(str(exc))
             self.teachShown.emit()
 
-        self.pools.run(self.pools.interactive, lambda: library.teach_tag(tag, examples), done, failed, owner=self)
+        self.pools.run(self.pools.interactive, lambda: library.tags.teach(tag, examples), done, failed, owner=self)
 
     def _teach_decide(self, decision: str, *, selected: bool) -> None:
         tag = self.teach_tag.currentText().strip()
@@ -511,19 +514,13 @@ class AutoTagPanel(QWidget):
         ids = [self.teach_model.photo(r).id for r in rows]
         if not ids or not tag:
             return
-        library = self.library
-        write_xmp = self.settings.write_sidecars
-        paths = [self.teach_model.photo(r).path for r in rows]
+        tags = self.library.tags
 
         def job():
-            if decision == "accepted":
-                library.accept_tag(ids, tag)
-                if write_xmp:
-                    write_sidecars(paths, tag)
-            else:
-                library.reject_tag(ids, tag)
+            return (tags.accept if decision == "accepted" else tags.reject)(ids, tag)
 
-        def done(_):
+        def done(changes: Changes):
+            self.changed.emit(changes)
             self.teach_model.remove_ids(ids)
             verb = "Added" if decision == "accepted" else "Rejected"
             self.teach_status.setText(f"{verb} '{tag}' on {len(ids)} photo(s).")
@@ -552,7 +549,7 @@ class AutoTagPanel(QWidget):
             self._reset_apply_button()
             self.message.emit(f"Could not preview: {exc}")
 
-        self.pools.run(self.pools.general, library.preview_auto_tags, done, failed, owner=self)
+        self.pools.run(self.pools.general, library.tags.preview_auto, done, failed, owner=self)
 
     def _reset_apply_button(self) -> None:
         self.apply_button.setEnabled(True)
@@ -564,26 +561,13 @@ class AutoTagPanel(QWidget):
         library = self.library
         self.message.emit(f"Tagging the library with {len(tags)} tag(s)…")
 
-        def done(counts: dict[str, int]) -> None:
-            total = sum(counts.values())
-            self.message.emit(f"Suggested {len(counts)} tag(s) on {total:,} photo(s)")
+        def done(result: AutoTagResult) -> None:
+            total = sum(result.counts.values())
+            self.message.emit(f"Suggested {len(result.counts)} tag(s) on {total:,} photo(s)")
+            self.changed.emit(result.changes)
             self.tagsChanged.emit()
 
         self.pools.run(
-            self.pools.writes, lambda: library.apply_auto_tags(tags, write_sidecars=write_xmp), done,
+            self.pools.writes, lambda: library.tags.apply_auto(tags, sidecars=write_xmp), done,
             lambda e: self.message.emit(f"Tagging the library failed: {e}"), owner=self,
         )
-
-
-def write_sidecars(paths: list[str], tag: str) -> tuple[int, list[str]]:
-    """Add ``tag`` to each file's XMP sidecar (worker thread). (written, errors)."""
-    from clipdesk.core import sidecar
-
-    written, errors = 0, []
-    for p in paths:
-        try:
-            sidecar.update_tags(Path(p), add=[tag])
-            written += 1
-        except ClipDeskError as exc:
-            errors.append(f"{os.path.basename(p)}: {exc}")
-    return written, errors

@@ -11,6 +11,7 @@ from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtWidgets import QCompleter, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from clipdesk.core.catalog import Photo
+from clipdesk.core.changes import Changes
 from clipdesk.core.library import Library
 from clipdesk.ui.preview import ImageView, load_image
 from clipdesk.ui.workers import CancelToken, Pools
@@ -42,7 +43,8 @@ def human_date(taken: str | None, source: str | None) -> str:
 
 
 class DetailsPanel(QWidget):
-    tagsChanged = Signal()
+    tagsChanged = Signal()  # a tag was added or removed here (tests wait for it)
+    changed = Signal(object)  # Changes
     loaded = Signal()  # the shown photo's tags and preview arrived
 
     def __init__(self, library: Library, pools: Pools, parent=None):
@@ -142,7 +144,7 @@ class DetailsPanel(QWidget):
         library = self.library
 
         def job():
-            tags = _common_tags(library, ids)
+            tags = library.tags.common(ids)
             try:
                 image, text = load_image(first.path, PREVIEW_SIDE), ""
             except Exception as exc:  # noqa: BLE001 - the panel says why, nothing else breaks
@@ -171,7 +173,7 @@ class DetailsPanel(QWidget):
                 self._render_tags()
                 self.loaded.emit()
 
-        self.pools.run(self.pools.general, lambda: _common_tags(library, ids), done, owner=self)
+        self.pools.run(self.pools.general, lambda: library.tags.common(ids), done, owner=self)
 
     def _render_tags(self) -> None:
         parts = []
@@ -203,8 +205,8 @@ class DetailsPanel(QWidget):
         ids = [p.id for p in self.photos]
         if not ids:
             return
-        library = self.library
-        self.pools.run(self.pools.writes, lambda: library.accept_tag(ids, name), lambda _: self._changed(),
+        tags = self.library.tags
+        self.pools.run(self.pools.writes, lambda: tags.accept(ids, name), self._changed,
                        lambda e: self.tag_label.setText(f"Could not add the tag: {html.escape(str(e))}"),
                        owner=self)
 
@@ -212,25 +214,11 @@ class DetailsPanel(QWidget):
         ids = [p.id for p in self.photos]
         if not ids:
             return
-        catalog = self.library.catalog
-        # Library has no untag yet; removing a link is a plain catalog write.
-        self.pools.run(self.pools.writes, lambda: catalog.untag(ids, name), lambda _: self._changed(),
+        tags = self.library.tags
+        self.pools.run(self.pools.writes, lambda: tags.remove(ids, name), self._changed,
                        lambda e: self.tag_label.setText(f"Could not remove the tag: {html.escape(str(e))}"),
                        owner=self)
 
-    def _changed(self) -> None:
-        self.refresh_tags()
+    def _changed(self, changes: Changes) -> None:
+        self.changed.emit(changes)  # the window refreshes this panel's tags too
         self.tagsChanged.emit()
-
-
-def _common_tags(library: Library, ids: list[int]) -> list[tuple[str, str, str, float | None]]:
-    """Tags of one photo, or the tags every selected photo has (worker thread)."""
-    if not ids:
-        return []
-    per = [library.catalog.photo_tags(i) for i in ids[:500]]
-    if len(per) == 1:
-        return per[0]
-    common = {t[0].lower() for t in per[0] if t[2] == "accepted"}
-    for tags in per[1:]:
-        common &= {t[0].lower() for t in tags if t[2] == "accepted"}
-    return [t for t in per[0] if t[0].lower() in common and t[2] == "accepted"]

@@ -23,10 +23,14 @@ from clipdesk import __version__
 from clipdesk.core import modelhub
 from clipdesk.core.catalog import Photo
 from clipdesk.core.errors import ClipDeskError
-from clipdesk.core.library import Library, ModelStatus, SearchResult
+from clipdesk.core import query as querylang
+from clipdesk.core.changes import Changes
+from clipdesk.core.library import Library
+from clipdesk.core.models import ModelStatus
+from clipdesk.core.search import SearchResult
 from clipdesk.core.paths import Paths
 from clipdesk.core.pipeline import Progress, RunResult
-from clipdesk.ui import querytext, theme
+from clipdesk.ui import theme
 from clipdesk.ui.autotag import AutoTagPanel
 from clipdesk.ui.details import DetailsPanel
 from clipdesk.ui.grid import PhotoGrid
@@ -117,6 +121,8 @@ class MainWindow(QMainWindow):
             lambda: self.pools.run(self.pools.writes, settings.save, None, lambda e: log.warning("settings: %s", e),
                                    owner=self))
         settings.on_change(lambda _name, _value: self._closing or self._save_settings.start())
+        library.tags.write_sidecars = settings.write_sidecars
+        settings.on_change(lambda name, value: name == "write_sidecars" and setattr(library.tags, "write_sidecars", value))
 
     # ------------------------------------------------------------------ building
     def _build(self) -> None:
@@ -289,8 +295,9 @@ class MainWindow(QMainWindow):
         self._details_timer.setInterval(60)
         self._details_timer.timeout.connect(self._update_details)
 
-        self.sidebar.folderActivated.connect(lambda p: self._set_query(querytext.set_filter(self.bar.text(), "folder", p)))
-        self.sidebar.tagActivated.connect(lambda t: self._set_query(querytext.set_filter(self.bar.text(), "tag", t)))
+        self.sidebar.folderActivated.connect(lambda p: self._set_query(querylang.set_filter(self.bar.text(), "folder", p)))
+        self.sidebar.tagActivated.connect(lambda t: self._set_query(querylang.set_filter(self.bar.text(), "tag", t)))
+        self.search_ctl.parsed.connect(self.chips.show_query)
         self.sidebar.savedActivated.connect(self._set_query)
         self.sidebar.addFolderRequested.connect(self.choose_folder)
         self.sidebar.removeFolderRequested.connect(self.remove_folder)
@@ -298,8 +305,8 @@ class MainWindow(QMainWindow):
         self.sidebar.teachRequested.connect(self._teach_from_sidebar)
         self.sidebar.pathsDropped.connect(self.add_dropped_paths)
 
-        self.details.tagsChanged.connect(self._tags_changed)
-        self.autotag.tagsChanged.connect(self._tags_changed)
+        self.details.changed.connect(self.apply_changes)
+        self.autotag.changed.connect(self.apply_changes)
         self.autotag.message.connect(lambda m: self.notify(m, 6000))
         self.autotag.use_selection.clicked.connect(self._suggest_for_selection)
 
@@ -404,9 +411,9 @@ class MainWindow(QMainWindow):
     def _show_similar_text(self, path: str | None) -> None:
         """Put the equivalent query in the bar without searching again."""
         self.bar.blockSignals(True)
-        self.bar.setText(f"similar:{querytext.quote_value(path)}" if path else "")
+        self.bar.setText(f"similar:{querylang.quote_value(path)}" if path else "")
         self.bar.blockSignals(False)
-        self.chips.sync()
+        self.chips.show_query(None)
 
     def _show_answer(self, answer: Answer) -> None:
         self.answer = answer
@@ -455,7 +462,7 @@ class MainWindow(QMainWindow):
             import onnxruntime  # noqa: F401
 
             try:
-                library.search("photo", limit=1)
+                library.search.query("photo", limit=1)
             except ClipDeskError as exc:
                 log.info("warm-up search: %s", exc)
 
@@ -516,8 +523,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ grid
     def _fetch_photos(self, ids: list) -> None:
         """Photos for rows the grid shows for the first time (a listing is fetched in pages)."""
-        catalog = self.library.catalog
-        self.pools.run(self.pools.general, lambda: catalog.photos(ids), self.model.add_photos, owner=self.model)
+        search = self.library.search
+        self.pools.run(self.pools.general, lambda: search.photos(ids), self.model.add_photos, owner=self.model)
 
     def _selected_photos(self) -> list[Photo]:
         return [p for p in (self.model.photo(r) for r in self.grid.selected_rows()) if p is not None]
@@ -594,10 +601,10 @@ class MainWindow(QMainWindow):
 
     def tag_photos(self, photos: list[Photo], tag: str) -> None:
         ids = [p.id for p in photos]
-        library = self.library
-        self.pools.run(self.pools.writes, lambda: library.accept_tag(ids, tag),
-                       lambda _: (self.notify(f"Tagged {len(ids)} photo(s) '{tag}'", 4000),
-                                  self._tags_changed()),
+        tags = self.library.tags
+        self.pools.run(self.pools.writes, lambda: tags.accept(ids, tag),
+                       lambda changes: (self.notify(f"Tagged {len(ids)} photo(s) '{tag}'", 4000),
+                                        self.apply_changes(changes)),
                        lambda e: self.show_error(f"Could not tag: {e}"), owner=self)
 
     def tag_photos_new(self, photos: list[Photo]) -> None:
@@ -615,10 +622,9 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Yes:
                 return
         ids = [p.id for p in photos]
-        library = self.library
+        folders = self.library.folders
         # The refresh after the removal overtakes any listing read before it.
-        self.pools.run(self.pools.writes, lambda: library.remove_photos(ids),
-                       lambda _: (self.model.remove_ids(ids), self.refresh_library(), self.search_ctl.refresh()),
+        self.pools.run(self.pools.writes, lambda: folders.remove_photos(ids), self.apply_changes,
                        lambda e: self.show_error(f"Could not remove: {e}"), owner=self)
 
     def _suggest_for_selection(self) -> None:
@@ -687,19 +693,14 @@ class MainWindow(QMainWindow):
     def refresh_library(self) -> None:
         """Re-read folders, tags, saved searches and counts (a worker); the newest read wins."""
         library = self.library
-        index = self.index
         self._library_generation += 1
         generation = self._library_generation
 
         def job() -> LibraryState:
-            cat = library.catalog
-            counts = dict(cat.con.execute("SELECT folder_id, COUNT(*) FROM photos GROUP BY folder_id"))
-            rows = []
-            for f in cat.roots():
-                rows.append(FolderRow(f.path, counts.get(f.id, 0), f.state, f.note))
-            tags = [(name, n) for _id, name, n in cat.tags()]
-            saved = cat.saved_searches()
-            totals = cat.counts()
+            rows = [FolderRow(f.path, f.photos, f.state, f.note) for f in library.folders.rows("root")]
+            tags = [(t.name, t.photos) for t in library.tags.list()]
+            saved = library.search.saved()
+            totals = library.folders.counts()
             return LibraryState(rows, tags, saved, sum(totals.values()), totals.get("failed", 0))
 
         def done(state: LibraryState) -> None:
@@ -763,12 +764,10 @@ class MainWindow(QMainWindow):
 
         def job():
             out = {}
-            for name, query in saved:
+            for name, text in saved:
                 try:
-                    q = querytext.parsed(query)
-                    limit = 10_000_000 if q is not None and not q.has_meaning else 500
-                    out[name] = len(library.search(query, limit=limit).hits) if query.strip() else None
-                except Exception:  # noqa: BLE001 - a broken saved search shows no count
+                    out[name] = library.search.count(querylang.parse_query(text)) if text.strip() else None
+                except ClipDeskError:  # a saved search that no longer parses or runs shows no count
                     out[name] = None
             return out
 
@@ -780,22 +779,33 @@ class MainWindow(QMainWindow):
 
         self.pools.run(self.pools.general, job, done, lambda e: None, owner=self)
 
-    def _tags_changed(self) -> None:
-        self.refresh_library()
-        self.details.refresh_tags()
-        if "tag:" in self.bar.text().lower():
+    def apply_changes(self, changes: Changes) -> None:
+        """The one place views refresh after a change: whatever a panel, dialog
+        or indexing run changed, announced by the Changes it returned."""
+        if self._closing or not changes:
+            return
+        if changes.removed:
+            self.model.remove_ids(list(changes.removed))
+        if changes.tags or changes.folders or changes.saved_searches or changes.removed or changes.catalog:
+            self.refresh_library()
+        if changes.tags or changes.photos:
+            self.details.refresh_tags()
+        if changes.removed or changes.model or changes.catalog or changes.folders or (
+                changes.tags and "tag:" in self.bar.text().lower()):
             self.search_ctl.refresh()
+        if changes.model:
+            self.refresh_model_status()
+        if changes.sidecar_failures:
+            first = changes.sidecar_failures[0]
+            more = len(changes.sidecar_failures) - 1
+            self.notify(f"Could not write the sidecar of {os.path.basename(first.path)}: {first.reason}"
+                        + (f" (and {more} more)" if more else ""), 10000)
 
     def refresh_model_status(self) -> None:
         library = self.library
 
-        def job():
-            try:
-                return library.model_status()
-            except NotImplementedError:
-                return None
-
-        self.pools.run(self.pools.general, job, self._show_model_status, lambda e: self._show_model_status(None),
+        self.pools.run(self.pools.general, library.models.status, self._show_model_status,
+                       lambda e: self._show_model_status(None),
                        owner=self)
 
     def _show_model_status(self, status: ModelStatus | None) -> None:
@@ -824,7 +834,7 @@ class MainWindow(QMainWindow):
             added, errors = [], []
             for p in paths:
                 try:
-                    added.append(library.add_folder(p).path)
+                    added.append(library.folders.add(p).path)
                 except Exception as exc:  # noqa: BLE001 - said to the user
                     errors.append(str(exc))
             return added, errors
@@ -866,12 +876,11 @@ class MainWindow(QMainWindow):
                 return
         library = self.library
 
-        def done(n: int) -> None:
-            self.notify(f"Removed {os.path.basename(path)} ({n:,} photos left the library)", 5000)
-            self.refresh_library()
-            self.search_ctl.refresh()
+        def done(changes: Changes) -> None:
+            self.notify(f"Removed {os.path.basename(path)} ({len(changes.removed):,} photos left the library)", 5000)
+            self.apply_changes(changes)
 
-        self.pools.run(self.pools.writes, lambda: library.remove_folder(path), done,
+        self.pools.run(self.pools.writes, lambda: library.folders.remove(path), done,
                        lambda e: self.show_error(f"Could not remove the folder: {e}"), owner=self)
 
     def save_current_search(self) -> None:
@@ -884,14 +893,14 @@ class MainWindow(QMainWindow):
             self.save_search(name.strip(), query)
 
     def save_search(self, name: str, query: str) -> None:
-        catalog = self.library.catalog
-        self.pools.run(self.pools.writes, lambda: catalog.save_search(name, query),
-                       lambda _: self.refresh_library(), lambda e: self.show_error(str(e)), owner=self)
+        search = self.library.search
+        self.pools.run(self.pools.writes, lambda: search.save(name, query), self.apply_changes,
+                       lambda e: self.show_error(str(e)), owner=self)
 
     def delete_saved_search(self, name: str) -> None:
-        catalog = self.library.catalog
-        self.pools.run(self.pools.writes, lambda: catalog.delete_saved_search(name),
-                       lambda _: self.refresh_library(), lambda e: self.show_error(str(e)), owner=self)
+        search = self.library.search
+        self.pools.run(self.pools.writes, lambda: search.delete_saved(name), self.apply_changes,
+                       lambda e: self.show_error(str(e)), owner=self)
 
     # ------------------------------------------------------------------ indexing
     def _progress(self, p: Progress) -> None:
@@ -907,32 +916,29 @@ class MainWindow(QMainWindow):
         self.refresh_model_status()
 
     def _catalog_changed(self) -> None:
-        if self._closing:
-            return
-        self.refresh_library()
-        self.search_ctl.refresh()
+        self.apply_changes(Changes(catalog=True))
 
     def show_failures(self) -> None:
         if self._failures is None:
             self._failures = FailuresDialog(self)
             self._failures.retryRequested.connect(self.retry_failures)
-        catalog = self.library.catalog
+        folders = self.library.folders
         dlg = self._failures
-        self.pools.run(self.pools.general, lambda: catalog.failures(), dlg.set_failures, owner=dlg)
+        self.pools.run(self.pools.general, folders.failures, dlg.set_failures, owner=dlg)
         dlg.show()
         dlg.raise_()
 
     def retry_failures(self, ids: list) -> None:
-        catalog = self.library.catalog
+        folders = self.library.folders
 
         def done(n: int) -> None:
             self.notify(f"Retrying {n} photo(s)", 4000)
             self.index.start()
             if self._failures is not None and self._failures.isVisible():
-                self.pools.run(self.pools.general, lambda: catalog.failures(), self._failures.set_failures,
+                self.pools.run(self.pools.general, folders.failures, self._failures.set_failures,
                                owner=self._failures)
 
-        self.pools.run(self.pools.writes, lambda: catalog.retry_failed(ids or None), done, owner=self)
+        self.pools.run(self.pools.writes, lambda: folders.retry_failed(ids or None), done, owner=self)
 
     def _sync_watcher(self) -> None:
         """Watch the online roots (again, when they change)."""
@@ -987,9 +993,8 @@ class MainWindow(QMainWindow):
 
     def _model_changed(self, model_id: str) -> None:
         self.notify(f"Searches now use {model_id}; photos are being re-indexed", 6000)
-        self.refresh_model_status()
+        self.apply_changes(Changes(model=True))
         self.index.start()
-        self.search_ctl.refresh()
 
     def set_theme(self, choice: str) -> None:
         self.settings.theme = choice

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from clipdesk.core import modelhub
-from clipdesk.core.library import Library, ModelStatus
+from clipdesk.core.library import Library
+from clipdesk.core.models import ModelStatus
 from clipdesk.core.paths import Paths
 from clipdesk.ui.settings import Settings
 from clipdesk.ui.workers import Pools
@@ -129,10 +130,7 @@ class ModelsDialog(QDialog):
 
         def job():
             installed = {m.model_id: m for m in modelhub.installed_models(paths)}
-            try:
-                status = library.model_status()
-            except NotImplementedError:
-                status = None
+            status = library.models.status()
             from clipdesk.core.engine import available_providers
 
             return installed, status, available_providers()
@@ -257,7 +255,7 @@ class ModelsDialog(QDialog):
             self.modelChosen.emit(model_id)
             self.refresh()
 
-        self.pools.run(self.pools.writes, lambda: library.set_model(model_id), done,
+        self.pools.run(self.pools.writes, lambda: library.models.set_model(model_id), done,
                        lambda e: self.banner.setText(str(e)), owner=self)
 
     def remove(self, model_id: str) -> None:

@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 from PySide6.QtCore import QAbstractListModel, QByteArray, QMimeData, QModelIndex, QPersistentModelIndex, Qt, QUrl, Signal
 
 from clipdesk.core.catalog import Photo
-from clipdesk.core.library import Hit
+from clipdesk.core.search import Hit
 from clipdesk.ui.thumbs import ThumbnailLoader
 
 #: Photo ids dragged inside ClipDesk (grid -> auto-tag panel, search bar, tags).

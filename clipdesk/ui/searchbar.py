@@ -1,7 +1,8 @@
 """The search bar, its filter chips, and dropping an image on it.
 
-The chips (folder, date, type, tag) edit the query text through
-:mod:`clipdesk.ui.querytext`; the text stays the one truth about the query.
+The chips (folder, date, type, tag) show what the search controller parsed
+and edit the query text with :mod:`clipdesk.core.query`'s edits; the text
+stays the one truth about the query.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from clipdesk.core.imaging import IMAGE_EXTENSIONS
-from clipdesk.core.query import TYPE_EXTENSIONS
-from clipdesk.ui import querytext
+from clipdesk.core import query as querylang
+from clipdesk.core.query import TYPE_EXTENSIONS, Query
 from clipdesk.ui.photomodel import PHOTO_IDS_MIME, decode_ids
 
 
@@ -144,15 +145,18 @@ class FilterChips(QWidget):
             layout.addWidget(b)
             self.chips[key] = b
         layout.addStretch(0)
-        bar.textChanged.connect(self.sync)
+        #: What the bar's text means, as the search controller parsed it
+        #: (None while it does not parse).
+        self.query: Query | None = None
 
     def set_choices(self, folders: list[str], tags: list[str]) -> None:
         self.folders = list(folders)
         self.tags = list(tags)
 
     # -- showing the query's state ------------------------------------------------
-    def sync(self, text: str | None = None) -> None:
-        q = querytext.parsed(self.bar.text() if text is None else text)
+    def show_query(self, q: Query | None) -> None:
+        """Show what the query (parsed once, by the search controller) filters by."""
+        self.query = q
         values = {"folder": None, "date": None, "type": None, "tag": None}
         if q is not None:
             if q.folders:
@@ -217,16 +221,16 @@ class FilterChips(QWidget):
             self.textEdited.emit(text)
 
     def _set(self, key: str, value: str | None) -> None:
-        self._apply(querytext.set_filter(self.bar.text(), key, value))
+        self._apply(querylang.set_filter(self.bar.text(), key, value))
 
     def _add_tag(self, tag: str) -> None:
-        self._apply(querytext.add_filter(self.bar.text(), "tag", tag))
+        self._apply(querylang.add_filter(self.bar.text(), "tag", tag))
 
     def _dates(self, start: date | None, end: date | None) -> None:
-        self._apply(querytext.set_dates(self.bar.text(), start, end))
+        self._apply(querylang.set_dates(self.bar.text(), start, end))
 
     def _custom_dates(self) -> None:
-        q = querytext.parsed(self.bar.text())
+        q = self.query
         dlg = DateRangeDialog(self, q.date_from if q else None, q.date_to if q else None)
         if dlg.exec() == QDialog.DialogCode.Accepted:
             self._dates(*dlg.range())

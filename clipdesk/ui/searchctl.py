@@ -10,22 +10,19 @@ paint over a newer one. Searches run on the one-thread interactive pool.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from clipdesk.core.errors import ClipDeskError, QueryError
 from clipdesk.core.catalog import Photo
-from clipdesk.core.library import Hit, Library, SearchResult
+from clipdesk.core.errors import ClipDeskError, QueryError
+from clipdesk.core.library import Library
 from clipdesk.core.query import Query, parse_query
+from clipdesk.core.search import SearchResult
 from clipdesk.ui.workers import CancelToken, Pools
 
 log = logging.getLogger(__name__)
-
-#: Photos fetched with a listing's ids; the rest are fetched as the grid shows them.
-PREFETCH = 2000
 
 
 @dataclass
@@ -59,29 +56,17 @@ def fingerprint(ids: list[int], result: SearchResult) -> tuple[int, int]:
     return hash(tuple(ids)), content
 
 
-def list_photos(library: Library, q: Query | None = None, prefetch: int = PREFETCH) -> tuple[list[int], SearchResult]:
-    """Photos matching the filters of ``q`` (all photos without one), by date:
-    every id, and the first ``prefetch`` photos (worker thread).
-
-    Library.search would make a Photo for each of 100,000 rows before the
-    grid could show the first; this asks the catalog for ids and lets the grid
-    fetch the rest as it scrolls. It orders rows as Library.search does.
-    """
-    start = time.perf_counter()
-    oldest = q is not None and q.effective_sort == "oldest"
-    ids = library.list_ids(q)
-    photos = library.catalog.photos(ids[:prefetch])
-    result = SearchResult(
-        query=str(q or ""), hits=[Hit(p, math.nan) for p in photos], sort="oldest" if oldest else "newest",
-        considered=len(ids), elapsed_ms=(time.perf_counter() - start) * 1000,
-    )
-    return ids, result
-
-
 class SearchController(QObject):
+    """Parses what the user typed (once per search) and runs it on a worker.
+
+    ``parsed`` tells the search bar's chips what the text now means (None
+    while it does not parse), so nothing else parses it again.
+    """
+
     answered = Signal(object)  # Answer
     failed = Signal(str, int)  # message, position in the text (-1: none)
     busyChanged = Signal(bool)
+    parsed = Signal(object)  # Query | None
 
     def __init__(self, library: Library, pools: Pools, *, limit: int = 500, delay_ms: int = 0,
                  parent: QObject | None = None):
@@ -92,7 +77,7 @@ class SearchController(QObject):
         self.generation = 0
         self.delivered = 0
         self.text = ""
-        self._last: tuple = ("text", "", "")
+        self._last: tuple = ("text", None, "")
         self._token: CancelToken | None = None
         self._busy = False
         self._pending: tuple | None = None
@@ -110,9 +95,22 @@ class SearchController(QObject):
 
     # -- requests ----------------------------------------------------------------
     def search(self, text: str) -> int:
-        """Search for ``text`` (empty: all photos by date). Returns the generation."""
+        """Search for ``text`` (empty: all photos by date). Returns the generation;
+        a text that does not parse is reported by ``failed`` at once."""
         self.text = text
-        return self._submit("text", text, text)
+        try:
+            query = parse_query(text) if text.strip() else None
+        except QueryError as exc:
+            self.parsed.emit(None)
+            self.generation += 1
+            if self._token is not None:
+                self._token.cancel()
+            self._pending = None
+            self._set_busy(False)
+            self.failed.emit(str(exc), int(getattr(exc, "position", -1)))
+            return self.generation
+        self.parsed.emit(query)
+        return self._submit("text", query, text)
 
     def similar(self, target: int | str, label: str | None = None) -> int:
         """Photos like a catalogued photo (id) or an image file (path)."""
@@ -145,18 +143,17 @@ class SearchController(QObject):
         library, limit = self.library, self.limit
 
         def job():
+            q: Query | None = target if kind == "text" else None
             if kind == "similar":
-                result = library.similar(target, limit=limit)
-                got_kind, ids, scores = "similar", [h.photo.id for h in result.hits], [h.score for h in result.hits]
+                result = library.search.similar(target, limit=limit)
+                got_kind, scores = "similar", [h.score for h in result.hits]
+            elif q is None or not q.has_meaning:
+                result = library.search.listing(q)
+                got_kind, scores = "list", None
             else:
-                text = str(target)
-                q = parse_query(text) if text.strip() else None
-                if q is None or not q.has_meaning:
-                    ids, result = list_photos(library, q)
-                    got_kind, scores = "list", None
-                else:
-                    result = library.search(text, limit=limit, cancelled=token)
-                    got_kind, ids, scores = "text", [h.photo.id for h in result.hits], [h.score for h in result.hits]
+                result = library.search.query(q, limit=limit, cancelled=token)
+                got_kind, scores = "text", [h.score for h in result.hits]
+            ids = result.row_ids
             return got_kind, result, ids, scores, fingerprint(ids, result)
 
         def done(value) -> None:
@@ -172,12 +169,8 @@ class SearchController(QObject):
             if generation != self.generation:
                 return
             self._set_busy(False)
-            if isinstance(exc, QueryError):
+            if isinstance(exc, ClipDeskError):
                 self.failed.emit(str(exc), int(getattr(exc, "position", -1)))
-            elif isinstance(exc, ClipDeskError):
-                self.failed.emit(str(exc), -1)
-            elif isinstance(exc, NotImplementedError):
-                self.failed.emit("searching is not available in this build yet", -1)
             else:
                 log.error("search failed", exc_info=exc)
                 self.failed.emit(f"the search failed: {exc}", -1)

@@ -330,7 +330,7 @@ class _PipelineThread(QThread):
     def run(self) -> None:
         lower_thread_priority()
         try:
-            pipeline = self.library.pipeline(on_progress=self.on_progress, **self.kwargs)
+            pipeline = self.library.folders.pipeline(on_progress=self.on_progress, **self.kwargs)
             with self._lock:
                 self._pipeline = pipeline
                 paused, cancelled = self._paused, self._cancelled

@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from clipdesk.core import scenes as S  # noqa: E402
+from clipdesk.demo import scenes as S  # noqa: E402
 
 log = logging.getLogger("train_mini")
 
@@ -654,8 +654,8 @@ def evaluate(bundle: Path, n_single: int = 2000, n_library: int = 2000) -> dict:
             "library_scenes": n_library, "library_seed": S.EVAL_LIBRARY_SEED,
             "queries": len(queries),
             "jpeg_quality": S.JPEG_QUALITY,
-            "item_prompts": "clipdesk.core.scenes.item_prompts (templates x synonyms, mean of embeddings)",
-            "colour_prompts": "clipdesk.core.scenes.colour_prompts",
+            "item_prompts": "clipdesk.demo.scenes.item_prompts (templates x synonyms, mean of embeddings)",
+            "colour_prompts": "clipdesk.demo.scenes.colour_prompts",
             "recall_at_10": "mean over '<colour> <item>' queries of |top10 & relevant| / min(10, |relevant|)",
             "binding_accuracy": ("two-item scenes (seed %d) of two kinds in two colours: share of items whose "
                                  "'<its colour> <item>' scores above '<the other item's colour> <item>'; chance 0.5"

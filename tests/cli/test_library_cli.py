@@ -62,14 +62,28 @@ def test_errors_are_one_line_with_documented_exit_codes(tmp_path):
     assert r.returncode == 4
 
 
-def test_second_process_on_the_catalog_is_refused(tmp_path):
+def test_beside_a_running_clipdesk_reads_and_edits_work_and_indexing_waits(tmp_path):
+    """Issue 14, part 8: SQLite's WAL serves readers beside a writer. Read-only
+    commands and catalog edits work while the app (here: this process, holding
+    the catalog's lock) runs; a command that must index is refused, exit 3."""
     from clipdesk.core.library import Library
     from clipdesk.core.paths import Paths
 
-    with Library(Paths.from_env()):
-        r = run_cli("status")
-    assert r.returncode == 3
-    assert "in use by another ClipDesk" in r.stderr and "Traceback" not in r.stderr
+    root = photos_dir(tmp_path, broken=False)
+    assert run_cli("folders", "add", str(root)).returncode == 0
+    photo = next(root.glob("*.jpg"))
+    with Library(Paths.from_env()) as app:
+        status = run_cli("status", "--json")
+        assert status.returncode == 0, status.stderr
+        assert json.loads(status.stdout)["photos"] == 3
+        assert run_cli("folders", "list").returncode == 0
+        assert run_cli("search", "tag:x").returncode == 0
+        tagged = run_cli("tags", "add", "kept", str(photo))
+        assert tagged.returncode == 0, tagged.stderr
+        assert [t.tag for t in app.tags.of_photo(app.search.find_photo(photo).id)] == ["kept"]
+        r = run_cli("scan")
+        assert r.returncode == 3
+        assert "in use by another ClipDesk" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_offline_folder_is_reported(tmp_path):

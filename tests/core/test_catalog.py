@@ -8,9 +8,9 @@ import textwrap
 import numpy as np
 import pytest
 
-from clipdesk.core import catalog as catalog_mod
+from clipdesk.core.catalog import schema as catalog_mod
 from clipdesk.core.catalog import Catalog
-from clipdesk.core.errors import CatalogError, CatalogLocked, NotFound
+from clipdesk.core.errors import CatalogError, CatalogLocked, NotFound, UsageError
 
 
 @pytest.fixture
@@ -22,9 +22,9 @@ def cat(tmp_path):
 
 def test_new_catalog_is_wal_with_current_schema(cat):
     assert cat.schema_version == catalog_mod.SCHEMA_VERSION
-    assert cat.con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert cat.con.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    tables = {r[0] for r in cat.con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert cat.pragma("journal_mode") == "wal"
+    assert cat.pragma("foreign_keys") == 1
+    tables = cat.tables()
     assert {"folders", "photos", "tags", "photo_tags", "embeddings", "saved_searches"} <= tables
 
 
@@ -64,8 +64,8 @@ def test_lock_of_a_killed_process_does_not_stay(tmp_path):
 def test_non_utf8_paths_round_trip(cat, tmp_path):
     root = cat.add_folder(tmp_path)
     raw = os.fsencode(tmp_path) + b"/caf\xe9-\xff.jpg"
-    with cat.write() as con:
-        pid = cat.insert_photo(con, root.id, raw, 10, 1, None)
+    with cat.transaction():
+        pid = cat.insert_photo(root.id, raw, 10, 1, None)
     p = cat.photo(pid)
     assert os.fsencode(p.path) == raw
     assert cat.photo_by_path(raw).id == pid
@@ -74,11 +74,11 @@ def test_non_utf8_paths_round_trip(cat, tmp_path):
 
 def test_tags_links_and_counts(cat, tmp_path):
     root = cat.add_folder(tmp_path)
-    with cat.write() as con:
-        ids = [cat.insert_photo(con, root.id, os.fsencode(tmp_path / f"{i}.jpg"), 1, 1, None) for i in range(3)]
+    with cat.transaction():
+        ids = [cat.insert_photo(root.id, os.fsencode(tmp_path / f"{i}.jpg"), 1, 1, None) for i in range(3)]
     cat.set_photo_tags(ids[:2], "Beach")
     cat.set_photo_tags(ids[2:], "beach", source="auto", state="suggested", score=0.4)
-    assert cat.tags() == [(cat.tag_id("beach"), "Beach", 2)]
+    assert cat.tags() == [(cat.tag_id("beach"), "Beach", 2, False)]
     assert cat.photo_tags(ids[2]) == [("Beach", "auto", "suggested", pytest.approx(0.4))]
     # Refreshing suggestions keeps the user's decisions.
     cat.set_photo_tags(ids, "beach", source="auto", state="suggested", score=0.9, keep_decisions=True)
@@ -86,19 +86,19 @@ def test_tags_links_and_counts(cat, tmp_path):
     assert cat.photo_tags(ids[2])[0][3] == pytest.approx(0.9)
     with pytest.raises(NotFound):
         cat.tag_id("nothing", create=False)
-    with pytest.raises(ValueError):
+    with pytest.raises(UsageError, match="visible character"):
         cat.tag_id(" \x07 ")
 
 
 def test_embeddings_per_model_and_generation(cat, tmp_path):
     root = cat.add_folder(tmp_path)
-    with cat.write() as con:
-        ids = [cat.insert_photo(con, root.id, os.fsencode(tmp_path / f"{i}.jpg"), 1, 1, None) for i in range(4)]
+    with cat.transaction():
+        ids = [cat.insert_photo(root.id, os.fsencode(tmp_path / f"{i}.jpg"), 1, 1, None) for i in range(4)]
     g0 = cat.generation("m1"), cat.generation("m2")
     vecs = np.random.default_rng(0).normal(size=(4, 8)).astype(np.float32)
-    with cat.write() as con:
-        cat.store_embeddings(con, "m1", ids, vecs)
-        cat.store_embeddings(con, "m2", ids[:2], vecs[:2])
+    with cat.transaction():
+        cat.store_embeddings("m1", ids, vecs)
+        cat.store_embeddings("m2", ids[:2], vecs[:2])
     assert cat.generation("m1") > g0[0] and cat.generation("m2") > g0[1]
     got_ids, got = next(cat.iter_embeddings("m1"))
     assert got_ids.tolist() == ids and np.array_equal(got, vecs)
@@ -106,17 +106,17 @@ def test_embeddings_per_model_and_generation(cat, tmp_path):
     # A changed file loses its (stale) embeddings but keeps its tags.
     cat.set_photo_tags([ids[0]], "keep me")
     g1 = cat.generation("m1"), cat.generation("m2")
-    with cat.write() as con:
-        cat.mark_changed(con, ids[0], 2, 2, None)
+    with cat.transaction():
+        cat.mark_changed(ids[0], 2, 2, None)
     assert cat.embedding_count("m1") == 3
     assert cat.generation("m1") > g1[0] and cat.generation("m2") > g1[1]
-    with cat.write() as con:
-        cat.delete_photos(con, [ids[3]])
+    with cat.transaction():
+        cat.delete_photos([ids[3]])
     assert cat.generation("m2") == g1[1] + 1  # ids[3] had no m2 embedding
     assert cat.photo_tags(ids[0])[0][0] == "keep me"
-    with cat.write() as con:
+    with cat.transaction():
         for i in ids[1:]:
-            cat.record_decoded(con, i, hash_=f"h{i}", format_="jpeg", width=1, height=1,
+            cat.record_decoded(i, hash_=f"h{i}", format_="jpeg", width=1, height=1,
                                taken_at=None, date_source="file", camera=None, size=1, mtime_ns=1)
     assert cat.pending_ids() == [ids[0]]
     # After a switch to m2, indexed photos without an m2 embedding are due again.
@@ -125,22 +125,22 @@ def test_embeddings_per_model_and_generation(cat, tmp_path):
 
 def test_deleted_photo_hands_its_tags_to_a_twin(cat, tmp_path):
     root = cat.add_folder(tmp_path)
-    with cat.write() as con:
-        a = cat.insert_photo(con, root.id, b"/x/a.jpg", 1, 1, "h1")
-        b = cat.insert_photo(con, root.id, b"/x/b.jpg", 1, 1, "h1")
+    with cat.transaction():
+        a = cat.insert_photo(root.id, b"/x/a.jpg", 1, 1, "h1")
+        b = cat.insert_photo(root.id, b"/x/b.jpg", 1, 1, "h1")
     cat.set_photo_tags([a], "holiday")
-    with cat.write() as con:
-        cat.delete_photos(con, [a])
+    with cat.transaction():
+        cat.delete_photos([a])
     assert [t[0] for t in cat.photo_tags(b)] == ["holiday"]
 
 
 def test_offline_keeps_and_restores_status(cat, tmp_path):
     root = cat.add_folder(tmp_path)
-    with cat.write() as con:
-        a = cat.insert_photo(con, root.id, b"/x/a.jpg", 1, 1, "h")
-        cat.record_decoded(con, a, hash_="h", format_="jpeg", width=1, height=1, taken_at=None,
+    with cat.transaction():
+        a = cat.insert_photo(root.id, b"/x/a.jpg", 1, 1, "h")
+        cat.record_decoded(a, hash_="h", format_="jpeg", width=1, height=1, taken_at=None,
                            date_source="file", camera=None, size=1, mtime_ns=1)
-        b = cat.insert_photo(con, root.id, b"/x/b.jpg", 1, 1, None)
+        b = cat.insert_photo(root.id, b"/x/b.jpg", 1, 1, None)
     cat.set_folder_state(root.id, "offline", "unplugged")
     assert {cat.photo(a).status, cat.photo(b).status} == {"offline"}
     cat.set_folder_state(root.id, "online")
@@ -175,7 +175,7 @@ def test_migrations_run_step_by_step_and_back_up_first(tmp_path, monkeypatch):
     monkeypatch.setattr(catalog_mod, "SCHEMA_VERSION", len(catalog_mod.MIGRATIONS))
     with Catalog(path) as c:
         assert c.schema_version == catalog_mod.SCHEMA_VERSION
-        cols = {r[1] for r in c.con.execute("PRAGMA table_info(photos)")}
+        cols = set(c.table_columns("photos"))
         assert "rating" in cols
         assert c.get_meta("kept") == "yes"
     backup = path.with_name(path.name + f".bak-v{catalog_mod.SCHEMA_VERSION - 1}")
@@ -201,8 +201,8 @@ def test_threads_get_their_own_connections(cat, tmp_path):
     def worker(n):
         try:
             for i in range(20):
-                with cat.write() as con:
-                    cat.insert_photo(con, root.id, f"/t/{n}-{i}.jpg".encode(), 1, 1, None)
+                with cat.transaction():
+                    cat.insert_photo(root.id, f"/t/{n}-{i}.jpg".encode(), 1, 1, None)
                 cat.counts()
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
@@ -214,3 +214,77 @@ def test_threads_get_their_own_connections(cat, tmp_path):
         t.join()
     assert not errors
     assert cat.counts()["pending"] == 80
+
+
+def test_a_full_disk_is_not_called_a_damaged_catalog(tmp_path):
+    """Issue 14, part 7: on a full disk every command said the catalog could not
+    be opened and should be moved aside, although it was intact."""
+    import json
+    import textwrap
+
+    from support import run_with_small_disks
+
+    data = tmp_path / "data"
+    data.mkdir()
+    script = textwrap.dedent(f"""
+        import json, os
+        from pathlib import Path
+        from clipdesk.core.catalog import Catalog
+        from clipdesk.core.errors import CatalogError
+        data = Path({str(data)!r})
+        with Catalog(data / "catalog.sqlite3") as cat:
+            folder = cat.add_folder(b"/photos")
+        with open(data / "filler", "wb") as f:  # fill the disk to the last block
+            try:
+                while True:
+                    f.write(b"x" * 65536)
+                    f.flush()
+            except OSError:
+                pass
+        out = {{}}
+        try:
+            with Catalog(data / "catalog.sqlite3") as cat:
+                out["roots"] = len(cat.roots())
+                with cat.transaction():
+                    for i in range(5000):
+                        cat.insert_photo(folder.id, b"/photos/%d.jpg" % i, 1, 1, None)
+        except CatalogError as exc:
+            out["error"] = str(exc)
+        os.remove(data / "filler")
+        with Catalog(data / "catalog.sqlite3") as cat:
+            out["after"] = len(cat.roots())
+        print(json.dumps(out))
+    """)
+    done = run_with_small_disks(script, {data: "size=600k"}, tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "full" in out["error"] and "intact" in out["error"] and "move it aside" not in out["error"]
+    assert out["after"] == 1
+
+
+def test_a_read_only_catalog_folder_says_what_to_do(tmp_path):
+    import json
+    import textwrap
+
+    from support import run_with_small_disks
+
+    data = tmp_path / "data"
+    data.mkdir()
+    script = textwrap.dedent(f"""
+        import json, subprocess
+        from pathlib import Path
+        from clipdesk.core.catalog import Catalog
+        from clipdesk.core.errors import CatalogError
+        data = Path({str(data)!r})
+        Catalog(data / "catalog.sqlite3").close()
+        subprocess.run(["mount", "-o", "remount,ro", str(data)], check=True)
+        try:
+            Catalog(data / "catalog.sqlite3", lock=False)
+            print(json.dumps({{"error": None}}))
+        except CatalogError as exc:
+            print(json.dumps({{"error": str(exc)}}))
+    """)
+    done = run_with_small_disks(script, {data: "size=1m"}, tmp_path)
+    assert done.returncode == 0, done.stderr
+    error = json.loads(done.stdout.strip().splitlines()[-1])["error"]
+    assert error and "read-only" in error and "intact" in error and "move it aside" not in error

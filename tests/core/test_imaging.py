@@ -209,3 +209,27 @@ def test_thumbnail_cache_is_keyed_by_content(tmp_path):
     p = cache.put(digest, b"jpegbytes")
     assert p.parent.name == digest[:2] and cache.get(digest) == b"jpegbytes"
     assert not [f for f in os.listdir(p.parent) if f.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("damage", ["truncated", "bit flipped", "swapped", "old format"])
+def test_a_damaged_thumbnail_is_never_shown_and_is_made_again(tmp_path, damage):
+    """Issue 14, part 7: every cache file is checked before use."""
+    cache = ThumbnailCache(tmp_path / "thumbs")
+    a, b = content_hash(b"photo a"), content_hash(b"photo b")
+    jpeg_a, jpeg_b = make_photo(tmp_path / "a.jpg", (64, 48), seed=1), make_photo(tmp_path / "b.jpg", (64, 48), seed=2)
+    path_a = cache.put(a, jpeg_a)
+    path_b = cache.put(b, jpeg_b)
+    data = path_a.read_bytes()
+    if damage == "truncated":
+        path_a.write_bytes(data[: len(data) // 2])
+    elif damage == "bit flipped":
+        path_a.write_bytes(data[:100] + bytes([data[100] ^ 0x10]) + data[101:])
+    elif damage == "swapped":
+        path_a.write_bytes(path_b.read_bytes())
+    else:  # a thumbnail written before the trailer existed
+        path_a.write_bytes(jpeg_a)
+    assert cache.get(a) is None and not cache.has(a)
+    assert not path_a.exists()  # gone, so it is made again
+    assert cache.get(b) == jpeg_b
+    cache.put(a, jpeg_a)
+    assert cache.get(a) == jpeg_a

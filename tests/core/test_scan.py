@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from clipdesk.core.catalog import encode_path
+from clipdesk.core.names import encode_path
 from clipdesk.core.scan import Scanner
 from support import age, make_photo
 
@@ -22,7 +22,7 @@ def lib_root(library, tmp_path):
     root.mkdir()
     for i in range(3):
         settled_photo(root / f"img{i}.jpg", seed=i)
-    library.add_folder(root)
+    library.folders.add(root)
     return library, root
 
 
@@ -52,7 +52,7 @@ def test_unchanged_files_are_not_opened_again(lib_root):
 def test_touched_file_with_same_content_is_not_redone(lib_root):
     lib, root = lib_root
     scan(lib)
-    lib.index()
+    lib.folders.index()
     os.utime(root / "img0.jpg", (time.time() - 100, time.time() - 100))
     r = scan(lib)
     assert r.changed == 0 and r.unchanged == 3
@@ -61,7 +61,7 @@ def test_touched_file_with_same_content_is_not_redone(lib_root):
 
 def test_changed_content_is_redone_and_keeps_tags(lib_root):
     lib, root = lib_root
-    lib.index()
+    lib.folders.index()
     p = lib.catalog.photo_by_path(root / "img1.jpg")
     lib.catalog.set_photo_tags([p.id], "dog")
     settled_photo(root / "img1.jpg", seed=99, size=(700, 500))
@@ -82,7 +82,7 @@ def test_deleted_file_leaves_the_catalog(lib_root):
 
 def test_move_and_rename_keep_id_tags_and_status(lib_root):
     lib, root = lib_root
-    lib.index()
+    lib.folders.index()
     before = lib.catalog.photo_by_path(root / "img0.jpg")
     lib.catalog.set_photo_tags([before.id], "beach")
     (root / "trips" / "2023").mkdir(parents=True)
@@ -98,9 +98,9 @@ def test_move_between_library_folders(library, tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     settled_photo(a / "x.jpg", seed=7)
     b.mkdir()
-    library.add_folder(a)
-    library.add_folder(b)
-    library.index()
+    library.folders.add(a)
+    library.folders.add(b)
+    library.folders.index()
     pid = library.catalog.photo_by_path(a / "x.jpg").id
     shutil.move(a / "x.jpg", b / "x.jpg")
     r = scan(library)
@@ -116,7 +116,7 @@ def test_hidden_and_excluded_folders_are_skipped(lib_root):
     settled_photo(root / ".dotfile.jpg")
     settled_photo(root / "private" / "p.jpg")
     settled_photo(root / "@eaDir" / "syno.jpg")
-    lib.exclude_folder(root / "private")
+    lib.folders.exclude(root / "private")
     scan(lib)
     assert paths_in(lib) == [str(root / f"img{i}.jpg") for i in range(3)]
 
@@ -126,7 +126,7 @@ def test_excluding_a_folder_later_removes_its_photos(lib_root):
     settled_photo(root / "private" / "p.jpg")
     scan(lib)
     assert len(paths_in(lib)) == 4
-    lib.exclude_folder(root / "private")
+    lib.folders.exclude(root / "private")
     scan(lib)
     assert len(paths_in(lib)) == 3
 
@@ -160,7 +160,7 @@ def test_non_utf8_and_255_byte_names(lib_root):
     long_name = encode_path(root) + b"/" + b"x" * 251 + b".jpg"
     for p in (odd, long_name):
         settled_photo(p)
-    lib.index()
+    lib.folders.index()
     raws = {encode_path(p.path) for p in lib.catalog.photos()}
     assert {odd, long_name} <= raws
     assert lib.catalog.counts()["indexed"] == 5
@@ -170,7 +170,7 @@ def test_file_deleted_between_listing_and_reading(lib_root):
     lib, root = lib_root
     scan(lib)  # listed and catalogued as pending
     (root / "img1.jpg").unlink()
-    result = lib.pipeline().run(scan=False)
+    result = lib.folders.pipeline().run(scan=False)
     assert result.failed == 1 and result.indexed == 2
     gone = lib.catalog.failures()[0]
     assert gone.path.endswith("img1.jpg") and "vanished" in gone.reason
@@ -205,7 +205,7 @@ def test_file_that_grows_during_the_scan_is_indexed_once_complete(lib_root):
     writer = threading.Thread(target=copy_slowly)
     writer.start()
     time.sleep(0.05)
-    result = lib.pipeline(settle_s=0.5).run()
+    result = lib.folders.pipeline(settle_s=0.5).run()
     writer.join()
     assert stop.is_set()
     photo = lib.catalog.photo_by_path(target)
@@ -217,7 +217,7 @@ def test_root_renamed_mid_scan_goes_offline_and_loses_nothing(lib_root):
     lib, root = lib_root
     for i in range(3, 30):
         settled_photo(root / f"d{i % 3}" / f"more{i}.jpg", seed=i)
-    lib.index()
+    lib.folders.index()
     n = len(paths_in(lib))
     lib.catalog.set_photo_tags([lib.catalog.photos()[0].id], "precious")
     renamed = root.parent / "photos-renamed"
@@ -239,7 +239,7 @@ def test_root_renamed_mid_scan_goes_offline_and_loses_nothing(lib_root):
 
 def test_unplugged_root_goes_offline_and_comes_back(lib_root, tmp_path):
     lib, root = lib_root
-    lib.index()
+    lib.folders.index()
     parked = tmp_path / "parked"
     os.rename(root, parked)
     r = scan(lib)
@@ -254,7 +254,7 @@ def test_unplugged_root_goes_offline_and_comes_back(lib_root, tmp_path):
 
 def test_empty_mount_point_is_treated_as_offline(lib_root, tmp_path):
     lib, root = lib_root
-    lib.index()
+    lib.folders.index()
     parked = tmp_path / "parked"
     os.rename(root, parked)
     root.mkdir()  # what an unmounted drive leaves behind

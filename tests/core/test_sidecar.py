@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from clipdesk.core.names import MAX_TAG_LENGTH, InvalidTag
+from clipdesk.core.names import tag_name as normalize_tag
 from clipdesk.core.sidecar import (
     MAX_SIDECAR_BYTES,
-    MAX_TAG_LENGTH,
-    InvalidTag,
     SidecarError,
-    normalize_tag,
     read_sidecar,
     read_tags,
     sidecar_candidates,
@@ -338,7 +337,7 @@ def test_rdf_root_without_xmpmeta_and_foreign_default_namespace(photo):
     update_tags(photo, add=["tag one"])
     root = ET.parse(path).getroot()
     assert root.tag == f"{{{RDF}}}RDF"
-    note = root.find(f".//{{http://example.com/notes}}note")
+    note = root.find(".//{http://example.com/notes}note")
     assert note.text == "keep me" and note.get("level") == "2"
     assert root.find(".//{urn:not-dublin-core}subject").text == "not ours"
     assert _bag(path, DC, "subject") == ["tag one"]
@@ -520,3 +519,69 @@ def test_the_parser_refuses_doctypes_even_past_the_text_check(photo, monkeypatch
     sidecar_path(photo).write_text(BILLION_LAUGHS, "utf-8")
     with pytest.raises(SidecarError, match="DOCTYPE"):
         read_tags(photo)
+
+
+# --------------------------------------------------------------------------- one sidecar per photo (issue 14, part 5)
+
+
+def test_an_existing_photo_xmp_is_the_one_sidecar_and_keeps_its_keywords(photo):
+    """Lightroom's and darktable's other convention: no second photo.jpg.xmp beside it."""
+    lightroom = sidecar_path(photo, "stem")
+    lightroom.write_text(DARKTABLE_XMP, "utf-8")
+    before = read_tags(photo).tags
+    assert update_tags(photo, add=["sunny"]) == lightroom
+    assert not sidecar_path(photo, "extension").exists()
+    assert read_tags(photo).tags == (*before, "sunny")
+
+
+@posix_only
+def test_a_read_only_sidecar_is_never_overwritten(photo):
+    path = update_tags(photo, add=["kept"])
+    before = path.read_bytes()
+    os.chmod(path, 0o444)
+    with pytest.raises(SidecarError, match="read-only"):
+        update_tags(photo, add=["new"])
+    with pytest.raises(SidecarError, match="read-only"):
+        update_tags(photo, remove=["kept"])
+    assert path.read_bytes() == before
+    assert [p.name for p in photo.parent.iterdir() if p.name.endswith(".tmp")] == []
+
+
+@posix_only
+def test_the_tag_service_reports_sidecars_it_may_not_write_and_removes_tags_from_them(library, tmp_path):
+    from clipdesk.core.scan import Scanner
+    from support import age, make_photo
+
+    root = tmp_path / "lib"
+    for i in range(3):
+        make_photo(root / f"p{i}.jpg", seed=i)
+        age(root / f"p{i}.jpg")
+    library.folders.add(root)
+    Scanner(library.catalog).reconcile()
+    ids = [library.search.find_photo(root / f"p{i}.jpg").id for i in range(3)]
+    library.tags.write_sidecars = True
+    assert not library.tags.accept(ids, "sea").sidecar_failures
+    os.chmod(root / "p1.jpg.xmp", 0o444)
+    changes = library.tags.remove(ids, "sea")
+    assert [f.path for f in changes.sidecar_failures] == [str(root / "p1.jpg")]
+    assert "read-only" in changes.sidecar_failures[0].reason
+    assert read_tags(root / "p0.jpg").tags == ()
+    assert read_tags(root / "p1.jpg").tags == ("sea",)  # left as it was, and said so
+
+
+def test_a_tag_with_a_slash_stays_one_tag_through_digikams_tagslist(photo):
+    """Issue 18: a band called "AC/DC" stays one tag; digiKam's TagsList nests with "/"."""
+    path = sidecar_path(photo)
+    path.write_text(
+        """<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:digiKam="http://www.digikam.org/ns/1.0/">
+<digiKam:TagsList><rdf:Seq><rdf:li>People/Anna</rdf:li></rdf:Seq></digiKam:TagsList>
+</rdf:Description></rdf:RDF></x:xmpmeta>""",
+        "utf-8",
+    )
+    update_tags(photo, add=["AC/DC", "Music|Rock"])
+    assert "AC/DC" in _bag(path, DIGIKAM, "TagsList") and "Music/Rock" in _bag(path, DIGIKAM, "TagsList")
+    tags = read_tags(photo).tags
+    assert "AC/DC" in tags and "Music|Rock" in tags and "AC|DC" not in tags
+    update_tags(photo, remove=["AC/DC"])
+    assert "AC/DC" not in read_tags(photo).tags and "AC/DC" not in _bag(path, DIGIKAM, "TagsList")

@@ -1,9 +1,7 @@
-import os
 import shutil
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 
 import pytest
@@ -68,7 +66,9 @@ def test_offline_root_coming_back_triggers_a_reconcile(tmp_path):
     try:
         time.sleep(0.3)
         assert not calls
-        root.mkdir()
+        plugged = tmp_path / "plugged"
+        make_photo(plugged / "DCIM" / "a.jpg")
+        plugged.rename(root)  # a drive comes back with its photos
         assert wait_for(lambda: calls)
         # And it is watched from then on.
         n = len(calls)
@@ -114,3 +114,25 @@ def test_falls_back_to_polling_when_the_os_refuses_more_watches(tmp_path):
     assert mode == "polling"
     assert "max_user_watches" in reason
     assert int(calls) >= 2  # periodic rescans took over
+
+
+def test_an_unplugged_drive_leaving_an_empty_mount_point_is_noticed(tmp_path):
+    """Issue 14, part 4: an empty mount point is not an online folder."""
+    from clipdesk.core.watch import looks_offline
+
+    drive = tmp_path / "media" / "card"
+    make_photo(drive / "DCIM" / "a.jpg")
+    assert not looks_offline(str(drive))
+    calls = []
+    w = Watcher([str(drive)], lambda: calls.append(1), debounce_s=0.1, offline_poll_s=0.2)
+    w.start()
+    try:
+        parked = tmp_path / "parked"
+        shutil.move(str(drive / "DCIM"), str(parked))  # what unmounting leaves: an empty folder
+        assert looks_offline(str(drive))
+        assert wait_for(lambda: calls)
+        calls.clear()
+        shutil.copytree(parked, drive / "DCIM")  # mounted again: the same files, new inodes
+        assert wait_for(lambda: calls)
+    finally:
+        w.stop()

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from clipdesk.core import scenes as S
+from clipdesk.demo import scenes as S
 from clipdesk.core.paths import PACKAGE_ROOT
 
 ort = pytest.importorskip("onnxruntime")

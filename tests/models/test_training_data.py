@@ -17,7 +17,7 @@ import shutil
 import numpy as np
 import pytest
 
-from clipdesk.core import scenes as S
+from clipdesk.demo import scenes as S
 from clipdesk.core.paths import PACKAGE_ROOT
 
 TRAIN_PY = PACKAGE_ROOT / "models" / "train_mini" / "train.py"

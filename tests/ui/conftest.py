@@ -68,8 +68,8 @@ def indexed(colour_model, photos_root):
     from clipdesk.core.library import Library
 
     lib = Library(colour_model)
-    lib.add_folder(photos_root)
-    result = lib.index()
+    lib.folders.add(photos_root)
+    result = lib.folders.index()
     assert result.indexed == 60 and result.failed == 0
     lib.close()
     return colour_model

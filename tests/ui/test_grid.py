@@ -13,7 +13,7 @@ from uikit import names
 
 from clipdesk.core.catalog import Photo
 from clipdesk.core.imaging import ThumbnailCache, decode
-from clipdesk.core.library import Hit
+from clipdesk.core.search import Hit
 from clipdesk.ui.grid import PhotoGrid
 from clipdesk.ui.photomodel import PHOTO_IDS_MIME, PhotoListModel, decode_ids
 from clipdesk.ui.thumbs import ThumbnailLoader

@@ -48,7 +48,7 @@ def test_download_use_and_remove_a_model(open_window, indexed, hub, qtbot):
 
     with qtbot.waitSignal(dialog.modelChosen, timeout=10000):
         qtbot.mouseClick(controls.use, Qt.MouseButton.LeftButton)
-    assert window.library.model_status().model_id == RECOMMENDED
+    assert window.library.models.status().model_id == RECOMMENDED
     qtbot.waitUntil(lambda: "in use" in item.text(3), timeout=5000)
     # Switching models re-embeds the library in the background.
     qtbot.waitUntil(lambda: not window.index.running

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from uikit import drop, file_mime, ids_mime, names
 
 from clipdesk.core.library import Library
+from clipdesk.core.search import SearchService
 
 
 def test_search_bar_has_focus_and_shortcuts_return_to_it(open_window, indexed, qtbot):
@@ -40,22 +41,30 @@ def test_typing_a_query_shows_the_matching_photos_first(open_window, indexed, qt
     assert window.count_label.text().startswith(f"{window.model.rowCount()} results")
 
 
-class SlowLibrary(Library):
-    """A library whose search for "slow" takes a real second."""
+class SlowSearch(SearchService):
+    """A search service whose search for "slow" takes a real second."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args):
+        super().__init__(*args)
         self.slow_started = threading.Event()
         self.slow_finished = threading.Event()
 
-    def search(self, text, **kwargs):
-        if "slow" in text:
+    def query(self, query, **kwargs):
+        if "slow" in str(query):
             self.slow_started.set()
             time.sleep(1.0)
-            result = super().search("red", **kwargs)  # a real answer, with hits
+            result = super().query("red", **kwargs)  # a real answer, with hits
             self.slow_finished.set()
             return result
-        return super().search(text, **kwargs)
+        return super().query(query, **kwargs)
+
+
+class SlowLibrary(Library):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.search = SlowSearch(self.catalog, self.models)
+        self.slow_started = self.search.slow_started
+        self.slow_finished = self.search.slow_finished
 
 
 def test_a_slow_query_is_overtaken_and_never_shown(open_window, indexed, qtbot):

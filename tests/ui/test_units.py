@@ -8,7 +8,6 @@ import threading
 import pytest
 from PySide6.QtCore import QObject
 
-from clipdesk.ui import querytext
 from clipdesk.ui.settings import OPTIONS, Settings
 from clipdesk.ui.workers import CancelToken, Pools
 
@@ -55,29 +54,6 @@ def test_listeners_hear_changes_only(tmp_path):
     s.theme = "light"
     s.theme = "light"
     assert heard == [("theme", "light")]
-
-
-@pytest.mark.parametrize("text,key,value,expected", [
-    ("red car", "type", "png", "red car type:png"),
-    ("red type:jpeg car", "type", "png", "red car type:png"),
-    ('dog folder:"Holidays 2023" -folder:x', "folder", None, "dog"),
-    ("dog", "folder", "My Photos", 'dog folder:"My Photos"'),
-    ("tag:a dog", "tag", "b", "dog tag:b"),
-])
-def test_filters_are_edited_in_the_query_text(text, key, value, expected):
-    assert querytext.set_filter(text, key, value) == expected
-    assert querytext.parsed(expected) is not None
-
-
-def test_tags_add_up_and_dates_replace_each_other():
-    from datetime import date
-
-    assert querytext.add_filter("cat tag:a", "tag", "b") == "cat tag:a tag:b"
-    assert querytext.add_filter("cat tag:a", "tag", "a") == "cat tag:a"
-    text = querytext.set_dates("cat date:2020", date(2021, 3, 1), None)
-    assert text == "cat after:2021-03-01"
-    q = querytext.parsed(text)
-    assert q.date_from == date(2021, 3, 1) and q.date_to is None
 
 
 def test_results_come_back_on_the_gui_thread(qtbot):

@@ -1,14 +1,30 @@
-"""A query's filters as SQL over the catalog's photos table.
+"""A parsed query's filters as SQL over the catalog's photos table.
 
-Kept apart from :mod:`clipdesk.core.search` so that listing photos by folder,
-date or tag never loads the vector index or the model.
+Listing photos by folder, date or tag needs only this and the catalog: no
+vector index, no model.
 """
 
 from __future__ import annotations
 
 import os
+import unicodedata
 
+from clipdesk.core.names import resolve_typed_path, tag_key
 from clipdesk.core.query import Query
+
+
+def in_folder(path: bytes, needle: str) -> int:
+    """SQL function ``clipdesk_in_folder(path, needle)`` for the ``folder:`` filter.
+
+    ``needle`` (from :func:`_folder_needle`) is either "/" + an absolute folder
+    path ending in a separator (that folder and below) or case-folded text that
+    the photo's folder path must contain. Both sides are compared in Unicode
+    NFC, so a name macOS wrote in NFD matches what people type.
+    """
+    folder = unicodedata.normalize("NFC", os.path.dirname(os.fsdecode(path)))
+    if needle.startswith("/") and os.path.isabs(needle[1:]):
+        return int((folder + os.sep).startswith(needle[1:]))
+    return int(needle in unicodedata.normalize("NFC", folder.casefold()))
 
 
 def filter_sql(q: Query) -> tuple[str, list]:
@@ -41,15 +57,21 @@ def filter_sql(q: Query) -> tuple[str, list]:
         args.append(f"%{_like(c)}%")
     tag_sql = (
         "SELECT pt.photo_id FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id "
-        "WHERE t.name = ? AND pt.state = 'accepted'"
+        "WHERE (t.key = ? OR substr(t.key, 1, ?) = ?) AND pt.state = 'accepted'"
     )
+    # A tag means itself and the tags nested below it (tag:Places finds Places|Beach).
     for t in q.tags:
         where.append(f"id IN ({tag_sql})")
-        args.append(t)
+        args += _tag_args(t)
     for t in q.exclude_tags:
         where.append(f"id NOT IN ({tag_sql})")
-        args.append(t)
+        args += _tag_args(t)
     return " AND ".join(where), args
+
+
+def _tag_args(name: str) -> list:
+    key = tag_key(name)
+    return [key, len(key) + 1, key + "|"]
 
 
 def _like(text: str) -> str:
@@ -57,9 +79,11 @@ def _like(text: str) -> str:
 
 
 def _folder_needle(value: str) -> str:
-    """An absolute path (or ~/...) matches that folder and below; anything else
-    matches folders whose path contains it, case-insensitively."""
+    """An absolute path (or ~/...) matches that folder and below (through
+    symbolic links: the folder where it really is); anything else matches
+    folders whose path contains it, case-insensitively. NFC throughout."""
     expanded = os.path.expanduser(value)
     if os.path.isabs(expanded):
-        return "/" + os.path.normpath(expanded).rstrip(os.sep) + os.sep
-    return value.lower()
+        real = resolve_typed_path(expanded)
+        return "/" + unicodedata.normalize("NFC", os.fsdecode(real)).rstrip(os.sep) + os.sep
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", value).casefold())

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from clipdesk.core import scenes as S
+from clipdesk.demo import scenes as S
 
 
 @pytest.fixture(scope="module")

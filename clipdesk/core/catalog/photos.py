@@ -1,0 +1,402 @@
+"""Photos: reads, the scanner's and the pipeline's writes, listings by filter."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from typing import Iterable, NamedTuple, Sequence
+
+import numpy as np
+
+from clipdesk.core.catalog.base import CatalogBase, chunks, marks
+from clipdesk.core.catalog.filters import filter_sql
+from clipdesk.core.catalog.records import PHOTO_COLUMNS, Photo, Summary, photo_from_row
+from clipdesk.core.catalog.schema import STATUSES
+from clipdesk.core.errors import NotFound
+from clipdesk.core.names import is_under
+from clipdesk.core.query import Query
+
+_ORDERS = {"path": "path", "date": "taken_at DESC, id", "id": "id"}
+
+
+class KnownFile(NamedTuple):
+    """A catalogued file as the scanner compares it with the disk."""
+
+    id: int
+    size: int
+    mtime_ns: int
+    hash: str | None
+    status: str
+    ctime_ns: int | None
+
+
+def _below(prefix: bytes) -> tuple[bytes, bytes]:
+    """(low, high) bounds of the paths strictly below folder ``prefix``: its
+    children sort between prefix + separator and prefix + the next byte."""
+    sep = os.sep.encode()
+    base = prefix.rstrip(sep)
+    return base + sep, base + bytes([sep[0] + 1])
+
+
+class PhotoQueries(CatalogBase):
+    # -- reads ------------------------------------------------------------------------
+    def photo(self, photo_id: int) -> Photo:
+        """Raises NotFound when there is no such photo."""
+        row = self._one(f"SELECT {PHOTO_COLUMNS} FROM photos WHERE id = ?", (int(photo_id),))
+        if row is None:
+            raise NotFound(f"no photo with id {photo_id}")
+        return photo_from_row(row)
+
+    def photo_by_path(self, *candidates: bytes | str | os.PathLike) -> Photo | None:
+        """The photo catalogued under the first of these exact paths (as
+        :func:`clipdesk.core.names.path_candidates` gives them), or None."""
+        for raw in candidates:
+            row = self._one(f"SELECT {PHOTO_COLUMNS} FROM photos WHERE path = ?", (os.fsencode(raw),))
+            if row is not None:
+                return photo_from_row(row)
+        return None
+
+    def photos(
+        self,
+        ids: Iterable[int] | None = None,
+        *,
+        status: str | None = None,
+        folder_id: int | None = None,
+        limit: int | None = None,
+        order: str = "path",
+    ) -> list[Photo]:
+        """Photos by id (in the order given, missing ids skipped) or, without
+        ids, every photo that matches ``status``/``folder_id`` in ``order``
+        ("path", "date" newest first, or "id")."""
+        where, args = [], []
+        if status:
+            where.append("status = ?")
+            args.append(status)
+        if folder_id is not None:
+            where.append("folder_id = ?")
+            args.append(folder_id)
+        if ids is not None:
+            ids = [int(i) for i in ids]
+            out: dict[int, Photo] = {}
+            for chunk in chunks(ids):
+                sql = f"SELECT {PHOTO_COLUMNS} FROM photos WHERE id IN ({marks(len(chunk))})"
+                if where:
+                    sql += " AND " + " AND ".join(where)
+                for row in self._read(sql, [*chunk, *args]):
+                    out[row[0]] = photo_from_row(row)
+            return [out[i] for i in ids if i in out]
+        sql = f"SELECT {PHOTO_COLUMNS} FROM photos"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" ORDER BY {_ORDERS[order]}"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return [photo_from_row(r) for r in self._read(sql, args)]
+
+    def photo_ids_in_folder(self, folder_id: int) -> list[int]:
+        return [r[0] for r in self._read("SELECT id FROM photos WHERE folder_id = ?", (folder_id,))]
+
+    def photo_folders(self, folder_ids: Sequence[int]) -> dict[int, int]:
+        """photo id -> folder id for every photo in these folders."""
+        out: dict[int, int] = {}
+        for chunk in chunks(list(folder_ids)):
+            out.update(self._read(
+                f"SELECT id, folder_id FROM photos WHERE folder_id IN ({marks(len(chunk))})", chunk))
+        return out
+
+    def known_files(self, folder_id: int) -> dict[bytes, KnownFile]:
+        """path -> what the scanner compares the file with, for one root."""
+        return {
+            r[0]: KnownFile(*r[1:])
+            for r in self._read(
+                "SELECT path, id, size, mtime_ns, hash, status, ctime_ns FROM photos WHERE folder_id = ?",
+                (folder_id,),
+            )
+        }
+
+    def photo_ids_under(self, prefix: bytes) -> list[int]:
+        """Photos at or below a folder path (whole path components)."""
+        return [r[0] for r in self._read(
+            "SELECT id FROM photos WHERE path > ? AND path < ?", _below(prefix))]
+
+    def counts(self) -> dict[str, int]:
+        """Photos by status (every status present, 0 when none)."""
+        out = dict.fromkeys(STATUSES, 0)
+        out.update(self._read("SELECT status, COUNT(*) FROM photos GROUP BY status"))
+        return out
+
+    def summary(self) -> Summary:
+        roots = self._one(
+            "SELECT COUNT(*), COALESCE(SUM(state = 'offline'), 0) FROM folders WHERE kind = 'root'")
+        embedded = dict(self._read("SELECT model_id, COUNT(*) FROM embeddings GROUP BY model_id"))
+        return Summary(self.counts(), roots[0], roots[1], embedded)
+
+    def failures(self, limit: int | None = None) -> list[Photo]:
+        sql = f"SELECT {PHOTO_COLUMNS} FROM photos WHERE status = 'failed' ORDER BY path"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return [photo_from_row(r) for r in self._read(sql)]
+
+    def waiting(self, limit: int | None = 50) -> list[Photo]:
+        """Pending photos with a recorded reason (still being written, disk full...)."""
+        sql = f"SELECT {PHOTO_COLUMNS} FROM photos WHERE status = 'pending' AND reason IS NOT NULL ORDER BY path"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return [photo_from_row(r) for r in self._read(sql)]
+
+    def pending_ids(self, model_id: str | None = None, limit: int | None = None) -> list[int]:
+        """Photos the pipeline still has to process: pending ones, and indexed ones
+        that have no embedding for ``model_id`` (after a model switch)."""
+        sql = "SELECT id FROM photos WHERE status = 'pending'"
+        args: list = []
+        if model_id:
+            sql += (
+                " UNION ALL SELECT p.id FROM photos p WHERE p.status = 'indexed' AND NOT EXISTS "
+                "(SELECT 1 FROM embeddings e WHERE e.model_id = ? AND e.photo_id = p.id)"
+            )
+            args.append(model_id)
+        sql = f"SELECT id FROM ({sql}) ORDER BY id"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return [r[0] for r in self._read(sql, args)]
+
+    def identical_groups(self) -> list[list[int]]:
+        """Ids of photos that share their content hash, one list per hash."""
+        return [[int(x) for x in ids.split(",")] for (ids,) in self._read(
+            "SELECT group_concat(id) FROM photos WHERE hash IS NOT NULL GROUP BY hash HAVING COUNT(*) > 1")]
+
+    # -- listings by a query's filters --------------------------------------------------
+    def matching_ids(self, query: Query | None = None, *, limit: int | None = None) -> list[int]:
+        """Ids of the photos that pass a parsed query's filters (every photo
+        without a query), newest first (oldest first for ``sort:oldest``)."""
+        where, args = filter_sql(query) if query is not None else ("", [])
+        oldest = query is not None and query.effective_sort == "oldest"
+        order = "taken_at ASC, id" if oldest else "taken_at DESC, id DESC"
+        sql = f"SELECT id FROM photos WHERE {where or '1'} ORDER BY {order}"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [r[0] for r in self._read(sql, args)]
+
+    def allowed_ids(self, query: Query) -> np.ndarray | None:
+        """int64 ids of the photos a query's filters allow; None without filters."""
+        if not query.has_filters:
+            return None
+        where, args = filter_sql(query)
+        rows = self._read(f"SELECT id FROM photos WHERE {where}", args)
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    # -- the scanner's writes -------------------------------------------------------------
+    def insert_photo(
+        self, folder_id: int, path: bytes, size: int, mtime_ns: int, hash_: str | None,
+        *, ctime_ns: int | None = None,
+    ) -> int | None:
+        """A new file; None when that path is already catalogued (under another root)."""
+        with self._write() as con:
+            try:
+                cur = con.execute(
+                    "INSERT INTO photos(folder_id, path, size, mtime_ns, hash, added_at, ctime_ns) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (folder_id, path, size, mtime_ns, hash_, time.time(), ctime_ns),
+                )
+            except sqlite3.IntegrityError:
+                return None
+            return int(cur.lastrowid)
+
+    def touch_mtimes(self, pairs: Sequence[tuple[int, int]]) -> None:
+        """(mtime_ns, photo id) pairs: the file was touched, its content is the same."""
+        with self._write() as con:
+            con.executemany("UPDATE photos SET mtime_ns = ? WHERE id = ?", pairs)
+
+    def record_ctimes(self, pairs: Sequence[tuple[int, int]]) -> None:
+        """(ctime_ns, photo id) pairs: when each file's status last changed."""
+        with self._write() as con:
+            con.executemany("UPDATE photos SET ctime_ns = ? WHERE id = ?", pairs)
+
+    def reassign_photos(self, prefix: bytes, folder_id: int) -> int:
+        """Photos at or below ``prefix`` now belong to library folder ``folder_id``
+        (a nested root was added, or an inner root removed while an outer one
+        still covers its photos): ids, tags and embeddings stay. Returns how many."""
+        with self._write() as con:
+            return con.execute(
+                "UPDATE photos SET folder_id = ? WHERE path > ? AND path < ? AND folder_id != ?",
+                (folder_id, *_below(prefix), folder_id)).rowcount
+
+    def set_photos_offline(self, ids: Sequence[int], reason: str) -> None:
+        """These photos' folder is not there (an unmounted share, a vanished
+        drive): keep everything, mark them offline with why."""
+        with self._write() as con:
+            for chunk in chunks([int(i) for i in ids]):
+                con.execute(
+                    f"UPDATE photos SET prev_status = status, status = 'offline', reason = ? "
+                    f"WHERE id IN ({marks(len(chunk))}) AND status != 'offline'", [reason, *chunk])
+
+    def set_photos_online(self, ids: Sequence[int]) -> None:
+        """Offline photos whose files are back: their status before."""
+        with self._write() as con:
+            for chunk in chunks([int(i) for i in ids]):
+                # A photo that had failed is tried again: its reason was replaced by the offline one.
+                con.execute(
+                    "UPDATE photos SET status = CASE WHEN prev_status IN ('indexed', 'pending') "
+                    "THEN prev_status ELSE 'pending' END, prev_status = NULL, reason = NULL "
+                    f"WHERE id IN ({marks(len(chunk))}) AND status = 'offline'", chunk)
+
+    def mark_changed(self, photo_id: int, size: int, mtime_ns: int, hash_: str | None) -> None:
+        """The file's content changed: it must be decoded and embedded again.
+        Tags stay; embeddings of the old content go."""
+        with self._write() as con:
+            con.execute(
+                "UPDATE photos SET size = ?, mtime_ns = ?, hash = ?, status = 'pending', "
+                "reason = NULL, attempts = 0, prev_status = NULL WHERE id = ?",
+                (size, mtime_ns, hash_, photo_id),
+            )
+            models = [r[0] for r in con.execute(
+                "SELECT model_id FROM embeddings WHERE photo_id = ?", (photo_id,))]
+            con.execute("DELETE FROM embeddings WHERE photo_id = ?", (photo_id,))
+            self._bump_generation(con, models)
+
+    def move_photo(self, photo_id: int, folder_id: int, path: bytes, mtime_ns: int) -> None:
+        """Same content at a new path: keep id, tags, embeddings and status."""
+        with self._write() as con:
+            con.execute(
+                "UPDATE photos SET folder_id = ?, path = ?, mtime_ns = ?, "
+                "status = CASE WHEN status = 'offline' THEN COALESCE(prev_status, 'pending') ELSE status END, "
+                "prev_status = NULL WHERE id = ?",
+                (folder_id, path, mtime_ns, photo_id),
+            )
+
+    def delete_photos(self, ids: Sequence[int]) -> None:
+        """Forget photos (their files are gone, or the user removed them). User
+        tags on them move to another catalogued copy of the same content."""
+        with self._write() as con:
+            for chunk in chunks([int(i) for i in ids]):
+                m = marks(len(chunk))
+                con.execute(
+                    f"""INSERT OR IGNORE INTO photo_tags(photo_id, tag_id, source, state, score, updated_at)
+                        SELECT twin.id, pt.tag_id, pt.source, pt.state, pt.score, pt.updated_at
+                        FROM photo_tags pt
+                        JOIN photos gone ON gone.id = pt.photo_id
+                        JOIN photos twin ON twin.hash = gone.hash AND twin.id NOT IN ({m})
+                        WHERE pt.photo_id IN ({m}) AND gone.hash IS NOT NULL
+                          AND pt.state != 'suggested'""",
+                    [*chunk, *chunk],
+                )
+                models = [r[0] for r in con.execute(
+                    f"SELECT DISTINCT model_id FROM embeddings WHERE photo_id IN ({m})", chunk)]
+                con.execute(f"DELETE FROM photos WHERE id IN ({m})", chunk)
+                self._bump_generation(con, models)
+
+    # -- the pipeline's writes ------------------------------------------------------------
+    def record_decoded(
+        self,
+        photo_id: int,
+        *,
+        hash_: str,
+        format_: str,
+        width: int,
+        height: int,
+        taken_at: str | None,
+        date_source: str,
+        camera: str | None,
+        size: int,
+        mtime_ns: int,
+    ) -> None:
+        with self._write() as con:
+            con.execute(
+                "UPDATE photos SET hash = ?, format = ?, width = ?, height = ?, taken_at = ?, "
+                "date_source = ?, camera = ?, size = ?, mtime_ns = ?, status = 'indexed', "
+                "reason = NULL, indexed_at = ? WHERE id = ?",
+                (hash_, format_, width, height, taken_at, date_source, camera, size, mtime_ns,
+                 time.time(), photo_id),
+            )
+
+    def record_failure(self, photo_id: int, reason: str) -> None:
+        with self._write() as con:
+            con.execute(
+                "UPDATE photos SET status = 'failed', reason = ?, attempts = attempts + 1 WHERE id = ?",
+                (reason, photo_id),
+            )
+
+    def record_deferred(self, photo_id: int, reason: str) -> None:
+        """The file is still changing: leave it pending, note why."""
+        with self._write() as con:
+            con.execute("UPDATE photos SET reason = ? WHERE id = ?", (reason, photo_id))
+
+    # -- photos the user removed ------------------------------------------------------------
+    def archive_photos(self, ids: Sequence[int]) -> list[bytes]:
+        """Take photos out of the library but remember them: their paths are
+        skipped by later scans, and :meth:`restore_archived` brings them back
+        with their tags. Returns the archived paths."""
+        now = time.time()
+        paths = []
+        with self._write() as con:
+            for photo in self.photos(ids):
+                tags = [list(t) for t in con.execute(
+                    "SELECT t.name, pt.source, pt.state, pt.score FROM photo_tags pt "
+                    "JOIN tags t ON t.id = pt.tag_id WHERE pt.photo_id = ?", (photo.id,))]
+                raw = os.fsencode(photo.path)
+                snapshot = {"id": photo.id, "folder_id": photo.folder_id, "size": photo.size,
+                            "mtime_ns": photo.mtime_ns, "hash": photo.hash, "tags": tags}
+                con.execute(
+                    "INSERT INTO removed_files(path, removed_at, snapshot) VALUES (?, ?, ?) "
+                    "ON CONFLICT(path) DO UPDATE SET removed_at = excluded.removed_at, snapshot = excluded.snapshot",
+                    (raw, now, json.dumps(snapshot)))
+                paths.append(raw)
+            self.delete_photos(ids)
+        return paths
+
+    def archived_paths(self) -> set[bytes]:
+        """Paths of photos the user removed (the scanner skips them)."""
+        return {r[0] for r in self._read("SELECT path FROM removed_files")}
+
+    def archived_under(self, prefix: bytes) -> list[bytes]:
+        return [r[0] for r in self._read(
+            "SELECT path FROM removed_files WHERE path > ? AND path < ? ORDER BY path", _below(prefix))]
+
+    def restore_archived(self, paths: Sequence[bytes]) -> list[int]:
+        """Bring removed photos back (pending: they are indexed again) with their
+        tags, under the library folder that covers each now. Paths no library
+        folder covers stay archived. Returns the restored photo ids."""
+        roots = sorted(((os.fsencode(f.path), f.id) for f in self.folders("root")), key=lambda r: -len(r[0]))
+        restored = []
+        with self._write() as con:
+            for raw in paths:
+                row = con.execute("SELECT snapshot FROM removed_files WHERE path = ?", (bytes(raw),)).fetchone()
+                folder_id = next((fid for root, fid in roots if is_under(bytes(raw), root)), None)
+                if row is None or folder_id is None:
+                    continue
+                snap = json.loads(row[0])
+                taken = con.execute("SELECT 1 FROM photos WHERE id = ?", (snap["id"],)).fetchone()
+                cur = con.execute(
+                    "INSERT INTO photos(id, folder_id, path, size, mtime_ns, hash, added_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT(path) DO NOTHING",
+                    (None if taken else snap["id"], folder_id, bytes(raw), snap["size"], snap["mtime_ns"],
+                     snap["hash"], time.time()))
+                con.execute("DELETE FROM removed_files WHERE path = ?", (bytes(raw),))
+                if not cur.rowcount:
+                    continue
+                pid = int(cur.lastrowid)
+                for name, source, state, score in snap["tags"]:
+                    tid = self.tag_id(name)
+                    con.execute(
+                        "INSERT OR IGNORE INTO photo_tags(photo_id, tag_id, source, state, score, updated_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", (pid, tid, source, state, score, time.time()))
+                restored.append(pid)
+        return restored
+
+    def retry_failed(self, ids: Iterable[int] | None = None) -> int:
+        """Failed photos (all, or these) back to pending; returns how many."""
+        with self._write() as con:
+            if ids is None:
+                cur = con.execute(
+                    "UPDATE photos SET status = 'pending', reason = NULL, attempts = 0 "
+                    "WHERE status = 'failed'"
+                )
+            else:
+                cur = con.executemany(
+                    "UPDATE photos SET status = 'pending', reason = NULL, attempts = 0 "
+                    "WHERE id = ? AND status = 'failed'",
+                    [(int(i),) for i in ids],
+                )
+            return cur.rowcount

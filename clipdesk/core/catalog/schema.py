@@ -1,0 +1,151 @@
+"""The catalog's schema and its step-by-step migrations.
+
+The schema version is SQLite's ``PRAGMA user_version``; ``MIGRATIONS[n]``
+upgrades a catalog from version n to n+1 (version 0 is an empty file): SQL
+text, or a function of the connection for a step SQL cannot express. Steps
+run inside one transaction each. A migration only ever adds (columns, tables,
+indexes) or merges what the new rules make equal, so the user's rows are
+carried over.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Callable
+
+from clipdesk.core.names import tag_key
+
+STATUSES = ("pending", "indexed", "failed", "offline")
+TAG_SOURCES = ("user", "auto", "learned", "sidecar")
+TAG_STATES = ("suggested", "accepted", "rejected")
+
+_V1 = """
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE folders (
+    id        INTEGER PRIMARY KEY,
+    path      BLOB NOT NULL UNIQUE,
+    kind      TEXT NOT NULL DEFAULT 'root' CHECK (kind IN ('root', 'exclude')),
+    state     TEXT NOT NULL DEFAULT 'online' CHECK (state IN ('online', 'offline')),
+    added_at  REAL NOT NULL,
+    last_scan REAL,
+    note      TEXT
+);
+CREATE TABLE photos (
+    id          INTEGER PRIMARY KEY,
+    folder_id   INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+    path        BLOB NOT NULL UNIQUE,
+    size        INTEGER NOT NULL,
+    mtime_ns    INTEGER NOT NULL,
+    hash        TEXT,
+    format      TEXT,
+    width       INTEGER,
+    height      INTEGER,
+    taken_at    TEXT,
+    date_source TEXT CHECK (date_source IN ('exif', 'file')),
+    camera      TEXT,
+    status      TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'indexed', 'failed', 'offline')),
+    reason      TEXT,
+    prev_status TEXT,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    added_at    REAL NOT NULL,
+    indexed_at  REAL
+);
+CREATE INDEX photos_folder ON photos(folder_id);
+CREATE INDEX photos_hash ON photos(hash);
+CREATE INDEX photos_status ON photos(status);
+CREATE INDEX photos_taken ON photos(taken_at);
+CREATE TABLE tags (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    learned    INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL
+);
+CREATE TABLE photo_tags (
+    photo_id   INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    tag_id     INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+    source     TEXT NOT NULL CHECK (source IN ('user', 'auto', 'learned', 'sidecar')),
+    state      TEXT NOT NULL DEFAULT 'accepted'
+               CHECK (state IN ('suggested', 'accepted', 'rejected')),
+    score      REAL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (photo_id, tag_id)
+) WITHOUT ROWID;
+CREATE INDEX photo_tags_tag ON photo_tags(tag_id, state);
+CREATE TABLE embeddings (
+    photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    model_id TEXT NOT NULL,
+    vector   BLOB NOT NULL,
+    PRIMARY KEY (model_id, photo_id)
+) WITHOUT ROWID;
+CREATE INDEX embeddings_photo ON embeddings(photo_id);
+CREATE TABLE saved_searches (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    query      TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+"""
+
+
+
+def _v2(con: sqlite3.Connection) -> None:
+    """Schema 2 (ClipDesk 0.2): tags compared as people read them; the life of a
+    file remembered.
+
+    * ``tags.key``: the tag's Unicode case-folded form (names.tag_key), unique.
+      Tags that the old ASCII-only NOCASE kept apart but people read as one
+      ("Étė" / "étė") are merged into the oldest, keeping every photo link
+      (the user's decision wins over a suggestion) and learning.
+    * ``photos.ctime_ns``: a failed file is retried when its status changes
+      (chmod), not only its content.
+    * ``photos.date_field`` / ``photos.taken_offset``: which metadata field gave
+      the capture date, and its time-zone offset ("+02:00") when known.
+    * ``removed_files``: photos the user removed from the library, so a scan
+      does not bring them back (and an undo can).
+    """
+    con.execute("ALTER TABLE tags ADD COLUMN key TEXT")
+    rows = con.execute("SELECT id, name, learned FROM tags ORDER BY id").fetchall()
+    keep: dict[str, int] = {}
+    for tid, name, learned in rows:
+        key = tag_key(name)
+        first = keep.setdefault(key, tid)
+        if first != tid:
+            con.execute(
+                "INSERT INTO photo_tags(photo_id, tag_id, source, state, score, updated_at) "
+                "SELECT photo_id, ?, source, state, score, updated_at FROM photo_tags WHERE tag_id = ? "
+                "AND true ON CONFLICT(photo_id, tag_id) DO UPDATE SET "
+                "state = CASE WHEN photo_tags.state = 'suggested' THEN excluded.state ELSE photo_tags.state END",
+                (first, tid))
+            con.execute("UPDATE tags SET learned = MAX(learned, ?) WHERE id = ?", (learned, first))
+            con.execute("DELETE FROM tags WHERE id = ?", (tid,))
+        else:
+            con.execute("UPDATE tags SET key = ? WHERE id = ?", (key, tid))
+    con.execute("CREATE UNIQUE INDEX tags_key ON tags(key)")
+    con.execute("ALTER TABLE photos ADD COLUMN ctime_ns INTEGER")
+    con.execute("ALTER TABLE photos ADD COLUMN date_field TEXT")
+    con.execute("ALTER TABLE photos ADD COLUMN taken_offset TEXT")
+    con.execute(
+        "CREATE TABLE removed_files ("
+        " path BLOB PRIMARY KEY,"
+        " removed_at REAL NOT NULL,"
+        " snapshot TEXT NOT NULL"  # JSON: the photo's row and tags, for undo
+        ") WITHOUT ROWID"
+    )
+
+
+#: MIGRATIONS[n] upgrades a catalog from version n to n+1.
+MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [_V1, _v2]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version() -> int:
+    """The version this ClipDesk writes (read at call time, so a test can add a step)."""
+    return len(MIGRATIONS)
+
+
+def split_sql(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]

@@ -1,0 +1,97 @@
+"""The search service end to end: typed queries, filters, find similar,
+duplicates, listings, on real JPEGs with the real engine."""
+
+import os
+import shutil
+
+import pytest
+from PIL import Image
+
+from clipdesk.core.errors import QueryError
+from colourkit import colour_photo
+from support import hit_names as names
+from support import age
+
+
+def test_typed_query_finds_the_colour_and_cuts_the_rest(colour_library):
+    lib, root = colour_library
+    r = lib.search.query("red")
+    assert sorted(names(r)[:5]) == [f"red{i}.jpg" for i in range(5)]
+    assert not any(n.startswith(("blue", "green")) for n in names(r))
+    assert r.model_id == "colour-test" and r.cut is not None
+    assert all(a.score >= b.score for a, b in zip(r.hits, r.hits[1:]))
+
+def test_negatives_and_plus(colour_library):
+    lib, _ = colour_library
+    both = names(lib.search.query("red + yellow"))
+    assert {f"red{i}.jpg" for i in range(5)} | {f"yellow{i}.jpg" for i in range(5)} <= set(both)
+    assert not any(n.startswith(("blue", "green")) for n in both)
+    pushed = names(lib.search.query("yellow -red", limit=5))
+    assert all(n.startswith("yellow") for n in pushed)
+
+def test_filters_combine_with_meaning(colour_library):
+    lib, root = colour_library
+    r = lib.search.query("blue folder:cold type:png")
+    assert names(r) == ["blue-png.png"]
+    r = lib.search.query(f"folder:{root / 'warm'}")
+    assert len(r.hits) == 10 and r.sort == "newest"
+    assert names(lib.search.query("red folder:misc")) and all(n.startswith("misc") for n in names(lib.search.query("red folder:misc")))
+    lib.tags.accept([lib.catalog.photo_by_path(root / "cold" / "green0.jpg").id], "favourite")
+    assert names(lib.search.query("tag:favourite")) == ["green0.jpg"]
+    assert "green0.jpg" not in names(lib.search.query("green -tag:favourite"))
+
+def test_parse_errors_are_explained(colour_library):
+    lib, _ = colour_library
+    with pytest.raises(QueryError) as err:
+        lib.search.query("red after:yesterdayish")
+    assert "after" in str(err.value)
+
+def test_similar_by_id_and_by_file_outside_the_library(colour_library, tmp_path):
+    lib, root = colour_library
+    pid = lib.catalog.photo_by_path(root / "cold" / "green2.jpg").id
+    r = lib.search.similar(pid)
+    assert pid not in [h.photo.id for h in r.hits]
+    assert set(names(r)[:4]) == {f"green{i}.jpg" for i in (0, 1, 3, 4)}
+    outside = tmp_path / "elsewhere" / "query.jpg"
+    colour_photo(outside, "yellow", noise=10)
+    assert names(lib.search.similar(outside))[0].startswith("yellow")
+    assert names(lib.search.query(f"similar:{outside}"))[0].startswith("yellow")
+
+def test_duplicates_with_the_best_copy_first(colour_library, tmp_path):
+    lib, root = colour_library
+    original = root / "warm" / "red0.jpg"
+    shutil.copy(original, root / "warm" / "red0-copy.jpg")
+    Image.open(original).resize((48, 36)).save(root / "warm" / "red0-small.jpg")
+    for f in ("red0-copy.jpg", "red0-small.jpg"):
+        age(root / "warm" / f)
+    lib.folders.index()
+    groups = lib.search.duplicates(threshold=0.999)
+    by_name = {tuple(sorted(os.path.basename(p.path) for p in g.photos)): g for g in groups}
+    identical = [g for g in groups if g.reason == "identical content"]
+    assert any({"red0.jpg", "red0-copy.jpg"} <= {os.path.basename(p.path) for p in g.photos} for g in groups)
+    group = next(g for g in groups if "red0-small.jpg" in {os.path.basename(p.path) for p in g.photos})
+    assert os.path.basename(group.photos[0].path) != "red0-small.jpg"  # more pixels wins
+    assert group.scores[0] == 1.0 and by_name and identical is not None
+
+def test_no_cut_returns_the_top_limit_by_score(colour_library):
+    lib, _ = colour_library
+    r = lib.search.query("red", cut=False, limit=20)
+    assert len(r.hits) == 20 and r.cut is None
+    assert sorted(names(r)[:5]) == [f"red{i}.jpg" for i in range(5)]
+
+
+def test_a_parsed_query_travels_to_the_index_without_being_parsed_again(colour_library, monkeypatch):
+    from clipdesk.core import query as querylang
+
+    lib, _ = colour_library
+    meaning = querylang.parse_query("red -blue folder:warm")
+    filters = querylang.parse_query("folder:warm sort:oldest")
+    lexed: list[str] = []
+    real = querylang.lex
+    monkeypatch.setattr(querylang, "lex", lambda text: lexed.append(text) or real(text))
+    assert names(lib.search.query(meaning))[0].startswith("red")
+    assert len(lib.search.listing(filters).ids) == 10
+    assert lib.search.count(filters) == 10
+    assert lexed == []
+    lib.search.query("red")  # text from a script is parsed, once
+    assert lexed == ["red"]
