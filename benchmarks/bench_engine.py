@@ -12,6 +12,10 @@ On a randomly initialised open_clip ViT-B-32 exported by models/export_openclip.
     PIL decode in a thread pool, open_clip's torch transform, the torch model;
 (d) text-encoder latency per query (median, p95);
 (e) peak RSS of each of those processes;
+(f) the text encode time of an 8-token query (start and end token included)
+    on the query-length path against a 77-token run of the same model file,
+    on 1 and on --threads threads, and the cosine between the two (issue 17:
+    >= 3x faster, cosine >= 0.99999); ``--text-only`` runs just this;
 and the cosine between fp32 and int8 embeddings of the same photos and queries.
 
 Each measurement runs in its own process, so peak RSS is per path and the
@@ -20,7 +24,7 @@ each row: on a shared machine, compare rows from the same run only.
 
 Usage::
 
-    python benchmarks/bench_engine.py [--images 300] [--workdir DIR] [--threads 2]
+    python benchmarks/bench_engine.py [--images 300] [--workdir DIR] [--threads 2] [--text-only]
 
 Bundles and photos are kept in --workdir (default: a folder under the system
 temp dir) and reused by later runs.
@@ -61,11 +65,13 @@ def _peak_rss_mb() -> float:
 # -- fixtures: bundles and photos ---------------------------------------------------
 
 
-def ensure_bundles(workdir: Path) -> dict[str, Path]:
+def ensure_bundles(workdir: Path, labels: tuple[str, ...] = ("fp32", "int8")) -> dict[str, Path]:
     bundles = {"fp32": workdir / "vit-b-32-random", "int8": workdir / "vit-b-32-random-int8"}
+    bundles = {label: path for label, path in bundles.items() if label in labels}
     for label, path in bundles.items():
-        if (path / "manifest.json").is_file():
-            continue
+        manifest = path / "manifest.json"
+        if manifest.is_file() and "text_model" in json.loads(manifest.read_text()):
+            continue  # (bundles exported before query-length text models are exported again)
         cmd = [sys.executable, str(ROOT / "models" / "export_openclip.py"), ARCH, "--random-init",
                "--seed", str(SEED), "--out", str(path), "--force"]
         if label == "int8":
@@ -190,6 +196,67 @@ def phase_clipdesk(bundle: Path, photos_dir: Path, threads: int, out: Path) -> d
     return res
 
 
+#: Query-length timing: (runs per path, warm-up runs).
+TEXT_RUNS, TEXT_WARMUP = 60, 5
+
+
+def _eight_token_query(text) -> str:
+    for q in ("a dog on the beach at sunset", "red car parked at night", *QUERIES):
+        if int(text.tokenizer.encode_with_lengths([q])[1][0]) == 8:
+            return q
+    raise RuntimeError("no 8-token query among the benchmark's queries")
+
+
+def phase_text(bundle: Path, threads: int) -> dict:
+    """(f): one model file, an 8-token query at its own length and padded to the context length."""
+    from clipdesk.core.bundle import TextModelForm, open_bundle
+    from clipdesk.core.engine import EngineOptions, TextEncoder
+
+    b = open_bundle(bundle)
+    res: dict = {"form": b.text_form.to_json(), "rows": []}
+    for n_threads in sorted({1, threads}):
+        options = EngineOptions(threads=n_threads)
+        short = TextEncoder(b, options)
+        full = TextEncoder(b, options, form=TextModelForm(file=b.text_form.file))  # the same file, 77 tokens
+        if not short.query_length:
+            raise RuntimeError(f"{bundle} has no query-length text model: {b.text_form.reason}")
+        query = _eight_token_query(short)
+        ids, lengths = short.tokenizer.encode_with_lengths([query])
+        times: dict[str, list[float]] = {"short": [], "full": []}
+        for i in range(TEXT_WARMUP + TEXT_RUNS):
+            # Interleaved, so a busy moment of a shared machine hits both paths alike.
+            for label, enc in (("short", short), ("full", full)):
+                t0 = time.perf_counter()
+                vec = enc.embed_tokens(ids, lengths)
+                if i >= TEXT_WARMUP:
+                    times[label].append((time.perf_counter() - t0) * 1000)
+        cos = float((short.embed_tokens(ids, lengths) * full.embed_tokens(ids)).sum())
+        many_short, many_full = short.embed_texts(QUERIES), full.embed_texts(QUERIES)
+        res["rows"].append({
+            "threads": n_threads, "query": query, "tokens": int(lengths[0]), "context": short.context_length,
+            "short_ms": statistics.median(times["short"]), "full_ms": statistics.median(times["full"]),
+            "short_p95": float(np.percentile(times["short"], 95)), "full_p95": float(np.percentile(times["full"], 95)),
+            "cosine": cos, "queries": len(QUERIES), "queries_min_cosine": float((many_short * many_full).sum(1).min()),
+            "load": _load(),
+        })
+        del vec
+    res["peak_rss_mb"] = _peak_rss_mb()
+    return res
+
+
+def print_text_rows(res: dict) -> None:
+    print("\n(f) text encode, same model file: the query's own length vs the whole context "
+          f"(target >= 3x faster, cosine >= 0.99999; median of {TEXT_RUNS} interleaved runs)")
+    for r in res["rows"]:
+        ratio = r["full_ms"] / r["short_ms"]
+        met = "met" if ratio >= 3 and r["cosine"] >= 0.99999 else "NOT met"
+        print(f"  {r['threads']} thread{'s' if r['threads'] > 1 else ' '}: {r['tokens']}-token query "
+              f"{r['short_ms']:6.1f} ms (p95 {r['short_p95']:.1f}) vs {r['context']} tokens {r['full_ms']:6.1f} ms "
+              f"(p95 {r['full_p95']:.1f}): {ratio:.2f}x faster, cosine {r['cosine']:.7f}; "
+              f"{r['queries']} queries min cosine {r['queries_min_cosine']:.7f}: {met} ({r['load']})")
+    print(f"  query: {res['rows'][0]['query']!r}; check at export: {res['form'].get('check')}")
+
+
 def phase_baseline(photos_dir: Path, threads: int) -> dict:
     """rclip's way: PIL full decode in a thread pool, torch transform and model in the main thread."""
     sys.path.insert(0, str(ROOT / "models"))
@@ -245,7 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "clipdesk-bench-engine")
     p.add_argument("--threads", type=int, default=2, help="intra-op threads (ONNX Runtime and torch)")
     p.add_argument("--skip-baseline", action="store_true")
-    p.add_argument("--phase", choices=["clipdesk", "baseline"], help=argparse.SUPPRESS)
+    p.add_argument("--text-only", action="store_true", help="only (f): the query-length text encode")
+    p.add_argument("--phase", choices=["clipdesk", "baseline", "text"], help=argparse.SUPPRESS)
     p.add_argument("--bundle", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -257,9 +325,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.phase == "baseline":
         print(json.dumps(phase_baseline(photos_dir, args.threads)))
         return 0
+    if args.phase == "text":
+        print(json.dumps(phase_text(args.bundle, args.threads)))
+        return 0
 
     args.workdir.mkdir(parents=True, exist_ok=True)
-    bundles = ensure_bundles(args.workdir)
+    bundles = ensure_bundles(args.workdir, ("fp32",) if args.text_only else ("fp32", "int8"))
+    print("running the query-length text encode ...", flush=True)
+    text_res = _run_phase(["--phase", "text", "--bundle", str(bundles["fp32"]), "--threads", str(args.threads)])
+    if args.text_only:
+        print_text_rows(text_res)
+        return 0
     photos = ensure_photos(photos_dir, args.images)
     mb = sum(p.stat().st_size for p in photos) / len(photos) / 1e6
     print(f"\n{len(photos)} JPEGs of 4000x3000 ({mb:.1f} MB each on average), {os.cpu_count()} CPUs, "
@@ -309,6 +385,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\ncosine fp32 vs int8: images mean {ci.mean():.4f} min {ci.min():.4f}; "
               f"texts mean {ct.mean():.4f} min {ct.min():.4f}")
         print(f"(random weights; between different photos the fp32 cosine is median {np.median(between):.4f})")
+    print_text_rows(text_res)
     if base:
         for label, r in rows.items():
             a, b, c = r["encoder_ips"], r["e2e_ips"], base["baseline_ips"]

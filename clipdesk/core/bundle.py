@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Iterator
 
+from clipdesk.core import onnxproto as P
 from clipdesk.core.errors import ModelError
 from clipdesk.core.fsutil import atomic_write
 
@@ -45,6 +46,8 @@ CONFIG = "config.json"
 VISUAL_MODEL = "visual/model.onnx"
 PREPROCESS_CFG = "visual/preprocess_cfg.json"
 TEXTUAL_MODEL = "textual/model.onnx"
+#: A text model rewritten to take the query's own length (clipdesk.core.textgraph), beside the original.
+QUERY_TEXTUAL_MODEL = "textual/model.query.onnx"
 TOKENIZER = "textual/tokenizer.json"
 TOKENIZER_CONFIG = "textual/tokenizer_config.json"
 SPECIAL_TOKENS_MAP = "textual/special_tokens_map.json"
@@ -112,6 +115,71 @@ class FileEntry:
     size: int
 
 
+#: Manifest key of the text model record (:class:`TextModelForm`).
+TEXT_MODEL_KEY = "text_model"
+#: ``input_length`` values: [N, context_length] only, or [N, L] for any L up to it.
+FIXED_LENGTH, QUERY_LENGTH = "fixed", "query"
+
+
+@dataclass(frozen=True)
+class TextModelForm:
+    """Which text model file the engine runs, and what input length it takes.
+
+    Recorded in ``manifest.json`` under ``"text_model"``. ``query`` means the
+    model takes [N, L] token ids for any L up to the context length and gives
+    the same embedding for a text's L tokens (start and end token included) as
+    for its padded context-length row, so the engine pads each batch only to
+    its longest text. A bundle without the record runs ``textual/model.onnx``
+    at the full context length, as before.
+    """
+
+    #: The ONNX file to run (a manifest name).
+    file: str = TEXTUAL_MODEL
+    #: :data:`FIXED_LENGTH` or :data:`QUERY_LENGTH`.
+    input_length: str = FIXED_LENGTH
+    #: Why the text model keeps its fixed length (shown by ``clipdesk models list``/``doctor``).
+    reason: str | None = None
+    #: The model the file was rewritten from, kept beside it.
+    original: str | None = None
+    #: How the query-length model was checked: {"strings", "min_cosine", "threshold", "tokens": [min, max], ...}.
+    check: dict[str, Any] | None = None
+
+    @property
+    def query_length(self) -> bool:
+        return self.input_length == QUERY_LENGTH
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"file": self.file, "input_length": self.input_length}
+        for key in ("reason", "original", "check"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+    @classmethod
+    def from_json(cls, raw: Any, model_id: str, files: dict[str, FileEntry]) -> TextModelForm:
+        """Read and check a manifest's record; raises ModelError when it is malformed or names an unlisted file."""
+        if raw is None:
+            return cls()
+        bad = f"model {model_id} is corrupt: the manifest's {TEXT_MODEL_KEY} record "
+        if not isinstance(raw, dict) or not isinstance(raw.get("file"), str):
+            raise ModelError(bad + f"is malformed; {_refetch_hint(model_id)}")
+        if raw.get("input_length") not in (FIXED_LENGTH, QUERY_LENGTH):
+            raise ModelError(bad + f"has an unknown input_length {raw.get('input_length')!r}")
+        for key in ("file", "original"):
+            name = raw.get(key)
+            if name is not None and name not in files:
+                raise ModelError(bad + f"names {name}, which the manifest does not list; {_refetch_hint(model_id)}")
+        reason, check = raw.get("reason"), raw.get("check")
+        return cls(
+            file=raw["file"],
+            input_length=raw["input_length"],
+            reason=reason if isinstance(reason, str) else None,
+            original=raw.get("original") if isinstance(raw.get("original"), str) else None,
+            check=dict(check) if isinstance(check, dict) else None,
+        )
+
+
 @dataclass
 class Bundle:
     """A bundle whose manifest, names, sizes and small files have been checked."""
@@ -125,6 +193,8 @@ class Bundle:
     tokenizer_config: dict[str, Any]
     special_tokens: dict[str, Any]
     manifest: dict[str, Any] = field(default_factory=dict)
+    #: The text model to run and the input length it takes (manifest ``text_model``).
+    text_form: TextModelForm = field(default_factory=TextModelForm)
 
     # -- what the config says -------------------------------------------------
     @property
@@ -194,8 +264,9 @@ def build_manifest(
     *,
     names: Iterable[str] | None = None,
     source: dict[str, Any] | None = None,
+    text_model: TextModelForm | None = None,
 ) -> dict[str, Any]:
-    """Hash the files of a bundle folder into a manifest dict."""
+    """Hash the files of a bundle folder into a manifest dict (``text_model``: the record of :class:`TextModelForm`)."""
     folder = Path(folder)
     files = {}
     for name in sorted(names if names is not None else iter_bundle_files(folder)):
@@ -204,6 +275,8 @@ def build_manifest(
     manifest: dict[str, Any] = {"format": MANIFEST_FORMAT, "model_id": model_id, "files": files}
     if source:
         manifest["source"] = source
+    if text_model is not None:
+        manifest[TEXT_MODEL_KEY] = text_model.to_json()
     return manifest
 
 
@@ -212,6 +285,39 @@ def write_manifest(folder: Path, model_id: str, **kwargs: Any) -> dict[str, Any]
     manifest = build_manifest(folder, model_id, **kwargs)
     dest = Path(folder) / MANIFEST
     atomic_write(dest, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    return manifest
+
+
+def update_manifest(
+    folder: Path,
+    model_id: str,
+    *,
+    add: Iterable[str] = (),
+    remove: Iterable[str] = (),
+    text_model: TextModelForm | None = None,
+) -> dict[str, Any]:
+    """Rewrite a bundle's ``manifest.json`` with files added (hashed now) or removed, and its text model record.
+
+    Entries of the files left as they were are kept without hashing them
+    again, and so is every other key. Raises ModelError when the manifest
+    cannot be read, OSError when a file cannot be hashed or the manifest written.
+    """
+    folder = Path(folder)
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"model {model_id}: cannot read {MANIFEST} ({exc})") from None
+    _parse_manifest(manifest, model_id)
+    files = dict(manifest["files"])
+    for name in remove:
+        files.pop(name, None)
+    for name in add:
+        target = resolve_inside(folder, safe_relpath(name))
+        files[name] = {"sha256": sha256_file(target), "size": target.stat().st_size}
+    manifest["files"] = dict(sorted(files.items()))
+    if text_model is not None:
+        manifest[TEXT_MODEL_KEY] = text_model.to_json()
+    atomic_write(folder / MANIFEST, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8"))
     return manifest
 
 
@@ -349,6 +455,7 @@ def open_bundle(path: Path | str, *, model_id: str | None = None) -> Bundle:
     embed_dim = config.get("embed_dim")
     if not isinstance(embed_dim, int) or embed_dim <= 0:
         raise ModelError(f"model {model_id} is corrupt: config.json has no valid embed_dim")
+    text_form = TextModelForm.from_json(manifest.get(TEXT_MODEL_KEY), model_id, entries)
     return Bundle(
         path=path,
         model_id=model_id,
@@ -359,6 +466,7 @@ def open_bundle(path: Path | str, *, model_id: str | None = None) -> Bundle:
         tokenizer_config=tokenizer_config,
         special_tokens=special_tokens,
         manifest=manifest,
+        text_form=text_form,
     )
 
 
@@ -405,68 +513,32 @@ def verify_bundle(path: Path | str, *, model_id: str | None = None) -> Bundle:
     """Open a bundle and hash every file it lists (what ``clipdesk models verify`` does)."""
     bundle = open_bundle(path, model_id=model_id)
     for entry in bundle.files.values():
-        if entry.name in (VISUAL_MODEL, TEXTUAL_MODEL):
+        if entry.name.endswith(".onnx"):  # its external data must be listed too
             read_model(bundle, entry.name)
         else:
             _verify_file(bundle.path, bundle.model_id, entry)
     return bundle
 
 
-# -- a minimal ONNX protobuf reader -------------------------------------------
+# -- external data of an ONNX model ------------------------------------------
 #
-# onnx is not a runtime dependency, and ONNX Runtime offers no way to list a
-# model's external-data references before it opens them. Only the few message
-# fields that can hold a tensor are walked; tensor payloads are skipped by
-# length, so a 350 MB model is scanned in milliseconds.
+# ONNX Runtime offers no way to list a model's external-data references before
+# it opens them. Only the few message fields that can hold a tensor are walked
+# (clipdesk.core.onnxproto); tensor payloads are skipped by length, so a 350 MB
+# model is scanned in milliseconds.
 
-_MODEL_GRAPH, _MODEL_TRAINING_INFO, _MODEL_FUNCTIONS = 7, 20, 25
+_MODEL_GRAPH, _MODEL_TRAINING_INFO, _MODEL_FUNCTIONS = P.MODEL_GRAPH, P.MODEL_TRAINING_INFO, P.MODEL_FUNCTIONS
 _TRAINING_GRAPHS = (1, 2)
 _FUNCTION_NODE = 7
-_GRAPH_NODE, _GRAPH_INITIALIZER, _GRAPH_SPARSE_INITIALIZER = 1, 5, 15
-_NODE_ATTRIBUTE = 5
-_ATTR_T, _ATTR_G, _ATTR_TENSORS, _ATTR_GRAPHS, _ATTR_SPARSE, _ATTR_SPARSES = 5, 6, 10, 11, 22, 23
-_SPARSE_VALUES, _SPARSE_INDICES = 1, 2
-_TENSOR_EXTERNAL_DATA, _TENSOR_DATA_LOCATION = 13, 14
-_ENTRY_KEY, _ENTRY_VALUE = 1, 2
-_LOCATION_EXTERNAL = 1
-
-
-def _varint(buf: memoryview, pos: int, end: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        if pos >= end:
-            raise ValueError("truncated varint")
-        b = buf[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        if not b & 0x80:
-            return result, pos
-        shift += 7
-        if shift > 63:
-            raise ValueError("varint too long")
-
-
-def _fields(buf: memoryview, start: int, end: int) -> Iterator[tuple[int, int, Any]]:
-    """(field number, wire type, value) of one message; length-delimited values as (start, end)."""
-    pos = start
-    while pos < end:
-        key, pos = _varint(buf, pos, end)
-        number, wire = key >> 3, key & 7
-        if wire == 0:
-            value, pos = _varint(buf, pos, end)
-        elif wire == 1:
-            value, pos = None, pos + 8
-        elif wire == 5:
-            value, pos = None, pos + 4
-        elif wire == 2:
-            length, pos = _varint(buf, pos, end)
-            value = (pos, pos + length)
-            pos += length
-        else:
-            raise ValueError(f"unsupported protobuf wire type {wire}")
-        if pos > end:
-            raise ValueError("truncated message")
-        yield number, wire, value
+_GRAPH_NODE, _GRAPH_INITIALIZER, _GRAPH_SPARSE_INITIALIZER = P.GRAPH_NODE, P.GRAPH_INITIALIZER, P.GRAPH_SPARSE_INITIALIZER
+_NODE_ATTRIBUTE = P.NODE_ATTRIBUTE
+_ATTR_T, _ATTR_G, _ATTR_TENSORS, _ATTR_GRAPHS = P.ATTR_T, P.ATTR_G, P.ATTR_TENSORS, P.ATTR_GRAPHS
+_ATTR_SPARSE, _ATTR_SPARSES = P.ATTR_SPARSE_TENSOR, P.ATTR_SPARSE_TENSORS
+_SPARSE_VALUES, _SPARSE_INDICES = P.SPARSE_VALUES, P.SPARSE_INDICES
+_TENSOR_EXTERNAL_DATA, _TENSOR_DATA_LOCATION = P.TENSOR_EXTERNAL_DATA, P.TENSOR_DATA_LOCATION
+_ENTRY_KEY, _ENTRY_VALUE = P.ENTRY_KEY, P.ENTRY_VALUE
+_LOCATION_EXTERNAL = P.LOCATION_EXTERNAL
+_fields = P.fields
 
 
 def _tensor_locations(buf: memoryview, start: int, end: int, out: set[str]) -> None:

@@ -28,7 +28,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 from PIL import Image
 
-from clipdesk.core.bundle import TEXTUAL_MODEL, VISUAL_MODEL, Bundle, open_bundle
+from clipdesk.core.bundle import VISUAL_MODEL, Bundle, TextModelForm, open_bundle
 from clipdesk.core.errors import InvalidEmbedding, ModelError  # noqa: F401 - InvalidEmbedding re-exported
 from clipdesk.core.preprocess import PreprocessConfig, Preprocessor
 from clipdesk.core.tokenize import Tokenizer
@@ -84,6 +84,9 @@ class EngineOptions:
     image_batch_size: int = 16
     #: Extra options per provider, e.g. {"cuda": {"device_id": 1}}.
     provider_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: ONNX Runtime's own log threshold: 3 errors only, 4 fatal only (for runs
+    #: that are expected to fail, such as checking a rewritten model).
+    ort_log_level: int = 3
 
     def __post_init__(self):
         object.__setattr__(self, "providers", tuple(provider_alias(p) for p in self.providers))
@@ -155,7 +158,7 @@ class OrtSession:
             so.intra_op_num_threads = options.threads
             so.inter_op_num_threads = 1
             so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-            so.log_severity_level = 3
+            so.log_severity_level = options.ort_log_level
             so.add_session_config_entry("session.intra_op.allow_spinning", "1" if options.allow_spinning else "0")
             if "DmlExecutionProvider" in plan:
                 so.enable_mem_pattern = False  # DirectML does not support memory patterns
@@ -351,20 +354,30 @@ class ImageEncoder:
 
 
 class TextEncoder:
-    """Texts -> unit-length float32 embeddings (satisfies ``TextEmbedder``)."""
+    """Texts -> unit-length float32 embeddings (satisfies ``TextEmbedder``).
+
+    Runs the text model the bundle's manifest names (:class:`TextModelForm`;
+    ``form`` overrides it). When that model takes the query's own length
+    (``input_length: "query"``), each batch of token ids is cut to its
+    longest text, end token included, instead of being padded to the context
+    length: the same embeddings for a fraction of the work (see
+    clipdesk.core.textgraph). Otherwise every row has the context length.
+    """
 
     #: Texts per ONNX Runtime call (tag vocabularies can be thousands long).
     batch_size = 64
 
-    def __init__(self, bundle: Bundle, options: EngineOptions | None = None):
+    def __init__(self, bundle: Bundle, options: EngineOptions | None = None, *, form: TextModelForm | None = None):
         self.bundle = bundle
         self.options = options or EngineOptions()
         self.model_id = bundle.model_id
         self.dim = bundle.embed_dim
         self.context_length = bundle.context_length
+        self.form = form or bundle.text_form
+        self._query_length: bool | None = None
         self._tokenizer: Tokenizer | None = None
         self._tok_lock = threading.Lock()
-        self._session = _LazySession(bundle, TEXTUAL_MODEL, self.options, "text encoder")
+        self._session = _LazySession(bundle, self.form.file, self.options, "text encoder")
 
     @classmethod
     def from_path(cls, path: Path | str, options: EngineOptions | None = None) -> "TextEncoder":
@@ -401,25 +414,68 @@ class TextEncoder:
             )
         if session.input_type not in ("tensor(int32)", "tensor(int64)"):
             raise ModelError(f"model {self.model_id}: the text model takes {session.input_type}, expected int32")
+        if self._query_length is None:
+            fixed = isinstance(shape[1], int)
+            if self.form.query_length and fixed:
+                log.warning(
+                    "model %s: the manifest says %s takes any length, but it takes %d tokens; using %d",
+                    self.model_id, self.form.file, shape[1], shape[1],
+                )
+            self._query_length = self.form.query_length and not fixed
         return session
+
+    @property
+    def query_length(self) -> bool:
+        """Whether batches are cut to their longest text (loads the model to find out)."""
+        self.load()
+        return bool(self._query_length)
 
     @property
     def providers(self) -> list[str]:
         return self.load().providers
 
     def tokenize(self, texts: Sequence[str]) -> np.ndarray:
+        """Token ids int32 [N, context_length], as open_clip's tokenizer gives them."""
         return self.tokenizer.encode(texts)
 
-    def embed_tokens(self, tokens: np.ndarray) -> np.ndarray:
+    def embed_tokens(self, tokens: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
+        """Token ids int [N, T] -> float32 [N, D], rows L2-normalised.
+
+        ``lengths`` (int [N], start and end token included) lets a
+        query-length model run each batch at its longest row only: rows are
+        sorted by length, batched, cut, and the results put back in order.
+        Without it the rows run as given. A fixed-length model gets rows
+        padded with the pad id to the context length. Raises ModelError.
+        """
         session = self.load()
         tokens = np.asarray(tokens)
         if len(tokens) == 0:
             return np.zeros((0, self.dim), np.float32)
+        if tokens.ndim != 2 or not 1 <= tokens.shape[1] <= self.context_length:
+            raise ModelError(
+                f"model {self.model_id}: token ids of shape {tuple(tokens.shape)}, expected (N, T) with "
+                f"T <= {self.context_length}"
+            )
         dtype = np.int64 if session.input_type == "tensor(int64)" else np.int32
         tokens = tokens.astype(dtype, copy=False)
+        if not self._query_length and tokens.shape[1] < self.context_length:
+            pad = np.full((len(tokens), self.context_length - tokens.shape[1]), self.tokenizer.pad_id, dtype)
+            tokens = np.concatenate([tokens, pad], axis=1)
         step = session.fixed_batch or self.batch_size
-        parts = [session.run(np.ascontiguousarray(tokens[i : i + step])) for i in range(0, len(tokens), step)]
-        out = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        if self._query_length and lengths is not None:
+            lengths = np.asarray(lengths)
+            order = np.argsort(lengths, kind="stable")
+            parts = []
+            for i in range(0, len(order), step):
+                rows = order[i : i + step]
+                width = int(min(tokens.shape[1], max(1, lengths[rows].max())))
+                parts.append(session.run(np.ascontiguousarray(tokens[rows, :width])))
+            sorted_out = parts[0] if len(parts) == 1 else np.concatenate(parts)
+            out = np.empty_like(sorted_out)
+            out[order] = sorted_out
+        else:
+            parts = [session.run(np.ascontiguousarray(tokens[i : i + step])) for i in range(0, len(tokens), step)]
+            out = parts[0] if len(parts) == 1 else np.concatenate(parts)
         return l2_normalize(out, model_id=self.model_id, dim=self.dim, what="text encoder")
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
@@ -427,7 +483,8 @@ class TextEncoder:
             texts = [texts]
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        return self.embed_tokens(self.tokenize(list(texts)))
+        ids, lengths = self.tokenizer.encode_with_lengths(list(texts))
+        return self.embed_tokens(ids, lengths)
 
     def close(self) -> None:
         self._session.close()

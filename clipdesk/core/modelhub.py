@@ -15,8 +15,12 @@ Download (:func:`download_model`):
    ``<models>/.downloads/<model>/<commit>/``, resuming a partial file with a
    Range request, retrying dropped connections, and hashing what arrives;
 4. when every file matches, move them into a staging folder, write
-   ``manifest.json``, verify the bundle as the engine will, and rename it into
-   place. A half-downloaded model is never where the engine looks.
+   ``manifest.json``, verify the bundle as the engine will, give it a
+   query-length text model when its text tower allows it
+   (:func:`clipdesk.core.textgraph.prepare_query_length`: the rewritten graph
+   is used only when it embeds 256 check texts as the original does; the
+   original stays beside it), and rename it into place. A half-downloaded
+   model is never where the engine looks.
 
 The endpoint is ``https://huggingface.co`` unless ``CLIPDESK_HF_ENDPOINT`` or
 the ``endpoint`` argument says otherwise (tests use a server on 127.0.0.1).
@@ -137,16 +141,22 @@ class InstalledModel:
     size_bytes: int
     info: ModelInfo | None
     source: dict[str, Any] = field(default_factory=dict)
+    #: The manifest's text model record ({"file", "input_length", "reason", "check", ...};
+    #: empty for bundles from before it): whether texts are encoded at their own
+    #: length, and if not, why.
+    text_model: dict[str, Any] = field(default_factory=dict)
 
 
-def _manifest_summary(folder: Path) -> tuple[int, dict[str, Any]]:
+def _manifest_summary(folder: Path) -> tuple[int, dict[str, Any], dict[str, Any]]:
+    """Total size, source and text model record of a bundle, read without hashing anything."""
     try:
         manifest = json.loads((folder / bundle_format.MANIFEST).read_text(encoding="utf-8"))
         files = manifest.get("files") or {}
         size = sum(int(f.get("size", 0)) for f in files.values() if isinstance(f, dict))
-        return size, dict(manifest.get("source") or {})
+        text_model = manifest.get(bundle_format.TEXT_MODEL_KEY)
+        return size, dict(manifest.get("source") or {}), dict(text_model) if isinstance(text_model, dict) else {}
     except (OSError, ValueError, TypeError, AttributeError):
-        return 0, {}
+        return 0, {}, {}
 
 
 def _registry_entry(model_id: str) -> ModelInfo | None:
@@ -170,8 +180,10 @@ def installed_models(paths: Paths) -> list[InstalledModel]:
                 continue
             if not bundle_format.looks_like_bundle(folder):
                 continue
-            size, source = _manifest_summary(folder)
-            found[folder.name] = InstalledModel(folder.name, folder, bundled, size, _registry_entry(folder.name), source)
+            size, source, text_model = _manifest_summary(folder)
+            found[folder.name] = InstalledModel(
+                folder.name, folder, bundled, size, _registry_entry(folder.name), source, text_model
+            )
     order = {m.name: i for i, m in enumerate(REGISTRY)}
     return sorted(found.values(), key=lambda m: (m.bundled, order.get(m.model_id, len(order)), m.model_id))
 
@@ -641,6 +653,47 @@ def _fetch_once(
     return resumed
 
 
+def _prepare_text_model(folder: Path, model_id: str) -> None:
+    """The query-length text model, once per download; a failure to make one never fails the install."""
+    from clipdesk.core import textgraph
+    from clipdesk.core.engine import EngineOptions
+
+    try:
+        textgraph.prepare_query_length(folder, model_id, options=EngineOptions.from_env())
+    except (ModelError, OSError) as exc:
+        # The manifest still describes the files that are there.
+        log.warning("model %s: no query-length text model (%s)", model_id, exc)
+
+
+def prepare_text_model(paths: Paths, model_id: str) -> bundle_format.TextModelForm:
+    """Give an installed download a query-length text model (for models downloaded before ClipDesk made them).
+
+    Returns the manifest's new record. Raises NotFound, UsageError for a
+    model that ships with ClipDesk, ModelError for a corrupt bundle.
+    """
+    from filelock import FileLock, Timeout
+
+    from clipdesk.core import textgraph
+    from clipdesk.core.engine import EngineOptions
+
+    m = find_model(paths, model_id)
+    if m is None:
+        raise NotFound(f"model {model_id} is not installed")
+    if m.bundled:
+        raise UsageError(f"model {model_id} ships with ClipDesk and is not changed")
+    locks = paths.models_dir / DOWNLOADS_DIR
+    locks.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(locks / f"{model_id}.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise ModelError(f"model {model_id} is being downloaded or changed by another ClipDesk") from None
+    try:
+        return textgraph.prepare_query_length(m.path, model_id, options=EngineOptions.from_env())
+    finally:
+        lock.release()
+
+
 def _install(
     info: ModelInfo,
     paths: Paths,
@@ -661,6 +714,7 @@ def _install(
         source = {"repo": info.repo, "revision": commit, "endpoint": endpoint}
         bundle_format.write_manifest(staging, model_id, names=names, source=source)
         bundle_format.verify_bundle(staging, model_id=model_id)
+        _prepare_text_model(staging, model_id)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(staging, 0o777 & ~umask)

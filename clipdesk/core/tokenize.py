@@ -21,7 +21,9 @@ What open_clip does *before* its BPE is reproduced here in Python, because a
    which is open_clip's own rule.
 
 Then the tokenizer adds the start and end tokens, truncates to the context
-length keeping the end token, and pads with the pad token's id.
+length keeping the end token, and pads with the pad token's id: to the
+context length, or only to the longest text of the batch for text models that
+take the query's own length (clipdesk.core.textgraph).
 """
 
 from __future__ import annotations
@@ -150,7 +152,7 @@ def _token_name(value: Any) -> str | None:
 
 
 class Tokenizer:
-    """Texts -> int32 [N, context_length] token ids."""
+    """Texts -> int32 [N, context_length] token ids (or [N, L], padded to the longest text only)."""
 
     def __init__(
         self,
@@ -216,18 +218,38 @@ class Tokenizer:
     def clean_text(self, text: str) -> str:
         return clean_text(text, self.clean)
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
+    def encode_with_lengths(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids int32 [N, context_length] (padded with the pad id) and each text's length int32 [N].
+
+        A length counts the start and end tokens, so it is at least 2 for a
+        tokenizer that adds them, and at most the context length (a longer
+        text is cut, keeping its end token).
+        """
         if isinstance(texts, str):
             texts = [texts]
         cleaned = [self.clean_text(t) for t in texts]
         out = np.full((len(cleaned), self.context_length), self.pad_id, dtype=np.int32)
+        lengths = np.zeros(len(cleaned), dtype=np.int32)
         if not cleaned:
-            return out
+            return out, lengths
         encodings = self._tok.encode_batch(cleaned)
-        for row, enc in zip(out, encodings):
+        for i, (row, enc) in enumerate(zip(out, encodings)):
             ids = enc.ids[: self.context_length]
             row[: len(ids)] = ids
-        return out
+            lengths[i] = len(ids)
+        return out, lengths
+
+    def encode(self, texts: Sequence[str], *, pad_to_longest: bool = False) -> np.ndarray:
+        """Token ids int32 [N, context_length]; with ``pad_to_longest``, [N, L] where L is the longest text's length.
+
+        The short form is for text models that take any length up to the
+        context length (see clipdesk.core.textgraph); its rows are the first L
+        ids of the full form. L is at least 1.
+        """
+        ids, lengths = self.encode_with_lengths(texts)
+        if pad_to_longest:
+            ids = ids[:, : max(1, int(lengths.max(initial=0)))]
+        return ids
 
     __call__ = encode
 

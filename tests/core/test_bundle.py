@@ -205,3 +205,54 @@ def test_garbage_that_hashes_right_is_still_not_a_model(tmp_path):
     folder = write_bundle(tmp_path / "junk", image_onnx=b"\xff" * 64)
     with pytest.raises(ModelError, match="visual/model.onnx is not a valid ONNX file"):
         B.open_bundle(folder).read_model(B.VISUAL_MODEL)
+
+
+# -- the text model record -----------------------------------------------------------
+
+
+def test_without_a_record_the_text_model_is_the_fixed_length_original(tiny):
+    form = B.open_bundle(tiny).text_form
+    assert form == B.TextModelForm() and form.file == B.TEXTUAL_MODEL and not form.query_length
+
+
+def test_the_record_round_trips_through_the_manifest(tiny):
+    (tiny / B.QUERY_TEXTUAL_MODEL).write_bytes((tiny / B.TEXTUAL_MODEL).read_bytes())
+    form = B.TextModelForm(B.QUERY_TEXTUAL_MODEL, B.QUERY_LENGTH, original=B.TEXTUAL_MODEL, check={"strings": 3})
+    m = B.update_manifest(tiny, "tiny-model", add=[B.QUERY_TEXTUAL_MODEL], text_model=form)
+    assert m["text_model"] == {"file": B.QUERY_TEXTUAL_MODEL, "input_length": "query",
+                               "original": B.TEXTUAL_MODEL, "check": {"strings": 3}}
+    assert B.verify_bundle(tiny).text_form == form
+
+
+def test_updating_the_manifest_keeps_what_it_does_not_touch(tiny):
+    _rewrite_manifest(tiny, lambda m: m.update(source={"repo": "immich-app/x"}))
+    before = json.loads((tiny / B.MANIFEST).read_text())
+    (tiny / "textual" / "extra.onnx").write_bytes(b"x")
+    after = B.update_manifest(tiny, "tiny-model", add=["textual/extra.onnx"])
+    assert after["source"] == {"repo": "immich-app/x"}
+    assert {k: v for k, v in after["files"].items() if k != "textual/extra.onnx"} == before["files"]
+    assert after["files"]["textual/extra.onnx"]["size"] == 1
+    after = B.update_manifest(tiny, "tiny-model", remove=["textual/extra.onnx"])
+    assert after["files"] == before["files"]
+
+
+def test_verify_hashes_every_onnx_file_the_manifest_lists(tiny):
+    (tiny / B.QUERY_TEXTUAL_MODEL).write_bytes((tiny / B.TEXTUAL_MODEL).read_bytes())
+    B.update_manifest(tiny, "tiny-model", add=[B.QUERY_TEXTUAL_MODEL])
+    _flip_byte(tiny / B.QUERY_TEXTUAL_MODEL)
+    with pytest.raises(ModelError, match="textual/model.query.onnx does not match its checksum"):
+        B.verify_bundle(tiny)
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ({"file": B.QUERY_TEXTUAL_MODEL, "input_length": "query"}, "names textual/model.query.onnx, which the manifest does not list"),
+        ({"file": B.TEXTUAL_MODEL, "input_length": "sometimes"}, "unknown input_length 'sometimes'"),
+        ("query", "record is malformed"),
+    ],
+)
+def test_a_bad_record_is_a_corrupt_bundle(tiny, record, message):
+    _rewrite_manifest(tiny, lambda m: m.update(text_model=record))
+    with pytest.raises(ModelError, match=message):
+        B.open_bundle(tiny)

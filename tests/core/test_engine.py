@@ -7,9 +7,10 @@ import threading
 
 import numpy as np
 import pytest
-from bundlekit import INT64, image_model, text_model, write_bundle
+from bundlekit import INT64, image_model, text_model, width_probe_model, write_bundle
 from PIL import Image
 
+from clipdesk.core import bundle as B
 from clipdesk.core.embedding import ImageEmbedder, TextEmbedder
 from clipdesk.core.engine import (
     CPU,
@@ -206,3 +207,54 @@ def test_a_text_model_with_another_context_length(tmp_path):
     folder = write_bundle(tmp_path / "ctx", text_onnx=text_model(16, 8))
     with pytest.raises(ModelError, match="takes 16 tokens but config.json says 12"):
         TextEncoder.from_path(folder).embed_texts(["a dog"])
+
+
+# -- query-length text models ------------------------------------------------------------
+
+
+def _probe_bundle(tmp_path, input_length="query", name="probe"):
+    """A text model that reports how many tokens it was given (see bundlekit.width_probe_model)."""
+    folder = write_bundle(tmp_path / name, text_onnx=width_probe_model(8))
+    B.update_manifest(folder, name, text_model=B.TextModelForm(input_length=input_length))
+    return folder
+
+
+def _widths(out):
+    return np.round(out[:, 0] / out[:, 1]).astype(int).tolist()
+
+
+TEXTS = ["a dog", "a dog on the beach at sunset", "red", "", "dog " * 40]  # 4, 9, 3, 2 and 12 (cut) tokens
+
+
+def test_a_query_length_model_gets_each_batch_cut_to_its_longest_text(tmp_path):
+    enc = TextEncoder.from_path(_probe_bundle(tmp_path))
+    assert enc.query_length
+    assert _widths(enc.embed_texts(TEXTS)) == [12] * 5
+    assert _widths(enc.embed_texts(TEXTS[:4])) == [9] * 4
+    enc.batch_size = 1  # the search box's case: one query, its own length
+    assert _widths(enc.embed_texts(TEXTS)) == [4, 9, 3, 2, 12]
+    enc.batch_size = 2  # sorted by length, so short texts share batches
+    assert _widths(enc.embed_texts(TEXTS)) == [9, 9, 3, 3, 12]
+
+
+def test_a_fixed_length_model_gets_the_whole_context(tmp_path):
+    enc = TextEncoder.from_path(_probe_bundle(tmp_path, input_length="fixed"))
+    assert not enc.query_length
+    assert _widths(enc.embed_texts(TEXTS)) == [12] * 5
+    assert _widths(enc.embed_tokens(np.array([[2, 4, 3]]))) == [12]  # short rows are padded
+
+
+def test_a_record_that_says_query_length_for_a_fixed_model_is_not_believed(tmp_path, caplog):
+    folder = write_bundle(tmp_path / "liar")
+    B.update_manifest(folder, "liar", text_model=B.TextModelForm(input_length="query"))
+    enc = TextEncoder.from_path(folder)
+    with caplog.at_level(logging.WARNING, logger="clipdesk.core.engine"):
+        assert not enc.query_length
+    assert "takes 12 tokens; using 12" in caplog.text
+    np.testing.assert_array_equal(enc.embed_texts(["a dog"]), TextEncoder.from_path(write_bundle(tmp_path / "t")).embed_texts(["a dog"]))
+
+
+def test_token_ids_of_the_wrong_shape_are_refused(tiny):
+    enc = TextEncoder.from_path(tiny)
+    with pytest.raises(ModelError, match=r"token ids of shape \(1, 13\), expected \(N, T\) with T <= 12"):
+        enc.embed_tokens(np.zeros((1, 13), np.int32))

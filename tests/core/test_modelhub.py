@@ -8,12 +8,13 @@ import threading
 
 import numpy as np
 import pytest
-from bundlekit import image_model, text_model, write_bundle
+from bundlekit import image_model, text_model, transformer_text_model, write_bundle
 from hubserver import LFS_MIN, HubServer
 
 from clipdesk.core import bundle as B
 from clipdesk.core import modelhub as hub
-from clipdesk.core.engine import load_encoders
+from clipdesk.core import textgraph
+from clipdesk.core.engine import TextEncoder, load_encoders
 from clipdesk.core.errors import ModelError, NotFound, UsageError
 from clipdesk.core.paths import Paths
 
@@ -235,3 +236,60 @@ def test_the_registry():
     assert hub.model_info("ViT-H-14__laion2b-s32b-b79k").repo == "immich-app/ViT-H-14__laion2b-s32b-b79k"
     with pytest.raises(NotFound):
         hub.model_info("../../x")
+
+
+# -- the query-length text model, made once after download ---------------------------------
+
+CAUSAL = hub.ModelInfo("causal__test", "immich-app/causal__test", "main", 1, 8, 32, "tests")
+
+
+def _serve_text_tower(tmp_path, server, info, text_onnx, text_cfg=None):
+    folder = write_bundle(tmp_path / info.name, ctx=16, manifest=False, text_onnx=text_onnx, text_cfg=text_cfg)
+    server.add_repo(info.repo, folder)
+    return folder
+
+
+def test_a_downloaded_causal_model_gets_a_checked_query_length_text_model(app, served, tmp_path):
+    upstream = _serve_text_tower(tmp_path, served, CAUSAL, transformer_text_model(16, 8, batch=1))
+    path = hub.download_model(CAUSAL, app, endpoint=served.url, backoff=0.01)
+
+    manifest = json.loads((path / B.MANIFEST).read_text())
+    record = manifest["text_model"]
+    assert record["file"] == B.QUERY_TEXTUAL_MODEL and record["input_length"] == "query"
+    assert record["original"] == B.TEXTUAL_MODEL and record["check"]["min_cosine"] >= textgraph.MIN_COSINE
+    # The original is the hub's file, byte for byte; the rewritten one joined the manifest.
+    assert (path / B.TEXTUAL_MODEL).read_bytes() == (upstream / B.TEXTUAL_MODEL).read_bytes()
+    assert set(manifest["files"]) >= {B.TEXTUAL_MODEL, B.QUERY_TEXTUAL_MODEL}
+    assert hub.verify_model(app, CAUSAL.name).text_form.query_length
+    assert hub.find_model(app, CAUSAL.name).text_model == record
+    assert TextEncoder.from_path(path).query_length
+    assert _leftovers(app) == []
+
+
+def test_a_downloaded_bidirectional_model_keeps_its_text_model_and_says_why(app, served, tmp_path):
+    info = hub.ModelInfo("siglip__test", "immich-app/siglip__test", "main", 1, 8, 32, "tests")
+    _serve_text_tower(tmp_path, served, info, transformer_text_model(16, 8, causal=False, pooling="last"),
+                      text_cfg={"no_causal_mask": True, "pool_type": "last"})
+    path = hub.download_model(info, app, endpoint=served.url, backoff=0.01)
+    record = hub.find_model(app, info.name).text_model
+    assert record["input_length"] == "fixed" and "bidirectional attention" in record["reason"]
+    assert not (path / B.QUERY_TEXTUAL_MODEL).exists()
+    assert not TextEncoder.from_path(path).query_length
+
+
+def test_a_model_installed_before_query_length_models_can_get_one(app, served, tmp_path):
+    _serve_text_tower(tmp_path, served, CAUSAL, transformer_text_model(16, 8, batch="batch"))
+    path = hub.download_model(CAUSAL, app, endpoint=served.url, backoff=0.01)
+    # As an older ClipDesk left it: no rewritten file, no record.
+    (path / B.QUERY_TEXTUAL_MODEL).unlink()
+    manifest = json.loads((path / B.MANIFEST).read_text())
+    del manifest["text_model"], manifest["files"][B.QUERY_TEXTUAL_MODEL]
+    (path / B.MANIFEST).write_text(json.dumps(manifest))
+    assert not TextEncoder.from_path(path).query_length
+
+    form = hub.prepare_text_model(app, CAUSAL.name)
+    assert form.query_length and TextEncoder.from_path(path).query_length
+    with pytest.raises(UsageError, match="ships with ClipDesk"):
+        hub.prepare_text_model(app, "clipdesk-mini")
+    with pytest.raises(NotFound):
+        hub.prepare_text_model(app, "gone__model")

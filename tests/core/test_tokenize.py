@@ -119,3 +119,19 @@ def test_the_exported_clip_tokenizer_gives_clips_well_known_ids():
     ids = tok(["A dog on a beach at sunset", "x" * 400])
     assert ids[0][:10].tolist() == [49406, 320, 1929, 525, 320, 2117, 536, 3424, 49407, 0]
     assert ids[1][0] == 49406 and ids[1][-1] == 49407 and 0 not in ids[1]
+
+
+def test_lengths_count_the_start_and_end_tokens_and_stop_at_the_context():
+    ids, lengths = _tok().encode_with_lengths(["a dog", "", "dog " * 50])
+    assert lengths.dtype == np.int32 and lengths.tolist() == [4, 2, 8]
+    assert ids[0].tolist() == [2, 4, 5, 3, 0, 0, 0, 0]
+    assert _tok().encode_with_lengths([])[1].shape == (0,)
+
+
+def test_padding_to_the_longest_text_only():
+    tok = _tok()
+    short = tok.encode(["a dog", "red car at night"], pad_to_longest=True)
+    assert short.shape == (2, 6) and short.dtype == np.int32
+    np.testing.assert_array_equal(short, tok.encode(["a dog", "red car at night"])[:, :6])
+    assert tok.encode(["dog " * 50], pad_to_longest=True).shape == (1, 8)
+    assert tok.encode([], pad_to_longest=True).shape == (0, 1)

@@ -18,9 +18,13 @@ from samples import sample_photos
 from texts import generate
 
 from clipdesk.core import bundle as B
-from clipdesk.core.engine import EngineOptions, load_encoders
+from clipdesk.core.engine import EngineOptions, TextEncoder, load_encoders
 from clipdesk.core.imaging import decode
+from clipdesk.core.textgraph import MIN_COSINE, prepare_query_length
 from support import REPO
+
+ARCH = "ViT-B-32"
+EOT = 49407
 
 pytestmark = [pytest.mark.parity, pytest.mark.slow]
 
@@ -56,11 +60,37 @@ def _off_diagonal(sim: np.ndarray) -> np.ndarray:
     return sim[~np.eye(len(sim), dtype=bool)]
 
 
+# -- open_clip's text embeddings of 1,000 strings, computed once ------------------------
+
+
+def _torch_text_embeddings(reference, ids: np.ndarray, batch: int = 100) -> np.ndarray:
+    """open_clip's own encode_text on context-length token ids, unit rows."""
+    torch = reference.torch
+    parts = []
+    with torch.no_grad():
+        for i in range(0, len(ids), batch):
+            parts.append(reference.model.encode_text(torch.from_numpy(ids[i : i + batch]).long()).numpy())
+    out = np.concatenate(parts)
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+@pytest.fixture(scope="module")
+def thousand(reference):
+    """1,000 strings, open_clip's token ids for them, and open_clip's embeddings."""
+    texts = generate(1000)
+    ids = reference.tokenizer(texts).numpy()
+    return texts, ids, _torch_text_embeddings(reference, ids)
+
+
 def test_the_exported_bundle_is_complete_and_verified(reference):
     b = B.verify_bundle(reference.bundle)
     assert (b.embed_dim, b.image_size, b.context_length) == (512, 224, 77)
     assert b.tokenizer_config["pad_token_id"] == 0
-    print(f"\nexport of ViT-B-32 (both towers) took {reference.export_seconds:.1f} s")
+    # A causal tower: exported with a free sequence axis, checked at export.
+    assert b.text_form.query_length and b.text_form.file == B.TEXTUAL_MODEL
+    assert b.text_form.check["min_cosine"] >= MIN_COSINE and b.text_form.check["tokens"] == [2, 77]
+    print(f"\nexport of ViT-B-32 (both towers) took {reference.export_seconds:.1f} s; "
+          f"query-length check at export: {b.text_form.check}")
 
 
 def test_token_ids_match_open_clip(reference, encoders):
@@ -85,14 +115,13 @@ def test_token_ids_match_open_clip(reference, encoders):
     assert long_rows.sum() >= 100
 
 
-def test_text_embeddings_match_open_clip(reference, encoders):
+def test_text_embeddings_match_open_clip(reference, encoders, thousand):
     _, text = encoders
-    texts = list(dict.fromkeys(generate(1000)))[::9]  # distinct strings, all kinds
+    all_texts, _, all_theirs = thousand
+    first = {t: i for i, t in reversed(list(enumerate(all_texts)))}
+    rows = list(first.values())[::9]  # distinct strings, all kinds
+    texts, theirs = [all_texts[i] for i in rows], all_theirs[rows]
     ours = text.embed_texts(texts)
-    torch = reference.torch
-    with torch.no_grad():
-        theirs = reference.model.encode_text(reference.tokenizer(texts)).numpy()
-    theirs /= np.linalg.norm(theirs, axis=1, keepdims=True)
     cos = (ours * theirs).sum(axis=1)
     between = _off_diagonal(ours @ ours.T)
     print(
@@ -100,6 +129,133 @@ def test_text_embeddings_match_open_clip(reference, encoders):
         f"between different strings: median {np.median(between):.4f}, max {between.max():.4f}"
     )
     assert cos.min() >= 0.9999
+
+
+# -- the query-length text path ---------------------------------------------------------
+
+
+def test_short_path_token_ids_match_open_clip(reference, encoders, thousand):
+    _, text = encoders
+    texts, theirs, _ = thousand
+    assert text.query_length
+    ours, lengths = text.tokenizer.encode_with_lengths(texts)
+    their_lengths = (theirs == EOT).argmax(axis=1) + 1
+    same = (ours == theirs).all(axis=1)
+    # Where the ids agree, the short path's L tokens end at open_clip's end token and
+    # everything open_clip has after it is padding: cutting there drops nothing.
+    assert (lengths[same] == their_lengths[same]).all()
+    assert all((theirs[i, lengths[i]:] == 0).all() for i in np.flatnonzero(same))
+    for i in range(len(texts)):
+        short = text.tokenizer.encode([texts[i]], pad_to_longest=True)[0]
+        assert short.shape == (lengths[i],)
+        np.testing.assert_array_equal(short, ours[i, : lengths[i]])
+    ascii_rows = np.array([t.isascii() for t in texts])
+    print(
+        f"\nshort-path token ids: {same[ascii_rows].sum()}/{ascii_rows.sum()} ASCII and "
+        f"{same[~ascii_rows].sum()}/{(~ascii_rows).sum()} non-ASCII strings identical to open_clip's up to "
+        f"and including the end token; lengths {lengths.min()}-{lengths.max()} tokens, median {np.median(lengths):.0f}"
+    )
+    assert same[ascii_rows].all() and same[~ascii_rows].mean() >= 0.995
+
+
+def test_short_path_embeddings_match_open_clip(reference, encoders, thousand):
+    """open_clip's torch encode_text on 77 tokens vs ClipDesk's ONNX text model on each string's own tokens."""
+    _, text = encoders
+    texts, ids, theirs = thousand
+    lengths = (ids == EOT).argmax(axis=1) + 1
+    batched = text.embed_tokens(ids, lengths)  # sorted by length, each batch cut to its longest
+    cos = (batched * theirs).sum(axis=1)
+    alone_rows = np.arange(0, 1000, 10)  # the search box: one string at its own length
+    alone = np.concatenate([text.embed_tokens(ids[i : i + 1, : lengths[i]]) for i in alone_rows])
+    cos_alone = (alone * theirs[alone_rows]).sum(axis=1)
+    distinct = np.unique(ids, axis=0, return_index=True)[1][:200]  # different token ids
+    between = _off_diagonal(theirs[distinct] @ theirs[distinct].T)
+    print(
+        f"\nshort path vs open_clip over {len(texts)} strings ({lengths.min()}-{lengths.max()} tokens, "
+        f"median {np.median(lengths):.0f}): cosine min {cos.min():.7f}, median {np.median(cos):.7f}; "
+        f"one at a time ({len(alone_rows)} strings): min {cos_alone.min():.7f}; "
+        f"between different strings: median {np.median(between):.4f}, max {between.max():.4f}"
+    )
+    assert cos.min() >= MIN_COSINE and cos_alone.min() >= MIN_COSINE
+
+
+def _export_like_immich(reference, dest):
+    """The text tower as Immich's exporter writes it today: encode_text(normalize=True), one text of 77 tokens."""
+    import warnings
+
+    torch = reference.torch
+    model = reference.model
+
+    class Immich(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.m = model
+
+        def forward(self, text):
+            return self.m.encode_text(text, normalize=True)
+
+    fastpath = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                Immich(), (torch.ones(1, 77, dtype=torch.int32),), str(dest), input_names=["text"],
+                output_names=["embedding"], opset_version=17, dynamo=False,
+            )
+    finally:
+        torch.backends.mha.set_fastpath_enabled(fastpath)
+
+
+def test_an_immich_style_text_model_is_rewritten_and_matches_open_clip(reference, thousand, tmp_path):
+    folder = shutil.copytree(reference.bundle, tmp_path / "immich-style")
+    _export_like_immich(reference, folder / B.TEXTUAL_MODEL)
+    B.write_manifest(folder, folder.name)  # as a download: no text_model record yet
+    assert TextEncoder.from_path(folder).load().input_shape == [1, 77]
+
+    form = prepare_query_length(folder, options=EngineOptions(threads=2))
+    assert form.query_length and form.file == B.QUERY_TEXTUAL_MODEL, form.reason
+    B.verify_bundle(folder)
+    text = TextEncoder.from_path(folder, EngineOptions(threads=2))
+    texts, ids, theirs = thousand
+    rows = np.arange(0, 1000, 10)
+    ours = text.embed_texts([texts[i] for i in rows])
+    same = (text.tokenize([texts[i] for i in rows]) == ids[rows]).all(axis=1)
+    cos = (ours * theirs[rows]).sum(axis=1)[same]
+    print(
+        f"\nImmich-style text model ([1, 77], normalised in the graph) rewritten: {form.check['rewrite']}; "
+        f"its check: {form.check['strings']} texts, min cosine {form.check['min_cosine']}; "
+        f"vs open_clip over {same.sum()} strings: min cosine {cos.min():.7f}"
+    )
+    assert cos.min() >= MIN_COSINE
+
+
+def test_a_bidirectional_text_tower_is_exported_at_its_fixed_length(reference, tmp_path):
+    """A SigLIP-style tower (no causal mask, last-position pooling): its embedding depends on the padding."""
+    from open_clip.model import CLIP, set_model_preprocess_cfg
+
+    sys.path.insert(0, str(REPO / "models"))
+    try:
+        import export_openclip
+    finally:
+        sys.path.remove(str(REPO / "models"))
+    reference.torch.manual_seed(0)
+    tiny = CLIP(
+        512,
+        {"image_size": 224, "layers": 1, "width": 64, "patch_size": 32, "head_width": 32},
+        {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 1,
+         "no_causal_mask": True, "pool_type": "last"},
+    ).eval()
+    set_model_preprocess_cfg(tiny, reference.model.visual.preprocess_cfg)
+    assert export_openclip.query_length_reason(reference.model, 77) is None
+    assert "bidirectional" in export_openclip.query_length_reason(tiny, 77)
+
+    out = export_openclip.export_model(tiny, ARCH, tmp_path / "bidirectional", card={"test": "bidirectional"})
+    b = B.verify_bundle(out)
+    assert not b.text_form.query_length and "bidirectional attention" in b.text_form.reason
+    text = TextEncoder(b)
+    assert text.load().input_shape == ["batch", 77] and not text.query_length
+    print(f"\nbidirectional text tower kept at 77 tokens: {b.text_form.reason}")
 
 
 def test_full_decode_inputs_and_embeddings_match_open_clip(reference, encoders, photos):
