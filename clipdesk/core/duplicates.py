@@ -3,9 +3,18 @@
 Two photos are grouped when their files have identical content (same hash) or
 their image embeddings are at least ``threshold`` apart in cosine similarity
 (resized, re-encoded, lightly edited or burst copies). Groups are the
-connected components of those pairs. The suggested keeper is the copy with the
-most pixels, then the largest file (less compression), then the most tags,
-then the one catalogued first.
+connected components of those pairs.
+
+The suggested keeper, with its reason shown (:attr:`DuplicateGroup.why`):
+
+1. an original over a derived copy: a camera RAW master, then a file in a
+   camera's format that still carries the camera's metadata, before web
+   re-encodes (WebP, GIF) and copies that lost it;
+2. the most detail at the photo's own resolution: :func:`real_pixels`
+   counts a copy that is only an enlargement of a smaller copy at that size,
+   so an upscaled copy does not beat its original;
+3. the oldest file (the first copy is usually the original);
+4. the most tags, then the one catalogued first.
 """
 
 from __future__ import annotations
@@ -24,6 +33,8 @@ class DuplicateGroup:
     photos: list[Photo]
     scores: list[float]  # cosine similarity of each photo to the kept one (1.0 for itself)
     reason: str  # "identical content" or "near-duplicate"
+    #: Why photos[0] is the one to keep, in words ("the original: it still has the camera's data").
+    why: str = ""
 
 
 #: Up to this many photos, all pairs are compared exactly (blocked matmul).
@@ -67,9 +78,84 @@ def similar_pairs(ids: np.ndarray, vecs: np.ndarray, index, threshold: float):
                 yield i, j
 
 
-def _keeper_key(photo: Photo, tag_counts: dict[int, int]):
-    pixels = (photo.width or 0) * (photo.height or 0)
-    return (-pixels, -photo.size, -tag_counts.get(photo.id, 0), photo.id)
+#: Formats a web or messaging tool re-encodes photos into: rarely a camera's original.
+DERIVED_FORMATS = frozenset({"webp", "gif", "bmp"})
+#: A larger copy is only an enlargement of a smaller one when the smaller one,
+#: enlarged the same way, reproduces it within this share of the smaller
+#: copy's own finest detail (its top octave): natural images hold about as
+#: much detail in each octave, so a genuinely larger original differs by
+#: about that much, an enlargement by little more than its compression noise.
+#: Measured on 16 corpus photos saved at JPEG quality 92: 2x bicubic
+#: enlargements 0.10-0.40 (two noisy sports frames 0.63: not caught),
+#: originals against their halves 0.48-1.84; 1.5x enlargements 0.27-0.74.
+ENLARGED = 0.42
+#: Copies larger than this many pixels are judged by their size alone.
+MAX_COMPARED_PIXELS = 24_000_000
+
+
+def _grey(path: str):
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            return im.convert("L")
+    except Exception:  # noqa: BLE001 - an unreadable copy is judged by its size alone
+        return None
+
+
+def _top_octave(image) -> float:
+    """Mean |image - image halved and doubled again|: its finest detail."""
+    from PIL import Image
+
+    w, h = image.size
+    g = np.asarray(image, dtype=np.float32)
+    back = image.resize((max(1, w // 2), max(1, h // 2)), Image.Resampling.BOX).resize((w, h), Image.Resampling.BICUBIC)
+    return float(np.abs(g - np.asarray(back, dtype=np.float32)).mean())
+
+
+def real_pixels(photos: list[Photo]) -> dict[int, float]:
+    """Pixels of real detail of each copy of one picture: a copy that is only an
+    enlargement of a smaller copy in the group (the smaller one, enlarged,
+    reproduces it within :data:`ENLARGED` of its finest detail) counts at that
+    copy's size. Decodes the group's files (a few photos); a file that cannot
+    be read counts at its size."""
+    from PIL import Image
+
+    size = {p.id: float((p.width or 0) * (p.height or 0)) for p in photos}
+    real = dict(size)
+    order = sorted(photos, key=lambda p: size[p.id])
+    greys = {p.id: _grey(p.path) for p in order if 0 < size[p.id] <= MAX_COMPARED_PIXELS}
+    for i, large in enumerate(order):
+        big = greys.get(large.id)
+        if big is None:
+            continue
+        target = np.asarray(big, dtype=np.float32)
+        for small in order[:i]:
+            little = greys.get(small.id)
+            if little is None or size[small.id] >= size[large.id] * 0.9:
+                continue
+            enlarged = np.asarray(little.resize(big.size, Image.Resampling.BICUBIC), dtype=np.float32)
+            if float(np.abs(target - enlarged).mean()) < ENLARGED * (_top_octave(little) or 1.0):
+                real[large.id] = min(real[large.id], real[small.id])
+    return real
+
+
+def _keeper_key(photo: Photo, detail: dict[int, float], tag_counts: dict[int, int]):
+    derived = (photo.format or "") in DERIVED_FORMATS or not photo.camera
+    return (photo.format != "raw", derived, -detail.get(photo.id, 0.0), photo.mtime_ns,
+            -tag_counts.get(photo.id, 0), photo.id)
+
+
+def _why(keep: Photo, others: list[Photo], detail: dict[int, float]) -> str:
+    """Why ``keep`` is suggested, in words."""
+    if keep.format == "raw" and any(p.format != "raw" for p in others):
+        return "the camera's RAW original"
+    if keep.camera and any(not p.camera or (p.format or "") in DERIVED_FORMATS for p in others):
+        return "the original: it still has the camera's data"
+    mp = detail.get(keep.id, 0.0) / 1e6
+    if any(detail.get(p.id, 0.0) < detail.get(keep.id, 0.0) * 0.9 for p in others):
+        return f"the most detail ({mp:.1f} MP of real detail)"
+    return "the oldest copy"
 
 
 def find_duplicates(catalog: Catalog, index, *, threshold: float = 0.95, limit: int | None = None) -> list[DuplicateGroup]:
@@ -97,7 +183,8 @@ def find_duplicates(catalog: Catalog, index, *, threshold: float = 0.95, limit: 
         photos = cat.photos(members)
         if len(photos) < 2:
             continue
-        photos.sort(key=lambda p: _keeper_key(p, tag_counts))
+        detail = real_pixels(photos)
+        photos.sort(key=lambda p: _keeper_key(p, detail, tag_counts))
         keep = photos[0]
         scores = []
         for p in photos:
@@ -108,6 +195,7 @@ def find_duplicates(catalog: Catalog, index, *, threshold: float = 0.95, limit: 
             else:
                 scores.append(float("nan"))
         identical = all(p.hash == keep.hash for p in photos)
-        out.append(DuplicateGroup(photos, scores, "identical content" if identical else "near-duplicate"))
+        out.append(DuplicateGroup(photos, scores, "identical content" if identical else "near-duplicate",
+                                  _why(keep, photos[1:], detail)))
     out.sort(key=lambda g: (-len(g.photos), g.photos[0].path))
     return out[:limit] if limit else out
