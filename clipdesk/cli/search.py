@@ -10,7 +10,7 @@ search, similar::
 
 duplicates::
 
-    {"threshold": float, "groups": [{"reason": str, "keep": str,
+    {"threshold": float, "groups": [{"reason": str, "keep": str, "why": str,
       "photos": [{"id", "path", "score", "width", "height", "size"}]}]}
 
 tag::
@@ -167,7 +167,7 @@ def cmd_duplicates(args) -> int:
         groups = lib.search.duplicates(threshold=args.threshold)
     if args.json:
         json.dump({"threshold": args.threshold, "groups": [
-            {"reason": g.reason, "keep": g.photos[0].path, "photos": [
+            {"reason": g.reason, "keep": g.photos[0].path, "why": g.why, "photos": [
                 {"id": p.id, "path": p.path, "score": round(s, 5) if s == s else None,
                  "width": p.width, "height": p.height, "size": p.size}
                 for p, s in zip(g.photos, g.scores)]}
@@ -177,7 +177,7 @@ def cmd_duplicates(args) -> int:
     if not groups:
         print("no duplicates found")
     for g in groups:
-        print(f"{g.reason}, {len(g.photos)} photos:")
+        print(f"{g.reason}, {len(g.photos)} photos; keep {display_path(g.photos[0].name)}: {g.why}")
         for i, (p, s) in enumerate(zip(g.photos, g.scores)):
             mark = "keep" if i == 0 else "    "
             print(f"  {mark} {s:5.3f}  {p.width}x{p.height}  {display_path(p.path)}")
