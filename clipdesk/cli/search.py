@@ -114,6 +114,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     ap.add_argument("--json", action="store_true")
     ap.set_defaults(handler=cmd_tags_apply)
 
+    ex = sub.add_parser("export", help="copy photos to a folder, as originals or resized JPEGs")
+    ex.add_argument("paths", nargs="*", help="photos in the library (or --query)")
+    ex.add_argument("--query", help='the photos a search shows, e.g. "tag:family after:2024"')
+    ex.add_argument("--to", required=True, metavar="FOLDER")
+    ex.add_argument("--resize", type=int, metavar="PIXELS", help="resized JPEGs with this long edge")
+    ex.add_argument("--quality", type=int, default=90, help="JPEG quality for --resize (default 90)")
+    ex.add_argument("--metadata", choices=("keep", "no-gps", "strip"), default="keep")
+    ex.set_defaults(handler=cmd_export)
+
     demo = sub.add_parser("demo", help="set up the demo library and index it (offline)")
     demo.add_argument("--count", type=int, default=300)
     demo.set_defaults(handler=cmd_demo)
@@ -333,6 +342,26 @@ def cmd_tags_apply(args) -> int:
         print(f"{n:6d}  {tag}")
     print(f"{verb} {sum(counts.values())} photo-tag pairs" + ("" if args.yes else "; run with --yes to apply"))
     return code
+
+
+def cmd_export(args) -> int:
+    from clipdesk.core.export import ExportOptions
+
+    if bool(args.paths) == bool(args.query):
+        raise UsageError("name the photos, or give --query")
+    options = ExportOptions(resize=args.resize, quality=args.quality, metadata=args.metadata)
+    with open_library("read") as lib:
+        if args.query:
+            ids = [h.photo.id for h in lib.search.query(parse_query(args.query), limit=1_000_000).hits]
+        else:
+            ids = lib.search.photo_ids(args.paths)
+        report = lib.files.export(ids, args.to, options)
+    print(f"exported {plural(len(report.written), 'photo')} to {display_path(args.to)}")
+    for path, why in report.notes:
+        print(f"note: {path}: {why}", file=sys.stderr)
+    for path, why in report.failed:
+        print(f"not exported: {path}: {why}", file=sys.stderr)
+    return 1 if report.failed else 0
 
 
 def cmd_demo(args) -> int:

@@ -10,7 +10,9 @@ open one :class:`Library` and call its services, never the catalog or SQL:
 * ``library.folders`` (:class:`~clipdesk.core.folders.FolderService`): roots,
   exclusions, offline state, scanning and indexing;
 * ``library.models``  (:class:`~clipdesk.core.models.ModelService`): the
-  installed models and the active one, with its vector index.
+  installed models and the active one, with its vector index;
+* ``library.files``   (:class:`~clipdesk.core.files.FileService`): the
+  photos' files: export, system trash, move to a folder.
 
 Operations that change the library return :class:`~clipdesk.core.changes.Changes`.
 All services are safe to call from worker threads.
@@ -19,6 +21,7 @@ All services are safe to call from worker threads.
 from __future__ import annotations
 
 from clipdesk.core.catalog import Catalog
+from clipdesk.core.files import FileService
 from clipdesk.core.folders import FolderService
 from clipdesk.core.imaging import ThumbnailCache
 from clipdesk.core.models import ModelService
@@ -53,6 +56,7 @@ class Library:
         self.folders = FolderService(self.catalog, self.models, self.thumbnails)
         self.search = SearchService(self.catalog, self.models)
         self.tags = TagService(self.catalog, self.models, paths)
+        self.files = FileService(self.catalog, self.models)
 
     def close(self) -> None:
         self.models.close()

@@ -125,3 +125,12 @@ def test_the_tag_tree_from_the_command_line(tmp_path):
     r = run_cli("tags", "move", "Beach")
     assert r.returncode == 2 and "--top" in r.stderr
     assert run_cli("tags", "rename", "nothing", "x").returncode == 4
+
+
+def test_export_from_the_command_line(tmp_path):
+    root = library(tmp_path)
+    assert run_cli("folders", "add", str(root)).returncode == 0
+    r = run_cli("export", "--query", "folder:sub", "--to", str(tmp_path / "out"), "--resize", "64")
+    assert r.returncode == 0, r.stderr
+    assert sorted(os.listdir(tmp_path / "out")) == ["a0.jpg", "a1.jpg", "a2.jpg"]
+    assert run_cli("export", "--to", str(tmp_path / "out")).returncode == 2

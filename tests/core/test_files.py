@@ -1,0 +1,113 @@
+"""The photos' files (issue 19): export, the system trash, move to a folder.
+Real files; ExifTool reads what the exports carry."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+from PIL import Image
+
+from clipdesk.core.export import ExportOptions
+from clipdesk.core.scan import Scanner
+from support import age, make_photo
+
+needs_exiftool = pytest.mark.skipif(shutil.which("exiftool") is None, reason="ExifTool (libimage-exiftool-perl) is not installed")
+
+
+def exiftool(path) -> dict:
+    out = subprocess.run(["exiftool", "-json", "-G1", str(path)], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)[0]
+
+
+@pytest.fixture
+def shoot(library, corpus, tmp_path):
+    """A library with a real camera photo that has a GPS position and an orientation."""
+    root = tmp_path / "lib"
+    root.mkdir()
+    gps = next(e for e in corpus.select("gps", "format:jpeg", "camera") if (e.width or 0) >= 100)
+    shutil.copyfile(corpus.path(gps.id), root / "gps.jpg")
+    make_photo(root / "turned.jpg", (320, 240), seed=3, orientation=6, make="Canon", model="Canon EOS R6")
+    for f in root.iterdir():
+        age(f)
+    library.folders.add(root)
+    Scanner(library.catalog).reconcile()
+    ids = {p.name: p.id for p in library.catalog.photos()}
+    return library, root, ids
+
+
+def test_originals_are_copied_byte_for_byte_with_their_sidecar(shoot, tmp_path):
+    lib, root, ids = shoot
+    (root / "gps.jpg.xmp").write_text('<x:xmpmeta xmlns:x="adobe:ns:meta/"/>')
+    out = tmp_path / "out"
+    report = lib.files.export([ids["gps.jpg"]], out)
+    assert report.written == [out / "gps.jpg"] and not report.failed
+    assert (out / "gps.jpg").read_bytes() == (root / "gps.jpg").read_bytes()
+    assert (out / "gps.jpg.xmp").exists()
+    again = lib.files.export([ids["gps.jpg"]], out)
+    assert again.written == [out / "gps (2).jpg"]  # never overwritten
+
+
+@needs_exiftool
+def test_stripping_an_original_keeps_its_pixels_and_removes_what_was_asked(shoot, tmp_path):
+    lib, root, ids = shoot
+    before = exiftool(root / "gps.jpg")
+    assert any(k.startswith("GPS:") for k in before)
+    lib.files.export([ids["gps.jpg"]], tmp_path / "nogps", ExportOptions(metadata="no-gps"))
+    lib.files.export([ids["gps.jpg"]], tmp_path / "bare", ExportOptions(metadata="strip"))
+    nogps, bare = exiftool(tmp_path / "nogps" / "gps.jpg"), exiftool(tmp_path / "bare" / "gps.jpg")
+    assert not any(k.startswith("GPS:") or "GPS" in k.split(":")[-1] for k in nogps)
+    assert nogps.get("IFD0:Make") == before.get("IFD0:Make")
+    assert not any(k.startswith(("IFD0:", "ExifIFD:", "GPS:", "XMP", "IPTC:")) for k in bare)
+    with Image.open(root / "gps.jpg") as a, Image.open(tmp_path / "bare" / "gps.jpg") as b:
+        assert a.tobytes() == b.tobytes()  # lossless: the same pixels
+
+
+@needs_exiftool
+def test_resized_jpegs_are_upright_no_larger_than_asked_and_keep_the_camera(shoot, tmp_path):
+    lib, root, ids = shoot
+    report = lib.files.export([ids["turned.jpg"], ids["gps.jpg"]], tmp_path / "small",
+                              ExportOptions(resize=100, quality=80, metadata="no-gps"))
+    assert not report.failed
+    with Image.open(tmp_path / "small" / "turned.jpg") as im:
+        assert im.size == (75, 100)  # 320x240 turned by its EXIF orientation 6
+    meta = exiftool(tmp_path / "small" / "turned.jpg")
+    assert meta["IFD0:Orientation"] == "Horizontal (normal)" and meta["IFD0:Model"] == "Canon EOS R6"
+    assert not any(k.startswith("GPS:") for k in exiftool(tmp_path / "small" / "gps.jpg"))
+
+
+def test_a_photo_that_cannot_be_exported_is_reported_and_the_rest_goes(shoot, tmp_path):
+    lib, root, ids = shoot
+    os.remove(root / "gps.jpg")
+    report = lib.files.export([ids["gps.jpg"], ids["turned.jpg"]], tmp_path / "out")
+    assert [p.name for p in report.written] == ["turned.jpg"]
+    assert report.failed and report.failed[0][0].endswith("gps.jpg")
+
+
+def test_moving_to_the_trash_takes_the_file_and_its_sidecar_out(shoot):
+    lib, root, ids = shoot
+    (root / "turned.jpg.xmp").write_text('<x:xmpmeta xmlns:x="adobe:ns:meta/"/>')
+    changes, failed = lib.files.trash([ids["turned.jpg"]])
+    assert not failed and changes.removed == {ids["turned.jpg"]}
+    assert not (root / "turned.jpg").exists() and not (root / "turned.jpg.xmp").exists()
+    trash = os.path.join(os.environ["XDG_DATA_HOME"], "Trash", "files")
+    assert "turned.jpg" in os.listdir(trash)
+    assert lib.search.find_photo(root / "turned.jpg") is None
+
+
+def test_moving_within_the_library_keeps_the_photo_and_its_tags(shoot, tmp_path):
+    lib, root, ids = shoot
+    lib.tags.accept([ids["turned.jpg"]], "portrait")
+    (root / "best").mkdir()
+    changes, failed = lib.files.move([ids["turned.jpg"]], root / "best")
+    assert not failed and changes.photos == {ids["turned.jpg"]}
+    moved = lib.search.find_photo(root / "best" / "turned.jpg")
+    assert moved.id == ids["turned.jpg"] and [t.tag for t in lib.tags.of_photo(moved.id)] == ["portrait"]
+    assert Scanner(lib.catalog).reconcile().added == 0
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    changes, _ = lib.files.move([ids["gps.jpg"]], outside)
+    assert changes.removed == {ids["gps.jpg"]} and (outside / "gps.jpg").exists()
