@@ -68,6 +68,27 @@ def available_providers() -> list[str]:
     return list(ort.get_available_providers())
 
 
+#: ONNX Runtime providers that run a model on a graphics card or another
+#: accelerator, with the names people know them by. Others that a build lists
+#: (AzureExecutionProvider, which calls a cloud endpoint; CPU) are not one.
+GPU_PROVIDERS = {
+    "CUDAExecutionProvider": "NVIDIA CUDA",
+    "TensorrtExecutionProvider": "NVIDIA TensorRT",
+    "DmlExecutionProvider": "DirectML",
+    "CoreMLExecutionProvider": "Core ML",
+    "ROCMExecutionProvider": "AMD ROCm",
+    "MIGraphXExecutionProvider": "AMD MIGraphX",
+    "OpenVINOExecutionProvider": "Intel OpenVINO",
+    "QNNExecutionProvider": "Qualcomm QNN",
+}
+
+
+def gpu_providers(available: Iterable[str] | None = None) -> list[str]:
+    """The accelerators among the available providers, by the names people know."""
+    names = available_providers() if available is None else available
+    return [GPU_PROVIDERS[p] for p in names if p in GPU_PROVIDERS]
+
+
 @dataclass(frozen=True)
 class EngineOptions:
     """How sessions are created. Every field has a safe default."""

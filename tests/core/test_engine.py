@@ -258,3 +258,13 @@ def test_token_ids_of_the_wrong_shape_are_refused(tiny):
     enc = TextEncoder.from_path(tiny)
     with pytest.raises(ModelError, match=r"token ids of shape \(1, 13\), expected \(N, T\) with T <= 12"):
         enc.embed_tokens(np.zeros((1, 13), np.int32))
+
+
+def test_only_real_accelerators_count_as_a_gpu():
+    """Issue 16: the models dialog said "GPU available: Azure" on a CPU-only
+    machine; ONNX Runtime's Azure provider calls a cloud endpoint."""
+    from clipdesk.core.engine import available_providers, gpu_providers
+
+    assert gpu_providers(["AzureExecutionProvider", "CPUExecutionProvider"]) == []
+    assert gpu_providers(["CUDAExecutionProvider", "CPUExecutionProvider"]) == ["NVIDIA CUDA"]
+    assert "Azure" not in " ".join(gpu_providers(available_providers()))
