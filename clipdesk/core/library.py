@@ -11,6 +11,8 @@ open one :class:`Library` and call its services, never the catalog or SQL:
   exclusions, offline state, scanning and indexing;
 * ``library.models``  (:class:`~clipdesk.core.models.ModelService`): the
   installed models and the active one, with its vector index;
+* ``library.marks``   (:class:`~clipdesk.core.marks.MarkService`): stars,
+  pick/reject flags, colour labels;
 * ``library.files``   (:class:`~clipdesk.core.files.FileService`): the
   photos' files: export, system trash, move to a folder.
 
@@ -27,7 +29,8 @@ from clipdesk.core.imaging import ThumbnailCache
 from clipdesk.core.models import ModelService
 from clipdesk.core.paths import Paths
 from clipdesk.core.search import SearchService
-from clipdesk.core.tags import TagService
+from clipdesk.core.marks import MarkService
+from clipdesk.core.tags import SidecarPolicy, TagService
 
 
 class Library:
@@ -55,7 +58,10 @@ class Library:
                                    save_index=self.exclusive)
         self.folders = FolderService(self.catalog, self.models, self.thumbnails)
         self.search = SearchService(self.catalog, self.models)
-        self.tags = TagService(self.catalog, self.models, paths)
+        #: Whether edits go to XMP sidecars (the user's setting), for tags and marks alike.
+        self.sidecars = SidecarPolicy()
+        self.tags = TagService(self.catalog, self.models, paths, self.sidecars)
+        self.marks = MarkService(self.catalog, self.sidecars)
         self.files = FileService(self.catalog, self.models)
 
     def close(self) -> None:

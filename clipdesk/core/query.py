@@ -10,6 +10,7 @@ Parsing (no model calls here)::
     after:2023-07 before:2024       camera, tag (repeatable; -tag:x excludes),
     type:heic camera:pixel          similar:PATH (find photos like a file),
     tag:family -tag:"to delete"     name:IMG_0042 (file name), sort:relevance|date|newest|oldest
+    rating:>=3 flag:pick label:red  culling marks (flag:reject, label:none, -flag:reject...)
     similar:~/Pictures/cat.jpg
 
 Words mean the concept; filters (``key:value``) narrow the photos. ``-`` in
@@ -65,8 +66,13 @@ _TYPE_ALIASES = {
 }
 SORTS = ("relevance", "newest", "oldest")
 _SORT_ALIASES = {"relevance": "relevance", "date": "newest", "newest": "newest", "oldest": "oldest"}
-FILTER_KEYS = ("folder", "after", "before", "date", "type", "camera", "tag", "name", "similar", "sort")
-_NEGATABLE = {"folder", "type", "camera", "tag", "name", "similar"}
+FILTER_KEYS = ("folder", "after", "before", "date", "type", "camera", "tag", "name", "rating", "flag", "label",
+               "similar", "sort")
+_NEGATABLE = {"folder", "type", "camera", "tag", "name", "flag", "label", "similar"}
+#: Culling marks as Lightroom and digiKam name them.
+FLAGS = ("pick", "reject")
+LABELS = ("red", "yellow", "green", "blue", "purple")
+_RATING_RE = re.compile(r"^(>=|<=|>|<|=)?([0-5])$")
 #: Longest query we parse; longer input is refused with a clear message.
 MAX_QUERY_LENGTH = 2000
 
@@ -124,6 +130,15 @@ class Query:
     #: Case-insensitive substrings of the camera make and model.
     cameras: tuple[str, ...] = ()
     exclude_cameras: tuple[str, ...] = ()
+    #: Star rating: rating_min <= stars <= rating_max (0-5; 0 is unrated).
+    rating_min: int | None = None
+    rating_max: int | None = None
+    #: "pick", "reject", or "none" (neither); repeated values combine with OR.
+    flags: tuple[str, ...] = ()
+    exclude_flags: tuple[str, ...] = ()
+    #: Colour labels (LABELS, or "none"); repeated values combine with OR.
+    labels: tuple[str, ...] = ()
+    exclude_labels: tuple[str, ...] = ()
     #: File names containing any of these (case-insensitive).
     names: tuple[str, ...] = ()
     exclude_names: tuple[str, ...] = ()
@@ -142,7 +157,7 @@ class Query:
     @property
     def has_filters(self) -> bool:
         return any(
-            getattr(self, f.name)
+            getattr(self, f.name) not in (None, ())
             for f in fields(self)
             if f.name not in ("positives", "negatives", "similar", "dissimilar", "sort")
         )
@@ -182,6 +197,13 @@ class Query:
             ("tag", self.exclude_tags, True),
         ):
             parts += [f"{'-' if neg else ''}{key}:{_quote_value(v)}" for v in values]
+        if self.rating_min is not None or self.rating_max is not None:
+            lo, hi = self.rating_min, self.rating_max
+            parts.append(f"rating:{lo}" if lo == hi else f"rating:>={lo}" if hi is None else f"rating:<={hi}"
+                         if lo is None else f"rating:>={lo} rating:<={hi}")
+        for key, values, neg in (("flag", self.flags, False), ("flag", self.exclude_flags, True),
+                                 ("label", self.labels, False), ("label", self.exclude_labels, True)):
+            parts += [f"{'-' if neg else ''}{key}:{v}" for v in values]
         if self.date_from:
             parts.append(f"after:{self.date_from.isoformat()}")
         if self.date_to:
@@ -312,6 +334,8 @@ class _Builder:
     date_from: date | None = None
     date_to: date | None = None
     sort: str | None = None
+    rating_min: int | None = None
+    rating_max: int | None = None
 
     def add(self, key: str, value: str) -> None:
         self.values.setdefault(key, [])
@@ -372,6 +396,12 @@ def parse_query(text: str) -> Query:
         exclude_cameras=tuple(v.get("-camera", ())),
         names=tuple(v.get("name", ())),
         exclude_names=tuple(v.get("-name", ())),
+        rating_min=b.rating_min,
+        rating_max=b.rating_max,
+        flags=tuple(v.get("flag", ())),
+        exclude_flags=tuple(v.get("-flag", ())),
+        labels=tuple(v.get("label", ())),
+        exclude_labels=tuple(v.get("-label", ())),
         tags=tuple(v.get("tag", ())),
         exclude_tags=tuple(v.get("-tag", ())),
         sort=b.sort,
@@ -400,6 +430,9 @@ _EXAMPLES = {
     "type": "type:jpeg",
     "camera": "camera:pixel",
     "name": "name:IMG_0042",
+    "rating": "rating:>=3",
+    "flag": "flag:pick",
+    "label": "label:red",
     "tag": 'tag:"family"',
     "similar": "similar:photo.jpg",
     "sort": "sort:date",
@@ -482,6 +515,27 @@ def _apply_filter(b: _Builder, key: str, value: str, negated: bool, start: int, 
             raise _error(f"sort: given twice ({b.sort} and {sort}); keep one", start, span)
         b.sort = sort
         return
+    if key == "rating":
+        m = _RATING_RE.match(value.replace(" ", ""))
+        if m is None:
+            raise _error(f"rating: expects 0 to 5 stars, as in rating:3, rating:>=3 or rating:<2, got '{value}'",
+                         start, span)
+        op, n = m.group(1) or "=", int(m.group(2))
+        lo, hi = {"=": (n, n), ">=": (n, None), ">": (n + 1, None), "<=": (None, n), "<": (None, n - 1)}[op]
+        if lo is not None:
+            b.rating_min = lo if b.rating_min is None else max(b.rating_min, lo)
+        if hi is not None:
+            b.rating_max = hi if b.rating_max is None else min(b.rating_max, hi)
+        if (b.rating_min or 0) > (5 if b.rating_max is None else b.rating_max):
+            raise _error("no rating is in that range; check the rating: filters", start, span)
+        return
+    if key in ("flag", "label"):
+        allowed = (*(FLAGS if key == "flag" else LABELS), "none")
+        word = value.lower()
+        if word not in allowed:
+            raise _error(f"{key}: expects {', '.join(allowed)}, got '{value}'", start, span)
+        b.add(("-" if negated else "") + key, word)
+        return
     if key == "type":
         for part in value.split(","):
             canon = _TYPE_ALIASES.get(part.strip().lower().lstrip("."))
@@ -556,6 +610,8 @@ def _append(text: str, token: str) -> str:
 
 __all__ = [
     "FILTER_KEYS",
+    "FLAGS",
+    "LABELS",
     "MAX_QUERY_LENGTH",
     "Query",
     "SORTS",

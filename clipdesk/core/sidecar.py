@@ -492,19 +492,109 @@ def _set_metadata_date(rdf: ET.Element, desc: ET.Element) -> None:
     desc.set(attr, now)
 
 
+@dataclass(frozen=True)
+class Marks:
+    """A photographer's culling marks as XMP carries them (XMP Specification
+    Part 2, xmp namespace): ``xmp:Rating`` 0-5 stars, -1 for a rejected photo
+    (as Adobe Bridge writes it and digiKam reads it); ``xmp:Label`` the colour
+    label's name ("Red", as Lightroom and Bridge write it). A pick has no
+    standard XMP field: it stays in the catalog."""
+
+    rating: int = 0
+    rejected: bool = False
+    label: str | None = None
+
+    @property
+    def xmp_rating(self) -> int:
+        return -1 if self.rejected else self.rating
+
+    @property
+    def xmp_label(self) -> str | None:
+        return self.label.capitalize() if self.label else None
+
+
+def _set_simple(rdf: ET.Element, desc: ET.Element, ns: str, local: str, value: str | None) -> bool:
+    """Set (or, for None, remove) a simple property wherever the document
+    keeps it (an attribute or an element of any rdf:Description); True when
+    the document changed."""
+    name = _q(ns, local)
+    for d in rdf.findall(_q(NS_RDF, "Description")):
+        if name in d.attrib:
+            if d.get(name) == value:
+                return False
+            if value is None:
+                del d.attrib[name]
+            else:
+                d.set(name, value)
+            return True
+        elem = d.find(name)
+        if elem is not None:
+            if value is None:
+                d.remove(elem)
+            elif (elem.text or "") == value:
+                return False
+            else:
+                elem.text = value
+            return True
+    if value is None:
+        return False
+    desc.set(name, value)
+    return True
+
+
+def read_marks(photo: Path) -> Marks | None:
+    """The marks in the sidecar of ``photo`` (:func:`sidecar_for`), None when it
+    has none. Raises :class:`SidecarError` when it cannot be read."""
+    path = sidecar_for(photo)
+    data = _read_file(path)
+    if data is None:
+        return None
+    rdf = _rdf_root(_parse(data, path), path, create=False)
+    return marks_in(rdf) if rdf is not None else None
+
+
+def marks_in(rdf: ET.Element) -> Marks | None:
+    """The marks an ``rdf:RDF`` element holds (a sidecar's or an embedded
+    packet's), None when it holds none; values that do not parse are ignored."""
+    values = {}
+    for local in ("Rating", "Label"):
+        name = _q(NS_XMP, local)
+        for d in rdf.findall(_q(NS_RDF, "Description")):
+            value = d.get(name)
+            if value is None and d.find(name) is not None:
+                value = d.find(name).text
+            if value is not None:
+                values[local] = value.strip()
+                break
+    if not values:
+        return None
+    try:
+        rating = round(float(values.get("Rating", "0")))
+    except ValueError:
+        rating = 0
+    label = values.get("Label", "").lower() or None
+    return Marks(max(0, min(5, rating)), rating < 0, label if label in _LABELS else None)
+
+
+_LABELS = ("red", "yellow", "green", "blue", "purple")
+
+
 def update_tags(
     photo: Path,
     add: Iterable[str] = (),
     remove: Iterable[str] = (),
     *,
     style: str = "extension",
+    marks: Marks | None = None,
 ) -> Path | None:
     """Add and remove tags in the sidecar of ``photo`` (:func:`sidecar_for`:
     the one that exists, else the name ``style`` chooses); returns its path.
 
     Tags are ClipDesk names ("|" nests). Comparison ignores case; keywords
-    written by other tools stay unless named in ``remove``. No file is created
-    when there is nothing to add, and an unchanged sidecar is not rewritten.
+    written by other tools stay unless named in ``remove``. ``marks``, when
+    given, are written as xmp:Rating and xmp:Label (:class:`Marks`). No file
+    is created when there is nothing to add, and an unchanged sidecar is not
+    rewritten.
     Raises :class:`SidecarError` (symlink, read-only, unreadable or malformed
     sidecar, disk error) and :class:`InvalidTag`.
     """
@@ -515,7 +605,7 @@ def update_tags(
     path = sidecar_for(photo, style)
     data = _read_file(path)
     if data is None:
-        if not to_add:
+        if not to_add and (marks is None or marks == Marks()):
             return None
         doc = _new_document()
     else:
@@ -558,6 +648,10 @@ def update_tags(
         bag = _ensure_bag(layout, home(NS_DIGIKAM, "TagsList"), NS_DIGIKAM, "TagsList", kind="Seq")
         dk = lambda t: t.replace(HIERARCHY_SEPARATOR, "/")  # noqa: E731
         changed |= _set_items(layout, bag, [dk(t) for t in to_add], {tag_key(dk(t)) for t in to_remove})
+    if marks is not None:
+        desc = home(NS_XMP, "Rating")
+        changed |= _set_simple(rdf, desc, NS_XMP, "Rating", str(marks.xmp_rating) if marks.xmp_rating else None)
+        changed |= _set_simple(rdf, desc, NS_XMP, "Label", marks.xmp_label)
     if not changed:
         return path if data is not None else None
     _set_metadata_date(rdf, home(NS_DC, "subject"))
@@ -708,8 +802,11 @@ def _serialize(doc: _Document) -> bytes:
 __all__ = [
     "HIERARCHY_SEPARATOR",
     "InvalidTag",
+    "Marks",
     "SidecarError",
     "SidecarTags",
+    "marks_in",
+    "read_marks",
     "read_sidecar",
     "read_tags",
     "sidecar_candidates",

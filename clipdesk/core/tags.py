@@ -51,6 +51,16 @@ class FileSuggestions:
 
 
 @dataclass
+class SidecarPolicy:
+    """Whether edits go to XMP sidecars, shared by the tag and mark services.
+    ``style``: the sidecar name for a photo that has none yet, "extension"
+    (photo.jpg.xmp) or "stem" (photo.xmp); an existing one is always used."""
+
+    write: bool = False
+    style: str = "extension"
+
+
+@dataclass
 class TagNode:
     """One level of the tag tree: ``path`` is the full tag name ("Places|Beach"),
     ``photos`` the photos with exactly this tag accepted."""
@@ -80,18 +90,31 @@ class AutoTagResult:
 
 
 class TagService:
-    def __init__(self, catalog: Catalog, models: ModelService, paths: Paths):
+    def __init__(self, catalog: Catalog, models: ModelService, paths: Paths, sidecars: "SidecarPolicy | None" = None):
         self._catalog = catalog
         self._models = models
         self._paths = paths
-        #: Write accepted and removed tags to each photo's XMP sidecar (the
-        #: user's setting; the CLI's --sidecars).
-        self.write_sidecars = False
-        #: The sidecar name for a photo that has none yet: "extension"
-        #: (photo.jpg.xmp) or "stem" (photo.xmp). An existing one is always used.
-        self.sidecar_style = "extension"
+        self._sidecars = sidecars or SidecarPolicy()
         self._cache: dict[tuple, object] = {}
         self._cache_lock = threading.Lock()
+
+    @property
+    def write_sidecars(self) -> bool:
+        """Write accepted and removed tags (and marks) to each photo's XMP
+        sidecar: the user's setting; the CLI's --sidecars."""
+        return self._sidecars.write
+
+    @write_sidecars.setter
+    def write_sidecars(self, on: bool) -> None:
+        self._sidecars.write = bool(on)
+
+    @property
+    def sidecar_style(self) -> str:
+        return self._sidecars.style
+
+    @sidecar_style.setter
+    def sidecar_style(self, style: str) -> None:
+        self._sidecars.style = style
 
     # -- reading -------------------------------------------------------------------------
     def list(self) -> list[TagCount]:

@@ -49,6 +49,21 @@ def filter_sql(q: Query) -> tuple[str, list]:
     if q.exclude_types:
         where.append(f"(format IS NULL OR format NOT IN ({','.join('?' * len(q.exclude_types))}))")
         args += list(q.exclude_types)
+    if q.rating_min is not None:
+        where.append("rating >= ?")
+        args.append(q.rating_min)
+    if q.rating_max is not None:
+        where.append("rating <= ?")
+        args.append(q.rating_max)
+    for column, wanted, unwanted in (("flag", q.flags, q.exclude_flags), ("label", q.labels, q.exclude_labels)):
+        if wanted:
+            where.append("(" + " OR ".join(f"{column} IS NULL" if v == "none" else f"{column} = ?"
+                                           for v in wanted) + ")")
+            args += [v for v in wanted if v != "none"]
+        for v in unwanted:
+            where.append(f"{column} IS NOT NULL" if v == "none" else f"({column} IS NULL OR {column} != ?)")
+            if v != "none":
+                args.append(v)
     if q.names:
         where.append("(" + " OR ".join("name_key LIKE ? ESCAPE '\\'" for _ in q.names) + ")")
         args += [f"%{like_escape(name_key(n))}%" for n in q.names]

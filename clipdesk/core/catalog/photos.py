@@ -410,3 +410,32 @@ class PhotoQueries(CatalogBase):
                     [(int(i),) for i in ids],
                 )
             return cur.rowcount
+
+    # -- culling marks ---------------------------------------------------------------------
+    def marks(self, ids: Iterable[int]) -> dict[int, tuple[int, str | None, str | None]]:
+        """photo id -> (rating 0-5, flag "pick"/"reject"/None, colour label or None)."""
+        out: dict[int, tuple[int, str | None, str | None]] = {}
+        for chunk in chunks([int(i) for i in ids]):
+            for pid, rating, flag, label in self._read(
+                    f"SELECT id, rating, flag, label FROM photos WHERE id IN ({marks(len(chunk))})", chunk):
+                out[pid] = (rating, flag, label)
+        return out
+
+    def set_marks(self, ids: Iterable[int], **values) -> None:
+        """Set ``rating`` (0-5), ``flag`` ("pick", "reject", None) and/or
+        ``label`` (a colour, None) on photos; a mark not named stays."""
+        unknown = set(values) - {"rating", "flag", "label"}
+        if unknown:
+            raise ValueError(f"unknown marks {sorted(unknown)}")
+        if not values:
+            return
+        sets = ", ".join(f"{k} = ?" for k in values)
+        with self._write() as con:
+            con.executemany(f"UPDATE photos SET {sets} WHERE id = ?",
+                            [(*values.values(), int(i)) for i in ids])
+
+    def restore_marks(self, before: dict[int, tuple[int, str | None, str | None]]) -> None:
+        """Put marks back as :meth:`marks` read them."""
+        with self._write() as con:
+            con.executemany("UPDATE photos SET rating = ?, flag = ?, label = ? WHERE id = ?",
+                            [(r, f, lb, pid) for pid, (r, f, lb) in before.items()])
