@@ -12,38 +12,71 @@ import logging
 import os
 from dataclasses import dataclass
 
-from PySide6.QtCore import QByteArray, QItemSelection, QItemSelectionModel, QPoint, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
+from PySide6.QtCore import (
+    QByteArray,
+    QItemSelection,
+    QItemSelectionModel,
+    QPoint,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
-    QApplication, QDockWidget, QFileDialog, QFrame, QHBoxLayout, QInputDialog, QLabel, QMainWindow, QMenu,
-    QMessageBox, QPushButton, QScrollArea, QSlider, QToolButton, QVBoxLayout, QWidget,
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
 )
 
 from clipdesk import __version__
 from clipdesk.core import modelhub
-from clipdesk.core.catalog import Photo
-from clipdesk.core.errors import ClipDeskError
 from clipdesk.core import query as querylang
+from clipdesk.core.catalog import Photo
 from clipdesk.core.changes import Changes
+from clipdesk.core.errors import ClipDeskError
 from clipdesk.core.library import Library
 from clipdesk.core.models import ModelStatus
-from clipdesk.core.search import SearchResult
 from clipdesk.core.paths import Paths
 from clipdesk.core.pipeline import Progress, RunResult
+from clipdesk.core.search import SearchResult
 from clipdesk.ui import theme
-from clipdesk.ui.autotag import AutoTagPanel
-from clipdesk.ui.details import DetailsPanel
-from clipdesk.ui.grid import PhotoGrid
-from clipdesk.ui.models_dialog import ModelsDialog
-from clipdesk.ui.photomodel import PhotoListModel
-from clipdesk.ui.preview import PreviewWindow, load_image
-from clipdesk.ui.searchbar import ErrorLine, FilterChips, SearchBar, local_paths
-from clipdesk.ui.searchctl import Answer, SearchController
+from clipdesk.ui.dnd import local_paths
+from clipdesk.ui.grid.details import DetailsPanel
+from clipdesk.ui.grid.model import PhotoListModel
+from clipdesk.ui.grid.preview import PreviewWindow, load_image
+from clipdesk.ui.grid.thumbs import ThumbnailLoader
+from clipdesk.ui.grid.view import PhotoGrid
+from clipdesk.ui.library.indexing import IndexController
+from clipdesk.ui.library.sidebar import FolderRow, Sidebar
+from clipdesk.ui.library.status import FailuresDialog, IndexStatus, plural
+from clipdesk.ui.models.dialog import ModelsDialog
+from clipdesk.ui.search.bar import ErrorLine, FilterChips, SearchBar
+from clipdesk.ui.search.controller import Answer, SearchController
 from clipdesk.ui.settings import Settings
-from clipdesk.ui.sidebar import FolderRow, Sidebar
-from clipdesk.ui.status import FailuresDialog, IndexStatus, plural
-from clipdesk.ui.thumbs import ThumbnailLoader
-from clipdesk.ui.workers import IndexController, Pools
+from clipdesk.ui.tagging.panel import AutoTagPanel
+from clipdesk.ui.workers import Pools
 
 log = logging.getLogger(__name__)
 
@@ -948,7 +981,9 @@ class MainWindow(QMainWindow):
         if roots == self._watched_roots:
             return
         self._watched_roots = roots
-        from clipdesk.core.watch import Watcher  # watchdog: not needed to paint the window
+        from clipdesk.core.watch import (
+            Watcher,  # watchdog: not needed to paint the window
+        )
 
         old, self.watcher = self.watcher, None
         dispatcher = self.pools.dispatcher

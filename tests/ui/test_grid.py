@@ -14,9 +14,10 @@ from uikit import names
 from clipdesk.core.catalog import Photo
 from clipdesk.core.imaging import ThumbnailCache, decode
 from clipdesk.core.search import Hit
-from clipdesk.ui.grid import PhotoGrid
-from clipdesk.ui.photomodel import PHOTO_IDS_MIME, PhotoListModel, decode_ids
-from clipdesk.ui.thumbs import ThumbnailLoader
+from clipdesk.ui.dnd import PHOTO_IDS_MIME, decode_ids
+from clipdesk.ui.grid.model import PhotoListModel
+from clipdesk.ui.grid.thumbs import ThumbnailLoader
+from clipdesk.ui.grid.view import PhotoGrid
 from clipdesk.ui.workers import Pools
 
 

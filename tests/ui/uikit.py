@@ -8,7 +8,7 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from clipdesk.ui.photomodel import PHOTO_IDS_MIME, encode_ids
+from clipdesk.ui.dnd import PHOTO_IDS_MIME, encode_ids
 
 
 def names(window_or_model) -> list[str]:

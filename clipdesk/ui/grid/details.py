@@ -8,12 +8,19 @@ import os
 from datetime import datetime
 
 from PySide6.QtCore import QStringListModel, Qt, Signal
-from PySide6.QtWidgets import QCompleter, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCompleter,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from clipdesk.core.catalog import Photo
 from clipdesk.core.changes import Changes
 from clipdesk.core.library import Library
-from clipdesk.ui.preview import ImageView, load_image
+from clipdesk.ui.grid.preview import ImageView, load_image
 from clipdesk.ui.workers import CancelToken, Pools
 
 log = logging.getLogger(__name__)

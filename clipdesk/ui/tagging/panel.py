@@ -22,21 +22,34 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFrame, QGroupBox, QHBoxLayout, QLabel,
-    QProgressBar, QPushButton, QScrollArea, QToolButton, QTreeWidget, QTreeWidgetItem,
-    QVBoxLayout, QWidget,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
-from clipdesk.core.errors import ClipDeskError
 from clipdesk.core.changes import Changes
+from clipdesk.core.errors import ClipDeskError
 from clipdesk.core.library import Library
 from clipdesk.core.search import Hit
 from clipdesk.core.tags import AutoTagResult, FileSuggestions
-from clipdesk.ui.grid import PhotoGrid
-from clipdesk.ui.photomodel import PHOTO_IDS_MIME, PhotoListModel, decode_ids
-from clipdesk.ui.searchbar import image_paths
+from clipdesk.ui.dnd import PHOTO_IDS_MIME, decode_ids, image_paths
+from clipdesk.ui.grid.model import PhotoListModel
+from clipdesk.ui.grid.thumbs import ThumbnailLoader
+from clipdesk.ui.grid.view import PhotoGrid
 from clipdesk.ui.settings import Settings
-from clipdesk.ui.thumbs import ThumbnailLoader
 from clipdesk.ui.workers import CancelToken, Pools
 
 log = logging.getLogger(__name__)

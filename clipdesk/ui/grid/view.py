@@ -7,18 +7,31 @@ only the cells on screen, and only those ask for thumbnails.
 
 from __future__ import annotations
 
-
 from PySide6.QtCore import QModelIndex, QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QKeyEvent, QPainter, QPalette, QPen, QWheelEvent
-from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtGui import (
+    QColor,
+    QFontMetrics,
+    QKeyEvent,
+    QPainter,
+    QPalette,
+    QPen,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QListView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+)
 
-from clipdesk.ui.photomodel import PhotoListModel, Roles
-from clipdesk.ui.thumbs import PAD, ThumbnailLoader, TileSpec
+from clipdesk.ui.grid.model import PhotoListModel, Roles
+from clipdesk.ui.grid.thumbs import PAD, ThumbnailLoader, TileSpec
 
 
 class ThumbnailDelegate(QStyledItemDelegate):
     """Draws each cell with one call: the tile the loader composed off the GUI thread
-    (see :mod:`clipdesk.ui.thumbs` for why), plus the selection behind it."""
+    (see :mod:`clipdesk.ui.grid.thumbs` for why), plus the selection behind it."""
 
     def __init__(self, loader: ThumbnailLoader | None, parent=None, size: int = 160, show_names: bool = True):
         super().__init__(parent)

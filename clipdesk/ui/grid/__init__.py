@@ -1,0 +1,2 @@
+"""The photos: the thumbnail grid, its list model and tile loader, the preview
+window, the details panel, and what the user can do to the photos shown."""

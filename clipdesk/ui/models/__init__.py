@@ -1,0 +1,1 @@
+"""Models: the dialog that downloads, switches and removes them."""
