@@ -105,7 +105,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, library: Library, settings: Settings, *, paths: Paths | None = None,
                  start_indexing: bool = True, watch: bool = True, pipeline_kwargs: dict | None = None,
-                 hub_endpoint: str | None = None, index_delay_ms: int = 0):
+                 hub_endpoint: str | None = None, index_delay_ms: int = 0, pools: Pools | None = None):
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("ClipDesk")
@@ -117,7 +117,8 @@ class MainWindow(QMainWindow):
         self.index_delay_ms = index_delay_ms
         self.watch = watch
         self.hub_endpoint = hub_endpoint
-        self.pools = Pools(self)
+        #: The worker pools (tests hand in synchronous ones).
+        self.pools = pools if pools is not None else Pools(self)
         self.state: LibraryState | None = None
         self.model_status: ModelStatus | None = None
         self.answer: Answer | None = None

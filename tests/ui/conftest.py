@@ -13,6 +13,7 @@ import pytest
 from colourkit import colour_photo, write_colour_bundle
 from PIL import Image
 from support import age
+from syncpools import SyncPools
 
 COLOURS = ("red", "yellow", "blue", "green")
 
@@ -84,14 +85,21 @@ def settings(paths):
 
 @pytest.fixture
 def open_window(qtbot, settings):
-    """Open a MainWindow on a catalog; closed (and its threads stopped) at the end."""
+    """Open a MainWindow on a catalog; closed (and its threads stopped) at the end.
+
+    Its background work runs synchronously (:class:`SyncPools`) unless the
+    test is about threads and asks for the real pools (``threads=True``).
+    Indexing has a thread of its own either way.
+    """
     from clipdesk.core.library import Library
     from clipdesk.ui.mainwindow import MainWindow
 
     opened = []
 
-    def factory(paths, *, library=None, start=True, wait_loaded=True, **kwargs):
+    def factory(paths, *, library=None, start=True, wait_loaded=True, threads=False, **kwargs):
         kwargs.setdefault("watch", False)
+        if not threads:
+            kwargs.setdefault("pools", SyncPools())
         lib = library if library is not None else Library(paths)
         window = MainWindow(lib, settings, paths=paths, **kwargs)
         qtbot.addWidget(window)

@@ -172,7 +172,7 @@ class Heartbeat:
 
 def test_the_gui_never_stalls_while_a_thousand_photos_are_indexed(open_window, colour_model, tmp_path, qtbot):
     small_jpegs(tmp_path / "thousand", 1000, seed=3)
-    window = open_window(colour_model)
+    window = open_window(colour_model, threads=True)
     heartbeat = Heartbeat(window)
     heartbeat.start()
     with qtbot.waitSignal(window.index.finished, timeout=120000) as finished:

@@ -24,7 +24,8 @@ def hub(tmp_path):
 
 
 def test_download_use_and_remove_a_model(open_window, indexed, hub, qtbot):
-    window = open_window(indexed, hub_endpoint=hub.url)
+    # Real threads: the progress bar moves while the download runs.
+    window = open_window(indexed, hub_endpoint=hub.url, threads=True)
     window.open_models()
     dialog = window.models_dialog
     qtbot.waitUntil(lambda: dialog.status is not None, timeout=5000)

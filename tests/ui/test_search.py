@@ -69,7 +69,7 @@ class SlowLibrary(Library):
 
 def test_a_slow_query_is_overtaken_and_never_shown(open_window, indexed, qtbot):
     library = SlowLibrary(indexed)
-    window = open_window(indexed, library=library)
+    window = open_window(indexed, library=library, threads=True)
     shown, resets = [], []
     window.resultsShown.connect(lambda a: shown.append(a.text))
     window.model.modelReset.connect(lambda: resets.append(names(window)))

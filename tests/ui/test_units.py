@@ -7,6 +7,7 @@ import threading
 
 import pytest
 from PySide6.QtCore import QObject
+from syncpools import SyncPools
 
 from clipdesk.ui.settings import OPTIONS, Settings
 from clipdesk.ui.workers import CancelToken, Pools
@@ -95,3 +96,24 @@ def _alive(obj) -> bool:
     import shiboken6
 
     return shiboken6.isValid(obj)
+
+
+def test_the_synchronous_pools_deliver_at_once_by_the_same_rules(qtbot):
+    import shiboken6
+
+    pools = SyncPools()
+    got, errors, ran = [], [], []
+    pools.run(pools.general, lambda: 2, got.append)
+    pools.run(pools.writes, lambda: 1 / 0, got.append, errors.append)
+    assert got == [2] and isinstance(errors[0], ZeroDivisionError)
+    cancelled = CancelToken()
+    cancelled.cancel()
+    pools.run(pools.general, lambda: ran.append("cancelled"), got.append, token=cancelled)
+    assert ran == []  # a cancelled request never starts
+    gone = QObject()
+    shiboken6.delete(gone)
+    pools.run(pools.general, lambda: ran.append("owner gone") or 3, got.append, owner=gone)
+    late = CancelToken()
+    pools.run(pools.interactive, lambda: late.cancel() or 4, got.append, token=late)
+    assert ran == ["owner gone"] and got == [2]  # it ran, but nobody wanted the result
+    assert pools.shutdown(1000)
