@@ -12,42 +12,13 @@ import logging
 import os
 from dataclasses import dataclass
 
-from PySide6.QtCore import (
-    QByteArray,
-    QItemSelection,
-    QItemSelectionModel,
-    QPoint,
-    Qt,
-    QTimer,
-    QUrl,
-    Signal,
-)
+from PySide6.QtCore import QByteArray, QItemSelection, QItemSelectionModel, QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
-    QAction,
-    QActionGroup,
-    QDesktopServices,
-    QDragEnterEvent,
-    QDropEvent,
-    QGuiApplication,
-    QKeySequence,
+    QAction, QActionGroup, QDesktopServices, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence,
 )
 from PySide6.QtWidgets import (
-    QApplication,
-    QDockWidget,
-    QFileDialog,
-    QFrame,
-    QHBoxLayout,
-    QInputDialog,
-    QLabel,
-    QMainWindow,
-    QMenu,
-    QMessageBox,
-    QPushButton,
-    QScrollArea,
-    QSlider,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
+    QApplication, QDockWidget, QFileDialog, QFrame, QHBoxLayout, QInputDialog, QLabel, QMainWindow, QMenu, QMessageBox,
+    QPushButton, QScrollArea, QSlider, QToolButton, QVBoxLayout, QWidget,
 )
 
 from clipdesk import __version__

@@ -16,14 +16,7 @@ from enum import IntEnum
 from typing import Iterable, Sequence
 
 from PySide6.QtCore import (
-    QAbstractListModel,
-    QByteArray,
-    QMimeData,
-    QModelIndex,
-    QPersistentModelIndex,
-    Qt,
-    QUrl,
-    Signal,
+    QAbstractListModel, QByteArray, QMimeData, QModelIndex, QPersistentModelIndex, Qt, QUrl, Signal,
 )
 
 from clipdesk.core.catalog import Photo

@@ -23,17 +23,7 @@ import threading
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 
-from PySide6.QtCore import (
-    QObject,
-    QRect,
-    QRunnable,
-    QSize,
-    Qt,
-    QThreadPool,
-    QTimer,
-    Signal,
-    Slot,
-)
+from PySide6.QtCore import QObject, QRect, QRunnable, QSize, Qt, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen, QPixmap
 
 from clipdesk.core.catalog import Photo

@@ -8,22 +8,8 @@ only the cells on screen, and only those ask for thumbnails.
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import (
-    QColor,
-    QFontMetrics,
-    QKeyEvent,
-    QPainter,
-    QPalette,
-    QPen,
-    QWheelEvent,
-)
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QListView,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
-)
+from PySide6.QtGui import QColor, QFontMetrics, QKeyEvent, QPainter, QPalette, QPen, QWheelEvent
+from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from clipdesk.ui.grid.model import PhotoListModel, Roles
 from clipdesk.ui.grid.thumbs import PAD, ThumbnailLoader, TileSpec
