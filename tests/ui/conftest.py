@@ -106,11 +106,11 @@ def open_window(qtbot, settings):
         opened.append((window, lib))
         window.show()
         if start:
-            with qtbot.waitSignal(window.libraryLoaded, timeout=10000):
+            with qtbot.waitSignal(window.library_ctl.loaded, timeout=10000):
                 window.start()
             if wait_loaded:
-                qtbot.waitUntil(lambda: window.answer is not None and not window.index.running and window.warm,
-                                timeout=20000)
+                qtbot.waitUntil(lambda: window.grid_ctl.answer is not None and not window.index.running
+                                and window.search_ctl.warm, timeout=20000)
         return window
 
     yield factory

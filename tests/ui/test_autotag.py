@@ -94,7 +94,7 @@ def test_teach_a_tag_from_examples_and_accept_what_it_finds(open_window, indexed
 def test_dropping_photos_on_a_sidebar_tag_teaches_it(open_window, indexed, qtbot):
     window = open_window(indexed)
     blue = [_photo(window, f"blue{i}.jpg").id for i in (0, 1)]
-    window.tag_photos([_photo(window, "blue2.jpg")], "sea")
+    window.photo_actions.tag([_photo(window, "blue2.jpg")], "sea")
     qtbot.waitUntil(lambda: [i.text(0) for i in window.sidebar.items("tag")] == ["sea"], timeout=5000)
     item = window.sidebar.items("tag")[0]
     tree = window.sidebar.tree

@@ -25,8 +25,8 @@ def _type(qtbot, bar: QLineEdit, text: str) -> None:
 
 def test_first_run_indexes_the_demo_and_typed_queries_find_its_photos(open_window, paths, qtbot):
     window = open_window(paths)
-    qtbot.waitUntil(lambda: window.model_status is not None, timeout=10000)
-    assert window.model_status.is_demo and window.banner.isVisible()
+    qtbot.waitUntil(lambda: window.banner.status is not None, timeout=10000)
+    assert window.banner.status.is_demo and window.banner.isVisible()
     assert needs_demo(window.library)
     start_demo(window)
     qtbot.waitUntil(lambda: window.setup_pending == 0 and not window.index.running
@@ -36,13 +36,13 @@ def test_first_run_indexes_the_demo_and_typed_queries_find_its_photos(open_windo
     truth = {r["file"]: r for r in json.loads((folder / "ground_truth.json").read_text())}
 
     _type(qtbot, window.bar, "red")
-    qtbot.waitUntil(lambda: window.answer.text == "red", timeout=20000)
+    qtbot.waitUntil(lambda: window.grid_ctl.answer.text == "red", timeout=20000)
     top = [Path(h.photo.path).name for h in window.model.hits()[:5]]
     assert top
     assert all(any(item["colour"] == "red" for item in truth[name]["items"]) for name in top), top
 
     _type(qtbot, window.bar, "on grass")
-    qtbot.waitUntil(lambda: window.answer.text == "on grass", timeout=20000)
+    qtbot.waitUntil(lambda: window.grid_ctl.answer.text == "on grass", timeout=20000)
     top = [Path(h.photo.path).name for h in window.model.hits()[:5]]
     assert top and all(truth[name]["background"] == "grass" for name in top), top
     # The demo notice is the banner's; the line under the bar does not repeat it.

@@ -78,7 +78,7 @@ def test_keyboard_enter_opens_the_preview_and_space_toggles_it(open_window, inde
     row = _select(window, "blue3.jpg")
     window.grid.setFocus()
     qtbot.keyClick(window.grid, Qt.Key.Key_Return)
-    preview = window.preview
+    preview = window.previews.window
     assert preview is not None and preview.isVisible()
     qtbot.waitUntil(preview.view.has_image, timeout=5000)
     assert preview.caption.text() == "blue3.jpg"
@@ -122,7 +122,7 @@ def test_context_menu_copy_path_find_similar_and_tag(open_window, indexed, qtbot
     window = open_window(indexed)
     row = _select(window, "green1.jpg")
     photo = window.model.photo(row)
-    menu = window.build_photo_menu([photo])
+    menu = window.photo_actions.menu([photo])
     texts = [a.text() for a in menu.actions() if a.text()]
     for expected in ("Find similar", "Show in file manager", "Open with the system viewer", "Copy path",
                      "Tag", "Remove from library…"):
@@ -130,9 +130,9 @@ def test_context_menu_copy_path_find_similar_and_tag(open_window, indexed, qtbot
     next(a for a in menu.actions() if a.text() == "Copy path").trigger()
     assert QGuiApplication.clipboard().text() == photo.path
     next(a for a in menu.actions() if a.text() == "Find similar").trigger()
-    qtbot.waitUntil(lambda: window.answer.kind == "similar", timeout=10000)
+    qtbot.waitUntil(lambda: window.grid_ctl.answer.kind == "similar", timeout=10000)
     assert set(names(window)[:4]) == {f"green{i}.jpg" for i in (0, 2, 3, 4)}
-    window.tag_photos([photo], "lawn")
+    window.photo_actions.tag([photo], "lawn")
     qtbot.waitUntil(lambda: [i.text(0) for i in window.sidebar.items("tag")] == ["lawn"], timeout=5000)
     assert window.library.catalog.tagged_ids("lawn") == [photo.id]
 
@@ -141,7 +141,7 @@ def test_remove_from_library_keeps_the_file(open_window, indexed, qtbot, photos_
     window = open_window(indexed)
     row = _select(window, "yellow2.jpg")
     photo = window.model.photo(row)
-    window.remove_photos([photo], confirm=False)
+    window.photo_actions.remove([photo], confirm=False)
     qtbot.waitUntil(lambda: "yellow2.jpg" not in names(window), timeout=5000)
     assert window.library.catalog.photo_by_path(photo.path) is None
     assert os.path.exists(photo.path)

@@ -29,12 +29,12 @@ def small_jpegs(folder: Path, n: int, seed: int = 0) -> list[Path]:
 
 def test_adding_a_folder_indexes_it_with_progress_to_completion(open_window, colour_model, photos_root, qtbot):
     window = open_window(colour_model)
-    assert window.model.rowCount() == 0 and window.empty.isVisible()
-    assert "Add a folder" in window.empty.text()
+    assert window.model.rowCount() == 0 and window.grid.empty.isVisible()
+    assert "Add a folder" in window.grid.empty.text()
     progress = []
     window.index.progress.connect(progress.append)
     with qtbot.waitSignal(window.index.finished, timeout=30000) as finished:
-        window.add_folders([str(photos_root)])
+        window.library_ctl.add_folders([str(photos_root)])
     result = finished.args[0]
     assert result.indexed == 60 and result.failed == 0 and not result.error
     phases = [p.phase for p in progress]
@@ -69,7 +69,7 @@ def test_pause_and_resume(open_window, colour_model, tmp_path, qtbot):
             paused.append(p)
 
     window.index.progress.connect(on_progress)
-    window.add_folders([str(tmp_path / "many")])
+    window.library_ctl.add_folders([str(tmp_path / "many")])
     qtbot.waitUntil(lambda: bool(paused), timeout=20000)
     window.index.progress.disconnect(on_progress)
     assert window.index_status.pause.text() == "Resume"
@@ -106,12 +106,12 @@ def test_broken_photos_are_listed_with_their_reason_and_can_be_retried(open_wind
         age(p)
     window = open_window(colour_model)
     with qtbot.waitSignal(window.index.finished, timeout=30000) as finished:
-        window.add_folders([str(root)])
+        window.library_ctl.add_folders([str(root)])
     assert finished.args[0].failed == 2
     qtbot.waitUntil(window.index_status.failures.isVisible, timeout=5000)
     assert window.index_status.failures.text() == "⚠ 2 could not be read"
     window.index_status.failures.click()
-    dialog = window._failures
+    dialog = window.library_ctl.failures_dialog
     qtbot.waitUntil(lambda: len(dialog.reasons()) == 2, timeout=5000)
     reasons = dialog.reasons()
     assert "truncated" in reasons["truncated.jpg"].lower()
@@ -176,7 +176,7 @@ def test_the_gui_never_stalls_while_a_thousand_photos_are_indexed(open_window, c
     heartbeat = Heartbeat(window)
     heartbeat.start()
     with qtbot.waitSignal(window.index.finished, timeout=120000) as finished:
-        window.add_folders([str(tmp_path / "thousand")])
+        window.library_ctl.add_folders([str(tmp_path / "thousand")])
     qtbot.waitUntil(lambda: window.model.rowCount() == 1000, timeout=20000)
     window.grid.scrollToBottom()
     qtbot.waitUntil(lambda: window.thumbs.idle, timeout=20000)

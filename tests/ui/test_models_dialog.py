@@ -84,12 +84,12 @@ def test_the_demo_model_says_so_and_offers_the_recommended_one(open_window, path
     write_bundle(shipped / "clipdesk-mini")
     monkeypatch.setenv("CLIPDESK_MODELS_DIR", str(shipped))
     window = open_window(paths)
-    qtbot.waitUntil(lambda: window.model_status is not None, timeout=5000)
-    assert window.model_status.is_demo
+    qtbot.waitUntil(lambda: window.banner.status is not None, timeout=5000)
+    assert window.banner.status.is_demo
     assert window.banner.isVisible()
-    assert "Demo model" in window.banner_text.text()
-    assert window.banner_button.text() == f"Get {RECOMMENDED}…"
-    qtbot.mouseClick(window.banner_button, Qt.MouseButton.LeftButton)
+    assert "Demo model" in window.banner.label.text()
+    assert window.banner.button.text() == f"Get {RECOMMENDED}…"
+    qtbot.mouseClick(window.banner.button, Qt.MouseButton.LeftButton)
     dialog = window.models_dialog
     qtbot.waitUntil(lambda: dialog.status is not None, timeout=5000)
     assert "demo model" in dialog.banner.text()

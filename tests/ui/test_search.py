@@ -23,9 +23,9 @@ def test_search_bar_has_focus_and_shortcuts_return_to_it(open_window, indexed, q
 
 def test_empty_query_lists_every_photo(open_window, indexed):
     window = open_window(indexed)
-    assert window.answer.kind == "list"
+    assert window.grid_ctl.answer.kind == "list"
     assert window.model.rowCount() == 60
-    assert window.count_label.text().startswith("60 photos")
+    assert window.search.count_label.text().startswith("60 photos")
 
 
 def test_typing_a_query_shows_the_matching_photos_first(open_window, indexed, qtbot):
@@ -33,12 +33,12 @@ def test_typing_a_query_shows_the_matching_photos_first(open_window, indexed, qt
     seen = []
     window.resultsShown.connect(lambda a: seen.append(a.text))
     qtbot.keyClicks(window.bar, "red")
-    qtbot.waitUntil(lambda: window.answer.text == "red", timeout=10000)
+    qtbot.waitUntil(lambda: window.grid_ctl.answer.text == "red", timeout=10000)
     assert sorted(names(window)[:5]) == [f"red{i}.jpg" for i in range(5)]
     assert not any(n.startswith(("blue", "green")) for n in names(window))
     # Every keystroke searched; "r" and "re" may have been overtaken, never shown after "red".
     assert seen[-1] == "red"
-    assert window.count_label.text().startswith(f"{window.model.rowCount()} results")
+    assert window.search.count_label.text().startswith(f"{window.model.rowCount()} results")
 
 
 class SlowSearch(SearchService):
@@ -76,11 +76,11 @@ def test_a_slow_query_is_overtaken_and_never_shown(open_window, indexed, qtbot):
     window.bar.setText("slow")
     qtbot.waitUntil(library.slow_started.is_set, timeout=5000)
     window.bar.setText("blue")  # typed while the slow search runs
-    qtbot.waitUntil(lambda: window.answer.text == "blue", timeout=10000)
+    qtbot.waitUntil(lambda: window.grid_ctl.answer.text == "blue", timeout=10000)
     qtbot.waitUntil(library.slow_finished.is_set, timeout=5000)
     qtbot.wait(100)  # let the slow result reach the GUI thread, where it must be dropped
     assert "slow" not in shown
-    assert window.answer.text == "blue"
+    assert window.grid_ctl.answer.text == "blue"
     assert sorted(names(window)[:6]) == sorted([f"blue{i}.jpg" for i in range(5)] + names(window)[5:6])
     assert all(n.startswith("blue") for n in names(window)[:5])
     assert not any(r and r[0].startswith("red") for r in resets)
@@ -89,7 +89,7 @@ def test_a_slow_query_is_overtaken_and_never_shown(open_window, indexed, qtbot):
 def test_a_query_that_does_not_parse_says_why_and_keeps_the_results(open_window, indexed, qtbot):
     window = open_window(indexed)
     window.bar.setText("red")
-    qtbot.waitUntil(lambda: window.answer.text == "red", timeout=10000)
+    qtbot.waitUntil(lambda: window.grid_ctl.answer.text == "red", timeout=10000)
     before = names(window)
     window.bar.setText("red after:someday")
     qtbot.waitUntil(window.message.isVisible, timeout=5000)
@@ -100,17 +100,17 @@ def test_a_query_that_does_not_parse_says_why_and_keeps_the_results(open_window,
 def test_chips_edit_the_query_text(open_window, indexed, qtbot, photos_root):
     window = open_window(indexed)
     window.bar.setText("blue")
-    qtbot.waitUntil(lambda: window.answer.text == "blue", timeout=10000)
+    qtbot.waitUntil(lambda: window.grid_ctl.answer.text == "blue", timeout=10000)
     window.chips._set("folder", str(photos_root / "cold"))
     assert window.bar.text() == f"blue folder:{photos_root / 'cold'}"
     assert window.chips.chips["folder"].text() == "Folder: cold"
-    qtbot.waitUntil(lambda: window.answer.text.startswith("blue folder:"), timeout=10000)
+    qtbot.waitUntil(lambda: window.grid_ctl.answer.text.startswith("blue folder:"), timeout=10000)
     assert names(window) and all(n.startswith(("blue", "green")) for n in names(window))
     window.chips._set("type", "png")
     assert window.bar.text().endswith("type:png")
-    qtbot.waitUntil(lambda: window.answer.text.endswith("type:png"), timeout=10000)
+    qtbot.waitUntil(lambda: window.grid_ctl.answer.text.endswith("type:png"), timeout=10000)
     assert window.model.rowCount() == 0
-    assert window.empty.isVisible() and "Nothing matches" in window.empty.text()
+    assert window.grid.empty.isVisible() and "Nothing matches" in window.grid.empty.text()
     window.chips._set("type", None)
     window.chips._set("folder", None)
     assert window.bar.text() == "blue"
@@ -133,7 +133,7 @@ def test_dropping_an_image_on_the_bar_finds_similar_photos(open_window, indexed,
     outside = tmp_path / "elsewhere" / "query.jpg"
     colour_photo(outside, "yellow", noise=10)
     assert drop(window.bar, file_mime(outside))
-    qtbot.waitUntil(lambda: window.answer.kind == "similar", timeout=10000)
+    qtbot.waitUntil(lambda: window.grid_ctl.answer.kind == "similar", timeout=10000)
     assert names(window)[0].startswith("yellow")
     assert window.bar.text() == f"similar:{outside}"
 
@@ -142,7 +142,7 @@ def test_dropping_a_photo_from_the_grid_on_the_bar_finds_similar_photos(open_win
     window = open_window(indexed)
     green = next(h.photo for h in window.model.hits() if h.photo.name == "green2.jpg")
     assert drop(window.bar, ids_mime(green.id))
-    qtbot.waitUntil(lambda: window.answer.kind == "similar", timeout=10000)
+    qtbot.waitUntil(lambda: window.grid_ctl.answer.kind == "similar", timeout=10000)
     assert set(names(window)[:4]) == {f"green{i}.jpg" for i in (0, 1, 3, 4)}
     assert "green2.jpg" not in names(window)
 
@@ -152,12 +152,12 @@ def test_a_saved_search_stays_live_as_photos_arrive(open_window, indexed, qtbot,
     from support import age
 
     window = open_window(indexed)
-    window.save_search("Reds", "red")
+    window.library_ctl.save_search("Reds", "red")
     qtbot.waitUntil(lambda: [i.text(0) for i in window.sidebar.items("saved")] == ["Reds"], timeout=5000)
     item = window.sidebar.items("saved")[0]
     window.sidebar._clicked(item)
     assert window.bar.text() == "red"
-    qtbot.waitUntil(lambda: window.answer.text == "red", timeout=10000)
+    qtbot.waitUntil(lambda: window.grid_ctl.answer.text == "red", timeout=10000)
     reds = [n for n in names(window) if n.startswith("red")]
     assert len(reds) == 5
     for i in range(5, 8):

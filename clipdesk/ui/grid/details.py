@@ -1,4 +1,9 @@
-"""The details panel: a larger preview, the file's facts, and its tags (editable)."""
+"""The details panel: a larger preview, the file's facts, and its tags (editable).
+
+Tags added or removed here go through the change hub; the panel reads the
+shown photos' tags again whenever the hub says tags or photos changed,
+whoever changed them.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +13,13 @@ import os
 from datetime import datetime
 
 from PySide6.QtCore import QStringListModel, Qt, Signal
-from PySide6.QtWidgets import (
-    QCompleter,
-    QFormLayout,
-    QLabel,
-    QLineEdit,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QCompleter, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from clipdesk.core.catalog import Photo
 from clipdesk.core.changes import Changes
 from clipdesk.core.library import Library
 from clipdesk.ui.grid.preview import ImageView, load_image
+from clipdesk.ui.hub import ChangeHub
 from clipdesk.ui.workers import CancelToken, Pools
 
 log = logging.getLogger(__name__)
@@ -50,15 +49,18 @@ def human_date(taken: str | None, source: str | None) -> str:
 
 
 class DetailsPanel(QWidget):
+    """The selected photos: one photo's picture and facts, or a summary of several;
+    the tags they share, to add to and remove."""
+
     tagsChanged = Signal()  # a tag was added or removed here (tests wait for it)
-    changed = Signal(object)  # Changes
     loaded = Signal()  # the shown photo's tags and preview arrived
 
-    def __init__(self, library: Library, pools: Pools, parent=None):
+    def __init__(self, library: Library, pools: Pools, hub: ChangeHub, parent=None):
         super().__init__(parent)
         self.setObjectName("detailsPanel")
         self.library = library
         self.pools = pools
+        self.hub = hub
         self.photos: list[Photo] = []
         self.tags: list[tuple[str, str, str, float | None]] = []
         self._token: CancelToken | None = None
@@ -99,6 +101,7 @@ class DetailsPanel(QWidget):
         lay.addWidget(self.add_tag)
         lay.addStretch(1)
         self._set_enabled(False)
+        hub.changed.connect(self._on_changes)
 
     def set_tag_names(self, names: list[str]) -> None:
         self._names.setStringList(names)
@@ -168,7 +171,11 @@ class DetailsPanel(QWidget):
         self._token = self.pools.run(self.pools.general, job, done, lambda e: log.error("details", exc_info=e),
                                      owner=self)
 
-    def refresh_tags(self) -> None:
+    def _on_changes(self, changes: Changes) -> None:
+        if changes.tags or changes.photos:
+            self._refresh_tags()
+
+    def _refresh_tags(self) -> None:
         if not self.photos:
             return
         ids = [p.id for p in self.photos]
@@ -213,19 +220,14 @@ class DetailsPanel(QWidget):
         if not ids:
             return
         tags = self.library.tags
-        self.pools.run(self.pools.writes, lambda: tags.accept(ids, name), self._changed,
-                       lambda e: self.tag_label.setText(f"Could not add the tag: {html.escape(str(e))}"),
-                       owner=self)
+        self.hub.write(lambda: tags.accept(ids, name), lambda _: self.tagsChanged.emit(),
+                       lambda e: self.tag_label.setText(f"Could not add the tag: {html.escape(str(e))}"), owner=self)
 
     def remove_tag(self, name: str) -> None:
         ids = [p.id for p in self.photos]
         if not ids:
             return
         tags = self.library.tags
-        self.pools.run(self.pools.writes, lambda: tags.remove(ids, name), self._changed,
+        self.hub.write(lambda: tags.remove(ids, name), lambda _: self.tagsChanged.emit(),
                        lambda e: self.tag_label.setText(f"Could not remove the tag: {html.escape(str(e))}"),
                        owner=self)
-
-    def _changed(self, changes: Changes) -> None:
-        self.changed.emit(changes)  # the window refreshes this panel's tags too
-        self.tagsChanged.emit()

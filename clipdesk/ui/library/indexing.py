@@ -3,8 +3,9 @@
 :class:`IndexController` runs :meth:`~clipdesk.core.folders.FolderService.pipeline`
 on a :class:`QThread` at low priority; the pipeline's
 :class:`~clipdesk.core.pipeline.Progress` callback (its threads) becomes a Qt
-signal on the GUI thread, and ``catalogChanged`` says (throttled) that a run
-added or changed photos.
+signal on the GUI thread, and what a run adds or changes in the catalog is
+announced on the change hub as ``Changes(catalog=True)``: every few seconds
+while it runs, and when it ends.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import threading
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
+from clipdesk.core.changes import Changes
 from clipdesk.core.pipeline import Progress, RunResult
+from clipdesk.ui.hub import ChangeHub
 from clipdesk.ui.workers import lower_thread_priority
 
 log = logging.getLogger(__name__)
@@ -32,16 +35,14 @@ class IndexController(QObject):
     started = Signal()
     runningChanged = Signal(bool)
     pausedChanged = Signal(bool)
-    #: Photos were added, changed or indexed: views that show catalog content
-    #: may want to refresh. Throttled.
-    catalogChanged = Signal()
     #: The pipeline's progress callback, called on its threads, queued to ours.
     _relay = Signal(object)
 
-    def __init__(self, library, *, parent: QObject | None = None, pipeline_kwargs: dict | None = None,
-                 change_interval_ms: int = 2000):
+    def __init__(self, library, hub: ChangeHub, *, parent: QObject | None = None,
+                 pipeline_kwargs: dict | None = None, change_interval_ms: int = 2000):
         super().__init__(parent)
         self.library = library
+        self.hub = hub
         self.pipeline_kwargs = dict(pipeline_kwargs or {})
         self._thread: _PipelineThread | None = None
         self._again = False
@@ -51,7 +52,7 @@ class IndexController(QObject):
         self._changes = QTimer(self)
         self._changes.setSingleShot(True)
         self._changes.setInterval(change_interval_ms)
-        self._changes.timeout.connect(self.catalogChanged)
+        self._changes.timeout.connect(self._announce)
         self._relay.connect(self._on_progress)
 
     @property
@@ -105,6 +106,10 @@ class IndexController(QObject):
                 self._changes.start()
         self.progress.emit(p)
 
+    def _announce(self) -> None:
+        """Photos were added, changed or indexed (throttled while a run goes on)."""
+        self.hub.announce(Changes(catalog=True))
+
     @Slot(object)
     def _on_done(self, result: RunResult) -> None:
         thread = self._thread
@@ -113,7 +118,7 @@ class IndexController(QObject):
             thread.wait()
             thread.deleteLater()
         self._changes.stop()
-        self.catalogChanged.emit()
+        self._announce()
         self.finished.emit(result)
         self.runningChanged.emit(False)
         if self._again:

@@ -1,1 +1,2 @@
-"""Models: the dialog that downloads, switches and removes them."""
+"""Models: the dialog that downloads, switches and removes them, and the banner
+that says when searches use the demo model (or none)."""

@@ -5,10 +5,15 @@ cancels the token of the one before it (a running search notices between its
 stages and stops; a queued one never starts) and only a result whose
 generation is still the newest is delivered, so a slow old query can never
 paint over a newer one. Searches run on the one-thread interactive pool.
+
+The last search runs again when the change hub says that what it shows may
+have changed (photos added or removed, folders, the model, or tags when it
+filters by tag).
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from dataclasses import dataclass, field
@@ -16,10 +21,12 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from clipdesk.core.catalog import Photo
+from clipdesk.core.changes import Changes
 from clipdesk.core.errors import ClipDeskError, QueryError
 from clipdesk.core.library import Library
 from clipdesk.core.query import Query, parse_query
 from clipdesk.core.search import SearchResult
+from clipdesk.ui.hub import ChangeHub
 from clipdesk.ui.workers import CancelToken, Pools
 
 log = logging.getLogger(__name__)
@@ -68,12 +75,14 @@ class SearchController(QObject):
     busyChanged = Signal(bool)
     parsed = Signal(object)  # Query | None
 
-    def __init__(self, library: Library, pools: Pools, *, limit: int = 500, delay_ms: int = 0,
+    def __init__(self, library: Library, pools: Pools, hub: ChangeHub, *, limit: int = 500, delay_ms: int = 0,
                  parent: QObject | None = None):
         super().__init__(parent)
         self.library = library
         self.pools = pools
         self.limit = limit
+        #: The model and the search index are loaded (the first keystroke is quick).
+        self.warm = False
         self.generation = 0
         self.delivered = 0
         self.text = ""
@@ -85,6 +94,7 @@ class SearchController(QObject):
         self._delay.setSingleShot(True)
         self._delay.setInterval(delay_ms)
         self._delay.timeout.connect(self._start_pending)
+        hub.changed.connect(self._on_changes)
 
     @property
     def busy(self) -> bool:
@@ -120,6 +130,12 @@ class SearchController(QObject):
     def refresh(self) -> int:
         """Run the last request again (the catalog changed)."""
         return self._submit(*self._last, refresh=True)
+
+    def _on_changes(self, changes: Changes) -> None:
+        kind, _target, shown = self._last
+        by_tag = kind == "text" and "tag:" in shown.lower()
+        if changes.removed or changes.model or changes.catalog or changes.folders or (changes.tags and by_tag):
+            self.refresh()
 
     def _submit(self, kind: str, target, shown: str, refresh: bool = False) -> int:
         self._last = (kind, target, shown)
@@ -188,3 +204,33 @@ class SearchController(QObject):
         if busy != self._busy:
             self._busy = busy
             self.busyChanged.emit(busy)
+
+    def warm_up(self) -> None:
+        """Load what the first typed search needs (model, search index) right away.
+
+        Importing ONNX Runtime and hnswlib (extension modules, loaded with the
+        GIL held) or creating a model session stalls every thread for a moment;
+        better now, once, than inside the first keystroke or in the middle of
+        indexing.
+        """
+        library = self.library
+
+        def job():
+            import hnswlib  # noqa: F401
+            import onnxruntime  # noqa: F401
+
+            try:
+                library.search.query("photo", limit=1)
+            except ClipDeskError as exc:
+                log.info("warm-up search: %s", exc)
+
+        def done(_=None) -> None:
+            # Everything loaded so far lives as long as the app: leave it out of
+            # the garbage collector's full passes, which otherwise walk the
+            # whole heap (models, Qt wrappers) and stall every thread for
+            # 30-100 ms at a time.
+            gc.collect()
+            gc.freeze()
+            self.warm = True
+
+        self.pools.run(self.pools.general, job, done, lambda e: done(), owner=self)

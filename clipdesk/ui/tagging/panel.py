@@ -10,7 +10,8 @@
   get, then the tags picked are stored as suggestions.
 
 Accepted tags can also go to XMP sidecars (a setting). A file outside the
-library has no catalog entry, so its tags can only go to its sidecar.
+library has no catalog entry, so its tags can only go to its sidecar. Every
+decision goes through the change hub, which tells the other views.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from clipdesk.ui.dnd import PHOTO_IDS_MIME, decode_ids, image_paths
 from clipdesk.ui.grid.model import PhotoListModel
 from clipdesk.ui.grid.thumbs import ThumbnailLoader
 from clipdesk.ui.grid.view import PhotoGrid
+from clipdesk.ui.hub import ChangeHub
 from clipdesk.ui.settings import Settings
 from clipdesk.ui.workers import CancelToken, Pools
 
@@ -226,20 +228,26 @@ class ApplyDialog(QDialog):
 
 
 class AutoTagPanel(QWidget):
+    """Tag suggestions for dropped photos, teaching a tag, tagging the whole library."""
+
     tagsChanged = Signal()  # a decision was saved (tests wait for it)
-    changed = Signal(object)  # Changes: what the catalog now holds differently
     message = Signal(str)  # one line for the status bar
     suggestionsShown = Signal()  # a drop's suggestions are on screen
     teachShown = Signal()  # a teach result is on screen
     applyPreviewShown = Signal(object)  # the ApplyDialog, before it runs (tests drive it)
 
-    def __init__(self, library: Library, pools: Pools, settings: Settings, thumbs: ThumbnailLoader,
+    def __init__(self, library: Library, pools: Pools, hub: ChangeHub, settings: Settings, thumbs: ThumbnailLoader,
                  parent=None):
         super().__init__(parent)
         self.setObjectName("autoTagPanel")
         self.library = library
         self.pools = pools
+        self.hub = hub
         self.settings = settings
+        # The setting (this panel's check box) decides whether accepted tags go to sidecars.
+        library.tags.write_sidecars = settings.write_sidecars
+        settings.on_change(
+            lambda name, value: name == "write_sidecars" and setattr(library.tags, "write_sidecars", value))
         self.groups: list[TagGroup] = []
         self.rows: dict[str, TagRow] = {}
         self.dropped_total = 0
@@ -435,8 +443,7 @@ class AutoTagPanel(QWidget):
             return notes, changes
 
         def done(value) -> None:
-            notes, changes = value
-            self.changed.emit(changes)
+            notes, _changes = value
             for g in groups:
                 row = self.rows.get(g.tag)
                 if row is not None:
@@ -455,7 +462,7 @@ class AutoTagPanel(QWidget):
             self.status.setText(f"Could not save: {exc}")
             self._update_buttons()
 
-        self.pools.run(self.pools.writes, job, done, failed, owner=self)
+        self.hub.write(job, done, failed, owner=self, changes=lambda value: value[1])
 
     # -- teaching ----------------------------------------------------------------
     def _examples_dropped(self, ids: list[int], paths: list[str]) -> None:
@@ -491,7 +498,7 @@ class AutoTagPanel(QWidget):
         self.teach_status.setText(f"Learning '{tag}' from {len(examples)} example(s)…")
 
         def done(hits: list[Hit]) -> None:
-            self.changed.emit(Changes(tags=True))
+            self.hub.announce(Changes.of_photos(examples, tags=True))  # the examples are accepted as taught
             self.teach_model.set_hits(hits)
             self.teach_status.setText(
                 f"'{tag}' would be added to {len(hits)} more photo(s). Select the right ones and add, "
@@ -518,8 +525,7 @@ class AutoTagPanel(QWidget):
         def job():
             return (tags.accept if decision == "accepted" else tags.reject)(ids, tag)
 
-        def done(changes: Changes):
-            self.changed.emit(changes)
+        def done(_changes: Changes):
             self.teach_model.remove_ids(ids)
             verb = "Added" if decision == "accepted" else "Rejected"
             self.teach_status.setText(f"{verb} '{tag}' on {len(ids)} photo(s).")
@@ -527,8 +533,7 @@ class AutoTagPanel(QWidget):
             self._update_buttons()
             self.tagsChanged.emit()
 
-        self.pools.run(self.pools.writes, job, done, lambda e: self.teach_status.setText(f"Could not save: {e}"),
-                       owner=self)
+        self.hub.write(job, done, lambda e: self.teach_status.setText(f"Could not save: {e}"), owner=self)
 
     # -- whole library -------------------------------------------------------------
     def preview_apply(self) -> None:
@@ -563,10 +568,8 @@ class AutoTagPanel(QWidget):
         def done(result: AutoTagResult) -> None:
             total = sum(result.counts.values())
             self.message.emit(f"Suggested {len(result.counts)} tag(s) on {total:,} photo(s)")
-            self.changed.emit(result.changes)
             self.tagsChanged.emit()
 
-        self.pools.run(
-            self.pools.writes, lambda: library.tags.apply_auto(tags, sidecars=write_xmp), done,
-            lambda e: self.message.emit(f"Tagging the library failed: {e}"), owner=self,
-        )
+        self.hub.write(lambda: library.tags.apply_auto(tags, sidecars=write_xmp), done,
+                       lambda e: self.message.emit(f"Tagging the library failed: {e}"), owner=self,
+                       changes=lambda result: result.changes)
