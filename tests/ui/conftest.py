@@ -10,12 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from bundlekit import image_model, text_model, write_bundle
 from colourkit import colour_photo, write_colour_bundle
+from hubserver import HubServer
 from PIL import Image
 from support import age
 from syncpools import SyncPools
 
-COLOURS = ("red", "yellow", "blue", "green")
+from clipdesk.core import modelhub
 
 
 def pytest_collection_modifyitems(items):
@@ -118,3 +120,15 @@ def open_window(qtbot, settings):
         window.close()
         window.shutdown()
         lib.close()
+
+
+@pytest.fixture
+def model_hub(tmp_path):
+    """A model hub on 127.0.0.1 that serves the recommended model (a small real bundle)."""
+    folder = write_bundle(tmp_path / "upstream", dim=16, manifest=False,
+                          image_onnx=image_model(32, 16), text_onnx=text_model(12, 16))
+    server = HubServer(page_size=3)
+    server.add_repo(f"immich-app/{modelhub.DEFAULT_MODEL}", folder, extra={"README.md": b"# model\n"})
+    server.start()
+    yield server
+    server.stop()
