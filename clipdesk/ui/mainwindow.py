@@ -167,10 +167,10 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         mb = self.menuBar()
         file = mb.addMenu("&File")
-        self.add_folder_action = file.addAction("&Add folder…", self.library_ctl.choose_folder)
-        self.add_folder_action.setShortcut(QKeySequence("Ctrl+O"))
+        add_folder = file.addAction("&Add folder…", self.library_ctl.choose_folder)
+        add_folder.setShortcut(QKeySequence("Ctrl+O"))
         file.addAction("&Models…", self.open_models)
-        self.failures_action = file.addAction("Photos that could not be &read…", self.library_ctl.show_failures)
+        file.addAction("Photos that could not be &read…", self.library_ctl.show_failures)
         file.addSeparator()
         quit_action = file.addAction("&Quit", self.close)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)

@@ -12,7 +12,7 @@ import logging
 import os
 from datetime import datetime
 
-from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtCore import QStringListModel, Qt
 from PySide6.QtWidgets import QCompleter, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from clipdesk.core.catalog import Photo
@@ -51,9 +51,6 @@ def human_date(taken: str | None, source: str | None) -> str:
 class DetailsPanel(QWidget):
     """The selected photos: one photo's picture and facts, or a summary of several;
     the tags they share, to add to and remove."""
-
-    tagsChanged = Signal()  # a tag was added or removed here (tests wait for it)
-    loaded = Signal()  # the shown photo's tags and preview arrived
 
     def __init__(self, library: Library, pools: Pools, hub: ChangeHub, parent=None):
         super().__init__(parent)
@@ -166,7 +163,6 @@ class DetailsPanel(QWidget):
             self.tags = tags
             self.preview.set_image(image, text)
             self._render_tags()
-            self.loaded.emit()
 
         self._token = self.pools.run(self.pools.general, job, done, lambda e: log.error("details", exc_info=e),
                                      owner=self)
@@ -185,7 +181,6 @@ class DetailsPanel(QWidget):
             if [p.id for p in self.photos] == ids:
                 self.tags = tags
                 self._render_tags()
-                self.loaded.emit()
 
         self.pools.run(self.pools.general, lambda: library.tags.common(ids), done, owner=self)
 
@@ -216,18 +211,14 @@ class DetailsPanel(QWidget):
             self.add_tags(name)
 
     def add_tags(self, name: str) -> None:
-        ids = [p.id for p in self.photos]
-        if not ids:
-            return
-        tags = self.library.tags
-        self.hub.write(lambda: tags.accept(ids, name), lambda _: self.tagsChanged.emit(),
-                       lambda e: self.tag_label.setText(f"Could not add the tag: {html.escape(str(e))}"), owner=self)
+        self._change_tag(self.library.tags.accept, name, "add")
 
     def remove_tag(self, name: str) -> None:
+        self._change_tag(self.library.tags.remove, name, "remove")
+
+    def _change_tag(self, operation, name: str, verb: str) -> None:
         ids = [p.id for p in self.photos]
         if not ids:
             return
-        tags = self.library.tags
-        self.hub.write(lambda: tags.remove(ids, name), lambda _: self.tagsChanged.emit(),
-                       lambda e: self.tag_label.setText(f"Could not remove the tag: {html.escape(str(e))}"),
-                       owner=self)
+        self.hub.write(lambda: operation(ids, name), None,
+                       lambda e: self.tag_label.setText(f"Could not {verb} the tag: {html.escape(str(e))}"), owner=self)

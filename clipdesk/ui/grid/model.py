@@ -80,11 +80,10 @@ class PhotoListModel(QAbstractListModel):
             thumbs.ready.connect(self._thumbs_ready)
 
     # -- content -----------------------------------------------------------------
-    def set_hits(self, hits: Sequence[Hit], fingerprint: tuple[int, int] | None = None) -> str:
+    def set_hits(self, hits: Sequence[Hit]) -> None:
         """Show search hits (photos known). See :meth:`set_rows`."""
         hits = list(hits)
-        return self.set_rows([h.photo.id for h in hits], [h.score for h in hits],
-                             {h.photo.id: h.photo for h in hits}, fingerprint)
+        self.set_rows([h.photo.id for h in hits], [h.score for h in hits], {h.photo.id: h.photo for h in hits})
 
     def set_rows(self, ids: Sequence[int], scores: Sequence[float] | None, photos: dict[int, Photo],
                  fingerprint: tuple[int, int] | None = None) -> str:
@@ -184,9 +183,6 @@ class PhotoListModel(QAbstractListModel):
 
     def row_of(self, photo_id: int) -> int | None:
         return self._row_by_id.get(photo_id)
-
-    def ids(self) -> list[int]:
-        return list(self._ids)
 
     def _page_ids(self, page: int) -> list[int]:
         return self._ids[page * self.PAGE: (page + 1) * self.PAGE]

@@ -81,7 +81,6 @@ class PreviewWindow(QDialog):
     """QuickLook: Space or Esc closes, arrow keys move through the grid."""
 
     step = Signal(int)  # -1 / +1: the previous / next photo
-    closed = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -116,10 +115,6 @@ class PreviewWindow(QDialog):
             self.step.emit(-1)
             return
         super().keyPressEvent(event)
-
-    def closeEvent(self, event) -> None:
-        self.closed.emit()
-        super().closeEvent(event)
 
 
 class PreviewController(QObject):

@@ -32,8 +32,6 @@ class IndexController(QObject):
 
     progress = Signal(object)  # Progress
     finished = Signal(object)  # RunResult
-    started = Signal()
-    runningChanged = Signal(bool)
     pausedChanged = Signal(bool)
     #: The pipeline's progress callback, called on its threads, queued to ours.
     _relay = Signal(object)
@@ -74,8 +72,6 @@ class IndexController(QObject):
         thread.done.connect(self._on_done)
         self._thread = thread
         thread.start(QThread.Priority.LowPriority)
-        self.started.emit()
-        self.runningChanged.emit(True)
 
     def pause(self) -> None:
         self._paused = True
@@ -120,7 +116,6 @@ class IndexController(QObject):
         self._changes.stop()
         self._announce()
         self.finished.emit(result)
-        self.runningChanged.emit(False)
         if self._again:
             self.start()
 

@@ -115,9 +115,6 @@ class Sidebar(QWidget):
             for r in rows
         ], empty="Add a folder to start")
 
-    def folder_rows(self) -> list[FolderRow]:
-        return list(self._folder_rows)
-
     def set_tags(self, tags: list[tuple[str, int]]) -> None:
         if list(tags) == self._tags and self.tags_item.childCount():
             return

@@ -56,7 +56,6 @@ class _RowControls(QWidget):
 
 class ModelsDialog(QDialog):
     modelChosen = Signal(str)
-    deviceChosen = Signal(str)
     downloadFinished = Signal(str, str)  # model id, error ("" when it worked)
     listed = Signal()  # the installed models were read and the table filled
 
@@ -273,7 +272,6 @@ class ModelsDialog(QDialog):
         key = self.device.currentData()
         if key and key != self.settings.device:
             self.settings.device = key
-            self.deviceChosen.emit(key)
 
     def done(self, result: int) -> None:
         for event in self._cancels.values():

@@ -104,8 +104,6 @@ class FilterChips(QWidget):
     """Folder, date, type and tag chips. Each shows the query's current value
     for its filter, and picking a value rewrites the query text."""
 
-    textEdited = Signal(str)
-
     def __init__(self, bar: QLineEdit, parent=None):
         super().__init__(parent)
         self.bar = bar
@@ -202,7 +200,6 @@ class FilterChips(QWidget):
     def _apply(self, text: str) -> None:
         if text != self.bar.text():
             self.bar.setText(text)
-            self.textEdited.emit(text)
 
     def _set(self, key: str, value: str | None) -> None:
         self._apply(querylang.set_filter(self.bar.text(), key, value))

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import time
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -39,8 +38,6 @@ class Answer:
     generation: int
     text: str
     result: SearchResult
-    #: From the request to the result arriving on the GUI thread.
-    latency_ms: float
     kind: str  # "text" | "similar" | "list" (filters only, or everything by date)
     #: Every row in order. ``result.hits`` holds the rows whose photos came
     #: with the answer: all of them for a search, the first PREFETCH of a listing.
@@ -72,7 +69,6 @@ class SearchController(QObject):
 
     answered = Signal(object)  # Answer
     failed = Signal(str, int)  # message, position in the text (-1: none)
-    busyChanged = Signal(bool)
     parsed = Signal(object)  # Query | None
 
     def __init__(self, library: Library, pools: Pools, hub: ChangeHub, *, limit: int = 500, delay_ms: int = 0,
@@ -88,7 +84,8 @@ class SearchController(QObject):
         self.text = ""
         self._last: tuple = ("text", None, "")
         self._token: CancelToken | None = None
-        self._busy = False
+        #: A search is on its way (asked for, not answered yet).
+        self.busy = False
         self._pending: tuple | None = None
         self._delay = QTimer(self)
         self._delay.setSingleShot(True)
@@ -96,17 +93,10 @@ class SearchController(QObject):
         self._delay.timeout.connect(self._start_pending)
         hub.changed.connect(self._on_changes)
 
-    @property
-    def busy(self) -> bool:
-        return self._busy
-
-    def set_delay(self, ms: int) -> None:
-        self._delay.setInterval(ms)
-
     # -- requests ----------------------------------------------------------------
-    def search(self, text: str) -> int:
-        """Search for ``text`` (empty: all photos by date). Returns the generation;
-        a text that does not parse is reported by ``failed`` at once."""
+    def search(self, text: str) -> None:
+        """Search for ``text`` (empty: all photos by date); a text that does not
+        parse is reported by ``failed`` at once."""
         self.text = text
         try:
             query = parse_query(text) if text.strip() else None
@@ -116,20 +106,20 @@ class SearchController(QObject):
             if self._token is not None:
                 self._token.cancel()
             self._pending = None
-            self._set_busy(False)
+            self.busy = False
             self.failed.emit(str(exc), int(getattr(exc, "position", -1)))
-            return self.generation
+            return
         self.parsed.emit(query)
-        return self._submit("text", query, text)
+        self._submit("text", query, text)
 
-    def similar(self, target: int | str, label: str | None = None) -> int:
+    def similar(self, target: int | str, label: str | None = None) -> None:
         """Photos like a catalogued photo (id) or an image file (path)."""
         shown = label or (f"similar:{target}" if isinstance(target, str) else f"photo {target}")
-        return self._submit("similar", target, shown)
+        self._submit("similar", target, shown)
 
-    def refresh(self) -> int:
+    def refresh(self) -> None:
         """Run the last request again (the catalog changed)."""
-        return self._submit(*self._last, refresh=True)
+        self._submit(*self._last, refresh=True)
 
     def _on_changes(self, changes: Changes) -> None:
         kind, _target, shown = self._last
@@ -137,24 +127,23 @@ class SearchController(QObject):
         if changes.removed or changes.model or changes.catalog or changes.folders or (changes.tags and by_tag):
             self.refresh()
 
-    def _submit(self, kind: str, target, shown: str, refresh: bool = False) -> int:
+    def _submit(self, kind: str, target, shown: str, refresh: bool = False) -> None:
         self._last = (kind, target, shown)
         self.generation += 1
         if self._token is not None:
             self._token.cancel()
         self._token = CancelToken()
-        self._pending = (self.generation, kind, target, shown, self._token, time.perf_counter())
-        self._set_busy(True)
+        self._pending = (self.generation, kind, target, shown, self._token)
+        self.busy = True
         if self._delay.interval() > 0 and not refresh:
             self._delay.start()
         else:
             self._start_pending()
-        return self.generation
 
     def _start_pending(self) -> None:
         if self._pending is None:
             return
-        generation, kind, target, shown, token, started = self._pending
+        generation, kind, target, shown, token = self._pending
         self._pending = None
         library, limit = self.library, self.limit
 
@@ -177,14 +166,13 @@ class SearchController(QObject):
                 return  # overtaken by a newer request
             got_kind, result, ids, scores, print_ = value
             self.delivered = generation
-            self._set_busy(False)
-            latency = (time.perf_counter() - started) * 1000
-            self.answered.emit(Answer(generation, shown, result, latency, got_kind, ids, scores, print_))
+            self.busy = False
+            self.answered.emit(Answer(generation, shown, result, got_kind, ids, scores, print_))
 
         def error(exc: BaseException) -> None:
             if generation != self.generation:
                 return
-            self._set_busy(False)
+            self.busy = False
             if isinstance(exc, ClipDeskError):
                 self.failed.emit(str(exc), int(getattr(exc, "position", -1)))
             else:
@@ -198,12 +186,7 @@ class SearchController(QObject):
         if self._token is not None:
             self._token.cancel()
         self._pending = None
-        self._set_busy(False)
-
-    def _set_busy(self, busy: bool) -> None:
-        if busy != self._busy:
-            self._busy = busy
-            self.busyChanged.emit(busy)
+        self.busy = False
 
     def warm_up(self) -> None:
         """Load what the first typed search needs (model, search index) right away.

@@ -230,10 +230,7 @@ class ApplyDialog(QDialog):
 class AutoTagPanel(QWidget):
     """Tag suggestions for dropped photos, teaching a tag, tagging the whole library."""
 
-    tagsChanged = Signal()  # a decision was saved (tests wait for it)
     message = Signal(str)  # one line for the status bar
-    suggestionsShown = Signal()  # a drop's suggestions are on screen
-    teachShown = Signal()  # a teach result is on screen
     applyPreviewShown = Signal(object)  # the ApplyDialog, before it runs (tests drive it)
 
     def __init__(self, library: Library, pools: Pools, hub: ChangeHub, settings: Settings, thumbs: ThumbnailLoader,
@@ -250,7 +247,6 @@ class AutoTagPanel(QWidget):
             lambda name, value: name == "write_sidecars" and setattr(library.tags, "write_sidecars", value))
         self.groups: list[TagGroup] = []
         self.rows: dict[str, TagRow] = {}
-        self.dropped_total = 0
         self.examples: list[int] = []
         self._token: CancelToken | None = None
 
@@ -310,7 +306,6 @@ class AutoTagPanel(QWidget):
         self.teach_status = QLabel("", teach)
         self.teach_status.setWordWrap(True)
         tl.addWidget(self.teach_status)
-        self.teach_loader = thumbs
         self.teach_model = PhotoListModel(thumbs, self)
         self.teach_grid = PhotoGrid(self.teach_model, teach, size=88, show_names=False)
         self.teach_grid.setObjectName("teachGrid")
@@ -349,7 +344,6 @@ class AutoTagPanel(QWidget):
             return
         if self._token is not None:
             self._token.cancel()
-        self.dropped_total = len(targets)
         self.drop.set_text(f"{len(targets)} photo(s): finding tags…")
         self.status.setText("")
         self._clear_rows()
@@ -377,17 +371,12 @@ class AutoTagPanel(QWidget):
         lines += errors
         self.status.setText("\n".join(lines))
         self._update_buttons()
-        self.suggestionsShown.emit()
 
     def _failed(self, exc: BaseException) -> None:
         self.drop.set_text(None)
-        if isinstance(exc, NotImplementedError):
-            self.status.setText("Tag suggestions are not available in this build yet.")
-        else:
-            self.status.setText(str(exc) if isinstance(exc, ClipDeskError) else f"Suggestions failed: {exc}")
-            if not isinstance(exc, ClipDeskError):
-                log.error("suggestions failed", exc_info=exc)
-        self.suggestionsShown.emit()
+        self.status.setText(str(exc) if isinstance(exc, ClipDeskError) else f"Suggestions failed: {exc}")
+        if not isinstance(exc, ClipDeskError):
+            log.error("suggestions failed", exc_info=exc)
 
     def _clear_rows(self) -> None:
         for row in self.rows.values():
@@ -452,7 +441,6 @@ class AutoTagPanel(QWidget):
             verb = "Added" if decision == "accepted" else "Rejected"
             self.message.emit(f"{verb} {', '.join(g.tag for g in groups)}" + (f" ({'; '.join(noted)})" if noted else ""))
             self._update_buttons()
-            self.tagsChanged.emit()
 
         def failed(exc: BaseException) -> None:
             for g in groups:
@@ -505,12 +493,9 @@ class AutoTagPanel(QWidget):
                 "or mark the wrong ones." if hits else f"No other photo looks like '{tag}' yet."
             )
             self._update_buttons()
-            self.tagsChanged.emit()
-            self.teachShown.emit()
 
         def failed(exc: BaseException) -> None:
             self.teach_status.setText(str(exc))
-            self.teachShown.emit()
 
         self.pools.run(self.pools.interactive, lambda: library.tags.teach(tag, examples), done, failed, owner=self)
 
@@ -531,7 +516,6 @@ class AutoTagPanel(QWidget):
             self.teach_status.setText(f"{verb} '{tag}' on {len(ids)} photo(s).")
             self.message.emit(f"{verb} '{tag}' on {len(ids)} photo(s)")
             self._update_buttons()
-            self.tagsChanged.emit()
 
         self.hub.write(job, done, lambda e: self.teach_status.setText(f"Could not save: {e}"), owner=self)
 
@@ -568,7 +552,6 @@ class AutoTagPanel(QWidget):
         def done(result: AutoTagResult) -> None:
             total = sum(result.counts.values())
             self.message.emit(f"Suggested {len(result.counts)} tag(s) on {total:,} photo(s)")
-            self.tagsChanged.emit()
 
         self.hub.write(lambda: library.tags.apply_auto(tags, sidecars=write_xmp), done,
                        lambda e: self.message.emit(f"Tagging the library failed: {e}"), owner=self,
