@@ -92,6 +92,7 @@ class PhotoActions(QObject):
         self.statusMessage.emit(f"Copied {len(photos)} path(s)", 3000)
 
     def tag(self, photos: list[Photo], tag: str) -> None:
+        """Put ``tag`` on ``photos`` (an accepted tag, as if typed in the details panel)."""
         ids = [p.id for p in photos]
         tags = self.library.tags
         self.hub.write(lambda: tags.accept(ids, tag),
@@ -105,6 +106,7 @@ class PhotoActions(QObject):
             self.tag(photos, name.strip())
 
     def remove_selected(self) -> None:
+        """Remove the selected photos, after asking (the Delete key)."""
         photos = self.grid.selected_photos()
         if photos:
             self.remove(photos)

@@ -59,6 +59,7 @@ class GridController(QObject):
 
     # -- answers -------------------------------------------------------------------
     def show_answer(self, answer: Answer) -> None:
+        """Show ``answer``; the same query again keeps the selection, current photo and scroll."""
         same_query = self.answer is not None and self.answer.text == answer.text
         self.answer = answer
         selected = {self.model.photo_id(r) for r in self.grid.selected_rows()}
@@ -103,6 +104,7 @@ class GridController(QObject):
         return self.model.photo(row) if row is not None else None
 
     def selected_photos(self) -> list[Photo]:
+        """The selected photos whose data the grid has, in row order."""
         return [p for p in (self.model.photo(r) for r in self.grid.selected_rows()) if p is not None]
 
     def set_has_folders(self, has: bool) -> None:
@@ -123,6 +125,7 @@ class GridController(QObject):
 
     # -- thumbnails ------------------------------------------------------------------
     def set_thumb_size(self, size: int) -> None:
+        """Thumbnails this many pixels wide and high (remembered in the settings)."""
         size = int(size)
         if size == self.settings.thumb_size == self.grid.delegate.size:
             return

@@ -135,6 +135,7 @@ class PreviewController(QObject):
         return self._window
 
     def open(self, row: int) -> None:
+        """Show the photo of ``row`` in the viewer and make it the grid's current one."""
         model = self.grid.photo_model()
         if row is None or not (0 <= row < model.rowCount()):
             return
@@ -163,6 +164,7 @@ class PreviewController(QObject):
         self.pools.run(self.pools.general, lambda: load_image(photo.path, side), done, failed, owner=preview)
 
     def toggle(self, row: int) -> None:
+        """Close the viewer when it is open, else open it on ``row`` (Space)."""
         if self._window is not None and self._window.isVisible():
             self._window.close()
         else:

@@ -72,7 +72,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
 
 
 class PhotoGrid(QListView):
-    """The grid. Emits what the user asks for; the window decides what happens."""
+    """The grid. Emits what the user asks for; its controllers decide what happens."""
 
     previewRequested = Signal(int)  # row: Enter / double-click
     previewToggled = Signal(int)  # row: Space

@@ -260,6 +260,7 @@ class LibraryController(QObject):
 
     # -- saved searches --------------------------------------------------------------------
     def save_search(self, name: str, query: str) -> None:
+        """Keep ``query`` under ``name`` (its count stays live as photos arrive)."""
         search = self.library.search
         self.hub.write(lambda: search.save(name, query), None, lambda e: self.error.emit(str(e)), owner=self)
 
@@ -270,6 +271,7 @@ class LibraryController(QObject):
     # -- photos that could not be read ---------------------------------------------------
     @property
     def failures_dialog(self) -> FailuresDialog | None:
+        """The list of photos that could not be read, once it was opened."""
         return self._failures
 
     def show_failures(self) -> None:

@@ -1,8 +1,9 @@
 """The sidebar: library folders with their state, tags with counts, saved searches.
 
-It shows what the window gives it and says what the user asked for; it never
-reads the catalog itself. Dropping photos on a tag teaches that tag from them;
-dropping a folder adds it to the library.
+It shows what the library controller reads (the window connects the two) and
+says what the user asked for; it never reads the library itself. Dropping
+photos on a tag teaches that tag from them; dropping a folder adds it to the
+library.
 """
 
 from __future__ import annotations

@@ -73,6 +73,7 @@ class SearchPanel(QWidget):
         self.controller.failed.connect(self._failed)
 
     def focus(self) -> None:
+        """Put the cursor in the bar, its text selected (Ctrl+F, Ctrl+L)."""
         self.bar.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.bar.selectAll()
 
@@ -91,6 +92,7 @@ class SearchPanel(QWidget):
         self.controller.similar(photo_id, label=f"photos like {photo.name if photo else photo_id}")
 
     def find_similar_file(self, path: str) -> None:
+        """Photos like an image file (catalogued or not)."""
         self._show_similar_text(path)
         self.controller.similar(path, label=f"photos like {os.path.basename(path)}")
 
@@ -112,6 +114,7 @@ class SearchPanel(QWidget):
             self.saveRequested.emit(name.strip(), query)
 
     def set_said_elsewhere(self, text: str | None) -> None:
+        """What the model banner shows (None: nothing): left out of the answers' notices."""
         self._said_elsewhere = text
 
     def show_syntax(self) -> None:
