@@ -9,7 +9,7 @@ One folder per feature, each with its widgets, models and controllers:
 ``search/``, ``grid/``, ``tagging/``, ``library/``, ``models/``. Shared by all
 of them, at the top: the worker pools (``workers``), the change hub every
 operation's Changes go through (``hub``), drag payloads (``dnd``), settings,
-theme, wording, Qt compatibility, the single-instance lock, the command-line
+theme, Qt compatibility, the single-instance lock, the command-line
 options and ``app`` (the start-up). ``mainwindow`` composes the features.
 """
 

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
 
 from clipdesk.core.catalog import Photo
 from clipdesk.core.pipeline import Progress, RunResult
-from clipdesk.ui.text import plural
+from clipdesk.core.wording import plural
 
 
 def human_eta(seconds: float | None) -> str:

@@ -17,11 +17,11 @@ from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QMessageBox, QT
 from clipdesk.core import query as querylang
 from clipdesk.core.catalog import Photo
 from clipdesk.core.library import Library
+from clipdesk.core.wording import plural
 from clipdesk.ui.hub import ChangeHub
 from clipdesk.ui.search.bar import ErrorLine, FilterChips, SearchBar
 from clipdesk.ui.search.controller import Answer, SearchController
 from clipdesk.ui.settings import Settings
-from clipdesk.ui.text import plural
 from clipdesk.ui.workers import Pools
 
 SYNTAX_HELP = (
