@@ -150,8 +150,12 @@ class Pools:
 
             self.dispatcher.post(on_gui)
 
-        pool.start(_Task(fn, deliver, token), priority)
+        self._start(pool, _Task(fn, deliver, token), priority)
         return token
+
+    def _start(self, pool: QThreadPool, task: QRunnable, priority: int) -> None:
+        """The one place a task starts (a test double runs it on the spot instead)."""
+        pool.start(task, priority)
 
     def wait(self, timeout_ms: int = 30000) -> bool:
         """Let queued work finish (shutdown, tests)."""

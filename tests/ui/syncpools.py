@@ -1,8 +1,9 @@
 """A synchronous stand-in for :class:`clipdesk.ui.workers.Pools` (after Picard's FakeThreadPool).
 
 ``run`` calls the function at once, on the calling thread, and hands its
-result (or error) to ``on_done`` (``on_error``) before it returns, with the
-same rules as the real pools: nothing is delivered to a deleted ``owner`` or
+result (or error) to ``on_done`` (``on_error``) before it returns. It is the
+real ``Pools.run`` with its task run on the spot instead of on a thread pool,
+so the rules are the real ones: nothing is delivered to a deleted ``owner`` or
 once ``token`` is cancelled, and a cancelled token's function never runs.
 Tests about a widget's logic use it and need no waiting; tests about
 threading (stale results dropped, a GUI that never stalls) keep the real pools.
@@ -14,16 +15,12 @@ Thumbnails are not its business: the grid's loader feeds its own workers from
 
 from __future__ import annotations
 
-import logging
 import threading
 from typing import Any, Callable
 
-import shiboken6
-from PySide6.QtCore import QObject, QThreadPool
+from PySide6.QtCore import QObject, QRunnable, QThreadPool
 
-from clipdesk.ui.workers import CancelToken, Dispatcher
-
-log = logging.getLogger(__name__)
+from clipdesk.ui.workers import Dispatcher, Pools
 
 
 class SyncDispatcher(Dispatcher):
@@ -37,50 +34,12 @@ class SyncDispatcher(Dispatcher):
             super().post(fn)
 
 
-class SyncPools:
+class SyncPools(Pools):
     """Same interface as :class:`~clipdesk.ui.workers.Pools`; ``run`` is synchronous."""
 
     def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
         self.dispatcher = SyncDispatcher(parent)
-        self.interactive = "interactive"
-        self.general = "general"
-        self.writes = "writes"
-        self.long = "long"
-        self.thumbs = QThreadPool()
-        self.thumbs.setMaxThreadCount(2)
 
-    def run(
-        self,
-        pool,
-        fn: Callable[[], Any],
-        on_done: Callable[[Any], None] | None = None,
-        on_error: Callable[[BaseException], None] | None = None,
-        *,
-        owner: QObject | None = None,
-        token: CancelToken | None = None,
-        priority: int = 0,
-    ) -> CancelToken:
-        token = token or CancelToken()
-        if token.cancelled:
-            return token
-        try:
-            result, error = fn(), None
-        except Exception as exc:  # noqa: BLE001 - delivered to the caller, as the real pools do
-            result, error = None, exc
-        if token.cancelled or (owner is not None and not shiboken6.isValid(owner)):
-            return token
-        if error is None:
-            if on_done is not None:
-                on_done(result)
-        elif on_error is not None:
-            on_error(error)
-        else:
-            log.error("background task failed", exc_info=error)
-        return token
-
-    def wait(self, timeout_ms: int = 30000) -> bool:
-        return self.thumbs.waitForDone(timeout_ms)
-
-    def shutdown(self, timeout_ms: int = 30000) -> bool:
-        self.thumbs.clear()
-        return self.wait(timeout_ms)
+    def _start(self, pool: QThreadPool, task: QRunnable, priority: int) -> None:
+        task.run()

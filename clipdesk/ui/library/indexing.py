@@ -140,25 +140,21 @@ class _PipelineThread(QThread):
         self._cancelled = False
 
     def pause(self) -> None:
-        with self._lock:
-            self._paused = True
-            pipeline = self._pipeline
-        if pipeline is not None:
-            pipeline.pause()
+        self._ask("_paused", True, "pause")
 
     def resume(self) -> None:
-        with self._lock:
-            self._paused = False
-            pipeline = self._pipeline
-        if pipeline is not None:
-            pipeline.resume()
+        self._ask("_paused", False, "resume")
 
     def cancel(self) -> None:
+        self._ask("_cancelled", True, "cancel")
+
+    def _ask(self, flag: str, value: bool, action: str) -> None:
+        """Keep the request for a pipeline still being made; pass it on to one that exists."""
         with self._lock:
-            self._cancelled = True
+            setattr(self, flag, value)
             pipeline = self._pipeline
         if pipeline is not None:
-            pipeline.cancel()
+            getattr(pipeline, action)()
 
     def run(self) -> None:
         lower_thread_priority()
