@@ -181,24 +181,24 @@ def keystrokes(paths, model_id: str, limit: int, gap_s: float = 0.12) -> tuple[l
     window.resize(1280, 820)
     window.show()
     window.start()
-    _spin(app, lambda: window.warm and window.answer is not None, 120)
+    _spin(app, lambda: window.search_ctl.warm and window.grid_ctl.answer is not None, 120)
     latencies: list[float] = []
     searches: list[float] = []
     typed = 0
     for query in QUERIES:
         window.bar.clear()
-        _spin(app, lambda: window.answer is not None and window.answer.text == "", 30)
+        _spin(app, lambda: window.grid_ctl.answer is not None and window.grid_ctl.answer.text == "", 30)
         for ch in query:
             if typed >= limit:
                 break
             t0 = time.perf_counter()
             QTest.keyClick(window.bar, ch if ch != " " else Qt.Key.Key_Space)
             want = window.bar.text()
-            _spin(app, lambda: window.answer is not None and window.answer.text == want
+            _spin(app, lambda: window.grid_ctl.answer is not None and window.grid_ctl.answer.text == want
                   and window.search_ctl.delivered == window.search_ctl.generation, 30)
             window.grid.viewport().repaint()
             latencies.append((time.perf_counter() - t0) * 1000)
-            searches.append(window.answer.result.elapsed_ms)
+            searches.append(window.grid_ctl.answer.result.elapsed_ms)
             typed += 1
             rest = gap_s - (time.perf_counter() - t0)
             if rest > 0:
@@ -251,7 +251,7 @@ def child(launched: float) -> None:
                 self._settle()
 
         def _settle(self) -> None:
-            if self.index.running or not self.warm:
+            if self.index.running or not self.search_ctl.warm:
                 QTimer.singleShot(200, self._settle)
                 return
             QTimer.singleShot(3000, self._finish)

@@ -14,6 +14,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from clipdesk import __version__
+from clipdesk.core.changes import Changes
 from clipdesk.core.errors import CatalogLocked, ClipDeskError
 from clipdesk.core.library import Library
 from clipdesk.core.paths import Paths
@@ -62,14 +63,13 @@ def start_demo(window: MainWindow) -> None:
         window.setup_pending -= 1
         if dest is not None:
             window.notify("Demo library added: try typing “red sneaker” or “bags on grass”", 15000)
-            window.refresh_library()
             window.index.start()
 
     def failed(exc) -> None:
         window.setup_pending -= 1
         window.notify(f"Could not set up the demo: {exc}", 10000)
 
-    window.pools.run(window.pools.writes, job, done, failed, owner=window)
+    window.hub.write(job, done, failed, owner=window, changes=lambda dest: Changes(folders=dest is not None))
 
 
 def take_screenshot(window: MainWindow, path: Path, query: str | None, on_saved, timeout_ms: int = 120000) -> None:
@@ -86,7 +86,7 @@ def take_screenshot(window: MainWindow, path: Path, query: str | None, on_saved,
         state["fresh"] = False  # the refresh after the run is the one to show
 
     def tick() -> None:
-        if state["done"] or window.state is None:
+        if state["done"] or window.library_ctl.state is None:
             return
         if window.setup_pending or window.index.running:
             return

@@ -36,21 +36,20 @@ def pyside_drops_none() -> bool:
     return sys.getrefcount(None) <= before - 8
 
 
-def keep_none_alive() -> bool:
-    """Apply the work-around when needed; True when it was applied."""
+def keep_none_alive() -> None:
+    """Apply the work-around when needed."""
     if sys.version_info >= (3, 12) or platform.python_implementation() != "CPython":
-        return False
+        return
     if not pyside_drops_none():
-        return False
+        return
     before = sys.getrefcount(None)
     refcnt = ctypes.c_ssize_t.from_address(id(None))  # ob_refcnt: the first field of every object
     refcnt.value += _CUSHION
     if abs(sys.getrefcount(None) - before - _CUSHION) > 1000:  # not the layout we expected: undo
         refcnt.value -= _CUSHION
         log.warning("PySide6 loses references to None and the work-around could not be applied")
-        return False
+        return
     import PySide6
 
     log.info("PySide6 %s loses a reference to None per call on Python %s; None made immortal",
              PySide6.__version__, platform.python_version())
-    return True

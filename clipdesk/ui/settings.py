@@ -143,9 +143,6 @@ class Settings:
             for listener in list(self._listeners):
                 listener(name, value)
 
-    def reset(self, name: str) -> None:
-        setattr(self, name, _BY_NAME[name].default)
-
     def on_change(self, listener: Callable[[str, Any], None]) -> None:
         """``listener(name, value)`` after each change (called where the change was made)."""
         self._listeners.append(listener)

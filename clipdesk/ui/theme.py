@@ -66,14 +66,13 @@ def light_palette(app: QApplication) -> QPalette:
     return p
 
 
-def apply(app: QApplication, choice: str) -> bool:
-    """Set the palette for ``choice`` ("system", "light", "dark"); True when dark."""
+def apply(app: QApplication, choice: str) -> None:
+    """Set the palette for ``choice`` ("system", "light", "dark")."""
     if app.style().name().lower() != "fusion":
         app.setStyle("Fusion")
     dark = wants_dark(app, choice)
     app.setPalette(dark_palette() if dark else light_palette(app))
     app.setProperty("clipdesk_dark", dark)
-    return dark
 
 
 def is_dark(app: QApplication | None = None) -> bool:

@@ -10,14 +10,14 @@ kept by role, because they must not starve each other:
 * ``general``: reads that fill panels (folders, tags, details, previews).
 * ``writes``: one thread, so catalog writes happen in the order they were asked
   for and never block the GUI behind SQLite's writer lock.
-* ``thumbs``: thumbnail loading (:mod:`clipdesk.ui.thumbs`).
+* ``thumbs``: thumbnail loading (:mod:`clipdesk.ui.grid.thumbs`).
 * ``long``: downloads and other jobs that may run for minutes.
 
 Pool threads never expire: the catalog keeps one SQLite connection per thread,
 so a bounded set of threads keeps a bounded set of connections.
 
-The indexing pipeline has a thread of its own (:class:`IndexController`); its
-:class:`~clipdesk.core.pipeline.Progress` callback becomes a Qt signal here.
+The indexing pipeline has a thread of its own
+(:class:`~clipdesk.ui.library.indexing.IndexController`).
 """
 
 from __future__ import annotations
@@ -30,9 +30,7 @@ import time
 from typing import Any, Callable
 
 import shiboken6
-from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, QTimer, Signal, Slot
-
-from clipdesk.core.pipeline import Progress, RunResult
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -152,8 +150,12 @@ class Pools:
 
             self.dispatcher.post(on_gui)
 
-        pool.start(_Task(fn, deliver, token), priority)
+        self._start(pool, _Task(fn, deliver, token), priority)
         return token
+
+    def _start(self, pool: QThreadPool, task: QRunnable, priority: int) -> None:
+        """The one place a task starts (a test double runs it on the spot instead)."""
+        pool.start(task, priority)
 
     def wait(self, timeout_ms: int = 30000) -> bool:
         """Let queued work finish (shutdown, tests)."""
@@ -168,106 +170,6 @@ class Pools:
         for pool in self.all:
             pool.clear()
         return self.wait(timeout_ms)
-
-
-class IndexController(QObject):
-    """Runs the library's pipeline on its own thread and reports by signal.
-
-    ``start()`` while a run is going asks for one more run afterwards (changes
-    arrived meanwhile); runs never overlap.
-    """
-
-    progress = Signal(object)  # Progress
-    finished = Signal(object)  # RunResult
-    started = Signal()
-    runningChanged = Signal(bool)
-    pausedChanged = Signal(bool)
-    #: Photos were added, changed or indexed: views that show catalog content
-    #: may want to refresh. Throttled.
-    catalogChanged = Signal()
-    #: The pipeline's progress callback, called on its threads, queued to ours.
-    _relay = Signal(object)
-
-    def __init__(self, library, *, parent: QObject | None = None, pipeline_kwargs: dict | None = None,
-                 change_interval_ms: int = 2000):
-        super().__init__(parent)
-        self.library = library
-        self.pipeline_kwargs = dict(pipeline_kwargs or {})
-        self._thread: _PipelineThread | None = None
-        self._again = False
-        self._paused = False
-        self._last_done = 0
-        self.last: Progress | None = None
-        self._changes = QTimer(self)
-        self._changes.setSingleShot(True)
-        self._changes.setInterval(change_interval_ms)
-        self._changes.timeout.connect(self.catalogChanged)
-        self._relay.connect(self._on_progress)
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None
-
-    @property
-    def paused(self) -> bool:
-        return self._paused
-
-    def start(self) -> None:
-        if self._thread is not None:
-            self._again = True
-            return
-        self._again = False
-        self._last_done = 0
-        # The pipeline is made on its thread: making it loads the model.
-        thread = _PipelineThread(self.library, self._relay.emit, self.pipeline_kwargs, self._paused)
-        thread.done.connect(self._on_done)
-        self._thread = thread
-        thread.start(QThread.Priority.LowPriority)
-        self.started.emit()
-        self.runningChanged.emit(True)
-
-    def pause(self) -> None:
-        self._paused = True
-        if self._thread is not None:
-            self._thread.pause()
-        self.pausedChanged.emit(True)
-
-    def resume(self) -> None:
-        self._paused = False
-        if self._thread is not None:
-            self._thread.resume()
-        self.pausedChanged.emit(False)
-
-    def cancel(self, wait_ms: int = 30000) -> None:
-        """Stop the current run; waits for its thread (shutdown)."""
-        self._again = False
-        thread = self._thread
-        if thread is not None:
-            thread.cancel()
-            thread.wait(wait_ms)
-
-    @Slot(object)
-    def _on_progress(self, p: Progress) -> None:
-        self.last = p
-        if p.done != self._last_done and p.phase in ("indexing", "paused"):
-            self._last_done = p.done
-            if not self._changes.isActive():
-                self._changes.start()
-        self.progress.emit(p)
-
-    @Slot(object)
-    def _on_done(self, result: RunResult) -> None:
-        thread = self._thread
-        self._thread = None
-        if thread is not None:
-            thread.wait()
-            thread.deleteLater()
-        self._changes.stop()
-        self.catalogChanged.emit()
-        self.finished.emit(result)
-        self.runningChanged.emit(False)
-        if self._again:
-            self.start()
 
 
 def lower_thread_priority(nice: int = 10) -> None:
@@ -285,62 +187,3 @@ def lower_thread_priority(nice: int = 10) -> None:
                 os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
         except OSError as exc:
             log.debug("could not lower the priority of %s: %s", threading.current_thread().name, exc)
-
-
-class _PipelineThread(QThread):
-    """Makes the run's pipeline (loading the model) and runs it.
-
-    pause/resume/cancel may arrive before the pipeline exists; they are kept
-    and applied as soon as it does.
-    """
-
-    done = Signal(object)
-
-    def __init__(self, library, on_progress, kwargs: dict, paused: bool):
-        super().__init__()
-        self.library = library
-        self.on_progress = on_progress
-        self.kwargs = kwargs
-        self._lock = threading.Lock()
-        self._pipeline = None
-        self._paused = paused
-        self._cancelled = False
-
-    def pause(self) -> None:
-        with self._lock:
-            self._paused = True
-            pipeline = self._pipeline
-        if pipeline is not None:
-            pipeline.pause()
-
-    def resume(self) -> None:
-        with self._lock:
-            self._paused = False
-            pipeline = self._pipeline
-        if pipeline is not None:
-            pipeline.resume()
-
-    def cancel(self) -> None:
-        with self._lock:
-            self._cancelled = True
-            pipeline = self._pipeline
-        if pipeline is not None:
-            pipeline.cancel()
-
-    def run(self) -> None:
-        lower_thread_priority()
-        try:
-            pipeline = self.library.folders.pipeline(on_progress=self.on_progress, **self.kwargs)
-            with self._lock:
-                self._pipeline = pipeline
-                paused, cancelled = self._paused, self._cancelled
-            if paused:
-                pipeline.pause()
-            if cancelled:
-                result = RunResult(cancelled=True)
-            else:
-                result = pipeline.run()
-        except Exception as exc:  # noqa: BLE001 - reported as a failed run
-            log.exception("indexing failed")
-            result = RunResult(error=f"indexing stopped: {exc}")
-        self.done.emit(result)

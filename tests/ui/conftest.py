@@ -10,11 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from bundlekit import image_model, text_model, write_bundle
 from colourkit import colour_photo, write_colour_bundle
+from hubserver import HubServer
 from PIL import Image
 from support import age
+from syncpools import SyncPools
 
-COLOURS = ("red", "yellow", "blue", "green")
+from clipdesk.core import modelhub
 
 
 def pytest_collection_modifyitems(items):
@@ -84,25 +87,32 @@ def settings(paths):
 
 @pytest.fixture
 def open_window(qtbot, settings):
-    """Open a MainWindow on a catalog; closed (and its threads stopped) at the end."""
+    """Open a MainWindow on a catalog; closed (and its threads stopped) at the end.
+
+    Its background work runs synchronously (:class:`SyncPools`) unless the
+    test is about threads and asks for the real pools (``threads=True``).
+    Indexing has a thread of its own either way.
+    """
     from clipdesk.core.library import Library
     from clipdesk.ui.mainwindow import MainWindow
 
     opened = []
 
-    def factory(paths, *, library=None, start=True, wait_loaded=True, **kwargs):
+    def factory(paths, *, library=None, start=True, wait_loaded=True, threads=False, **kwargs):
         kwargs.setdefault("watch", False)
+        if not threads:
+            kwargs.setdefault("pools", SyncPools())
         lib = library if library is not None else Library(paths)
         window = MainWindow(lib, settings, paths=paths, **kwargs)
         qtbot.addWidget(window)
         opened.append((window, lib))
         window.show()
         if start:
-            with qtbot.waitSignal(window.libraryLoaded, timeout=10000):
+            with qtbot.waitSignal(window.library_ctl.loaded, timeout=10000):
                 window.start()
             if wait_loaded:
-                qtbot.waitUntil(lambda: window.answer is not None and not window.index.running and window.warm,
-                                timeout=20000)
+                qtbot.waitUntil(lambda: window.grid_ctl.answer is not None and not window.index.running
+                                and window.search_ctl.warm, timeout=20000)
         return window
 
     yield factory
@@ -110,3 +120,15 @@ def open_window(qtbot, settings):
         window.close()
         window.shutdown()
         lib.close()
+
+
+@pytest.fixture
+def model_hub(tmp_path):
+    """A model hub on 127.0.0.1 that serves the recommended model (a small real bundle)."""
+    folder = write_bundle(tmp_path / "upstream", dim=16, manifest=False,
+                          image_onnx=image_model(32, 16), text_onnx=text_model(12, 16))
+    server = HubServer(page_size=3)
+    server.add_repo(f"immich-app/{modelhub.DEFAULT_MODEL}", folder, extra={"README.md": b"# model\n"})
+    server.start()
+    yield server
+    server.stop()

@@ -1,21 +1,26 @@
-"""The app around the window: one instance per catalog, a locked catalog, screenshots, theme, state."""
+"""The app around the window: one instance per catalog, a locked catalog, screenshots, the demo on first run."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
+import pytest
 from PIL import Image
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
 from support import REPO
 
-from clipdesk.ui import theme
+from clipdesk.demo import needs_demo
+from clipdesk.ui.app import start_demo
 from clipdesk.ui.single import SingleInstance
+
+MINI = REPO / "models" / "clipdesk-mini"
 
 
 def test_a_second_launch_brings_the_first_forward(paths, qtbot, tmp_path):
@@ -96,29 +101,34 @@ def test_the_screenshot_command_renders_the_window_after_the_search(indexed, tmp
         assert max(r, g, b) < 90
 
 
-def test_theme_follows_the_choice(open_window, paths, qtbot):
-    window = open_window(paths)
-    app = QApplication.instance()
-    window.set_theme("dark")
-    assert theme.is_dark(app)
-    assert app.palette().color(QPalette.ColorRole.Window).lightness() < 80
-    window.set_theme("light")
-    assert not theme.is_dark(app)
-    assert app.palette().color(QPalette.ColorRole.Window).lightness() > 180
-    window.set_theme("system")
-    assert theme.is_dark(app) == theme.system_is_dark(app)
-    assert window.settings.theme == "system"
+def _type(qtbot, bar: QLineEdit, text: str) -> None:
+    bar.clear()
+    qtbot.keyClicks(bar, text)
 
 
-def test_window_state_is_restored(open_window, paths, qtbot, settings):
+@pytest.mark.skipif(not (MINI / "manifest.json").is_file(), reason="the shipped demo model is not in this checkout")
+def test_first_run_indexes_the_demo_and_typed_queries_find_its_photos(open_window, paths, qtbot):
     window = open_window(paths)
-    window.resize(760, 700)
-    qtbot.waitUntil(lambda: (window.width(), window.height()) == (760, 700), timeout=5000)
-    window.details_dock.hide()
-    window.close()
-    window.library.close()  # one window per catalog: the next one opens it again
-    assert settings.window_state and settings.window_geometry
-    again = open_window(paths)
-    assert not again.details_dock.isVisible()
-    assert again.sidebar_dock.isVisible()
-    assert (again.width(), again.height()) == (760, 700)
+    assert window.banner.status.is_demo and window.banner.isVisible()
+    assert needs_demo(window.library)
+    start_demo(window)
+    # The demo is set up at once (synchronous pools here); indexing has a thread of its own.
+    assert window.setup_pending == 0
+    qtbot.waitUntil(lambda: not window.index.running and window.library.catalog.counts()["indexed"] == 300,
+                    timeout=120000)
+    assert not needs_demo(window.library)
+    folder = Path(window.library.catalog.roots()[0].path)
+    truth = {r["file"]: r for r in json.loads((folder / "ground_truth.json").read_text())}
+
+    _type(qtbot, window.bar, "red")
+    assert window.grid_ctl.answer.text == "red"
+    top = [Path(h.photo.path).name for h in window.model.hits()[:5]]
+    assert top
+    assert all(any(item["colour"] == "red" for item in truth[name]["items"]) for name in top), top
+
+    _type(qtbot, window.bar, "on grass")
+    assert window.grid_ctl.answer.text == "on grass"
+    top = [Path(h.photo.path).name for h in window.model.hits()[:5]]
+    assert top and all(truth[name]["background"] == "grass" for name in top), top
+    # The demo notice is the banner's; the line under the bar does not repeat it.
+    assert "Demo model" not in window.message.text()

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
+from support import age
 
-from clipdesk.ui.photomodel import PHOTO_IDS_MIME, encode_ids
+from clipdesk.ui.dnd import PHOTO_IDS_MIME, encode_ids
 
 
 def names(window_or_model) -> list[str]:
@@ -50,3 +53,30 @@ def drop(widget, mime: QMimeData, pos: QPoint | None = None) -> bool:
     event.setAccepted(False)
     QApplication.sendEvent(widget, event)
     return event.isAccepted()
+
+
+def photo_named(window, name: str):
+    """The photo called ``name`` among the window's grid rows."""
+    return next(h.photo for h in window.model.hits() if h.photo.name == name)
+
+
+def select(window, name: str) -> int:
+    """Make the photo called ``name`` the grid's current one; its row."""
+    row = names(window).index(name)
+    window.grid.setCurrentIndex(window.model.index(row))
+    return row
+
+
+def small_jpegs(folder: Path, n: int, seed: int = 0) -> list[Path]:
+    """``n`` small real JPEGs (blocks of colour, so each one differs)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        blocks = rng.integers(0, 256, size=(6, 8, 3), dtype=np.uint8)
+        img = Image.fromarray(blocks).resize((64, 48), Image.Resampling.NEAREST)
+        p = folder / f"img{i:04d}.jpg"
+        img.save(p, quality=80)
+        age(p)
+        out.append(p)
+    return out

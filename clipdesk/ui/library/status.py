@@ -7,15 +7,12 @@ import os
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QSizePolicy,
-    QTreeWidget, QTreeWidgetItem, QToolButton, QVBoxLayout, QWidget,
+    QToolButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
 from clipdesk.core.catalog import Photo
 from clipdesk.core.pipeline import Progress, RunResult
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n:,} {word}" + ("" if n == 1 else "s")
+from clipdesk.core.wording import plural
 
 
 def human_eta(seconds: float | None) -> str:

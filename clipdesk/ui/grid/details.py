@@ -1,4 +1,9 @@
-"""The details panel: a larger preview, the file's facts, and its tags (editable)."""
+"""The details panel: a larger preview, the file's facts, and its tags (editable).
+
+Tags added or removed here go through the change hub; the panel reads the
+shown photos' tags again whenever the hub says tags or photos changed,
+whoever changed them.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,14 @@ import logging
 import os
 from datetime import datetime
 
-from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtCore import QStringListModel, Qt
 from PySide6.QtWidgets import QCompleter, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from clipdesk.core.catalog import Photo
 from clipdesk.core.changes import Changes
 from clipdesk.core.library import Library
-from clipdesk.ui.preview import ImageView, load_image
+from clipdesk.ui.grid.preview import ImageView, load_image
+from clipdesk.ui.hub import ChangeHub
 from clipdesk.ui.workers import CancelToken, Pools
 
 log = logging.getLogger(__name__)
@@ -43,15 +49,15 @@ def human_date(taken: str | None, source: str | None) -> str:
 
 
 class DetailsPanel(QWidget):
-    tagsChanged = Signal()  # a tag was added or removed here (tests wait for it)
-    changed = Signal(object)  # Changes
-    loaded = Signal()  # the shown photo's tags and preview arrived
+    """The selected photos: one photo's picture and facts, or a summary of several;
+    the tags they share, to add to and remove."""
 
-    def __init__(self, library: Library, pools: Pools, parent=None):
+    def __init__(self, library: Library, pools: Pools, hub: ChangeHub, parent=None):
         super().__init__(parent)
         self.setObjectName("detailsPanel")
         self.library = library
         self.pools = pools
+        self.hub = hub
         self.photos: list[Photo] = []
         self.tags: list[tuple[str, str, str, float | None]] = []
         self._token: CancelToken | None = None
@@ -92,6 +98,7 @@ class DetailsPanel(QWidget):
         lay.addWidget(self.add_tag)
         lay.addStretch(1)
         self._set_enabled(False)
+        hub.changed.connect(self._on_changes)
 
     def set_tag_names(self, names: list[str]) -> None:
         self._names.setStringList(names)
@@ -156,12 +163,15 @@ class DetailsPanel(QWidget):
             self.tags = tags
             self.preview.set_image(image, text)
             self._render_tags()
-            self.loaded.emit()
 
         self._token = self.pools.run(self.pools.general, job, done, lambda e: log.error("details", exc_info=e),
                                      owner=self)
 
-    def refresh_tags(self) -> None:
+    def _on_changes(self, changes: Changes) -> None:
+        if changes.tags or changes.photos:
+            self._refresh_tags()
+
+    def _refresh_tags(self) -> None:
         if not self.photos:
             return
         ids = [p.id for p in self.photos]
@@ -171,7 +181,6 @@ class DetailsPanel(QWidget):
             if [p.id for p in self.photos] == ids:
                 self.tags = tags
                 self._render_tags()
-                self.loaded.emit()
 
         self.pools.run(self.pools.general, lambda: library.tags.common(ids), done, owner=self)
 
@@ -202,23 +211,14 @@ class DetailsPanel(QWidget):
             self.add_tags(name)
 
     def add_tags(self, name: str) -> None:
-        ids = [p.id for p in self.photos]
-        if not ids:
-            return
-        tags = self.library.tags
-        self.pools.run(self.pools.writes, lambda: tags.accept(ids, name), self._changed,
-                       lambda e: self.tag_label.setText(f"Could not add the tag: {html.escape(str(e))}"),
-                       owner=self)
+        self._change_tag(self.library.tags.accept, name, "add")
 
     def remove_tag(self, name: str) -> None:
+        self._change_tag(self.library.tags.remove, name, "remove")
+
+    def _change_tag(self, operation, name: str, verb: str) -> None:
         ids = [p.id for p in self.photos]
         if not ids:
             return
-        tags = self.library.tags
-        self.pools.run(self.pools.writes, lambda: tags.remove(ids, name), self._changed,
-                       lambda e: self.tag_label.setText(f"Could not remove the tag: {html.escape(str(e))}"),
-                       owner=self)
-
-    def _changed(self, changes: Changes) -> None:
-        self.changed.emit(changes)  # the window refreshes this panel's tags too
-        self.tagsChanged.emit()
+        self.hub.write(lambda: operation(ids, name), None,
+                       lambda e: self.tag_label.setText(f"Could not {verb} the tag: {html.escape(str(e))}"), owner=self)

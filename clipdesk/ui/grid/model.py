@@ -2,7 +2,7 @@
 
 One row per :class:`~clipdesk.core.library.Hit`. The model holds plain Python
 objects and never reads the disk: the view's delegate gets each cell's tile
-from the :class:`~clipdesk.ui.thumbs.ThumbnailLoader`, which makes them for
+from the :class:`~clipdesk.ui.grid.thumbs.ThumbnailLoader`, which makes them for
 the rows the view paints; the model only tells the view when they arrive. A result that only adds photos after the ones shown (a live
 search while photos arrive) is inserted, not reset, so the selection and the
 scroll position stay where the user left them.
@@ -15,14 +15,14 @@ import os
 from enum import IntEnum
 from typing import Iterable, Sequence
 
-from PySide6.QtCore import QAbstractListModel, QByteArray, QMimeData, QModelIndex, QPersistentModelIndex, Qt, QUrl, Signal
+from PySide6.QtCore import (
+    QAbstractListModel, QByteArray, QMimeData, QModelIndex, QPersistentModelIndex, Qt, QUrl, Signal,
+)
 
 from clipdesk.core.catalog import Photo
 from clipdesk.core.search import Hit
-from clipdesk.ui.thumbs import ThumbnailLoader
-
-#: Photo ids dragged inside ClipDesk (grid -> auto-tag panel, search bar, tags).
-PHOTO_IDS_MIME = "application/x-clipdesk-photo-ids"
+from clipdesk.ui.dnd import PHOTO_IDS_MIME, encode_ids
+from clipdesk.ui.grid.thumbs import ThumbnailLoader
 
 
 class Roles(IntEnum):
@@ -33,17 +33,6 @@ class Roles(IntEnum):
     Hash = Qt.ItemDataRole.UserRole + 5
     Status = Qt.ItemDataRole.UserRole + 6
     ThumbError = Qt.ItemDataRole.UserRole + 7
-
-
-def encode_ids(ids: Iterable[int]) -> QByteArray:
-    return QByteArray(",".join(str(int(i)) for i in ids).encode("ascii"))
-
-
-def decode_ids(mime: QMimeData) -> list[int]:
-    if not mime.hasFormat(PHOTO_IDS_MIME):
-        return []
-    raw = bytes(mime.data(PHOTO_IDS_MIME).data()).decode("ascii", errors="ignore")
-    return [int(x) for x in raw.split(",") if x.strip().isdigit()]
 
 
 def photo_tooltip(photo: Photo, score: float | None) -> str:
@@ -91,11 +80,10 @@ class PhotoListModel(QAbstractListModel):
             thumbs.ready.connect(self._thumbs_ready)
 
     # -- content -----------------------------------------------------------------
-    def set_hits(self, hits: Sequence[Hit], fingerprint: tuple[int, int] | None = None) -> str:
+    def set_hits(self, hits: Sequence[Hit]) -> None:
         """Show search hits (photos known). See :meth:`set_rows`."""
         hits = list(hits)
-        return self.set_rows([h.photo.id for h in hits], [h.score for h in hits],
-                             {h.photo.id: h.photo for h in hits}, fingerprint)
+        self.set_rows([h.photo.id for h in hits], [h.score for h in hits], {h.photo.id: h.photo for h in hits})
 
     def set_rows(self, ids: Sequence[int], scores: Sequence[float] | None, photos: dict[int, Photo],
                  fingerprint: tuple[int, int] | None = None) -> str:
@@ -195,9 +183,6 @@ class PhotoListModel(QAbstractListModel):
 
     def row_of(self, photo_id: int) -> int | None:
         return self._row_by_id.get(photo_id)
-
-    def ids(self) -> list[int]:
-        return list(self._ids)
 
     def _page_ids(self, page: int) -> list[int]:
         return self._ids[page * self.PAGE: (page + 1) * self.PAGE]

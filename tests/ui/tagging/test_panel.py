@@ -6,13 +6,9 @@ from pathlib import Path
 
 from colourkit import colour_photo
 from PySide6.QtCore import Qt
-from uikit import drop, file_mime, ids_mime, names
+from uikit import drop, file_mime, ids_mime, names, photo_named
 
 from clipdesk.core.sidecar import read_tags
-
-
-def _photo(window, name):
-    return next(h.photo for h in window.model.hits() if h.photo.name == name)
 
 
 def test_dropped_files_get_suggestions_and_a_tag_is_accepted(open_window, indexed, qtbot, photos_root, tmp_path):
@@ -21,22 +17,20 @@ def test_dropped_files_get_suggestions_and_a_tag_is_accepted(open_window, indexe
     outside = tmp_path / "downloads" / "scarlet.jpg"
     colour_photo(outside, "red", noise=10)
     in_library = photos_root / "warm" / "red3.jpg"
-    with qtbot.waitSignal(panel.suggestionsShown, timeout=10000):
-        assert drop(panel.drop, file_mime(in_library, outside))
+    assert drop(panel.drop, file_mime(in_library, outside))
     assert list(panel.rows)[0] == "red"
     row = panel.rows["red"]
     assert row.count.text() == "2/2"
     assert row.bar.value() >= 50
     assert not any(t in panel.rows for t in ("blue", "green"))
 
-    with qtbot.waitSignal(panel.tagsChanged, timeout=10000):
-        qtbot.mouseClick(row.accept_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(row.accept_button, Qt.MouseButton.LeftButton)
     assert row.group.decision == "accepted" and not row.accept_button.isEnabled()
     assert "outside the library" in row.state.toolTip()
     lib = window.library
     red3 = lib.catalog.photo_by_path(in_library)
     assert ("red", "user", "accepted", None) in lib.catalog.photo_tags(red3.id)
-    qtbot.waitUntil(lambda: [i.text(0) for i in window.sidebar.items("tag")] == ["red"], timeout=5000)
+    assert [i.text(0) for i in window.sidebar.items("tag")] == ["red"]
     assert window.sidebar.items("tag")[0].text(1) == "1"
 
 
@@ -47,10 +41,8 @@ def test_accepting_writes_sidecars_when_asked_also_for_files_outside(open_window
     assert window.settings.write_sidecars
     outside = tmp_path / "downloads" / "sky.jpg"
     colour_photo(outside, "blue", noise=10)
-    with qtbot.waitSignal(panel.suggestionsShown, timeout=10000):
-        drop(panel.drop, file_mime(outside, photos_root / "cold" / "blue1.jpg"))
-    with qtbot.waitSignal(panel.tagsChanged, timeout=10000):
-        panel.decide("blue", "accepted")
+    assert drop(panel.drop, file_mime(outside, photos_root / "cold" / "blue1.jpg"))
+    panel.decide("blue", "accepted")
     assert read_tags(outside).tags == ("blue",)
     assert read_tags(photos_root / "cold" / "blue1.jpg").tags == ("blue",)
 
@@ -58,25 +50,21 @@ def test_accepting_writes_sidecars_when_asked_also_for_files_outside(open_window
 def test_reject_all_hides_the_tags_next_time(open_window, indexed, qtbot):
     window = open_window(indexed)
     panel = window.autotag
-    green = _photo(window, "green0.jpg")
-    with qtbot.waitSignal(panel.suggestionsShown, timeout=10000):
-        assert drop(panel.drop, ids_mime(green.id))
+    green = photo_named(window, "green0.jpg")
+    assert drop(panel.drop, ids_mime(green.id))
     assert "green" in panel.rows
-    with qtbot.waitSignal(panel.tagsChanged, timeout=10000):
-        qtbot.mouseClick(panel.reject_all, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.reject_all, Qt.MouseButton.LeftButton)
     assert all(r.group.decision == "rejected" for r in panel.rows.values())
-    with qtbot.waitSignal(panel.suggestionsShown, timeout=10000):
-        panel.suggest([green.id], [])
+    panel.suggest([green.id], [])
     assert "green" not in panel.rows
 
 
 def test_teach_a_tag_from_examples_and_accept_what_it_finds(open_window, indexed, qtbot):
     window = open_window(indexed)
     panel = window.autotag
-    examples = [_photo(window, f"red{i}.jpg").id for i in (0, 1)]
+    examples = [photo_named(window, f"red{i}.jpg").id for i in (0, 1)]
     panel.teach_tag.setEditText("poppies")
-    with qtbot.waitSignal(panel.teachShown, timeout=10000):
-        assert drop(panel.teach_drop, ids_mime(*examples))
+    assert drop(panel.teach_drop, ids_mime(*examples))
     found = names(panel.teach_model)
     assert {"red2.jpg", "red3.jpg", "red4.jpg"} <= set(found[:4])
     assert not any(n.startswith(("blue", "green")) for n in found)
@@ -85,22 +73,20 @@ def test_teach_a_tag_from_examples_and_accept_what_it_finds(open_window, indexed
 
     panel.teach_grid.selectAll()
     keep = {panel.teach_model.photo(r).id for r in panel.teach_grid.selected_rows()}
-    with qtbot.waitSignal(panel.tagsChanged, timeout=10000):
-        qtbot.mouseClick(panel.teach_accept, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.teach_accept, Qt.MouseButton.LeftButton)
     assert panel.teach_model.rowCount() == 0
     assert set(window.library.catalog.tagged_ids("poppies")) == keep | set(examples)
 
 
 def test_dropping_photos_on_a_sidebar_tag_teaches_it(open_window, indexed, qtbot):
     window = open_window(indexed)
-    blue = [_photo(window, f"blue{i}.jpg").id for i in (0, 1)]
-    window.tag_photos([_photo(window, "blue2.jpg")], "sea")
-    qtbot.waitUntil(lambda: [i.text(0) for i in window.sidebar.items("tag")] == ["sea"], timeout=5000)
+    blue = [photo_named(window, f"blue{i}.jpg").id for i in (0, 1)]
+    window.photo_actions.tag([photo_named(window, "blue2.jpg")], "sea")
+    assert [i.text(0) for i in window.sidebar.items("tag")] == ["sea"]
     item = window.sidebar.items("tag")[0]
     tree = window.sidebar.tree
     pos = tree.visualItemRect(item).center()
-    with qtbot.waitSignal(window.autotag.teachShown, timeout=10000):
-        assert drop(tree.viewport(), ids_mime(*blue), pos)
+    assert drop(tree.viewport(), ids_mime(*blue), pos)
     assert window.autotag.teach_tag.currentText() == "sea"
     found = names(window.autotag.teach_model)
     assert {"blue3.jpg", "blue4.jpg"} <= set(found)
@@ -110,9 +96,10 @@ def test_dropping_photos_on_a_sidebar_tag_teaches_it(open_window, indexed, qtbot
 def test_apply_to_the_whole_library_previews_counts_first(open_window, indexed, qtbot):
     window = open_window(indexed)
     panel = window.autotag
-    with qtbot.waitSignal(panel.applyPreviewShown, timeout=10000) as shown:
-        qtbot.mouseClick(panel.apply_button, Qt.MouseButton.LeftButton)
-    dialog = shown.args[0]
+    shown = []
+    panel.applyPreviewShown.connect(shown.append)
+    qtbot.mouseClick(panel.apply_button, Qt.MouseButton.LeftButton)
+    dialog = shown[0]
     counts = {dialog.tree.topLevelItem(i).text(0): int(dialog.tree.topLevelItem(i).text(1).replace(",", ""))
               for i in range(dialog.tree.topLevelItemCount())}
     assert counts.get("red", 0) >= 5 and counts.get("green", 0) >= 5
@@ -121,8 +108,7 @@ def test_apply_to_the_whole_library_previews_counts_first(open_window, indexed, 
         if item.text(0) != "green":
             item.setCheckState(0, Qt.CheckState.Unchecked)
     assert dialog.chosen() == ["green"]
-    with qtbot.waitSignal(panel.tagsChanged, timeout=10000):
-        dialog.accept()
+    dialog.accept()
     tagged = window.library.catalog.tagged_ids("green")
     assert len(tagged) == counts["green"]
     greens = {window.library.catalog.photo_by_path(p).id

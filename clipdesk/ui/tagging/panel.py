@@ -10,7 +10,8 @@
   get, then the tags picked are stored as suggestions.
 
 Accepted tags can also go to XMP sidecars (a setting). A file outside the
-library has no catalog entry, so its tags can only go to its sidecar.
+library has no catalog entry, so its tags can only go to its sidecar. Every
+decision goes through the change hub, which tells the other views.
 """
 
 from __future__ import annotations
@@ -22,21 +23,21 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFrame, QGroupBox, QHBoxLayout, QLabel,
-    QProgressBar, QPushButton, QScrollArea, QToolButton, QTreeWidget, QTreeWidgetItem,
-    QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFrame, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton,
+    QScrollArea, QToolButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
-from clipdesk.core.errors import ClipDeskError
 from clipdesk.core.changes import Changes
+from clipdesk.core.errors import ClipDeskError
 from clipdesk.core.library import Library
 from clipdesk.core.search import Hit
 from clipdesk.core.tags import AutoTagResult, FileSuggestions
-from clipdesk.ui.grid import PhotoGrid
-from clipdesk.ui.photomodel import PHOTO_IDS_MIME, PhotoListModel, decode_ids
-from clipdesk.ui.searchbar import image_paths
+from clipdesk.ui.dnd import PHOTO_IDS_MIME, decode_ids, image_paths
+from clipdesk.ui.grid.model import PhotoListModel
+from clipdesk.ui.grid.thumbs import ThumbnailLoader
+from clipdesk.ui.grid.view import PhotoGrid
+from clipdesk.ui.hub import ChangeHub
 from clipdesk.ui.settings import Settings
-from clipdesk.ui.thumbs import ThumbnailLoader
 from clipdesk.ui.workers import CancelToken, Pools
 
 log = logging.getLogger(__name__)
@@ -227,23 +228,25 @@ class ApplyDialog(QDialog):
 
 
 class AutoTagPanel(QWidget):
-    tagsChanged = Signal()  # a decision was saved (tests wait for it)
-    changed = Signal(object)  # Changes: what the catalog now holds differently
+    """Tag suggestions for dropped photos, teaching a tag, tagging the whole library."""
+
     message = Signal(str)  # one line for the status bar
-    suggestionsShown = Signal()  # a drop's suggestions are on screen
-    teachShown = Signal()  # a teach result is on screen
     applyPreviewShown = Signal(object)  # the ApplyDialog, before it runs (tests drive it)
 
-    def __init__(self, library: Library, pools: Pools, settings: Settings, thumbs: ThumbnailLoader,
+    def __init__(self, library: Library, pools: Pools, hub: ChangeHub, settings: Settings, thumbs: ThumbnailLoader,
                  parent=None):
         super().__init__(parent)
         self.setObjectName("autoTagPanel")
         self.library = library
         self.pools = pools
+        self.hub = hub
         self.settings = settings
+        # The setting (this panel's check box) decides whether accepted tags go to sidecars.
+        library.tags.write_sidecars = settings.write_sidecars
+        settings.on_change(
+            lambda name, value: name == "write_sidecars" and setattr(library.tags, "write_sidecars", value))
         self.groups: list[TagGroup] = []
         self.rows: dict[str, TagRow] = {}
-        self.dropped_total = 0
         self.examples: list[int] = []
         self._token: CancelToken | None = None
 
@@ -303,7 +306,6 @@ class AutoTagPanel(QWidget):
         self.teach_status = QLabel("", teach)
         self.teach_status.setWordWrap(True)
         tl.addWidget(self.teach_status)
-        self.teach_loader = thumbs
         self.teach_model = PhotoListModel(thumbs, self)
         self.teach_grid = PhotoGrid(self.teach_model, teach, size=88, show_names=False)
         self.teach_grid.setObjectName("teachGrid")
@@ -342,7 +344,6 @@ class AutoTagPanel(QWidget):
             return
         if self._token is not None:
             self._token.cancel()
-        self.dropped_total = len(targets)
         self.drop.set_text(f"{len(targets)} photo(s): finding tags…")
         self.status.setText("")
         self._clear_rows()
@@ -370,17 +371,12 @@ class AutoTagPanel(QWidget):
         lines += errors
         self.status.setText("\n".join(lines))
         self._update_buttons()
-        self.suggestionsShown.emit()
 
     def _failed(self, exc: BaseException) -> None:
         self.drop.set_text(None)
-        if isinstance(exc, NotImplementedError):
-            self.status.setText("Tag suggestions are not available in this build yet.")
-        else:
-            self.status.setText(str(exc) if isinstance(exc, ClipDeskError) else f"Suggestions failed: {exc}")
-            if not isinstance(exc, ClipDeskError):
-                log.error("suggestions failed", exc_info=exc)
-        self.suggestionsShown.emit()
+        self.status.setText(str(exc) if isinstance(exc, ClipDeskError) else f"Suggestions failed: {exc}")
+        if not isinstance(exc, ClipDeskError):
+            log.error("suggestions failed", exc_info=exc)
 
     def _clear_rows(self) -> None:
         for row in self.rows.values():
@@ -436,8 +432,7 @@ class AutoTagPanel(QWidget):
             return notes, changes
 
         def done(value) -> None:
-            notes, changes = value
-            self.changed.emit(changes)
+            notes, _changes = value
             for g in groups:
                 row = self.rows.get(g.tag)
                 if row is not None:
@@ -446,7 +441,6 @@ class AutoTagPanel(QWidget):
             verb = "Added" if decision == "accepted" else "Rejected"
             self.message.emit(f"{verb} {', '.join(g.tag for g in groups)}" + (f" ({'; '.join(noted)})" if noted else ""))
             self._update_buttons()
-            self.tagsChanged.emit()
 
         def failed(exc: BaseException) -> None:
             for g in groups:
@@ -456,7 +450,7 @@ class AutoTagPanel(QWidget):
             self.status.setText(f"Could not save: {exc}")
             self._update_buttons()
 
-        self.pools.run(self.pools.writes, job, done, failed, owner=self)
+        self.hub.write(job, done, failed, owner=self, changes=lambda value: value[1])
 
     # -- teaching ----------------------------------------------------------------
     def _examples_dropped(self, ids: list[int], paths: list[str]) -> None:
@@ -492,19 +486,16 @@ class AutoTagPanel(QWidget):
         self.teach_status.setText(f"Learning '{tag}' from {len(examples)} example(s)…")
 
         def done(hits: list[Hit]) -> None:
-            self.changed.emit(Changes(tags=True))
+            self.hub.announce(Changes.of_photos(examples, tags=True))  # the examples are accepted as taught
             self.teach_model.set_hits(hits)
             self.teach_status.setText(
                 f"'{tag}' would be added to {len(hits)} more photo(s). Select the right ones and add, "
                 "or mark the wrong ones." if hits else f"No other photo looks like '{tag}' yet."
             )
             self._update_buttons()
-            self.tagsChanged.emit()
-            self.teachShown.emit()
 
         def failed(exc: BaseException) -> None:
             self.teach_status.setText(str(exc))
-            self.teachShown.emit()
 
         self.pools.run(self.pools.interactive, lambda: library.tags.teach(tag, examples), done, failed, owner=self)
 
@@ -519,17 +510,14 @@ class AutoTagPanel(QWidget):
         def job():
             return (tags.accept if decision == "accepted" else tags.reject)(ids, tag)
 
-        def done(changes: Changes):
-            self.changed.emit(changes)
+        def done(_changes: Changes):
             self.teach_model.remove_ids(ids)
             verb = "Added" if decision == "accepted" else "Rejected"
             self.teach_status.setText(f"{verb} '{tag}' on {len(ids)} photo(s).")
             self.message.emit(f"{verb} '{tag}' on {len(ids)} photo(s)")
             self._update_buttons()
-            self.tagsChanged.emit()
 
-        self.pools.run(self.pools.writes, job, done, lambda e: self.teach_status.setText(f"Could not save: {e}"),
-                       owner=self)
+        self.hub.write(job, done, lambda e: self.teach_status.setText(f"Could not save: {e}"), owner=self)
 
     # -- whole library -------------------------------------------------------------
     def preview_apply(self) -> None:
@@ -564,10 +552,7 @@ class AutoTagPanel(QWidget):
         def done(result: AutoTagResult) -> None:
             total = sum(result.counts.values())
             self.message.emit(f"Suggested {len(result.counts)} tag(s) on {total:,} photo(s)")
-            self.changed.emit(result.changes)
-            self.tagsChanged.emit()
 
-        self.pools.run(
-            self.pools.writes, lambda: library.tags.apply_auto(tags, sidecars=write_xmp), done,
-            lambda e: self.message.emit(f"Tagging the library failed: {e}"), owner=self,
-        )
+        self.hub.write(lambda: library.tags.apply_auto(tags, sidecars=write_xmp), done,
+                       lambda e: self.message.emit(f"Tagging the library failed: {e}"), owner=self,
+                       changes=lambda result: result.changes)

@@ -5,21 +5,27 @@ cancels the token of the one before it (a running search notices between its
 stages and stops; a queued one never starts) and only a result whose
 generation is still the newest is delivered, so a slow old query can never
 paint over a newer one. Searches run on the one-thread interactive pool.
+
+The last search runs again when the change hub says that what it shows may
+have changed (photos added or removed, folders, the model, or tags when it
+filters by tag).
 """
 
 from __future__ import annotations
 
+import gc
 import logging
-import time
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from clipdesk.core.catalog import Photo
+from clipdesk.core.changes import Changes
 from clipdesk.core.errors import ClipDeskError, QueryError
 from clipdesk.core.library import Library
 from clipdesk.core.query import Query, parse_query
 from clipdesk.core.search import SearchResult
+from clipdesk.ui.hub import ChangeHub
 from clipdesk.ui.workers import CancelToken, Pools
 
 log = logging.getLogger(__name__)
@@ -32,8 +38,6 @@ class Answer:
     generation: int
     text: str
     result: SearchResult
-    #: From the request to the result arriving on the GUI thread.
-    latency_ms: float
     kind: str  # "text" | "similar" | "list" (filters only, or everything by date)
     #: Every row in order. ``result.hits`` holds the rows whose photos came
     #: with the answer: all of them for a search, the first PREFETCH of a listing.
@@ -65,38 +69,34 @@ class SearchController(QObject):
 
     answered = Signal(object)  # Answer
     failed = Signal(str, int)  # message, position in the text (-1: none)
-    busyChanged = Signal(bool)
     parsed = Signal(object)  # Query | None
 
-    def __init__(self, library: Library, pools: Pools, *, limit: int = 500, delay_ms: int = 0,
+    def __init__(self, library: Library, pools: Pools, hub: ChangeHub, *, limit: int = 500, delay_ms: int = 0,
                  parent: QObject | None = None):
         super().__init__(parent)
         self.library = library
         self.pools = pools
         self.limit = limit
+        #: The model and the search index are loaded (the first keystroke is quick).
+        self.warm = False
         self.generation = 0
         self.delivered = 0
         self.text = ""
         self._last: tuple = ("text", None, "")
         self._token: CancelToken | None = None
-        self._busy = False
+        #: A search is on its way (asked for, not answered yet).
+        self.busy = False
         self._pending: tuple | None = None
         self._delay = QTimer(self)
         self._delay.setSingleShot(True)
         self._delay.setInterval(delay_ms)
         self._delay.timeout.connect(self._start_pending)
-
-    @property
-    def busy(self) -> bool:
-        return self._busy
-
-    def set_delay(self, ms: int) -> None:
-        self._delay.setInterval(ms)
+        hub.changed.connect(self._on_changes)
 
     # -- requests ----------------------------------------------------------------
-    def search(self, text: str) -> int:
-        """Search for ``text`` (empty: all photos by date). Returns the generation;
-        a text that does not parse is reported by ``failed`` at once."""
+    def search(self, text: str) -> None:
+        """Search for ``text`` (empty: all photos by date); a text that does not
+        parse is reported by ``failed`` at once."""
         self.text = text
         try:
             query = parse_query(text) if text.strip() else None
@@ -106,39 +106,44 @@ class SearchController(QObject):
             if self._token is not None:
                 self._token.cancel()
             self._pending = None
-            self._set_busy(False)
+            self.busy = False
             self.failed.emit(str(exc), int(getattr(exc, "position", -1)))
-            return self.generation
+            return
         self.parsed.emit(query)
-        return self._submit("text", query, text)
+        self._submit("text", query, text)
 
-    def similar(self, target: int | str, label: str | None = None) -> int:
+    def similar(self, target: int | str, label: str | None = None) -> None:
         """Photos like a catalogued photo (id) or an image file (path)."""
         shown = label or (f"similar:{target}" if isinstance(target, str) else f"photo {target}")
-        return self._submit("similar", target, shown)
+        self._submit("similar", target, shown)
 
-    def refresh(self) -> int:
+    def refresh(self) -> None:
         """Run the last request again (the catalog changed)."""
-        return self._submit(*self._last, refresh=True)
+        self._submit(*self._last, refresh=True)
 
-    def _submit(self, kind: str, target, shown: str, refresh: bool = False) -> int:
+    def _on_changes(self, changes: Changes) -> None:
+        kind, _target, shown = self._last
+        by_tag = kind == "text" and "tag:" in shown.lower()
+        if changes.removed or changes.model or changes.catalog or changes.folders or (changes.tags and by_tag):
+            self.refresh()
+
+    def _submit(self, kind: str, target, shown: str, refresh: bool = False) -> None:
         self._last = (kind, target, shown)
         self.generation += 1
         if self._token is not None:
             self._token.cancel()
         self._token = CancelToken()
-        self._pending = (self.generation, kind, target, shown, self._token, time.perf_counter())
-        self._set_busy(True)
+        self._pending = (self.generation, kind, target, shown, self._token)
+        self.busy = True
         if self._delay.interval() > 0 and not refresh:
             self._delay.start()
         else:
             self._start_pending()
-        return self.generation
 
     def _start_pending(self) -> None:
         if self._pending is None:
             return
-        generation, kind, target, shown, token, started = self._pending
+        generation, kind, target, shown, token = self._pending
         self._pending = None
         library, limit = self.library, self.limit
 
@@ -161,14 +166,13 @@ class SearchController(QObject):
                 return  # overtaken by a newer request
             got_kind, result, ids, scores, print_ = value
             self.delivered = generation
-            self._set_busy(False)
-            latency = (time.perf_counter() - started) * 1000
-            self.answered.emit(Answer(generation, shown, result, latency, got_kind, ids, scores, print_))
+            self.busy = False
+            self.answered.emit(Answer(generation, shown, result, got_kind, ids, scores, print_))
 
         def error(exc: BaseException) -> None:
             if generation != self.generation:
                 return
-            self._set_busy(False)
+            self.busy = False
             if isinstance(exc, ClipDeskError):
                 self.failed.emit(str(exc), int(getattr(exc, "position", -1)))
             else:
@@ -182,9 +186,34 @@ class SearchController(QObject):
         if self._token is not None:
             self._token.cancel()
         self._pending = None
-        self._set_busy(False)
+        self.busy = False
 
-    def _set_busy(self, busy: bool) -> None:
-        if busy != self._busy:
-            self._busy = busy
-            self.busyChanged.emit(busy)
+    def warm_up(self) -> None:
+        """Load what the first typed search needs (model, search index) right away.
+
+        Importing ONNX Runtime and hnswlib (extension modules, loaded with the
+        GIL held) or creating a model session stalls every thread for a moment;
+        better now, once, than inside the first keystroke or in the middle of
+        indexing.
+        """
+        library = self.library
+
+        def job():
+            import hnswlib  # noqa: F401
+            import onnxruntime  # noqa: F401
+
+            try:
+                library.search.query("photo", limit=1)
+            except ClipDeskError as exc:
+                log.info("warm-up search: %s", exc)
+
+        def done(_=None) -> None:
+            # Everything loaded so far lives as long as the app: leave it out of
+            # the garbage collector's full passes, which otherwise walk the
+            # whole heap (models, Qt wrappers) and stall every thread for
+            # 30-100 ms at a time.
+            gc.collect()
+            gc.freeze()
+            self.warm = True
+
+        self.pools.run(self.pools.general, job, done, lambda e: done(), owner=self)

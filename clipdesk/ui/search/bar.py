@@ -13,29 +13,13 @@ from datetime import date, timedelta
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QMenu,
-    QSizePolicy, QToolButton, QWidget,
+    QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QMenu, QSizePolicy, QToolButton,
+    QWidget,
 )
 
-from clipdesk.core.imaging import IMAGE_EXTENSIONS
 from clipdesk.core import query as querylang
 from clipdesk.core.query import TYPE_EXTENSIONS, Query
-from clipdesk.ui.photomodel import PHOTO_IDS_MIME, decode_ids
-
-
-def image_paths(mime) -> list[str]:
-    """Local image files in a drop (by extension; the core checks the content)."""
-    out = []
-    for url in mime.urls():
-        if url.isLocalFile():
-            path = url.toLocalFile()
-            if os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS:
-                out.append(path)
-    return out
-
-
-def local_paths(mime) -> list[str]:
-    return [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
+from clipdesk.ui.dnd import PHOTO_IDS_MIME, decode_ids, image_paths
 
 
 class SearchBar(QLineEdit):
@@ -119,8 +103,6 @@ def _qdate(d: date) -> QDate:
 class FilterChips(QWidget):
     """Folder, date, type and tag chips. Each shows the query's current value
     for its filter, and picking a value rewrites the query text."""
-
-    textEdited = Signal(str)
 
     def __init__(self, bar: QLineEdit, parent=None):
         super().__init__(parent)
@@ -218,7 +200,6 @@ class FilterChips(QWidget):
     def _apply(self, text: str) -> None:
         if text != self.bar.text():
             self.bar.setText(text)
-            self.textEdited.emit(text)
 
     def _set(self, key: str, value: str | None) -> None:
         self._apply(querylang.set_filter(self.bar.text(), key, value))

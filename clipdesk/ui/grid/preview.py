@@ -2,7 +2,8 @@
 
 :func:`load_image` runs on a worker thread: Pillow decodes the original (JPEG
 draft mode keeps it quick, EXIF orientation applied) into a ``QImage`` no
-larger than asked; the GUI thread only paints it.
+larger than asked; the GUI thread only paints it. :class:`PreviewController`
+opens the viewer on a row of the grid and steps through the grid from it.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import io
 import logging
 
 from PIL import Image, ImageOps
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QKeyEvent, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QDialog, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from clipdesk.core.errors import DecodeError
 from clipdesk.core.imaging import FORMATS, read_stable
+from clipdesk.ui.grid.view import PhotoGrid
+from clipdesk.ui.workers import Pools
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +81,6 @@ class PreviewWindow(QDialog):
     """QuickLook: Space or Esc closes, arrow keys move through the grid."""
 
     step = Signal(int)  # -1 / +1: the previous / next photo
-    closed = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -114,6 +116,68 @@ class PreviewWindow(QDialog):
             return
         super().keyPressEvent(event)
 
-    def closeEvent(self, event) -> None:
-        self.closed.emit()
-        super().closeEvent(event)
+
+class PreviewController(QObject):
+    """The viewer for the grid's photos: Enter opens it on the current photo,
+    Space toggles it, the arrow keys in it move the grid's current photo. The
+    photo is decoded off the GUI thread at about the screen's size."""
+
+    def __init__(self, grid: PhotoGrid, pools: Pools, parent: QWidget):
+        super().__init__(parent)
+        self.grid = grid
+        self.pools = pools
+        self._host = parent
+        self._window: PreviewWindow | None = None
+
+    @property
+    def window(self) -> PreviewWindow | None:
+        """The viewer, once it was opened."""
+        return self._window
+
+    def open(self, row: int) -> None:
+        """Show the photo of ``row`` in the viewer and make it the grid's current one."""
+        model = self.grid.photo_model()
+        if row is None or not (0 <= row < model.rowCount()):
+            return
+        if self._window is None:
+            self._window = PreviewWindow(self._host)
+            self._window.step.connect(self._step)
+        photo = model.photo(row)
+        if photo is None:
+            return
+        self.grid.setCurrentIndex(model.index(row))
+        preview = self._window
+        preview.show_photo(photo.id, photo.name, None, "loading…")
+        preview.show()
+        preview.raise_()
+        screen = self._host.screen().availableGeometry() if self._host.screen() else None
+        side = max(800, min(2400, max(screen.width(), screen.height()) if screen else 1600))
+
+        def done(image) -> None:
+            if preview.photo_id == photo.id:
+                preview.show_photo(photo.id, photo.name, image)
+
+        def failed(exc) -> None:
+            if preview.photo_id == photo.id:
+                preview.show_photo(photo.id, photo.name, None, str(exc))
+
+        self.pools.run(self.pools.general, lambda: load_image(photo.path, side), done, failed, owner=preview)
+
+    def toggle(self, row: int) -> None:
+        """Close the viewer when it is open, else open it on ``row`` (Space)."""
+        if self._window is not None and self._window.isVisible():
+            self._window.close()
+        else:
+            self.open(row)
+
+    def close(self) -> None:
+        if self._window is not None:
+            self._window.close()
+
+    def _step(self, step: int) -> None:
+        row = self.grid.current_row()
+        if row is None:
+            return
+        row = max(0, min(self.grid.photo_model().rowCount() - 1, row + step))
+        self.grid.selectionModel().clearSelection()
+        self.open(row)

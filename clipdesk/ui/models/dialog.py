@@ -13,14 +13,16 @@ import time
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton,
-    QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton, QTreeWidget,
+    QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
 from clipdesk.core import modelhub
+from clipdesk.core.changes import Changes
 from clipdesk.core.library import Library
 from clipdesk.core.models import ModelStatus
 from clipdesk.core.paths import Paths
+from clipdesk.ui.hub import ChangeHub
 from clipdesk.ui.settings import Settings
 from clipdesk.ui.workers import Pools
 
@@ -54,18 +56,18 @@ class _RowControls(QWidget):
 
 class ModelsDialog(QDialog):
     modelChosen = Signal(str)
-    deviceChosen = Signal(str)
     downloadFinished = Signal(str, str)  # model id, error ("" when it worked)
     listed = Signal()  # the installed models were read and the table filled
 
-    def __init__(self, library: Library, paths: Paths, pools: Pools, settings: Settings, parent=None,
-                 *, endpoint: str | None = None):
+    def __init__(self, library: Library, paths: Paths, pools: Pools, hub: ChangeHub, settings: Settings,
+                 parent=None, *, endpoint: str | None = None):
         super().__init__(parent)
         self.setObjectName("modelsDialog")
         self.setWindowTitle("Models")
         self.library = library
         self.paths = paths
         self.pools = pools
+        self.hub = hub
         self.settings = settings
         self.endpoint = endpoint
         self.installed: dict[str, modelhub.InstalledModel] = {}
@@ -238,6 +240,9 @@ class ModelsDialog(QDialog):
             item.setText(3, error)
             item.setToolTip(3, error)
             c.download.show()
+        elif self.status is None or self.status.model_id is None:
+            # With no model before, searches now use this one.
+            self.hub.announce(Changes(model=True))
         self.downloadFinished.emit(model_id, error)
         self.refresh()
 
@@ -255,8 +260,8 @@ class ModelsDialog(QDialog):
             self.modelChosen.emit(model_id)
             self.refresh()
 
-        self.pools.run(self.pools.writes, lambda: library.models.set_model(model_id), done,
-                       lambda e: self.banner.setText(str(e)), owner=self)
+        self.hub.write(lambda: library.models.set_model(model_id), done, lambda e: self.banner.setText(str(e)),
+                       owner=self)
 
     def remove(self, model_id: str) -> None:
         paths = self.paths
@@ -267,7 +272,6 @@ class ModelsDialog(QDialog):
         key = self.device.currentData()
         if key and key != self.settings.device:
             self.settings.device = key
-            self.deviceChosen.emit(key)
 
     def done(self, result: int) -> None:
         for event in self._cancels.values():

@@ -1,8 +1,9 @@
 """The sidebar: library folders with their state, tags with counts, saved searches.
 
-It shows what the window gives it and says what the user asked for; it never
-reads the catalog itself. Dropping photos on a tag teaches that tag from them;
-dropping a folder adds it to the library.
+It shows what the library controller reads (the window connects the two) and
+says what the user asked for; it never reads the library itself. Dropping
+photos on a tag teaches that tag from them; dropping a folder adds it to the
+library.
 """
 
 from __future__ import annotations
@@ -13,12 +14,10 @@ from dataclasses import dataclass
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
-    QAbstractItemView, QHBoxLayout, QHeaderView, QMenu, QToolButton, QTreeWidget, QTreeWidgetItem,
-    QVBoxLayout, QWidget,
+    QAbstractItemView, QHBoxLayout, QHeaderView, QMenu, QToolButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
-from clipdesk.ui.photomodel import PHOTO_IDS_MIME, decode_ids
-from clipdesk.ui.searchbar import local_paths
+from clipdesk.ui.dnd import PHOTO_IDS_MIME, decode_ids, local_paths
 
 KIND_ROLE = Qt.ItemDataRole.UserRole + 1
 VALUE_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -116,9 +115,6 @@ class Sidebar(QWidget):
              _folder_tip(r), STATE_COLORS.get(r.state))
             for r in rows
         ], empty="Add a folder to start")
-
-    def folder_rows(self) -> list[FolderRow]:
-        return list(self._folder_rows)
 
     def set_tags(self, tags: list[tuple[str, int]]) -> None:
         if list(tags) == self._tags and self.tags_item.childCount():

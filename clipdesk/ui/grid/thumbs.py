@@ -181,6 +181,10 @@ class ThumbnailLoader(QObject):
 
     @Slot(object, int, QImage, str, str)
     def _on_loaded(self, key: tuple, photo_id: int, image: QImage, error: str, failed: str) -> None:
+        # Queued until here, not until the worker is done: a repaint between
+        # the two would ask for the same tile again.
+        with self._lock:
+            self._queued.discard(key)
         if self._closed:
             return
         if error:
@@ -224,7 +228,6 @@ class ThumbnailLoader(QObject):
                 log.exception("cell for %s", req.path)
                 tile, error = QImage(), f"unexpected error: {exc}"
             with self._lock:
-                self._queued.discard(req.key)
                 if self._closed:
                     continue
             try:

@@ -7,18 +7,17 @@ only the cells on screen, and only those ask for thumbnails.
 
 from __future__ import annotations
 
-
 from PySide6.QtCore import QModelIndex, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QKeyEvent, QPainter, QPalette, QPen, QWheelEvent
-from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from clipdesk.ui.photomodel import PhotoListModel, Roles
-from clipdesk.ui.thumbs import PAD, ThumbnailLoader, TileSpec
+from clipdesk.ui.grid.model import PhotoListModel, Roles
+from clipdesk.ui.grid.thumbs import PAD, ThumbnailLoader, TileSpec
 
 
 class ThumbnailDelegate(QStyledItemDelegate):
     """Draws each cell with one call: the tile the loader composed off the GUI thread
-    (see :mod:`clipdesk.ui.thumbs` for why), plus the selection behind it."""
+    (see :mod:`clipdesk.ui.grid.thumbs` for why), plus the selection behind it."""
 
     def __init__(self, loader: ThumbnailLoader | None, parent=None, size: int = 160, show_names: bool = True):
         super().__init__(parent)
@@ -73,7 +72,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
 
 
 class PhotoGrid(QListView):
-    """The grid. Emits what the user asks for; the window decides what happens."""
+    """The grid. Emits what the user asks for; its controllers decide what happens."""
 
     previewRequested = Signal(int)  # row: Enter / double-click
     previewToggled = Signal(int)  # row: Space
@@ -108,6 +107,12 @@ class PhotoGrid(QListView):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self.contextMenuAt)
         self.doubleClicked.connect(lambda index: self.previewRequested.emit(index.row()))
+        #: Says why there are no photos, over the grid (set_empty_text).
+        self.empty = QLabel("", self.viewport())
+        self.empty.setObjectName("emptyMessage")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.empty.hide()
         self._apply_grid_size()
 
     def photo_model(self) -> PhotoListModel:
@@ -136,9 +141,20 @@ class PhotoGrid(QListView):
         self.scheduleDelayedItemsLayout()
         self.viewport().update()
 
+    def set_empty_text(self, text: str | None) -> None:
+        """Say why there are no photos (None: there are, say nothing)."""
+        if text is None:
+            self.empty.hide()
+            return
+        self.empty.setText(text)
+        self.empty.resize(self.viewport().size())
+        self.empty.show()
+
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._apply_grid_size()
+        if self.empty.isVisible():
+            self.empty.resize(self.viewport().size())
 
     def selected_rows(self) -> list[int]:
         return sorted(i.row() for i in self.selectionModel().selectedIndexes())

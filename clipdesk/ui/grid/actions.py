@@ -1,0 +1,129 @@
+"""What the user can do to the photos in the grid, and the context menu that offers it.
+
+Preview, show in the file manager, open with the system viewer, copy paths,
+tag, remove from the library: done here, the changes through the hub. Find
+similar and suggest tags belong to other features; they are asked for by
+signal.
+"""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QObject, QPoint, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import QInputDialog, QMenu, QMessageBox, QWidget
+
+from clipdesk.core.catalog import Photo
+from clipdesk.core.library import Library
+from clipdesk.ui.grid.controller import GridController
+from clipdesk.ui.grid.preview import PreviewController
+from clipdesk.ui.hub import ChangeHub
+
+#: Tags offered in the context menu's Tag submenu.
+MENU_TAGS = 40
+
+
+class PhotoActions(QObject):
+    """The grid's photo actions; dialogs they need open over ``parent``."""
+
+    similarRequested = Signal(object)  # Photo
+    suggestRequested = Signal(list)  # list[Photo]
+    statusMessage = Signal(str, int)  # text, milliseconds
+    error = Signal(str)
+
+    def __init__(self, library: Library, hub: ChangeHub, grid: GridController, previews: PreviewController,
+                 parent: QWidget):
+        super().__init__(parent)
+        self.library = library
+        self.hub = hub
+        self.grid = grid
+        self.previews = previews
+        self._host = parent
+        #: The library's tags, by name (the Tag submenu).
+        self.tag_names: list[str] = []
+        grid.grid.contextMenuAt.connect(self._menu_at)
+
+    def set_tag_names(self, names: list[str]) -> None:
+        self.tag_names = list(names)
+
+    def _menu_at(self, pos: QPoint) -> None:
+        view = self.grid.grid
+        index = view.indexAt(pos)
+        if not index.isValid():
+            return
+        if not view.selectionModel().isSelected(index):
+            view.setCurrentIndex(index)
+        photos = self.grid.selected_photos() or [p for p in [self.grid.model.photo(index.row())] if p is not None]
+        if photos:
+            self.menu(photos).exec(view.viewport().mapToGlobal(pos))
+
+    def menu(self, photos: list[Photo]) -> QMenu:
+        """The context menu for ``photos`` (the first one for single-photo actions)."""
+        menu = QMenu(self._host)
+        first = photos[0]
+        menu.addAction("Find similar", lambda: self.similarRequested.emit(first))
+        menu.addAction("Preview", lambda: self.previews.open(self.grid.model.row_of(first.id) or 0))
+        menu.addSeparator()
+        menu.addAction("Show in file manager", lambda: self.show_in_file_manager(first))
+        menu.addAction("Open with the system viewer", lambda: self.open_externally(first))
+        menu.addAction("Copy path" if len(photos) == 1 else f"Copy {len(photos)} paths",
+                       lambda: self.copy_paths(photos))
+        menu.addSeparator()
+        tag_menu = menu.addMenu("Tag")
+        tag_menu.addAction("New tag…", lambda: self.tag_new(photos))
+        if self.tag_names:
+            tag_menu.addSeparator()
+            for name in self.tag_names[:MENU_TAGS]:
+                tag_menu.addAction(name, lambda n=name: self.tag(photos, n))
+        menu.addAction("Suggest tags", lambda: self.suggestRequested.emit(photos))
+        menu.addSeparator()
+        menu.addAction("Remove from library…", lambda: self.remove(photos))
+        return menu
+
+    def show_in_file_manager(self, photo: Photo) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(os.path.dirname(photo.path)))
+
+    def open_externally(self, photo: Photo) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(photo.path))
+
+    def copy_paths(self, photos: list[Photo]) -> None:
+        QGuiApplication.clipboard().setText("\n".join(p.path for p in photos))
+        self.statusMessage.emit(f"Copied {len(photos)} path(s)", 3000)
+
+    def tag(self, photos: list[Photo], tag: str) -> None:
+        """Put ``tag`` on ``photos`` (an accepted tag, as if typed in the details panel)."""
+        ids = [p.id for p in photos]
+        tags = self.library.tags
+        self.hub.write(lambda: tags.accept(ids, tag),
+                       lambda _: self.statusMessage.emit(f"Tagged {len(ids)} photo(s) '{tag}'", 4000),
+                       lambda e: self.error.emit(f"Could not tag: {e}"), owner=self)
+
+    def tag_new(self, photos: list[Photo]) -> None:
+        """Ask for a tag's name and put it on ``photos``."""
+        name, ok = QInputDialog.getText(self._host, "New tag", f"Tag for {len(photos)} photo(s):")
+        if ok and name.strip():
+            self.tag(photos, name.strip())
+
+    def remove_selected(self) -> None:
+        """Remove the selected photos, after asking (the Delete key)."""
+        photos = self.grid.selected_photos()
+        if photos:
+            self.remove(photos)
+
+    def remove(self, photos: list[Photo], confirm: bool = True) -> None:
+        """Take photos out of the library (the files stay), after asking when ``confirm``."""
+        if confirm:
+            answer = QMessageBox.question(
+                self._host, "Remove from library",
+                f"Remove {len(photos)} photo(s) from the library? The files stay on disk, "
+                "but their tags in ClipDesk are forgotten.",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        ids = [p.id for p in photos]
+        folders = self.library.folders
+        # The search that runs again after the removal overtakes any listing read before it.
+        self.hub.write(lambda: folders.remove_photos(ids), None, lambda e: self.error.emit(f"Could not remove: {e}"),
+                       owner=self)
+

@@ -1,0 +1,62 @@
+"""The strip above the search bar that says when searches use the demo model, or none."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+
+from clipdesk.core import modelhub
+from clipdesk.core.changes import Changes
+from clipdesk.core.library import Library
+from clipdesk.core.models import ModelStatus
+from clipdesk.ui.hub import ChangeHub
+from clipdesk.ui.workers import Pools
+
+
+class ModelBanner(QWidget):
+    """Shown while searches use the demo model or no model at all; its button
+    offers the recommended model. The model's status is read on a worker when
+    the model changes or an indexing run adds photos."""
+
+    #: The message the banner shows (None while it is hidden): the line under
+    #: the search bar leaves it out of the answers' notices.
+    messageChanged = Signal(object)
+
+    def __init__(self, library: Library, pools: Pools, hub: ChangeHub, parent=None):
+        super().__init__(parent)
+        self.setObjectName("demoBanner")
+        self.library = library
+        self.pools = pools
+        #: The model status last read (None until read, or when it could not be).
+        self.status: ModelStatus | None = None
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(8, 4, 8, 4)
+        self.label = QLabel(self)
+        self.label.setWordWrap(True)
+        self.button = QPushButton("Get a real model…", self)
+        lay.addWidget(self.label, 1)
+        lay.addWidget(self.button)
+        self.setAutoFillBackground(True)
+        self.hide()
+        hub.changed.connect(self._on_changes)
+
+    def refresh(self) -> None:
+        """Read the model status (a worker) and show it."""
+        self.pools.run(self.pools.general, self.library.models.status, self._show, lambda e: self._show(None),
+                       owner=self)
+
+    def _on_changes(self, changes: Changes) -> None:
+        if changes.model or changes.catalog:
+            self.refresh()
+
+    def _show(self, status: ModelStatus | None) -> None:
+        self.status = status
+        if status is not None and (status.is_demo or status.model_id is None):
+            self.label.setText(status.message or "")
+            rec = status.recommended or modelhub.DEFAULT_MODEL
+            self.button.setText(f"Get {rec}…")
+            self.show()
+            self.messageChanged.emit(status.message)
+        else:
+            self.hide()
+            self.messageChanged.emit(None)

@@ -1,0 +1,144 @@
+"""The search feature as one widget: what the user types, and what is said about it.
+
+The bar, the save button and the filter chips on one row, the message line
+under them, and the result count (the window puts it in the status bar). The
+panel owns the :class:`~clipdesk.ui.search.controller.SearchController`: text
+typed in the bar runs it, its parse goes to the chips, its answers' count and
+notice and its errors show here. The grid shows the answers' photos.
+"""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QMessageBox, QToolButton, QVBoxLayout, QWidget
+
+from clipdesk.core import query as querylang
+from clipdesk.core.catalog import Photo
+from clipdesk.core.library import Library
+from clipdesk.core.wording import plural
+from clipdesk.ui.hub import ChangeHub
+from clipdesk.ui.search.bar import ErrorLine, FilterChips, SearchBar
+from clipdesk.ui.search.controller import Answer, SearchController
+from clipdesk.ui.settings import Settings
+from clipdesk.ui.workers import Pools
+
+SYNTAX_HELP = (
+    "<p><b>dog on a beach</b> — what the photo shows<br>"
+    "<b>beach + sunset</b> — both<br><b>red car -night</b> — push away from a word<br>"
+    "<b>folder:Holidays</b>, <b>after:2023-07</b>, <b>before:2024</b>, <b>type:heic</b>, "
+    "<b>camera:pixel</b>, <b>tag:family</b>, <b>-tag:\"to delete\"</b><br>"
+    "<b>similar:~/Pictures/cat.jpg</b> — photos like a file (or drop it on the search bar)<br>"
+    "<b>sort:newest</b>, <b>sort:oldest</b></p>"
+)
+
+
+class SearchPanel(QWidget):
+    """Search bar, save button, filter chips and the line under them; runs the searches."""
+
+    #: The user named the current search to keep it: (name, query text).
+    saveRequested = Signal(str, str)
+    #: A passing message for the status bar: (text, milliseconds).
+    statusMessage = Signal(str, int)
+
+    def __init__(self, library: Library, pools: Pools, hub: ChangeHub, settings: Settings, parent=None):
+        super().__init__(parent)
+        v = QVBoxLayout(self)
+        v.setContentsMargins(0, 0, 0, 0)
+        v.setSpacing(4)
+        row = QHBoxLayout()
+        self.bar = SearchBar(self)
+        self.save_button = QToolButton(self)
+        self.save_button.setText("☆ Save")
+        self.save_button.setToolTip("Save this search; it stays live as photos arrive")
+        self.chips = FilterChips(self.bar, self)
+        row.addWidget(self.bar, 1)
+        row.addWidget(self.save_button)
+        row.addWidget(self.chips)
+        v.addLayout(row)
+        self.message = ErrorLine(self)
+        v.addWidget(self.message)
+        self.count_label = QLabel("", self)
+        self.count_label.setObjectName("countLabel")
+        self.controller = SearchController(library, pools, hub, limit=settings.result_limit,
+                                           delay_ms=settings.search_delay_ms, parent=self)
+        #: What the model banner says already; an answer's notice leaves it out.
+        self._said_elsewhere: str | None = None
+
+        self.bar.textChanged.connect(self.controller.search)
+        self.save_button.clicked.connect(self.save_current)
+        self.controller.parsed.connect(self.chips.show_query)
+        self.controller.answered.connect(self._answered)
+        self.controller.failed.connect(self._failed)
+
+    def focus(self) -> None:
+        """Put the cursor in the bar, its text selected (Ctrl+F, Ctrl+L)."""
+        self.bar.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.bar.selectAll()
+
+    def set_query(self, text: str) -> None:
+        """Search for ``text`` as if typed."""
+        self.bar.setText(text)
+        self.focus()
+
+    def filter_by(self, key: str, value: str) -> None:
+        """Set one filter of the current query (a folder or tag picked in the sidebar)."""
+        self.set_query(querylang.set_filter(self.bar.text(), key, value))
+
+    def find_similar_photo(self, photo_id: int, photo: Photo | None = None) -> None:
+        """Photos like a catalogued one (``photo``, when known, names it)."""
+        self._show_similar_text(photo.path if photo else None)
+        self.controller.similar(photo_id, label=f"photos like {photo.name if photo else photo_id}")
+
+    def find_similar_file(self, path: str) -> None:
+        """Photos like an image file (catalogued or not)."""
+        self._show_similar_text(path)
+        self.controller.similar(path, label=f"photos like {os.path.basename(path)}")
+
+    def _show_similar_text(self, path: str | None) -> None:
+        """Put the equivalent query in the bar without searching again."""
+        self.bar.blockSignals(True)
+        self.bar.setText(f"similar:{querylang.quote_value(path)}" if path else "")
+        self.bar.blockSignals(False)
+        self.chips.show_query(None)
+
+    def save_current(self) -> None:
+        """Ask for a name and save the current search."""
+        query = self.bar.text().strip()
+        if not query:
+            self.statusMessage.emit("Type a search first", 3000)
+            return
+        name, ok = QInputDialog.getText(self, "Save search", "Name:", text=query[:40])
+        if ok and name.strip():
+            self.saveRequested.emit(name.strip(), query)
+
+    def set_said_elsewhere(self, text: str | None) -> None:
+        """What the model banner shows (None: nothing): left out of the answers' notices."""
+        self._said_elsewhere = text
+
+    def show_syntax(self) -> None:
+        QMessageBox.information(self, "Search syntax", SYNTAX_HELP)
+
+    def _answered(self, answer: Answer) -> None:
+        result = answer.result
+        n = len(answer.ids)
+        if answer.kind == "list":
+            text = plural(n, "photo")
+        elif answer.kind == "similar":
+            text = plural(n, "similar photo")
+        else:
+            text = plural(n, "result") if result.model_id else plural(n, "photo")
+        self.count_label.setText(f"{text} · {result.elapsed_ms:.0f} ms")
+        notice = result.notice
+        if notice and self._said_elsewhere:
+            notice = notice.replace(self._said_elsewhere, "").strip()
+        if notice:
+            self.message.show_notice(notice)
+        else:
+            self.message.clear_message()
+
+    def _failed(self, message: str, position: int) -> None:
+        self.message.show_error(message)
+        if position >= 0:
+            self.bar.setCursorPosition(min(position, len(self.bar.text())))

@@ -1,0 +1,2 @@
+"""Auto-tagging: suggestions for dropped photos, teaching a tag from examples,
+tagging the whole library."""

@@ -1,0 +1,39 @@
+"""The grid controller: thumbnail size, a refreshed answer that keeps the user's place."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import QItemSelectionModel, QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
+from uikit import names, select
+
+
+def test_ctrl_wheel_changes_the_thumbnail_size_and_it_is_remembered(open_window, indexed, settings):
+    window = open_window(indexed)
+    before = window.settings.thumb_size
+    event = QWheelEvent(QPointF(50, 50), QPointF(window.grid.mapToGlobal(QPoint(50, 50))), QPoint(0, 0),
+                        QPoint(0, 120), Qt.MouseButton.NoButton, Qt.KeyboardModifier.ControlModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(window.grid.viewport(), event)
+    assert window.settings.thumb_size > before
+    assert window.grid.delegate.size == window.settings.thumb_size == window.size_slider.value()
+    assert window.grid.gridSize().width() > before
+    window.size_slider.setValue(96)
+    assert window.grid.delegate.size == window.settings.thumb_size == 96
+    window.shutdown()
+    assert '"thumb_size": 96' in settings.path.read_text()
+
+
+def test_a_refreshed_answer_keeps_the_selection_and_the_current_photo(open_window, indexed):
+    window = open_window(indexed)
+    window.bar.setText("red")
+    row = select(window, "red3.jpg")
+    window.grid.selectionModel().select(window.model.index(row), QItemSelectionModel.SelectionFlag.Select)
+    answer = window.grid_ctl.answer
+    # The same search again, in another order (photos arrived, scores moved): a new layout.
+    window.grid_ctl.show_answer(replace(answer, ids=answer.ids[::-1], scores=answer.scores[::-1], fingerprint=None))
+    assert names(window)[0] == answer.result.hits[-1].photo.name
+    assert window.model.photo(window.grid.current_row()).name == "red3.jpg"
+    assert [window.model.photo(r).name for r in window.grid.selected_rows()] == ["red3.jpg"]

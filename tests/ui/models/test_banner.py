@@ -1,0 +1,41 @@
+"""The banner that says searches use the demo model, and offers the recommended one."""
+
+from __future__ import annotations
+
+from bundlekit import write_bundle
+from PySide6.QtCore import Qt
+
+from clipdesk.core import modelhub
+
+RECOMMENDED = modelhub.DEFAULT_MODEL
+
+
+def test_the_demo_model_says_so_and_offers_the_recommended_one(open_window, paths, tmp_path, monkeypatch, qtbot):
+    shipped = tmp_path / "shipped"
+    write_bundle(shipped / "clipdesk-mini")
+    monkeypatch.setenv("CLIPDESK_MODELS_DIR", str(shipped))
+    window = open_window(paths)
+    assert window.banner.status.is_demo
+    assert window.banner.isVisible()
+    assert "Demo model" in window.banner.label.text()
+    assert window.banner.button.text() == f"Get {RECOMMENDED}…"
+    qtbot.mouseClick(window.banner.button, Qt.MouseButton.LeftButton)
+    dialog = window.models_dialog
+    assert "demo model" in dialog.banner.text()
+    assert RECOMMENDED in dialog.banner.text()
+    assert dialog.rows["clipdesk-mini"][0].text(3).startswith("built in (demo)")
+    assert not dialog.rows["clipdesk-mini"][1].remove.isVisible()
+
+
+def test_without_a_model_the_banner_says_so_until_one_is_downloaded(open_window, paths, tmp_path, monkeypatch,
+                                                                     model_hub):
+    (tmp_path / "nothing shipped").mkdir()
+    monkeypatch.setenv("CLIPDESK_MODELS_DIR", str(tmp_path / "nothing shipped"))
+    window = open_window(paths, hub_endpoint=model_hub.url)
+    assert window.banner.status.model_id is None
+    assert window.banner.isVisible() and "No model is installed" in window.banner.label.text()
+    window.open_models()
+    window.models_dialog.download(RECOMMENDED)
+    # The first model is the one searches use now: the download announced it.
+    assert window.banner.status.model_id == RECOMMENDED
+    assert not window.banner.isVisible()

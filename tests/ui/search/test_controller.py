@@ -1,0 +1,74 @@
+"""The search controller: a newer query overtakes an older one; changes run the search again."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from uikit import names
+
+from clipdesk.core.library import Library
+from clipdesk.core.search import SearchService
+
+
+class SlowSearch(SearchService):
+    """A search service whose search for "slow" takes a real second."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.slow_started = threading.Event()
+        self.slow_finished = threading.Event()
+
+    def query(self, query, **kwargs):
+        if "slow" in str(query):
+            self.slow_started.set()
+            time.sleep(1.0)
+            result = super().query("red", **kwargs)  # a real answer, with hits
+            self.slow_finished.set()
+            return result
+        return super().query(query, **kwargs)
+
+
+class SlowLibrary(Library):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.search = SlowSearch(self.catalog, self.models)
+        self.slow_started = self.search.slow_started
+        self.slow_finished = self.search.slow_finished
+
+
+def test_a_slow_query_is_overtaken_and_never_shown(open_window, indexed, qtbot):
+    library = SlowLibrary(indexed)
+    window = open_window(indexed, library=library, threads=True)
+    shown, resets = [], []
+    window.resultsShown.connect(lambda a: shown.append(a.text))
+    window.model.modelReset.connect(lambda: resets.append(names(window)))
+    window.bar.setText("slow")
+    qtbot.waitUntil(library.slow_started.is_set, timeout=5000)
+    window.bar.setText("blue")  # typed while the slow search runs
+    qtbot.waitUntil(lambda: window.grid_ctl.answer.text == "blue", timeout=10000)
+    qtbot.waitUntil(library.slow_finished.is_set, timeout=5000)
+    qtbot.wait(100)  # let the slow result reach the GUI thread, where it must be dropped
+    assert "slow" not in shown
+    assert window.grid_ctl.answer.text == "blue"
+    assert sorted(names(window)[:6]) == sorted([f"blue{i}.jpg" for i in range(5)] + names(window)[5:6])
+    assert all(n.startswith("blue") for n in names(window)[:5])
+    assert not any(r and r[0].startswith("red") for r in resets)
+
+
+def test_a_search_by_tag_follows_the_tags(open_window, indexed):
+    window = open_window(indexed)
+    green = next(h.photo for h in window.model.hits() if h.photo.name == "green1.jpg")
+    window.bar.setText("tag:lawn")
+    assert window.model.rowCount() == 0
+    window.photo_actions.tag([green], "lawn")
+    assert names(window) == ["green1.jpg"]
+
+
+def test_a_search_without_tags_is_not_run_again_when_tags_change(open_window, indexed):
+    window = open_window(indexed)
+    window.bar.setText("red")
+    red = window.model.hits()[0].photo
+    runs = window.search_ctl.generation
+    window.photo_actions.tag([red], "poppy")
+    assert window.search_ctl.generation == runs

@@ -1,0 +1,83 @@
+"""The search panel in the window: results as you type, chips, errors, drops on the bar."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from colourkit import colour_photo
+from uikit import drop, file_mime, ids_mime, names
+
+
+def test_empty_query_lists_every_photo(open_window, indexed):
+    window = open_window(indexed)
+    assert window.grid_ctl.answer.kind == "list"
+    assert window.model.rowCount() == 60
+    assert window.search.count_label.text().startswith("60 photos")
+
+
+def test_typing_a_query_shows_the_matching_photos_first(open_window, indexed, qtbot):
+    window = open_window(indexed)
+    seen = []
+    window.resultsShown.connect(lambda a: seen.append(a.text))
+    qtbot.keyClicks(window.bar, "red")
+    assert window.grid_ctl.answer.text == "red"
+    assert sorted(names(window)[:5]) == [f"red{i}.jpg" for i in range(5)]
+    assert not any(n.startswith(("blue", "green")) for n in names(window))
+    assert seen[-1] == "red"  # every keystroke searched; none answered after "red"
+    assert window.search.count_label.text().startswith(f"{window.model.rowCount()} results")
+
+
+def test_a_query_that_does_not_parse_says_why_and_keeps_the_results(open_window, indexed):
+    window = open_window(indexed)
+    window.bar.setText("red")
+    before = names(window)
+    window.bar.setText("red after:someday")
+    assert window.message.isVisible()
+    assert "after" in window.message.text()
+    assert names(window) == before
+
+
+def test_chips_edit_the_query_text(open_window, indexed, photos_root):
+    window = open_window(indexed)
+    window.bar.setText("blue")
+    window.chips._set("folder", str(photos_root / "cold"))
+    assert window.bar.text() == f"blue folder:{photos_root / 'cold'}"
+    assert window.chips.chips["folder"].text() == "Folder: cold"
+    assert window.grid_ctl.answer.text.startswith("blue folder:")
+    assert names(window) and all(n.startswith(("blue", "green")) for n in names(window))
+    window.chips._set("type", "png")
+    assert window.bar.text().endswith("type:png")
+    assert window.grid_ctl.answer.text.endswith("type:png")
+    assert window.model.rowCount() == 0
+    assert window.grid.empty.isVisible() and "Nothing matches" in window.grid.empty.text()
+    window.chips._set("type", None)
+    window.chips._set("folder", None)
+    assert window.bar.text() == "blue"
+
+
+def test_date_chip_writes_a_half_open_range(open_window, indexed):
+    window = open_window(indexed)
+    window.bar.setText("red")
+    window.chips._dates(date(2023, 1, 1), date(2024, 1, 1))
+    assert window.bar.text() == "red after:2023-01-01 before:2024-01-01"
+    assert window.chips.chips["date"].text() == "Date: 2023-01-01 – 2023-12-31"
+
+
+def test_dropping_an_image_on_the_bar_finds_similar_photos(open_window, indexed, tmp_path):
+    window = open_window(indexed)
+    outside = tmp_path / "elsewhere" / "query.jpg"
+    colour_photo(outside, "yellow", noise=10)
+    assert drop(window.bar, file_mime(outside))
+    assert window.grid_ctl.answer.kind == "similar"
+    assert names(window)[0].startswith("yellow")
+    assert window.bar.text() == f"similar:{outside}"
+
+
+def test_dropping_a_photo_from_the_grid_on_the_bar_finds_similar_photos(open_window, indexed):
+    window = open_window(indexed)
+    green = next(h.photo for h in window.model.hits() if h.photo.name == "green2.jpg")
+    assert drop(window.bar, ids_mime(green.id))
+    assert window.grid_ctl.answer.kind == "similar"
+    assert set(names(window)[:4]) == {f"green{i}.jpg" for i in (0, 1, 3, 4)}
+    assert "green2.jpg" not in names(window)
+    assert window.grid_ctl.answer.text == "photos like green2.jpg"
