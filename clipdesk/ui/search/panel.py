@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QMessageBox, QToolButton, QVBoxLayout, QWidget
 
 from clipdesk.core import query as querylang
@@ -32,6 +32,9 @@ SYNTAX_HELP = (
     "<b>similar:~/Pictures/cat.jpg</b> — photos like a file (or drop it on the search bar)<br>"
     "<b>sort:newest</b>, <b>sort:oldest</b></p>"
 )
+
+#: How long typing must pause before a problem with the query is shown.
+TYPING_PAUSE_MS = 700
 
 
 class SearchPanel(QWidget):
@@ -65,6 +68,15 @@ class SearchPanel(QWidget):
                                            delay_ms=settings.search_delay_ms, parent=self)
         #: What the model banner says already; an answer's notice leaves it out.
         self._said_elsewhere: str | None = None
+        #: The query text and count of the answer on screen, and a problem
+        #: with the text in the bar that waits for typing to pause.
+        self._shown_text: str | None = None
+        self._shown_count = ""
+        self._problem: str | None = None
+        self._pause = QTimer(self)
+        self._pause.setSingleShot(True)
+        self._pause.setInterval(TYPING_PAUSE_MS)
+        self._pause.timeout.connect(self._typing_paused)
 
         self.bar.textChanged.connect(self.controller.search)
         self.save_button.clicked.connect(self.save_current)
@@ -130,6 +142,9 @@ class SearchPanel(QWidget):
         else:
             text = plural(n, "result") if result.model_id else plural(n, "photo")
         self.count_label.setText(f"{text} · {result.elapsed_ms:.0f} ms")
+        self._shown_text, self._shown_count = answer.text, text
+        self._problem = None
+        self._pause.stop()
         notice = result.notice
         if notice and self._said_elsewhere:
             notice = notice.replace(self._said_elsewhere, "").strip()
@@ -139,6 +154,17 @@ class SearchPanel(QWidget):
             self.message.clear_message()
 
     def _failed(self, message: str, position: int) -> None:
-        self.message.show_error(message)
-        if position >= 0:
-            self.bar.setCursorPosition(min(position, len(self.bar.text())))
+        """A query that does not parse (or could not run). The text and the caret
+        stay exactly as the user typed them; the last answer stays on screen,
+        marked as the last complete search's; the problem is shown under the
+        bar once typing pauses (half-typed filters such as ``tag:`` are no
+        problem while the user is still typing)."""
+        self._problem = message
+        self._pause.start()
+        shown = self._shown_text
+        if shown is not None and shown != self.bar.text():
+            self.count_label.setText(f"{self._shown_count} · for “{shown}”")
+
+    def _typing_paused(self) -> None:
+        if self._problem is not None:
+            self.message.show_error(self._problem)

@@ -72,3 +72,18 @@ def test_a_search_without_tags_is_not_run_again_when_tags_change(open_window, in
     runs = window.search_ctl.generation
     window.photo_actions.tag([red], "poppy")
     assert window.search_ctl.generation == runs
+
+
+def test_the_query_text_is_parsed_once_per_search(open_window, indexed, qtbot, monkeypatch):
+    """Issue 15: the search controller parses; the chips, the library and the
+    index get the parsed Query, so nobody parses the same text again."""
+    from clipdesk.core import query as querylang
+
+    window = open_window(indexed)
+    lexed: list[str] = []
+    real = querylang.lex
+    monkeypatch.setattr(querylang, "lex", lambda text: lexed.append(text) or real(text))
+    qtbot.keyClicks(window.bar, "red folder:warm")
+    qtbot.waitUntil(lambda: window.grid_ctl.answer.text == "red folder:warm", timeout=10000)
+    assert sorted(lexed) == sorted(["r", "re", "red", "red ", *(f"red {'folder:warm'[:i]}" for i in range(1, 12))])
+    assert len(lexed) == len(set(lexed))  # each text once
