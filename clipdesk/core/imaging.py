@@ -9,7 +9,9 @@
   decoded with draft mode (DCT scaling), so a 12-MP photo is decoded at 1/2,
   1/4 or 1/8 size, never larger than the thumbnail and the model input need;
   that is also why a JPEG may be larger than the limit for other formats.
-* EXIF orientation (all 8 values) is applied; garbage values are ignored.
+* Metadata (orientation, camera, capture date) comes from
+  :mod:`clipdesk.core.metadata`, read from the same bytes without decoding.
+  EXIF orientation (all 8 values) is applied; garbage values are ignored.
 * Every failure is a :class:`DecodeError` whose message is the reason the
   catalog records and the user reads.
 """
@@ -24,12 +26,12 @@ import math
 import os
 import warnings
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from clipdesk.core import metadata
 from clipdesk.core.embedding import ImageEmbedder
 from clipdesk.core.errors import DecodeError
 from clipdesk.core.fsutil import atomic_write, unlink_quietly
@@ -96,12 +98,14 @@ class Decoded:
     format: str
     width: int
     height: int
-    taken_at: str | None
-    date_source: str
+    taken_at: str | None  # ISO 8601 local time (metadata.CaptureDate.taken_at)
+    date_source: str  # "exif" (any metadata field) | "file"
     camera: str | None
     thumbnail: bytes
     model_input: np.ndarray | None
     decoded_size: tuple[int, int]
+    date_field: str = "File:ModifyDate"  # which field gave taken_at (metadata.PRECEDENCE)
+    taken_offset: str | None = None  # "+02:00" when that field states its UTC offset
 
 
 def content_hash(data: bytes) -> str:
@@ -210,8 +214,8 @@ def _decode_bytes(
             f"refused as a possible decompression bomb: {w}x{h} pixels "
             f"is more than the {limit:,} allowed for {FORMAT_NAMES.get(fmt, fmt)}"
         )
-    exif = _exif(img)
-    orientation = exif.get("orientation", 1)
+    meta = metadata.read_image(img, io.BytesIO(data))
+    orientation = meta.orientation
     if fmt == "GIF":
         img.seek(0)
 
@@ -234,12 +238,7 @@ def _decode_bytes(
     buf = io.BytesIO()
     thumb.save(buf, "JPEG", quality=THUMB_QUALITY, optimize=False)
 
-    taken = exif.get("taken_at")
-    if taken:
-        date_source = "exif"
-    else:
-        taken = datetime.fromtimestamp(st.st_mtime).replace(microsecond=0).isoformat()
-        date_source = "file"
+    taken = meta.capture_date(st.st_mtime)
     return Decoded(
         hash=digest,
         size=st.st_size,
@@ -247,70 +246,15 @@ def _decode_bytes(
         format=FORMAT_NAMES.get(fmt, fmt.lower()),
         width=full_w,
         height=full_h,
-        taken_at=taken,
-        date_source=date_source,
-        camera=exif.get("camera"),
+        taken_at=taken.taken_at,
+        date_source=taken.source,
+        camera=meta.camera,
         thumbnail=buf.getvalue(),
         model_input=model_input,
         decoded_size=img.size,
+        date_field=taken.field,
+        taken_offset=taken.offset,
     )
-
-
-def _exif(img: Image.Image) -> dict:
-    """Orientation, capture date and camera; anything malformed is ignored."""
-    out: dict = {}
-    try:
-        exif = img.getexif()
-    except Exception:  # noqa: BLE001 - malformed EXIF must never fail a decode
-        return out
-    try:
-        o = exif.get(0x0112)
-        if isinstance(o, int) and 1 <= o <= 8:
-            out["orientation"] = o
-    except Exception:  # noqa: BLE001
-        pass
-    try:
-        ifd = exif.get_ifd(0x8769)
-        raw = ifd.get(0x9003) or ifd.get(0x9004) or exif.get(0x0132)
-        taken = _parse_exif_date(raw)
-        if taken:
-            out["taken_at"] = taken
-    except Exception:  # noqa: BLE001
-        pass
-    try:
-        make = _clean_text(exif.get(0x010F))
-        model = _clean_text(exif.get(0x0110))
-        if model and make and model.lower().startswith(make.split()[0].lower()):
-            camera = model
-        else:
-            camera = " ".join(p for p in (make, model) if p)
-        if camera:
-            out["camera"] = camera[:100]
-    except Exception:  # noqa: BLE001
-        pass
-    return out
-
-
-def _clean_text(value) -> str:
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", errors="replace")
-    if not isinstance(value, str):
-        return ""
-    return " ".join("".join(c for c in value if c.isprintable()).split())
-
-
-def _parse_exif_date(raw) -> str | None:
-    text = _clean_text(raw)
-    if not text:
-        return None
-    for fmt in ("%Y:%m:%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y:%m:%d %H:%M", "%Y-%m-%dT%H:%M:%S"):
-        try:
-            dt = datetime.strptime(text[:19], fmt)
-        except ValueError:
-            continue
-        if 1900 <= dt.year <= 2200:
-            return dt.isoformat()
-    return None
 
 
 class ThumbnailCache:
