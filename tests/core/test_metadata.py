@@ -388,6 +388,24 @@ def test_a_damaged_heif_movie_header_is_skipped(tmp_path):
     assert decode(path).date_field == "File:ModifyDate"
 
 
+# --------------------------------------------------------------------------- what is stored
+
+
+def test_the_catalog_stores_the_field_and_offset(library, tmp_path):
+    root = tmp_path / "photos"
+    root.mkdir()
+    jpeg(root / "a.jpg", exif=exif_block({}, {ORIGINAL: "2023:08:31 21:15:30", SUBSEC_ORIGINAL: "5",
+                                              OFFSET_ORIGINAL: "+02:00"}))
+    jpeg(root / "b.jpg")
+    library.folders.add(root)
+    assert library.folders.pipeline().run().indexed == 2
+    a, b = library.catalog.photos(order="path")
+    assert (a.taken_at, a.date_source, a.date_field, a.taken_offset) == (
+        "2023-08-31T21:15:30.5", "exif", "EXIF:DateTimeOriginal", "+02:00")
+    taken, offset = file_time(root / "b.jpg")
+    assert (b.taken_at, b.date_source, b.date_field, b.taken_offset) == (taken, "file", "File:ModifyDate", offset)
+
+
 # --------------------------------------------------------------------------- ExifTool agreement
 
 #: Our precedence in ExifTool's words (``exiftool -G1`` names): the field we
