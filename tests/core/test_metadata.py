@@ -447,6 +447,8 @@ def _et_offset(text: str | None) -> str | None:
     m = re.fullmatch(r"([+-])(\d{1,2}):?(\d\d)?", text.strip())
     if not m or int(m[2]) > 18 or int(m[3] or 0) > 59:
         return None
+    if int(m[2]) == int(m[3] or 0) == 0:
+        return "+00:00"
     return f"{m[1]}{int(m[2]):02d}:{m[3] or '00'}"
 
 
@@ -460,16 +462,16 @@ def exiftool_reading(tags: dict) -> tuple[str, str | None, str] | None:
         if not m:
             continue
         y, mo, d, h, mi, s, frac, tz = m.groups()
-        mo, d = int(mo or 1) or 1, int(d or 1) or 1
+        mo, d = int(mo or 1), int(d or 1)
+        has_time = h is not None and mo != 0 and d != 0  # a month or day of 00 is unknown: no time
         try:
-            when = datetime(int(y), mo, d, int(h or 0), int(mi or 0), int(s or 0))
+            when = datetime(int(y), mo or 1, d or 1, *((int(h), int(mi), int(s or 0)) if has_time else ()))
         except ValueError:
             continue
         if not 1800 <= when.year < 2200:
             continue
-        has_time = h is not None
-        offset = _et_offset(tz)
-        if extra and extra in tags and field.startswith("IPTC"):
+        offset = _et_offset(tz) if has_time else None
+        if extra and extra in tags and field.startswith("IPTC") and mo != 0 and d != 0:
             t = _ET_TIME.match(str(tags[extra]).strip())
             if t:
                 try:
@@ -479,7 +481,7 @@ def exiftool_reading(tags: dict) -> tuple[str, str | None, str] | None:
                     pass
         elif extra and extra in tags and not frac and str(tags[extra]).strip().isdigit():
             frac = str(tags[extra]).strip()
-        if offset_tag and _et_offset(str(tags.get(offset_tag, ""))):
+        if has_time and offset_tag and _et_offset(str(tags.get(offset_tag, ""))):
             offset = _et_offset(str(tags[offset_tag]))
         if field == "PNG:ModifyDate":
             offset = "+00:00"  # PNG 1.2 11.3.6.1: tIME is UTC (ExifTool shows it without a zone)
