@@ -422,6 +422,7 @@ class Pipeline:
                 self.catalog.record_decoded(
                     it.photo_id, hash_=d.hash, format_=d.format, width=d.width,
                     height=d.height, taken_at=d.taken_at, date_source=d.date_source,
+                    date_field=d.date_field, taken_offset=d.taken_offset,
                     camera=d.camera, size=d.size, mtime_ns=d.mtime_ns,
                 )
                 if it.vector is not None:

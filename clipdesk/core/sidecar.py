@@ -275,6 +275,18 @@ def _rdf_root(doc: _Document, where: Path, create: bool) -> ET.Element | None:
     return rdf
 
 
+def parse_xmp(data: bytes, where: str | Path) -> ET.Element | None:
+    """The ``rdf:RDF`` element of an XMP document: a sidecar's bytes or the
+    packet embedded in a photo (JPEG APP1, PNG iTXt, TIFF tag 700, WebP,
+    HEIF). None when it holds no RDF. The rules of sidecars hold (UTF-8 only,
+    no DOCTYPE or entities, at most :data:`MAX_SIDECAR_BYTES`); raises
+    :class:`SidecarError` naming ``where`` when it does not parse."""
+    root = _parse(data, Path(where)).root
+    if root.tag == _q(NS_RDF, "RDF"):
+        return root
+    return root.find(f".//{_q(NS_RDF, 'RDF')}")
+
+
 def _bag_items(prop: ET.Element) -> list[ET.Element]:
     for container in prop:
         if container.tag in (_q(NS_RDF, "Bag"), _q(NS_RDF, "Seq"), _q(NS_RDF, "Alt")):

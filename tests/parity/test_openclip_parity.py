@@ -19,7 +19,7 @@ from texts import generate
 
 from clipdesk.core import bundle as B
 from clipdesk.core.engine import EngineOptions, TextEncoder, load_encoders
-from clipdesk.core.imaging import decode
+from clipdesk.core.imaging import decode, to_srgb
 from clipdesk.core.textgraph import MIN_COSINE, prepare_query_length
 from support import REPO
 
@@ -43,9 +43,11 @@ def photos():
 
 
 def _reference_input(reference, path) -> np.ndarray:
-    """open_clip's transform on the photo as ClipDesk decodes it (orientation applied, RGB)."""
+    """open_clip's transform on the photo as ClipDesk decodes it (orientation
+    applied, the sRGB a viewer shows: ICC profile applied, transparency on
+    white; imaging.to_srgb). What is compared is preprocessing and the model."""
     with Image.open(path) as img:
-        rgb = ImageOps.exif_transpose(img).convert("RGB")
+        rgb = to_srgb(ImageOps.exif_transpose(img))
     return reference.preprocess(rgb).numpy()
 
 

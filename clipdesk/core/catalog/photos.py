@@ -311,14 +311,19 @@ class PhotoQueries(CatalogBase):
         camera: str | None,
         size: int,
         mtime_ns: int,
+        date_field: str | None = None,
+        taken_offset: str | None = None,
     ) -> None:
+        """What one decode found (imaging.Decoded): the photo is indexed.
+        ``date_field`` names the field that gave ``taken_at`` and
+        ``taken_offset`` its UTC offset ("+02:00"), when known."""
         with self._write() as con:
             con.execute(
                 "UPDATE photos SET hash = ?, format = ?, width = ?, height = ?, taken_at = ?, "
-                "date_source = ?, camera = ?, size = ?, mtime_ns = ?, status = 'indexed', "
-                "reason = NULL, indexed_at = ? WHERE id = ?",
-                (hash_, format_, width, height, taken_at, date_source, camera, size, mtime_ns,
-                 time.time(), photo_id),
+                "date_source = ?, date_field = ?, taken_offset = ?, camera = ?, size = ?, mtime_ns = ?, "
+                "status = 'indexed', reason = NULL, indexed_at = ? WHERE id = ?",
+                (hash_, format_, width, height, taken_at, date_source, date_field, taken_offset, camera,
+                 size, mtime_ns, time.time(), photo_id),
             )
 
     def record_failure(self, photo_id: int, reason: str) -> None:

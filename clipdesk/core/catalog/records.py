@@ -24,8 +24,11 @@ class Folder:
 
 @dataclass(frozen=True)
 class Photo:
-    """One catalogued file. ``taken_at`` is ISO 8601 local time; ``status`` one
-    of pending, indexed, failed (``reason`` says why) or offline."""
+    """One catalogued file. ``taken_at`` is ISO 8601 local time (sub-seconds
+    kept when the metadata has them); ``date_source`` "exif" (any metadata
+    field) or "file"; ``date_field`` which field gave the date and
+    ``taken_offset`` its UTC offset, when known (clipdesk.core.metadata);
+    ``status`` one of pending, indexed, failed (``reason`` says why) or offline."""
 
     id: int
     folder_id: int
@@ -41,6 +44,8 @@ class Photo:
     camera: str | None
     status: str
     reason: str | None
+    date_field: str | None = None  # "EXIF:DateTimeOriginal", ..., "File:ModifyDate"
+    taken_offset: str | None = None  # "+02:00"
 
     @property
     def name(self) -> str:
@@ -75,7 +80,7 @@ class Summary:
 
 PHOTO_COLUMNS = (
     "id, folder_id, path, size, mtime_ns, hash, format, width, height, "
-    "taken_at, date_source, camera, status, reason"
+    "taken_at, date_source, camera, status, reason, date_field, taken_offset"
 )
 FOLDER_COLUMNS = "id, path, kind, state, added_at, last_scan, note"
 
