@@ -207,10 +207,11 @@ def _strip_png(data: bytes, gps_only: bool) -> bytes:
 def _export_jpeg(photo: Photo, folder: Path, options: ExportOptions, report: ExportReport) -> None:
     from PIL import Image, ImageOps
 
+    from clipdesk.core.imaging import to_srgb
+
     with Image.open(photo.path) as image:
         exif = image.getexif()
-        upright = ImageOps.exif_transpose(image)
-        rgb = upright.convert("RGB") if upright.mode != "RGB" else upright
+        rgb = to_srgb(ImageOps.exif_transpose(image))  # sRGB, as the exported JPEG says it is
         rgb.thumbnail((options.resize, options.resize), Image.Resampling.LANCZOS)
     kwargs = {"quality": options.quality, "optimize": True}
     if options.metadata != "strip" and len(exif):

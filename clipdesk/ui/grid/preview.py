@@ -17,7 +17,7 @@ from PySide6.QtGui import QImage, QKeyEvent, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QDialog, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from clipdesk.core.errors import DecodeError
-from clipdesk.core.imaging import FORMATS, read_stable
+from clipdesk.core.imaging import FORMATS, read_stable, to_srgb
 from clipdesk.ui.grid.view import PhotoGrid
 from clipdesk.ui.workers import Pools
 
@@ -31,9 +31,8 @@ def load_image(path: str, max_side: int) -> QImage:
         img = Image.open(io.BytesIO(data), formats=FORMATS)
         if img.format in ("JPEG", "MPO"):
             img.draft("RGB", (max_side, max_side))
-        img = ImageOps.exif_transpose(img)
+        img = to_srgb(ImageOps.exif_transpose(img))  # the same colours the thumbnail and the model get
         img.thumbnail((max_side, max_side), Image.Resampling.BICUBIC)
-        img = img.convert("RGB")
     except (OSError, ValueError, SyntaxError, MemoryError, Image.DecompressionBombError,
             Image.DecompressionBombWarning) as exc:
         raise DecodeError(f"cannot show this image: {exc}") from None
