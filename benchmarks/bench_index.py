@@ -5,7 +5,7 @@ build time, index size on disk and in RAM, load time (manifest checks and
 SHA-256 included), k=100 query latency (median, p95) for HNSW and for exact
 numpy search, the same with a filter keeping 1% of photos, and recall@100
 against exact search. Then the sweeps behind the switch-over constants in
-``clipdesk/core/index.py``: exact latency against collection size, and
+``clipdesk/core/index/vectorindex.py``: exact latency against collection size, and
 exact-subset against HNSW+filter latency against the filter's size.
 
 The data is a mixture of Gaussians, not uniform noise (on which HNSW recall
@@ -45,9 +45,9 @@ from clipdesk.core.index import (  # noqa: E402
     TEXT_QUERY_EF,
     HnswParams,
     VectorIndex,
-    _VectorStore,
     read_manifest,
 )
+from clipdesk.core.index.store import VectorStore  # noqa: E402
 
 DIM = 512
 K = 100
@@ -185,7 +185,7 @@ def bench_size(n: int, n_queries: int, workdir: Path, params: HnswParams, ef_swe
     res["best_image_score"] = float(np.median([t.scores[1] for t in res["truth_image"]]))
 
     # ef sweep on HNSW (hnswlib uses max(ef, k)).
-    h = index._hnsw
+    h = index._graph.hnsw
     for ef in ef_sweep:
         h.set_ef(ef)
         for name, qs in (("image", img_q), ("text", txt_q)):
@@ -251,7 +251,7 @@ def exact_sweep(n_queries: int) -> list[tuple]:
     rng = np.random.default_rng(3)
     out = []
     for m in (1000, 2000, 5000, 10000, 20000, 50000):
-        store = _VectorStore(DIM, capacity=m)
+        store = VectorStore(DIM, capacity=m)
         v = _unit(rng.normal(size=(m, DIM))).astype(np.float32)
         store.upsert(np.arange(m, dtype=np.int64), v)
         qs = _unit(rng.normal(size=(n_queries, DIM))).astype(np.float32)

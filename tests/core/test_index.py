@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -15,7 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import clipdesk.core.index as index_mod
+import clipdesk.core.index.rebuild as rebuild_mod
+import clipdesk.core.index.store as store_mod
+import clipdesk.core.index.vectorindex as vectorindex_mod
 from clipdesk.core.errors import UsageError
 from clipdesk.core.index import (
     HnswParams,
@@ -76,9 +77,9 @@ def test_both_paths_find_the_exact_neighbours():
 def test_auto_switches_to_hnsw_above_the_measured_size(monkeypatch):
     index, _, vecs = build(600)
     assert index.search(vecs[0], 5).method == "exact"
-    monkeypatch.setattr(index_mod, "EXACT_SEARCH_MAX", 100)
+    monkeypatch.setattr(vectorindex_mod, "EXACT_SEARCH_MAX", 100)
     assert index.search(vecs[0], 5).method == "hnsw"
-    monkeypatch.setattr(index_mod, "FILTER_EXACT_MAX", 10)
+    monkeypatch.setattr(vectorindex_mod, "FILTER_EXACT_MAX", 10)
     assert index.search(vecs[0], 5, allowed=index.ids()[:5]).method == "exact-subset"
     assert index.search(vecs[0], 5, allowed=index.ids()[:30]).method == "exact-subset"  # 5%: exact
     assert index.search(vecs[0], 5, allowed=index.ids()[:300]).method == "hnsw-postfilter"  # 50%
@@ -147,7 +148,7 @@ def test_a_filter_keeping_a_large_share_post_filters_the_graph_search():
 
 
 def test_post_filter_falls_back_to_exact_when_the_graph_finds_too_few(monkeypatch):
-    monkeypatch.setattr(index_mod, "FILTER_EXACT_MAX", 10)
+    monkeypatch.setattr(vectorindex_mod, "FILTER_EXACT_MAX", 10)
     index, ids, vecs = build(1000)
     q = vecs[0]
     far = ids[np.argsort(vecs @ q)[:250]]  # the quarter least like the query
@@ -169,7 +170,7 @@ def test_per_query_breadth_leaves_the_index_setting_alone():
         assert len(hits) == 50 and np.all(np.diff(hits.scores) <= 1e-6)
         wide.append(len(np.intersect1d(hits.ids, truth)))
     assert np.mean(wide) >= np.mean(narrow) and np.mean(wide) >= 0.97 * 50
-    assert index._hnsw.ef == PARAMS.ef_search
+    assert index._graph.hnsw.ef == PARAMS.ef_search
 
 
 def test_sparse_ids_use_the_sorted_lookup():
@@ -250,11 +251,11 @@ def test_deleted_ids_never_come_back_until_re_added_with_their_new_vector():
 
 def test_deleted_slots_are_reused_by_new_ids():
     index, ids, _ = build(500)
-    graph_before = index._hnsw.element_count
+    graph_before = index._graph.hnsw.element_count
     index.remove(ids[:200])
     fresh = clustered(200, seed=5)
     index.add(np.arange(10_000, 10_200), fresh)
-    assert index._hnsw.element_count == graph_before
+    assert index._graph.hnsw.element_count == graph_before
     assert len(index) == 500
     for i in (0, 99, 199):
         assert index.search(fresh[i], 1, method="hnsw").ids[0] == 10_000 + i
@@ -267,7 +268,7 @@ def test_growth_past_the_initial_capacity():
     for start in range(0, 3000, 250):
         index.add(np.arange(start, start + 250), vecs[start : start + 250])
     assert len(index) == 3000
-    assert index._hnsw.get_max_elements() >= 3000
+    assert index._graph.hnsw.get_max_elements() >= 3000
     assert index.search(vecs[2999], 1, method="hnsw").ids[0] == 2999
 
 
@@ -289,7 +290,7 @@ def test_updating_a_live_id_moves_it():
 
 
 def test_compaction_keeps_exact_search_right(monkeypatch):
-    monkeypatch.setattr(index_mod, "_COMPACT_MIN_DEAD", 10)
+    monkeypatch.setattr(store_mod, "_COMPACT_MIN_DEAD", 10)
     index, ids, vecs = build(400)
     index.remove(ids[::2])
     assert index._store.n == len(index) == 200  # dead rows were compacted away
@@ -475,7 +476,7 @@ def test_save_and_load_round_trip(tmp_path):
     got_ids, got = loaded.vectors(index.ids())
     want_ids, want = index.vectors(got_ids)
     np.testing.assert_array_equal(got, want)
-    assert loaded._hnsw.ef == PARAMS.ef_search
+    assert loaded._graph.hnsw.ef == PARAMS.ef_search
     for q in vecs[100:110]:
         assert loaded.search(q, 10, method="hnsw").ids.tolist() == index.search(q, 10, method="hnsw").ids.tolist()
     # The loaded index keeps working: adds, deletes, re-save.
@@ -703,7 +704,7 @@ def test_open_rebuilds_in_the_background_while_exact_search_serves(tmp_path):
     index.add([5000], vecs[5][None] * -1)
     index.remove([ids[20]])
     gate.set()
-    index._rebuild.wait(60)
+    index._rebuild.handle.wait(60)
     assert done == [True]
     assert not index.rebuilding
     assert len(index) == 1200
@@ -716,7 +717,7 @@ def test_open_rebuilds_in_the_background_while_exact_search_serves(tmp_path):
 
 
 def test_ops_during_graph_building_are_replayed(monkeypatch):
-    monkeypatch.setattr(index_mod, "_REBUILD_CHUNK", 50)
+    monkeypatch.setattr(rebuild_mod, "_REBUILD_CHUNK", 50)
     vecs = clustered(1000, seed=22)
     extra = clustered(100, seed=23)
     index = VectorIndex("m", DIM, PARAMS)
