@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "EXACT_SEARCH_MAX",
     "FILTER_EXACT_MAX",
+    "POSTFILTER_MAX_BREADTH",
     "POSTFILTER_MIN_SHARE",
     "POSTFILTER_OVERSAMPLE",
     "TEXT_QUERY_EF",
@@ -64,13 +65,26 @@ FILTER_EXACT_MAX = 30_000
 #: faster than exact (50 / 29 ms against 45 / ~60 ms), so those stay exact.
 POSTFILTER_MIN_SHARE = 0.1
 POSTFILTER_OVERSAMPLE = 2.0
+#: The breadth a post-filtered search keeps among the allowed photos is at
+#: most this, so that a wider TEXT_QUERY_EF leaves filtered searches as they
+#: were measured: the search asks the graph for breadth / share results, and
+#: its cost grows with them. Measured at 1M on bench_index's data and 60 of
+#: its text queries (the cap lifted by hand), p50 at breadth 800 and 2400: a
+#: 10% filter 25 and 59 ms (recall 0.96 and 0.996), 30% 12 and 42 ms (0.94
+#: and 0.985); the benchmark's filter sweep shows the capped figures.
+POSTFILTER_MAX_BREADTH = 800
 #: Graph breadth to ask for text queries (``search(..., ef=TEXT_QUERY_EF)``).
-#: Text embeddings sit far from every photo, where a graph search is weakest:
-#: on the benchmark's synthetic text queries recall@100 at ef=160 is 0.87 at
-#: 100k and 0.50 at 1M; ef=800 gives 0.99 at 100k (p95 5.9 ms) and 0.84 at
-#: 1M (p95 5.3 ms), ef=1600 0.93 at 1M (p95 9 ms). Image queries need no
-#: more than the default (0.97 at 1M with ef=160, p95 1.4 ms).
-TEXT_QUERY_EF = 800
+#: Text embeddings sit far from every photo, where a graph search is weakest.
+#: Measured by benchmarks/bench_index.py (text-query sweep) on its synthetic
+#: text queries, a pessimistic case (see its docstring), M=16, 1M vectors,
+#: 2 cores, ms p50 / p95: recall@100 0.54 at ef=160, 0.845 at 800 (1.9 /
+#: 2.6), 0.936 at 1600 (3.9 / 4.7), 0.949 at 2000 (4.8 / 5.7), 0.961 at
+#: 2400 (6.0 / 7.2), 0.979 at 3200 (7.9 / 9.1). At 100k, 800 already gives
+#: 0.993 and 2400 costs 4.7 ms p50 instead of 1.2. A graph of degree M=32
+#: reaches 0.971 at ef=1600 in about the same time, but only graphs built
+#: or rebuilt with it would have it. Still a graph search: approximate.
+#: Image queries need no more than the default (0.97 at 1M with ef=160).
+TEXT_QUERY_EF = 2400
 
 
 @dataclass(frozen=True)
@@ -202,8 +216,11 @@ class VectorIndex:
         ``allowed`` restricts the answer to those ids (a filter from the
         catalog: folder, date, tag...). ``k`` is clamped to what is there.
         ``ef``: search breadth of the graph for this query (default
-        ``params.ef_search``; never less than k). Text queries sit far from
-        every photo (the modality gap) and need more: see :data:`TEXT_QUERY_EF`.
+        ``params.ef_search``; never less than k; at most
+        :data:`POSTFILTER_MAX_BREADTH` under a filter answered by post-filtering).
+        Text queries sit far from every photo (the modality gap) and need
+        more: see :data:`TEXT_QUERY_EF`. Graph answers are approximate; the
+        exact paths ("exact", "exact-subset") are exact.
         ``method`` is "auto" (the measured switch-over points), or "exact" /
         "hnsw" to force a path (benchmarks and tests); "hnsw" still answers
         exactly while a rebuild runs or when the graph cannot return k.
@@ -234,8 +251,8 @@ class VectorIndex:
         Measured at 1M (see FILTER_EXACT_MAX): exact over the subset is best up
         to a few percent of the library and keeps perfect recall beyond; a
         filter keeping a large share is answered by an unfiltered graph search
-        for max(k * POSTFILTER_OVERSAMPLE, breadth) / share results, the others
-        dropped.
+        for max(k * POSTFILTER_OVERSAMPLE, min(breadth, POSTFILTER_MAX_BREADTH))
+        / share results, the others dropped.
         hnswlib's filter callable is slower than both (it calls Python for
         every candidate and visits ~1/share times more nodes) and is used only
         when "hnsw" is forced on a small share.
@@ -253,8 +270,10 @@ class VectorIndex:
         if graph and self._graph is not None:
             if share >= POSTFILTER_MIN_SHARE:
                 # The allowed photos among the results should number about
-                # max(2k, breadth): a wide query (text) stays wide under a filter.
-                wanted = min(store.n_live, math.ceil(max(k * POSTFILTER_OVERSAMPLE, breadth) / share))
+                # max(2k, breadth), the breadth capped: a wide query (text)
+                # stays wide under a filter, but no wider than it was measured.
+                kept = max(k * POSTFILTER_OVERSAMPLE, min(breadth, POSTFILTER_MAX_BREADTH))
+                wanted = min(store.n_live, math.ceil(kept / share))
                 hits = self._graph_search(q, wanted, wanted)
                 if hits is not None:
                     hit_rows = store.rows_of(hits.ids)
