@@ -132,7 +132,7 @@ class PhotoGrid(QListView):
         """Cells as wide as needed to fill the row: the columns spread over the
         whole width instead of leaving a gap on the right."""
         cell = self.delegate.cell_size(self.font()) + QSize(4, 4)
-        width = self.viewport().width() - 2 * self.spacing() - 1
+        width = self.layout_width() - self.spacing() - 1
         columns = max(1, width // cell.width())
         grid = QSize(max(cell.width(), width // columns), cell.height())
         if grid != self.gridSize():
@@ -140,6 +140,20 @@ class PhotoGrid(QListView):
         self.setIconSize(QSize(self.delegate.size, self.delegate.size))
         self.scheduleDelayedItemsLayout()
         self.viewport().update()
+
+    def layout_width(self) -> int:
+        """The width QListView lays the cells out in: the viewport as if the
+        scroll bar were shown, whether it is or not (so that it never blinks).
+        Columns sized to the visible viewport would not fit that width once the
+        scroll bar hides, and the last one would wrap: 2 columns where 3 fit."""
+        width = self.maximumViewportSize().width()
+        style, bar = self.style(), self.verticalScrollBar()
+        if (self.verticalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAsNeeded
+                and not style.pixelMetric(QStyle.PixelMetric.PM_ScrollView_ScrollBarOverlap, None, bar)):
+            width -= style.pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, bar)
+            if style.styleHint(QStyle.StyleHint.SH_ScrollView_FrameOnlyAroundContents, None, self):
+                width -= 2 * style.pixelMetric(QStyle.PixelMetric.PM_DefaultFrameWidth, None, self)
+        return width
 
     def set_empty_text(self, text: str | None) -> None:
         """Say why there are no photos (None: there are, say nothing)."""
