@@ -115,3 +115,19 @@ def test_apply_to_the_whole_library_previews_counts_first(open_window, indexed, 
               for p in Path(window.library.catalog.roots()[0].path).glob("cold/green*.jpg")}
     assert greens <= set(tagged)
     assert window.library.catalog.tagged_ids("red") == []
+
+
+def test_rejecting_a_suggestion_adds_no_tag_to_the_lists(open_window, indexed, qtbot):
+    """Issue 16: rejecting "pullover" put a tag "pullover" (0 photos) in the
+    sidebar and the Tag menu."""
+    window = open_window(indexed)
+    panel = window.autotag
+    green = photo_named(window, "green1.jpg")
+    assert drop(panel.drop, ids_mime(green.id))
+    qtbot.mouseClick(panel.rows["green"].reject_button, Qt.MouseButton.LeftButton)
+    assert panel.rows["green"].group.decision == "rejected"
+    assert window.library.catalog.tagged_ids("green", "rejected") == [green.id]
+    assert [i.text(0) for i in window.sidebar.items("tag")] == []
+    menu = window.photo_actions.menu([green])
+    tag_menu = next(a.menu() for a in menu.actions() if a.text() == "Tag")
+    assert [a.text() for a in tag_menu.actions() if a.text()] == ["New tag…"]
