@@ -7,7 +7,8 @@
 * Teach a tag: name it (new or existing), drop a few example photos, and the
   panel shows the photos the learned tag would add, to accept or reject.
 * Apply to the whole library: a preview of how many photos each tag would
-  get, then the tags picked are stored as suggestions.
+  get; the tags the user ticks (none at first) are added to those photos as
+  accepted tags, as if the user had added them.
 
 Accepted tags can also go to XMP sidecars (a setting). A file outside the
 library has no catalog entry, so its tags can only go to its sidecar. Every
@@ -32,6 +33,7 @@ from clipdesk.core.errors import ClipDeskError
 from clipdesk.core.library import Library
 from clipdesk.core.search import Hit
 from clipdesk.core.tags import AutoTagResult, FileSuggestions
+from clipdesk.core.wording import plural
 from clipdesk.ui.dnd import PHOTO_IDS_MIME, decode_ids, image_paths
 from clipdesk.ui.grid.model import PhotoListModel
 from clipdesk.ui.grid.thumbs import ThumbnailLoader
@@ -189,14 +191,19 @@ class TagRow(QWidget):
 
 
 class ApplyDialog(QDialog):
-    """Preview of apply-to-library: how many photos each tag would get; pick tags."""
+    """Preview of apply-to-library: how many photos each tag would get; the user
+    ticks the tags to add. Nothing is ticked at first: a tag that fits half the
+    library ("shirt" on 335 of 556 photos) is not something to add unread."""
 
     def __init__(self, counts: dict[str, int], parent=None):
         super().__init__(parent)
+        self.setObjectName("applyDialog")
         self.setWindowTitle("Tag the whole library")
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel("These tags would be suggested on this many photos. "
-                             "Suggestions can be reviewed and rejected later.", self))
+        intro = QLabel("Tick the tags to add. Each one is added to the number of photos shown, as if you had "
+                       "added it yourself; you can remove it from a photo later in its details.", self)
+        intro.setWordWrap(True)
+        lay.addWidget(intro)
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("applyTree")
         self.tree.setHeaderLabels(["Tag", "Photos"])
@@ -205,18 +212,23 @@ class ApplyDialog(QDialog):
             item = QTreeWidgetItem(self.tree, [tag, f"{n:,}"])
             item.setData(0, Qt.ItemDataRole.UserRole, tag)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(0, Qt.CheckState.Checked if n else Qt.CheckState.Unchecked)
+            item.setCheckState(0, Qt.CheckState.Unchecked)
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
         self.tree.resizeColumnToContents(0)
+        self.tree.itemChanged.connect(self._ticked)
         lay.addWidget(self.tree)
         self.sidecars = QCheckBox("Also write the tags to XMP sidecars", self)
         lay.addWidget(self.sidecars)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
-        self.apply_button = buttons.addButton("Apply", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.apply_button = buttons.addButton("Add the ticked tags", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.apply_button.setEnabled(False)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
-        self.resize(420, 480)
+        self.resize(440, 480)
+
+    def _ticked(self, *_args) -> None:
+        self.apply_button.setEnabled(bool(self.chosen()))
 
     def chosen(self) -> list[str]:
         out = []
@@ -547,11 +559,11 @@ class AutoTagPanel(QWidget):
         if not tags:
             return
         library = self.library
-        self.message.emit(f"Tagging the library with {len(tags)} tag(s)…")
+        self.message.emit(f"Adding {plural(len(tags), 'tag')} to the library…")
 
         def done(result: AutoTagResult) -> None:
-            total = sum(result.counts.values())
-            self.message.emit(f"Suggested {len(result.counts)} tag(s) on {total:,} photo(s)")
+            added = ", ".join(f"{tag} ({n:,})" for tag, n in result.counts.items())
+            self.message.emit(f"Added {added}" if added else "No photo fits these tags")
 
         self.hub.write(lambda: library.tags.apply_auto(tags, sidecars=write_xmp), done,
                        lambda e: self.message.emit(f"Tagging the library failed: {e}"), owner=self,
