@@ -20,7 +20,7 @@ import os
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication, QDockWidget, QFrame, QLabel, QMainWindow, QMessageBox, QScrollArea, QSlider, QVBoxLayout, QWidget,
+    QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QSlider, QVBoxLayout, QWidget,
 )
 
 from clipdesk import __version__
@@ -46,7 +46,7 @@ from clipdesk.ui.models.banner import ModelBanner
 from clipdesk.ui.models.dialog import ModelsDialog
 from clipdesk.ui.search.panel import SearchPanel
 from clipdesk.ui.settings import Settings
-from clipdesk.ui.tagging.panel import AutoTagPanel
+from clipdesk.ui.tagging.panel import AutoTagPanel, PanelScroll
 from clipdesk.ui.workers import Pools
 
 log = logging.getLogger(__name__)
@@ -122,12 +122,8 @@ class MainWindow(QMainWindow):
         self.details = DetailsPanel(library, pools, hub, self)
         self.details_dock = self._dock("Details", "detailsDock", self.details, Qt.DockWidgetArea.RightDockWidgetArea)
         self.autotag = AutoTagPanel(library, pools, hub, settings, self.thumbs, self)
-        # The panel is tall; in a scroll area it never forces the window to be.
-        autotag_scroll = QScrollArea(self)
-        autotag_scroll.setWidgetResizable(True)
-        autotag_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        autotag_scroll.setWidget(self.autotag)
-        self.autotag_dock = self._dock("Auto-tag", "autotagDock", autotag_scroll, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.autotag_dock = self._dock("Auto-tag", "autotagDock", PanelScroll(self.autotag, self),
+                                       Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.details_dock, self.autotag_dock)
         self.details_dock.raise_()
 

@@ -21,11 +21,11 @@ import logging
 import os
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QEvent, QObject, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFrame, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton,
-    QScrollArea, QToolButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFrame, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar,
+    QPushButton, QScrollArea, QStyle, QToolButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
 from clipdesk.core.changes import Changes
@@ -46,30 +46,41 @@ log = logging.getLogger(__name__)
 
 
 class DropZone(QFrame):
-    """Accepts photos from the grid (ids) and image files (paths)."""
+    """Accepts photos from the grid (ids) and image files (paths).
+
+    The dashed border is painted from the palette at paint time, not set by a
+    style sheet: a style sheet fixes the palette of the zone and its text when
+    it is applied, so after a switch to the dark theme the text stayed dark."""
 
     dropped = Signal(list, list)  # photo ids, paths
 
     def __init__(self, text: str, parent=None):
         super().__init__(parent)
         self.setAcceptDrops(True)
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setFrameShadow(QFrame.Shadow.Sunken)
         self.setMinimumHeight(56)
         self.label = QLabel(text, self)
         self.label.setWordWrap(True)
         self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         lay = QVBoxLayout(self)
+        lay.setContentsMargins(10, 8, 10, 8)
         lay.addWidget(self.label)
         self._idle_text = text
-        self._hover(False)
+        self.hovered = False
 
     def _hover(self, on: bool) -> None:
-        self.setProperty("hover", on)
-        self.setStyleSheet(
-            "DropZone { border: 2px dashed palette(highlight); border-radius: 6px; }" if on else
-            "DropZone { border: 2px dashed palette(mid); border-radius: 6px; }"
-        )
+        self.hovered = on
+        self.update()
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        try:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            role = QPalette.ColorRole.Highlight if self.hovered else QPalette.ColorRole.PlaceholderText
+            painter.setPen(QPen(self.palette().color(role), 2, Qt.PenStyle.DashLine))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(QRectF(self.rect()).adjusted(1, 1, -1, -1), 6, 6)
+        finally:
+            painter.end()
 
     def set_text(self, text: str | None) -> None:
         self.label.setText(text or self._idle_text)
@@ -137,50 +148,56 @@ def group_suggestions(results: list[FileSuggestions]) -> list[TagGroup]:
     return sorted(groups.values(), key=lambda g: (-g.count, -sum(g.scores) / len(g.scores), g.tag.lower()))
 
 
-class TagRow(QWidget):
+class TagRow(QObject):
+    """One suggested tag: its name, confidence, how many photos it fits, and the
+    buttons to accept or reject it; after a decision, what was decided in the
+    buttons' place. Its widgets go in a column of a grid shared by every row,
+    so the rows line up whatever each one shows."""
+
     accept = Signal(str)
     reject = Signal(str)
 
-    def __init__(self, group: TagGroup, total: int, parent=None):
+    def __init__(self, group: TagGroup, total: int, grid: QGridLayout, row: int, parent: QWidget):
         super().__init__(parent)
         self.group = group
-        self.setObjectName(f"tagRow:{group.tag}")
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(2, 1, 2, 1)
-        self.name = QLabel(group.tag + ("  ✦" if group.source == "learned" else ""), self)
+        self.name = QLabel(group.tag + ("  ✦" if group.source == "learned" else ""), parent)
+        self.name.setObjectName(f"tagRow:{group.tag}")
         self.name.setToolTip("learned from your examples" if group.source == "learned" else "suggested by the model")
-        self.name.setMinimumWidth(90)
-        self.bar = QProgressBar(self)
+        self.bar = QProgressBar(parent)
         self.bar.setRange(0, 100)
         self.bar.setValue(round(group.confidence * 100))
         self.bar.setFormat("%p%")
-        self.bar.setMaximumHeight(14)
-        self.bar.setMinimumWidth(70)
+        self.bar.setFixedWidth(64)
+        self.bar.setMaximumHeight(16)
         self.bar.setToolTip(f"confidence {group.confidence:.0%}")
-        self.count = QLabel(f"{group.count}/{total}", self)
-        self.count.setToolTip(f"fits {group.count} of the {total} photos dropped")
-        self.accept_button = QToolButton(self)
+        self.count = QLabel(f"{group.count}/{total}", parent)
+        self.count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.count.setToolTip(f"fits {group.count} of the {plural(total, 'photo')} dropped")
+        self.accept_button = QToolButton(parent)
         self.accept_button.setText("✓")
-        self.accept_button.setToolTip(f"Tag {group.count} photo(s) with '{group.tag}'")
+        self.accept_button.setToolTip(f"Tag {plural(group.count, 'photo')} with '{group.tag}'")
         self.accept_button.clicked.connect(lambda: self.accept.emit(group.tag))
-        self.reject_button = QToolButton(self)
+        self.reject_button = QToolButton(parent)
         self.reject_button.setText("✕")
         self.reject_button.setToolTip(f"Not '{group.tag}': never suggest it for these photos again")
         self.reject_button.clicked.connect(lambda: self.reject.emit(group.tag))
-        self.state = QLabel("", self)
-        lay.addWidget(self.name, 2)
-        lay.addWidget(self.bar, 2)
-        lay.addWidget(self.count)
-        lay.addWidget(self.accept_button)
-        lay.addWidget(self.reject_button)
-        lay.addWidget(self.state)
+        self.state = QLabel("", parent)
+        self.state.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.state.hide()
+        grid.addWidget(self.name, row, 0)
+        grid.addWidget(self.bar, row, 1)
+        grid.addWidget(self.count, row, 2)
+        grid.addWidget(self.accept_button, row, 3)
+        grid.addWidget(self.reject_button, row, 4)
+        grid.addWidget(self.state, row, 3, 1, 2)
 
     def set_decision(self, decision: str | None, note: str | None = None) -> None:
         self.group.decision = decision
         done = decision is not None
         self.accept_button.setEnabled(not done)
         self.reject_button.setEnabled(not done)
+        self.accept_button.setVisible(not done)
+        self.reject_button.setVisible(not done)
         self.state.setVisible(done)
         self.state.setText({"accepted": "added", "rejected": "rejected", None: ""}[decision])
         if note:
@@ -239,6 +256,33 @@ class ApplyDialog(QDialog):
         return out
 
 
+class PanelScroll(QScrollArea):
+    """A tall panel in a dock: it scrolls up and down (it never forces the
+    window to be as tall as it is) and never sideways, because the dock is
+    never made narrower than the panel needs, whatever the window's size."""
+
+    def __init__(self, panel: QWidget, parent=None):
+        super().__init__(parent)
+        self.setObjectName(f"{panel.objectName()}Scroll")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setWidget(panel)
+        panel.installEventFilter(self)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        widget = self.widget()
+        if widget is None:
+            return hint
+        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self.verticalScrollBar())
+        return QSize(widget.minimumSizeHint().width() + bar + 2 * self.frameWidth(), hint.height())
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # the panel's rows changed what it needs: the dock follows
+        return super().eventFilter(watched, event)
+
+
 class AutoTagPanel(QWidget):
     """Tag suggestions for dropped photos, teaching a tag, tagging the whole library."""
 
@@ -275,17 +319,11 @@ class AutoTagPanel(QWidget):
         self.status = QLabel("", self)
         self.status.setWordWrap(True)
         lay.addWidget(self.status)
-        self.list_host = QWidget(self)
-        self.list_layout = QVBoxLayout(self.list_host)
-        self.list_layout.setContentsMargins(0, 0, 0, 0)
-        self.list_layout.setSpacing(0)
-        self.list_layout.addStretch(1)
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.list_host)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setMinimumHeight(90)
-        lay.addWidget(scroll, 2)
+        #: The suggested tags, one grid row each (made anew for each drop).
+        self.table: QWidget | None = None
+        self.table_slot = QVBoxLayout()
+        self.table_slot.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(self.table_slot)
         all_row = QHBoxLayout()
         self.accept_all = QPushButton("Accept all", self)
         self.accept_all.clicked.connect(lambda: self._decide_all("accepted"))
@@ -294,7 +332,9 @@ class AutoTagPanel(QWidget):
         all_row.addWidget(self.accept_all)
         all_row.addWidget(self.reject_all)
         lay.addLayout(all_row)
-        self.sidecars = QCheckBox("Write accepted tags to XMP sidecars", self)
+        self.sidecars = QCheckBox("Write tags to XMP sidecars", self)
+        self.sidecars.setToolTip("Tags you add or remove, here and in the details panel, also go to each photo's "
+                                 "XMP sidecar (photo.jpg.xmp), where other photo programs read them")
         self.sidecars.setChecked(settings.write_sidecars)
         self.sidecars.toggled.connect(lambda on: setattr(self.settings, "write_sidecars", on))
         lay.addWidget(self.sidecars)
@@ -323,16 +363,17 @@ class AutoTagPanel(QWidget):
         self.teach_grid.setObjectName("teachGrid")
         self.teach_grid.setMinimumHeight(100)
         tl.addWidget(self.teach_grid, 1)
-        tb = QHBoxLayout()
+        tb = QGridLayout()
         self.teach_accept = QPushButton("Add to selected", teach)
         self.teach_accept.clicked.connect(lambda: self._teach_decide("accepted", selected=True))
         self.teach_accept_all = QPushButton("Add to all", teach)
         self.teach_accept_all.clicked.connect(lambda: self._teach_decide("accepted", selected=False))
-        self.teach_reject = QPushButton("Not this", teach)
+        self.teach_reject = QPushButton("Not this tag", teach)
         self.teach_reject.setToolTip("The selected photos are not this tag (teaches it too)")
         self.teach_reject.clicked.connect(lambda: self._teach_decide("rejected", selected=True))
-        for b in (self.teach_accept, self.teach_accept_all, self.teach_reject):
-            tb.addWidget(b)
+        tb.addWidget(self.teach_accept, 0, 0)
+        tb.addWidget(self.teach_accept_all, 0, 1)
+        tb.addWidget(self.teach_reject, 1, 0)
         tl.addLayout(tb)
         lay.addWidget(teach, 3)
 
@@ -371,12 +412,20 @@ class AutoTagPanel(QWidget):
         errors = [f"{os.path.basename(r.path)}: {r.error}" for r in results if r.error]
         self.groups = group_suggestions(results)
         self._clear_rows()
-        for g in self.groups:
-            row = TagRow(g, len(results), self.list_host)
-            row.accept.connect(lambda tag: self.decide(tag, "accepted"))
-            row.reject.connect(lambda tag: self.decide(tag, "rejected"))
-            self.rows[g.tag] = row
-            self.list_layout.insertWidget(self.list_layout.count() - 1, row)
+        if self.groups:
+            self.table = QWidget(self)
+            self.table.setObjectName("suggestions")
+            grid = QGridLayout(self.table)
+            grid.setContentsMargins(0, 0, 0, 0)
+            grid.setHorizontalSpacing(6)
+            grid.setVerticalSpacing(2)
+            grid.setColumnStretch(0, 1)
+            for i, g in enumerate(self.groups):
+                row = TagRow(g, len(results), grid, i, self.table)
+                row.accept.connect(lambda tag: self.decide(tag, "accepted"))
+                row.reject.connect(lambda tag: self.decide(tag, "rejected"))
+                self.rows[g.tag] = row
+            self.table_slot.addWidget(self.table)
         lines = []
         if not self.groups:
             lines.append("No tag stands out for these photos.")
@@ -391,9 +440,11 @@ class AutoTagPanel(QWidget):
             log.error("suggestions failed", exc_info=exc)
 
     def _clear_rows(self) -> None:
-        for row in self.rows.values():
-            row.setParent(None)
-            row.deleteLater()
+        if self.table is not None:
+            self.table.hide()
+            self.table.setParent(None)
+            self.table.deleteLater()
+            self.table = None
         self.rows = {}
         self._update_buttons()
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from colourkit import colour_photo
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
+from layoutkit import clipped_text, horizontal_scrollbars
 from uikit import drop, file_mime, ids_mime, names, photo_named
 
 from clipdesk.core.sidecar import read_tags
@@ -139,3 +140,26 @@ def test_rejecting_a_suggestion_adds_no_tag_to_the_lists(open_window, indexed, q
     menu = window.photo_actions.menu([green])
     tag_menu = next(a.menu() for a in menu.actions() if a.text() == "Tag")
     assert [a.text() for a in tag_menu.actions() if a.text()] == ["New tag…"]
+
+
+def test_the_panel_fits_its_dock_and_its_rows_line_up_after_decisions(open_window, indexed, qtbot):
+    """Issue 16: at 1280x820 the panel was clipped (reject buttons and the drop
+    zone's text cut off, a horizontal scroll bar), and after accepting or
+    rejecting a tag its row no longer lined up with the others."""
+    window = open_window(indexed)
+    window.resize(1280, 820)
+    window.autotag_dock.raise_()
+    panel = window.autotag
+    ids = [photo_named(window, n).id for n in ("red1.jpg", "blue1.jpg", "green1.jpg", "misc03.jpg")]
+    assert drop(panel.drop, ids_mime(*ids))
+    rows = list(panel.rows.values())
+    assert len(rows) >= 3
+    qtbot.mouseClick(rows[0].accept_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(rows[-1].reject_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: rows[0].state.isVisible() and rows[-1].state.isVisible())
+    assert len({(r.name.x(), r.bar.x(), r.count.geometry().right()) for r in rows}) == 1
+    open_row = rows[1]
+    assert rows[0].state.x() == rows[-1].state.x() == open_row.accept_button.x()
+    assert rows[0].state.geometry().right() == open_row.reject_button.geometry().right()
+    assert horizontal_scrollbars(window.autotag_dock) == []
+    assert clipped_text(window.autotag_dock) == []
