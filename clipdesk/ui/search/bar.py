@@ -10,16 +10,18 @@ from __future__ import annotations
 import os
 from datetime import date, timedelta
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QMenu, QSizePolicy, QToolButton,
+    QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QMenu, QSizePolicy, QStyle, QToolButton,
     QWidget,
 )
 
 from clipdesk.core import query as querylang
 from clipdesk.core.query import TYPE_EXTENSIONS, Query
+from clipdesk.ui import theme
 from clipdesk.ui.dnd import PHOTO_IDS_MIME, decode_ids, image_paths
+from clipdesk.ui.search.flow import FlowLayout, flow_policy
 
 
 class SearchBar(QLineEdit):
@@ -96,37 +98,60 @@ class DateRangeDialog(QDialog):
         return a, b + timedelta(days=1)
 
 
+#: A chip shows at most this many characters of its value (the rest in its tooltip).
+CHIP_VALUE_CHARS = 28
+
+
+def _abbreviated(value: str) -> str:
+    return value if len(value) <= CHIP_VALUE_CHARS else value[: CHIP_VALUE_CHARS - 1].rstrip() + "…"
+
+
 def _qdate(d: date) -> QDate:
     return QDate(d.year, d.month, d.day)
 
 
+class ChipButton(QToolButton):
+    """A filter chip: its menu opens on a click. Its size makes room for the
+    menu arrow, which the style draws over the text's end otherwise."""
+
+    def __init__(self, text: str, parent=None):
+        super().__init__(parent)
+        self.setText(text)
+        self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        arrow = self.style().pixelMetric(QStyle.PixelMetric.PM_MenuButtonIndicator, None, self)
+        return QSize(hint.width() + arrow, hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return self.sizeHint()
+
+
 class FilterChips(QWidget):
     """Folder, date, type and tag chips. Each shows the query's current value
-    for its filter, and picking a value rewrites the query text."""
+    for its filter, and picking a value rewrites the query text. They sit on a
+    line of their own and wrap onto the next when the window is narrow: beside
+    the bar they squeezed it, and their menu arrows were clipped."""
 
     def __init__(self, bar: QLineEdit, parent=None):
         super().__init__(parent)
         self.bar = bar
         self.folders: list[str] = []
         self.tags: list[str] = []
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
-        self.chips: dict[str, QToolButton] = {}
+        layout = FlowLayout(self)
+        self.setSizePolicy(flow_policy())
+        self.chips: dict[str, ChipButton] = {}
         for key, label in (("folder", "Folder"), ("date", "Date"), ("type", "Type"), ("tag", "Tag")):
-            b = QToolButton(self)
+            b = ChipButton(label, self)
             b.setObjectName(f"chip_{key}")
-            b.setText(label)
             b.setProperty("label", label)
-            b.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-            b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-            b.setAutoRaise(False)
             menu = QMenu(b)
             menu.aboutToShow.connect(lambda k=key, m=menu: self._fill(k, m))
             b.setMenu(menu)
             layout.addWidget(b)
             self.chips[key] = b
-        layout.addStretch(0)
         #: What the bar's text means, as the search controller parsed it
         #: (None while it does not parse).
         self.query: Query | None = None
@@ -153,7 +178,8 @@ class FilterChips(QWidget):
                 values["tag"] = ", ".join(q.tags)
         for key, b in self.chips.items():
             v = values[key]
-            b.setText(f"{b.property('label')}: {v}" if v else b.property("label"))
+            b.setText(f"{b.property('label')}: {_abbreviated(v)}" if v else b.property("label"))
+            b.setToolTip(f"{b.property('label')}: {v}" if v and v != _abbreviated(v) else "")
             b.setProperty("active", bool(v))
             b.setDown(False)
             font = b.font()
@@ -228,12 +254,15 @@ class ErrorLine(QLabel):
         self.hide()
 
     def show_error(self, text: str) -> None:
-        self.setStyleSheet("color: #d04040;")
-        self.setText(text)
-        self.show()
+        self._show(text, "error")
 
-    def show_notice(self, text: str) -> None:
-        self.setStyleSheet("")
+    def show_notice(self, text: str, warning: bool = False) -> None:
+        """A notice about the results (``warning``: one that says they are not to be trusted)."""
+        self._show(text, "warning" if warning else None)
+
+    def _show(self, text: str, tint: str | None) -> None:
+        theme.set_tint(self, tint)
+        self.setProperty("kind", tint or "notice")
         self.setText(text)
         self.show()
 
