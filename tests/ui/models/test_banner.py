@@ -23,8 +23,8 @@ def test_the_demo_model_says_so_and_offers_the_recommended_one(open_window, path
     dialog = window.models_dialog
     assert "demo model" in dialog.banner.text()
     assert RECOMMENDED in dialog.banner.text()
-    assert dialog.rows["clipdesk-mini"][0].text(3).startswith("built in (demo)")
-    assert not dialog.rows["clipdesk-mini"][1].remove.isVisible()
+    assert dialog.rows["clipdesk-mini"].state.text().startswith("built in (demo)")
+    assert not dialog.rows["clipdesk-mini"].remove.isVisible()
 
 
 def test_without_a_model_the_banner_says_so_until_one_is_downloaded(open_window, paths, tmp_path, monkeypatch,
