@@ -88,7 +88,7 @@ def grid_problems(grid) -> list[str]:
     columns = grid_columns(grid)
     if columns != min(fit, n):
         problems.append(f"{grid.objectName()}: {columns} columns where {min(fit, n)} fit")
-    if columns and grid.viewport().width() - columns * grid.gridSize().width() >= cell:
+    if n >= fit and grid.viewport().width() - columns * grid.gridSize().width() >= cell:
         problems.append(f"{grid.objectName()}: a column's width is left empty on the right")
     last = grid.visualRect(model.index(n - 1))
     bar = grid.verticalScrollBar()
