@@ -192,6 +192,7 @@ class MainWindow(QMainWindow):
         view.addAction(self.sidebar_dock.toggleViewAction())
         view.addAction(self.details_dock.toggleViewAction())
         view.addAction(self.autotag_dock.toggleViewAction())
+        view.addAction(self.search.restore_action)
         names = view.addAction("File &names under thumbnails")
         names.setCheckable(True)
         names.setChecked(self.settings.show_names)
@@ -225,7 +226,8 @@ class MainWindow(QMainWindow):
         search.statusMessage.connect(self.notify)
         self.search_ctl.answered.connect(grid_ctl.show_answer)
         self.search_ctl.answered.connect(self.resultsShown)
-        self.banner.messageChanged.connect(search.set_said_elsewhere)
+        self.banner.statusChanged.connect(search.set_model_status)
+        search.filtersShown.connect(self.sidebar.show_query)
         self.banner.button.clicked.connect(self.open_models)
 
         self.grid.previewRequested.connect(self.previews.open)
@@ -238,8 +240,8 @@ class MainWindow(QMainWindow):
         actions.statusMessage.connect(self.notify)
         actions.error.connect(self.show_error)
 
-        self.sidebar.folderActivated.connect(lambda path: search.filter_by("folder", path))
-        self.sidebar.tagActivated.connect(lambda tag: search.filter_by("tag", tag))
+        self.sidebar.folderActivated.connect(lambda path, add: search.filter_by("folder", path, add))
+        self.sidebar.tagActivated.connect(lambda tag, add: search.filter_by("tag", tag, add))
         self.sidebar.savedActivated.connect(search.set_query)
         self.sidebar.addFolderRequested.connect(library_ctl.choose_folder)
         self.sidebar.removeFolderRequested.connect(library_ctl.remove_folder)

@@ -67,6 +67,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("window_geometry", str, "", "Window position and size (restored at start)"),
     Option("window_state", str, "", "Panels and their places (restored at start)"),
     Option("last_folder", str, "", "The folder the last 'Add folder' dialog showed"),
+    Option("restore_search", bool, False, "Show the last search again when ClipDesk starts"),
+    Option("last_search", str, "", "The search shown last (restored at start when restore_search is on)"),
 )
 
 _BY_NAME = {o.name: o for o in OPTIONS}

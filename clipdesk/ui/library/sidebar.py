@@ -4,6 +4,11 @@ It shows what the library controller reads (the window connects the two) and
 says what the user asked for; it never reads the library itself. Dropping
 photos on a tag teaches that tag from them; dropping a folder adds it to the
 library.
+
+What is highlighted is what the query on screen filters by (:meth:`Sidebar.show_query`),
+never a click that the query has left behind. As in Lightroom's keyword list,
+clicking a tag or folder shows its photos (it replaces that filter); with Ctrl
+or Shift held it is added to the filters already there.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from PySide6.QtWidgets import (
     QAbstractItemView, QHBoxLayout, QHeaderView, QMenu, QToolButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
+from clipdesk.core.names import tag_key
+from clipdesk.core.query import Query
 from clipdesk.ui.dnd import PHOTO_IDS_MIME, decode_ids, local_paths
 
 KIND_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -41,8 +48,10 @@ class FolderRow:
 
 
 class Sidebar(QWidget):
-    folderActivated = Signal(str)
-    tagActivated = Signal(str)
+    #: A folder or tag was clicked: (its path or name, True when it is to be added
+    #: to the query's filters rather than replace them).
+    folderActivated = Signal(str, bool)
+    tagActivated = Signal(str, bool)
     savedActivated = Signal(str)  # the saved query text
     addFolderRequested = Signal()
     removeFolderRequested = Signal(str)
@@ -80,7 +89,9 @@ class Sidebar(QWidget):
         self.tree.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.setRootIsDecorated(False)
         self.tree.setIndentation(10)
-        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # The selection shows the query's filters (several tags at once); clicks
+        # are turned into queries, and the query decides what is selected.
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._menu)
         self.tree.itemClicked.connect(self._clicked)
@@ -94,6 +105,8 @@ class Sidebar(QWidget):
         self._folder_rows: list[FolderRow] = []
         self._tags: list[tuple[str, int]] = []
         self._saved: list[tuple[str, str, int | None]] = []
+        #: What the query on screen filters by: {(kind, key)} (see show_query).
+        self._active: set[tuple[str, str]] = set()
 
     def _section(self, title: str) -> QTreeWidgetItem:
         item = QTreeWidgetItem(self.tree, [title])
@@ -135,8 +148,6 @@ class Sidebar(QWidget):
         ], empty="Save a search with ☆")
 
     def _refill(self, section: QTreeWidgetItem, rows, empty: str) -> None:
-        selected = self.tree.currentItem()
-        keep = (selected.data(0, KIND_ROLE), selected.data(0, VALUE_ROLE)) if selected else None
         section.takeChildren()
         if not rows:
             item = QTreeWidgetItem(section, [empty])
@@ -150,8 +161,31 @@ class Sidebar(QWidget):
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             if color is not None:
                 item.setIcon(0, _dot(color))
-            if keep == (kind, value):
-                self.tree.setCurrentItem(item)
+        self._highlight()
+
+    # -- what the query filters by ---------------------------------------------------
+    def show_query(self, text: str, q: Query | None) -> None:
+        """Highlight the folders, tags and saved search the query ``text`` (parsed
+        as ``q``; None when it does not parse) stands for, and nothing else."""
+        active: set[tuple[str, str]] = {("saved", text.strip())} if text.strip() else set()
+        if q is not None:
+            active |= {("folder", _folder_key(f)) for f in q.folders}
+            active |= {("tag", tag_key(t)) for t in q.tags}
+        if active != self._active:
+            self._active = active
+            self._highlight()
+
+    def _highlight(self) -> None:
+        tree = self.tree
+        tree.blockSignals(True)
+        try:
+            for section in (self.folders_item, self.tags_item, self.saved_item):
+                for i in range(section.childCount()):
+                    item = section.child(i)
+                    item.setSelected(_key(item) in self._active)
+        finally:
+            tree.blockSignals(False)
+        tree.viewport().update()
 
     def items(self, kind: str) -> list[QTreeWidgetItem]:
         section = {"folder": self.folders_item, "tag": self.tags_item, "saved": self.saved_item}[kind]
@@ -161,12 +195,14 @@ class Sidebar(QWidget):
     # -- user actions -------------------------------------------------------------
     def _clicked(self, item: QTreeWidgetItem) -> None:
         kind, value = item.data(0, KIND_ROLE), item.data(0, VALUE_ROLE)
+        add = bool(self.tree.click_modifiers & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier))
         if kind == "folder":
-            self.folderActivated.emit(value)
+            self.folderActivated.emit(value, add)
         elif kind == "tag":
-            self.tagActivated.emit(value)
+            self.tagActivated.emit(value, add)
         elif kind == "saved":
             self.savedActivated.emit(value)
+        self._highlight()  # the click's own selection gives way to the query's
 
     def _remove_selected(self) -> None:
         item = self.tree.currentItem()
@@ -180,10 +216,11 @@ class Sidebar(QWidget):
         kind, value = item.data(0, KIND_ROLE), item.data(0, VALUE_ROLE)
         menu = QMenu(self)
         if kind == "folder":
-            menu.addAction("Show these photos", lambda: self.folderActivated.emit(value))
+            menu.addAction("Show these photos", lambda: self.folderActivated.emit(value, False))
             menu.addAction("Remove from library…", lambda: self.removeFolderRequested.emit(value))
         elif kind == "tag":
-            menu.addAction("Show these photos", lambda: self.tagActivated.emit(value))
+            menu.addAction("Show these photos", lambda: self.tagActivated.emit(value, False))
+            menu.addAction("Add to the search", lambda: self.tagActivated.emit(value, True))
         elif kind == "saved":
             menu.addAction("Run", lambda: self.savedActivated.emit(value))
             menu.addAction("Delete", lambda: self.deleteSavedRequested.emit(item.text(0)))
@@ -191,6 +228,19 @@ class Sidebar(QWidget):
             menu.addAction("Add folder…", self.addFolderRequested.emit)
         if not menu.isEmpty():
             menu.exec(self.tree.viewport().mapToGlobal(pos))
+
+
+def _folder_key(path: str) -> str:
+    return os.path.normpath(path)
+
+
+def _key(item: QTreeWidgetItem) -> tuple[str, str]:
+    kind, value = item.data(0, KIND_ROLE), item.data(0, VALUE_ROLE) or ""
+    if kind == "folder":
+        return kind, _folder_key(value)
+    if kind == "tag":
+        return kind, tag_key(value)
+    return kind, value.strip()
 
 
 _DOTS: dict[int, QIcon] = {}
@@ -235,6 +285,12 @@ class _DropTree(QTreeWidget):
         self.setAcceptDrops(True)
         self.setDropIndicatorShown(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
+        #: The keys held at the last mouse press (Ctrl/Shift: add to the filters).
+        self.click_modifiers = Qt.KeyboardModifier.NoModifier
+
+    def mousePressEvent(self, event) -> None:
+        self.click_modifiers = event.modifiers()
+        super().mousePressEvent(event)
 
     def _tag_at(self, pos) -> QTreeWidgetItem | None:
         item = self.itemAt(pos)

@@ -24,6 +24,14 @@ from clipdesk.ui.dnd import PHOTO_IDS_MIME, decode_ids, image_paths
 from clipdesk.ui.search.flow import FlowLayout, flow_policy
 
 
+#: What the search bar suggests typing, for the demo model (which knows
+#: clothing items, colours, counts and a few backgrounds) and for real CLIP models.
+DEMO_EXAMPLES = ("red sneaker", "bags on grass")
+CLIP_EXAMPLES = ("dog on a beach", "receipts", "red car -night")
+#: Without a model only file names and filters find photos.
+NO_MODEL_EXAMPLES = ("IMG_0042", "tag:family", "after:2024")
+
+
 class SearchBar(QLineEdit):
     """Typing searches; dropping an image (a file or a photo from the grid) finds similar ones."""
 
@@ -33,11 +41,24 @@ class SearchBar(QLineEdit):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("searchBar")
-        self.setPlaceholderText("Search your photos: dog on a beach, receipts, red car -night   (drop a photo to find similar)")
+        self.set_examples(CLIP_EXAMPLES)
         self.setClearButtonEnabled(True)
         self.setAcceptDrops(True)
         self.setMinimumWidth(160)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_examples(self, examples: tuple[str, ...]) -> None:
+        """Suggest ``examples`` (queries the model in use knows) in the empty bar."""
+        self.setPlaceholderText("Search: " + ", ".join(examples))
+        self.setToolTip("Type what the photos show, e.g. " + ", ".join(f"“{e}”" for e in examples)
+                        + ". Drop a photo here to find similar ones. Esc clears the search.")
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape and self.text():
+            self.clear()  # Esc clears the search (a second Esc goes on to the window)
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def _accepts(self, mime) -> bool:
         return mime.hasFormat(PHOTO_IDS_MIME) or bool(image_paths(mime))

@@ -12,14 +12,16 @@ from __future__ import annotations
 import os
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QMessageBox, QToolButton, QVBoxLayout, QWidget
 
 from clipdesk.core import query as querylang
 from clipdesk.core.catalog import Photo
 from clipdesk.core.library import Library
+from clipdesk.core.models import ModelStatus
 from clipdesk.core.wording import plural
 from clipdesk.ui.hub import ChangeHub
-from clipdesk.ui.search.bar import ErrorLine, FilterChips, SearchBar
+from clipdesk.ui.search.bar import CLIP_EXAMPLES, DEMO_EXAMPLES, NO_MODEL_EXAMPLES, ErrorLine, FilterChips, SearchBar
 from clipdesk.ui.search.controller import Answer, SearchController
 from clipdesk.ui.settings import Settings
 from clipdesk.ui.workers import Pools
@@ -44,6 +46,9 @@ class SearchPanel(QWidget):
     saveRequested = Signal(str, str)
     #: A passing message for the status bar: (text, milliseconds).
     statusMessage = Signal(str, int)
+    #: The query on screen and what it filters by: (text, Query or None when
+    #: it does not parse or is no typed query). The chips and the sidebar follow it.
+    filtersShown = Signal(str, object)
 
     def __init__(self, library: Library, pools: Pools, hub: ChangeHub, settings: Settings, parent=None):
         super().__init__(parent)
@@ -66,6 +71,14 @@ class SearchPanel(QWidget):
         self.count_label.setObjectName("countLabel")
         self.controller = SearchController(library, pools, hub, limit=settings.result_limit,
                                            delay_ms=settings.search_delay_ms, parent=self)
+        self.settings = settings
+        #: View > "Show the last search at start" (the restore_search setting).
+        self.restore_action = QAction("Show the last search at &start", self)
+        self.restore_action.setCheckable(True)
+        self.restore_action.setChecked(settings.restore_search)
+        self.restore_action.toggled.connect(lambda on: setattr(settings, "restore_search", on))
+        if settings.restore_search and settings.last_search:
+            self.bar.setText(settings.last_search)  # searched when the window starts
         #: What the model banner says already; an answer's notice leaves it out.
         self._said_elsewhere: str | None = None
         #: The query text and count of the answer on screen, and a problem
@@ -80,7 +93,7 @@ class SearchPanel(QWidget):
 
         self.bar.textChanged.connect(self.controller.search)
         self.save_button.clicked.connect(self.save_current)
-        self.controller.parsed.connect(self.chips.show_query)
+        self.controller.parsed.connect(self._parsed)
         self.controller.answered.connect(self._answered)
         self.controller.failed.connect(self._failed)
 
@@ -94,9 +107,15 @@ class SearchPanel(QWidget):
         self.bar.setText(text)
         self.focus()
 
-    def filter_by(self, key: str, value: str) -> None:
-        """Set one filter of the current query (a folder or tag picked in the sidebar)."""
-        self.set_query(querylang.set_filter(self.bar.text(), key, value))
+    def filter_by(self, key: str, value: str, add: bool = False) -> None:
+        """Show the photos of a folder or tag picked in the sidebar: it replaces
+        the query's filter of that kind, or (``add``) joins it."""
+        text = self.bar.text()
+        self.set_query(querylang.add_filter(text, key, value) if add else querylang.set_filter(text, key, value))
+
+    def _parsed(self, q) -> None:
+        self.chips.show_query(q)
+        self.filtersShown.emit(self.bar.text(), q)
 
     def find_similar_photo(self, photo_id: int, photo: Photo | None = None) -> None:
         """Photos like a catalogued one (``photo``, when known, names it)."""
@@ -113,7 +132,7 @@ class SearchPanel(QWidget):
         self.bar.blockSignals(True)
         self.bar.setText(f"similar:{querylang.quote_value(path)}" if path else "")
         self.bar.blockSignals(False)
-        self.chips.show_query(None)
+        self._parsed(None)
 
     def save_current(self) -> None:
         """Ask for a name and save the current search."""
@@ -125,9 +144,16 @@ class SearchPanel(QWidget):
         if ok and name.strip():
             self.saveRequested.emit(name.strip(), query)
 
-    def set_said_elsewhere(self, text: str | None) -> None:
-        """What the model banner shows (None: nothing): left out of the answers' notices."""
-        self._said_elsewhere = text
+    def set_model_status(self, status: ModelStatus | None) -> None:
+        """The model searches use (read by the banner): the bar suggests queries
+        it knows, and what the banner says about it is left out of the notices."""
+        self._said_elsewhere = status.message if status is not None and (status.is_demo or not status.model_id) else None
+        if status is not None and status.is_demo:
+            self.bar.set_examples(DEMO_EXAMPLES)
+        elif status is not None and status.model_id is None:
+            self.bar.set_examples(NO_MODEL_EXAMPLES)
+        else:
+            self.bar.set_examples(CLIP_EXAMPLES)
 
     def show_syntax(self) -> None:
         QMessageBox.information(self, "Search syntax", SYNTAX_HELP)
@@ -143,6 +169,8 @@ class SearchPanel(QWidget):
             text = plural(n, "result") if result.model_id else plural(n, "photo")
         self.count_label.setText(f"{text} · {result.elapsed_ms:.0f} ms")
         self._shown_text, self._shown_count = answer.text, text
+        if answer.kind != "similar" and self.settings.last_search != self.bar.text():
+            self.settings.last_search = self.bar.text()
         self._problem = None
         self._pause.stop()
         notice = result.notice

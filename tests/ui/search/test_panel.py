@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from colourkit import colour_photo
+from PySide6.QtCore import Qt
 from uikit import drop, file_mime, ids_mime, names
+
+from clipdesk.ui.settings import Settings
 
 
 def test_empty_query_lists_every_photo(open_window, indexed):
@@ -94,3 +97,32 @@ def test_dropping_a_photo_from_the_grid_on_the_bar_finds_similar_photos(open_win
     assert set(names(window)[:4]) == {f"green{i}.jpg" for i in (0, 1, 3, 4)}
     assert "green2.jpg" not in names(window)
     assert window.grid_ctl.answer.text == "photos like green2.jpg"
+
+
+def test_esc_clears_the_search(open_window, indexed, qtbot):
+    window = open_window(indexed)
+    qtbot.keyClicks(window.bar, "red")
+    assert window.grid_ctl.answer.text == "red"
+    qtbot.keyClick(window.bar, Qt.Key.Key_Escape)
+    assert window.bar.text() == ""
+    assert window.grid_ctl.answer.kind == "list" and window.model.rowCount() == 60
+
+
+def test_the_last_search_is_shown_again_at_start_when_asked(open_window, indexed, qtbot, settings):
+    window = open_window(indexed)
+    assert not window.search.restore_action.isChecked()  # off until asked for
+    view = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")
+    assert window.search.restore_action in view.actions()
+    window.search.restore_action.trigger()
+    qtbot.keyClicks(window.bar, "blue")
+    window.close()
+    window.library.close()
+    saved = Settings.load(settings.path)
+    assert saved.restore_search and saved.last_search == "blue"
+    again = open_window(indexed)
+    assert again.bar.text() == "blue" and again.grid_ctl.answer.text == "blue"
+    again.search.restore_action.trigger()
+    again.close()
+    again.library.close()
+    third = open_window(indexed)
+    assert third.bar.text() == "" and third.grid_ctl.answer.kind == "list"
