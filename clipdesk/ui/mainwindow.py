@@ -34,6 +34,7 @@ from clipdesk.ui.grid.actions import PhotoActions
 from clipdesk.ui.grid.controller import GridController
 from clipdesk.ui.grid.details import DetailsPanel
 from clipdesk.ui.grid.model import PhotoListModel
+from clipdesk.ui.grid.more import MoreBar
 from clipdesk.ui.grid.preview import PreviewController
 from clipdesk.ui.grid.thumbs import ThumbnailLoader
 from clipdesk.ui.grid.view import PhotoGrid
@@ -111,6 +112,8 @@ class MainWindow(QMainWindow):
         self.search_ctl = self.search.controller
         self.grid = PhotoGrid(self.model, central, size=settings.thumb_size, show_names=settings.show_names)
         v.addWidget(self.grid, 1)
+        self.more_bar = MoreBar(self.grid, settings, central)
+        v.addWidget(self.more_bar)
         self.setCentralWidget(central)
         self.grid_ctl = GridController(self.grid, library, pools, hub, settings, self)
         self.previews = PreviewController(self.grid, pools, self)
@@ -226,6 +229,8 @@ class MainWindow(QMainWindow):
         search.statusMessage.connect(self.notify)
         self.search_ctl.answered.connect(grid_ctl.show_answer)
         self.search_ctl.answered.connect(self.resultsShown)
+        self.search_ctl.answered.connect(self.more_bar.show_answer)
+        self.more_bar.moreRequested.connect(self.search_ctl.show_more)
         self.banner.statusChanged.connect(search.set_model_status)
         search.filtersShown.connect(self.sidebar.show_query)
         self.banner.button.clicked.connect(self.open_models)

@@ -56,6 +56,7 @@ class Option:
 OPTIONS: tuple[Option, ...] = (
     Option("thumb_size", int, 160, "Size of the thumbnails in the grid, in pixels", minimum=64, maximum=320),
     Option("show_names", bool, True, "Show file names under the thumbnails"),
+    Option("show_scores", bool, False, "Show how well each photo matches a search on its thumbnail"),
     Option("theme", str, "system", "Colours: follow the system, or always light or dark",
            choices=("system", "light", "dark")),
     Option("write_sidecars", bool, False, "Also write accepted tags to XMP sidecar files (photo.jpg.xmp)"),

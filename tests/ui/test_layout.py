@@ -113,6 +113,7 @@ def test_every_panel_and_dialog_fits_and_reads_well(open_window, indexed, qtbot,
     window.photo_actions.tag(red, "poppies")
     window.library_ctl.save_search("Reds in the garden", "red")
     qtbot.keyClicks(window.bar, "red")
+    window.more_bar.scores.setChecked(True)
     select(window, "red1.jpg")
     qtbot.waitUntil(lambda: window.details.fields["file"].text() == "red1.jpg", timeout=5000)
     settle(qtbot, window)

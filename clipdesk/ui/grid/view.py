@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor, QFontMetrics, QKeyEvent, QPainter, QPalette, Q
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from clipdesk.ui.grid.model import PhotoListModel, Roles
+from clipdesk.ui.grid.more import paint_score
 from clipdesk.ui.grid.thumbs import PAD, ThumbnailLoader, TileSpec
 
 
@@ -24,6 +25,8 @@ class ThumbnailDelegate(QStyledItemDelegate):
         self.loader = loader
         self.size = size
         self.show_names = show_names
+        #: Each photo's score on its cell (on demand: grid.more.MoreBar).
+        self.show_scores = False
         self._spec: TileSpec | None = None
         self._spec_inputs: tuple = ()
 
@@ -65,6 +68,8 @@ class ThumbnailDelegate(QStyledItemDelegate):
                 painter.drawPixmap(rect.topLeft(), tile)
             else:  # the previous tile while the one for the new size is made
                 painter.drawPixmap(rect, tile)
+        if self.show_scores:
+            paint_score(painter, rect, index.data(Roles.Score), option.font)
         if state & QStyle.StateFlag.State_HasFocus and not selected:
             painter.setPen(QPen(option.palette.color(QPalette.ColorRole.Highlight), 1, Qt.PenStyle.DotLine))
             painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -127,6 +132,10 @@ class PhotoGrid(QListView):
     def set_show_names(self, show: bool) -> None:
         self.delegate.show_names = show
         self._apply_grid_size()
+
+    def set_show_scores(self, show: bool) -> None:
+        self.delegate.show_scores = show
+        self.viewport().update()
 
     def _apply_grid_size(self) -> None:
         """Cells as wide as needed to fill the row: the columns spread over the

@@ -39,6 +39,22 @@ SYNTAX_HELP = (
 TYPING_PAUSE_MS = 700
 
 
+def count_words(answer: Answer) -> str:
+    """How many photos an answer shows, in words that say what they are."""
+    n, result = len(answer.ids), answer.result
+    if answer.kind == "list":
+        return plural(n, "photo")
+    if answer.kind == "similar":
+        return plural(n, "similar photo")
+    if answer.withheld:
+        return "no match"
+    if not result.model_id:
+        return plural(n, "photo")
+    if result.unknown or not result.confident:
+        return plural(n, "closest match", "closest matches")
+    return plural(n, "result")
+
+
 class SearchPanel(QWidget):
     """Search bar, save button, filter chips and the line under them; runs the searches."""
 
@@ -160,13 +176,7 @@ class SearchPanel(QWidget):
 
     def _answered(self, answer: Answer) -> None:
         result = answer.result
-        n = len(answer.ids)
-        if answer.kind == "list":
-            text = plural(n, "photo")
-        elif answer.kind == "similar":
-            text = plural(n, "similar photo")
-        else:
-            text = plural(n, "result") if result.model_id else plural(n, "photo")
+        text = count_words(answer)
         self.count_label.setText(f"{text} · {result.elapsed_ms:.0f} ms")
         self._shown_text, self._shown_count = answer.text, text
         if answer.kind != "similar" and self.settings.last_search != self.bar.text():
@@ -176,8 +186,10 @@ class SearchPanel(QWidget):
         notice = result.notice
         if notice and self._said_elsewhere:
             notice = notice.replace(self._said_elsewhere, "").strip()
+        if notice and answer.withheld:  # "...; these are only the closest matches": none is shown yet
+            notice = notice.split(";", 1)[0] + "."
         if notice:
-            self.message.show_notice(notice)
+            self.message.show_notice(notice, warning=result.unknown or not result.confident)
         else:
             self.message.clear_message()
 
