@@ -55,6 +55,10 @@ class CatalogBase:
         self._conns_lock = threading.Lock()
         self._lock: FileLock | None = None
         self._closed = False
+        #: Transactions this Catalog committed (see data_version).
+        self.own_commits = 0
+        self._watch: sqlite3.Connection | None = None
+        self._watch_lock = threading.Lock()
         if readonly:
             if not self.path.exists():
                 raise CatalogError(f"there is no catalog at {self.path}")
@@ -88,6 +92,11 @@ class CatalogBase:
                 with contextlib.suppress(sqlite3.Error):
                     con.close()
             self._conns.clear()
+        with self._watch_lock:
+            if self._watch is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    self._watch.close()
+                self._watch = None
         if self._lock is not None:
             with contextlib.suppress(OSError):
                 self._owner_file.unlink()
@@ -194,6 +203,27 @@ class CatalogBase:
                 with contextlib.suppress(sqlite3.Error):
                     con.execute("ROLLBACK")
                 raise self._explain(exc, "write") from exc
+            with self._conns_lock:
+                self.own_commits += 1
+
+    def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version`` on a connection of its own: a value
+        that changes whenever another connection commits to the catalog (another
+        process, or another thread of this one: compare :attr:`own_commits`).
+        Cheap enough to poll every second."""
+        with self._watch_lock:
+            if self._closed:
+                raise CatalogError("the catalog is closed")
+            if self._watch is None:
+                try:
+                    self._watch = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5.0,
+                                                  isolation_level=None, check_same_thread=False)
+                except sqlite3.DatabaseError as exc:
+                    raise self._explain(exc, "open") from exc
+            try:
+                return int(self._watch.execute("PRAGMA data_version").fetchone()[0])
+            except sqlite3.DatabaseError as exc:
+                raise CatalogError(f"cannot read the catalog {self.path}: {exc}") from exc
 
     def _disk_nearly_full(self) -> bool:
         """SQLite reports a full disk as "disk I/O error" when it cannot map its
