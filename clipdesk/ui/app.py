@@ -1,6 +1,10 @@
 """Start the desktop app: one window per catalog, the demo on first run, screenshots.
 
 ``clipdesk gui`` (and the ``clipdesk-gui`` launcher) end up in :func:`run`.
+A second launch on the same catalog brings the first window forward. When
+another program that is no window holds the catalog (``clipdesk scan
+--watch``), the library is opened beside it (:func:`open_library`) instead of
+waiting on it: nothing at start waits for a click that no one can give.
 """
 
 from __future__ import annotations
@@ -50,7 +54,8 @@ def application(argv: list[str] | None = None) -> QApplication:
 
 
 def start_demo(window: MainWindow) -> None:
-    """Set up the demo library (off the GUI thread) and index it in the background."""
+    """Set up the demo library (off the GUI thread); it is indexed like any
+    folder that joins the library."""
     library = window.library
     window.setup_pending += 1
 
@@ -63,7 +68,6 @@ def start_demo(window: MainWindow) -> None:
         window.setup_pending -= 1
         if dest is not None:
             window.notify("Demo library added: try typing “red sneaker” or “bags on grass”", 15000)
-            window.index.start()
 
     def failed(exc) -> None:
         window.setup_pending -= 1
@@ -124,6 +128,38 @@ def take_screenshot(window: MainWindow, path: Path, query: str | None, on_saved,
     window.index.finished.connect(index_finished)
 
 
+def open_library(paths: Paths, settings: Settings) -> Library:
+    """The library, for this window alone; or, when another program that is no
+    ClipDesk window holds the catalog (`clipdesk scan --watch`, which never
+    lets go), opened beside it: search, browse and tag work, indexing and
+    watching stay with that program (the window says so). Nothing waits for a
+    click no one can give. Raises ClipDeskError when the catalog cannot be
+    opened at all."""
+    options = engine_options(settings.device)
+    try:
+        return Library(paths, engine_options=options)
+    except CatalogLocked as exc:
+        log.info("%s; opening the library beside it", exc)
+        return Library(paths, lock=False, engine_options=options)
+
+
+def start_window(args: argparse.Namespace, paths: Paths, settings: Settings) -> MainWindow:
+    """Open the library (beside another program that holds it, if one does),
+    show its window and start it. Raises ClipDeskError when the catalog cannot
+    be opened."""
+    library = open_library(paths, settings)
+    #: The startup scan for new photos waits a moment: the first search comes first.
+    window = MainWindow(library, settings, paths=paths, watch=not args.screenshot,
+                        index_delay_ms=0 if args.screenshot else STARTUP_SCAN_DELAY_MS)
+    if args.screenshot:
+        window.resize(args.width, args.height)
+    window.show()
+    window.start()
+    if args.first_run_demo:
+        start_demo(window)
+    return window
+
+
 def run(args: argparse.Namespace) -> int:
     app = application()
     paths = Paths.from_env().ensure()
@@ -136,31 +172,15 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     try:
-        library = Library(paths, engine_options=engine_options(settings.device))
-    except CatalogLocked as exc:
-        if args.screenshot:
-            print(f"clipdesk: {exc}", file=sys.stderr)
-        else:
-            QMessageBox.critical(None, "ClipDesk", f"ClipDesk cannot open the library.\n\n{exc}")
-        return exc.exit_code
+        window = start_window(args, paths, settings)
     except ClipDeskError as exc:
         if not args.screenshot:
             QMessageBox.critical(None, "ClipDesk", str(exc))
         print(f"clipdesk: {exc}", file=sys.stderr)
         return exc.exit_code
-
-    #: The startup scan for new photos waits a moment: the first search comes first.
-    window = MainWindow(library, settings, paths=paths, watch=not args.screenshot,
-                        index_delay_ms=0 if args.screenshot else STARTUP_SCAN_DELAY_MS)
-    if args.screenshot:
-        window.resize(args.width, args.height)
-    window.show()
     if not args.screenshot:
         single.listen()
         single.activated.connect(window.bring_forward)
-    window.start()
-    if args.first_run_demo:
-        start_demo(window)
 
     code = {"value": 0}
     if args.screenshot:
@@ -182,7 +202,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         window.shutdown()
         single.close()
-        library.close()
+        window.library.close()
     return code["value"]
 
 

@@ -29,7 +29,7 @@ from clipdesk.core.changes import Changes
 from clipdesk.core.library import Library
 from clipdesk.core.paths import Paths
 from clipdesk.ui import theme
-from clipdesk.ui.dnd import local_paths
+from clipdesk.ui.dnd import local_paths, photo_files
 from clipdesk.ui.grid.actions import PhotoActions
 from clipdesk.ui.grid.controller import GridController
 from clipdesk.ui.grid.details import DetailsPanel
@@ -42,11 +42,11 @@ from clipdesk.ui.hub import ChangeHub, sidecar_notice
 from clipdesk.ui.library.controller import LibraryController, LibraryState
 from clipdesk.ui.library.indexing import IndexController
 from clipdesk.ui.library.sidebar import Sidebar
-from clipdesk.ui.library.status import IndexStatus
+from clipdesk.ui.library.status import BesideBanner, IndexStatus
 from clipdesk.ui.models.banner import ModelBanner
 from clipdesk.ui.models.dialog import ModelsDialog
 from clipdesk.ui.search.panel import SearchPanel
-from clipdesk.ui.settings import Settings
+from clipdesk.ui.settings import Settings, apply_to_library
 from clipdesk.ui.tagging.panel import AutoTagPanel, PanelScroll
 from clipdesk.ui.workers import Pools
 
@@ -67,6 +67,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("ClipDesk")
         self.library = library
         self.settings = settings
+        apply_to_library(settings, library)
         self.paths = paths or library.paths
         self.start_indexing = start_indexing
         #: How long after start the library is scanned for new photos.
@@ -106,6 +107,9 @@ class MainWindow(QMainWindow):
         v.setSpacing(4)
         self.banner = ModelBanner(library, pools, hub, central)
         v.addWidget(self.banner)
+        self.beside = BesideBanner(central)
+        self.beside.setVisible(not getattr(library, "exclusive", True))
+        v.addWidget(self.beside)
         self.search = SearchPanel(library, pools, hub, settings, central)
         v.addWidget(self.search)
         self.bar, self.chips, self.message = self.search.bar, self.search.chips, self.search.message
@@ -360,9 +364,9 @@ class MainWindow(QMainWindow):
         self.autotag.start_teaching(tag, [int(i) for i in ids])
 
     def add_dropped_paths(self, paths: list[str]) -> None:
-        """Folders dropped on the window join the library; image files search by example."""
+        """Folders dropped on the window join the library; photos search by example."""
         def job():
-            return [p for p in paths if os.path.isdir(p)], [p for p in paths if os.path.isfile(p)]
+            return [p for p in paths if os.path.isdir(p)], photo_files(paths)
 
         def done(value) -> None:
             folders, files = value

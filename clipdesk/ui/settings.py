@@ -169,3 +169,16 @@ class Settings:
     @property
     def path(self) -> Path | None:
         return self._path
+
+
+def apply_to_library(settings: "Settings", library) -> None:
+    """Settings the core honours, given to ``library`` now and whenever they
+    change: ``write_sidecars`` (every tag edit, from any panel, goes to the
+    photos' XMP sidecars too)."""
+    library.tags.write_sidecars = settings.write_sidecars
+
+    def changed(name: str, value: Any) -> None:
+        if name == "write_sidecars":
+            library.tags.write_sidecars = value
+
+    settings.on_change(changed)

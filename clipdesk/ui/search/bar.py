@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from clipdesk.core import query as querylang
 from clipdesk.core.query import TYPE_EXTENSIONS, Query
 from clipdesk.ui import theme
-from clipdesk.ui.dnd import PHOTO_IDS_MIME, decode_ids, image_paths
+from clipdesk.ui.dnd import PHOTO_IDS_MIME, decode_ids, image_paths, local_paths
 from clipdesk.ui.search.flow import FlowLayout, flow_policy
 
 
@@ -66,12 +66,16 @@ class SearchBar(QLineEdit):
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if self._accepts(event.mimeData()):
             event.acceptProposedAction()
+        elif local_paths(event.mimeData()):
+            event.ignore()  # files that are no photos: not their path typed into the bar
         else:
             super().dragEnterEvent(event)
 
     def dragMoveEvent(self, event) -> None:
         if self._accepts(event.mimeData()):
             event.acceptProposedAction()
+        elif local_paths(event.mimeData()):
+            event.ignore()
         else:
             super().dragMoveEvent(event)
 

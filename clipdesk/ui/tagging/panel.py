@@ -297,10 +297,6 @@ class AutoTagPanel(QWidget):
         self.pools = pools
         self.hub = hub
         self.settings = settings
-        # The setting (this panel's check box) decides whether accepted tags go to sidecars.
-        library.tags.write_sidecars = settings.write_sidecars
-        settings.on_change(
-            lambda name, value: name == "write_sidecars" and setattr(library.tags, "write_sidecars", value))
         self.groups: list[TagGroup] = []
         self.rows: dict[str, TagRow] = {}
         self.examples: list[int] = []

@@ -126,3 +126,25 @@ def test_the_last_search_is_shown_again_at_start_when_asked(open_window, indexed
     again.library.close()
     third = open_window(indexed)
     assert third.bar.text() == "" and third.grid_ctl.answer.kind == "list"
+
+
+def test_drops_are_judged_by_the_one_photo_predicate(open_window, indexed, tmp_path, qtbot):
+    """Issue 14: dropped files were judged by an extension list of their own."""
+    window = open_window(indexed)
+    folder = tmp_path / "downloads"
+    colour_photo(folder / "photo.jpg", "green", noise=10)
+    leftovers = [folder / "._photo.jpg", folder / "photo.jpg~", folder / "DSC_0001.NEF"]
+    for p in leftovers:
+        p.write_bytes((folder / "photo.jpg").read_bytes())
+    for p in leftovers:  # the bar refuses them; the window under it finds no photo in them
+        drop(window.bar, file_mime(p))
+        assert window.grid_ctl.answer.kind == "list" and window.bar.text() == "", p.name
+    nameless = folder / "scan"  # a photo whose name says nothing: its content does
+    nameless.write_bytes((folder / "photo.jpg").read_bytes())
+    assert drop(window.bar, file_mime(nameless))
+    assert window.grid_ctl.answer.kind == "similar" and names(window)[0].startswith("green")
+    window.bar.clear()
+    notes = folder / "notes"
+    notes.write_text("not a photo")
+    drop(window, file_mime(notes))
+    assert window.grid_ctl.answer.kind == "list" and window.bar.text() == ""
