@@ -18,11 +18,9 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from clipdesk import __version__
-from clipdesk.core.changes import Changes
 from clipdesk.core.errors import CatalogLocked, ClipDeskError
 from clipdesk.core.library import Library
 from clipdesk.core.paths import Paths
-from clipdesk.demo import needs_demo, setup_demo
 from clipdesk.ui import cmdline, theme
 from clipdesk.ui.mainwindow import MainWindow
 from clipdesk.ui.settings import Settings
@@ -54,26 +52,8 @@ def application(argv: list[str] | None = None) -> QApplication:
 
 
 def start_demo(window: MainWindow) -> None:
-    """Set up the demo library (off the GUI thread); it is indexed like any
-    folder that joins the library."""
-    library = window.library
-    window.setup_pending += 1
-
-    def job():
-        if not needs_demo(library):
-            return None
-        return setup_demo(library)
-
-    def done(dest) -> None:
-        window.setup_pending -= 1
-        if dest is not None:
-            window.notify("Demo library added: try typing “red sneaker” or “bags on grass”", 15000)
-
-    def failed(exc) -> None:
-        window.setup_pending -= 1
-        window.notify(f"Could not set up the demo: {exc}", 10000)
-
-    window.hub.write(job, done, failed, owner=window, changes=lambda dest: Changes(folders=dest is not None))
+    """Set up the demo library (off the GUI thread); it is indexed in the background."""
+    window.library_ctl.add_demo()
 
 
 def take_screenshot(window: MainWindow, path: Path, query: str | None, on_saved, timeout_ms: int = 120000) -> None:

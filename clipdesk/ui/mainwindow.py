@@ -43,6 +43,7 @@ from clipdesk.ui.library.controller import LibraryController, LibraryState
 from clipdesk.ui.library.indexing import IndexController
 from clipdesk.ui.library.sidebar import Sidebar
 from clipdesk.ui.library.status import BesideBanner, IndexStatus
+from clipdesk.ui.library.welcome import WelcomePanel
 from clipdesk.ui.models.banner import ModelBanner
 from clipdesk.ui.models.dialog import ModelsDialog
 from clipdesk.ui.search.panel import SearchPanel
@@ -76,8 +77,6 @@ class MainWindow(QMainWindow):
         #: The worker pools (tests hand in synchronous ones).
         self.pools = pools if pools is not None else Pools(self)
         self.hub = ChangeHub(self.pools, self)
-        #: Set-up jobs (the demo library) still running before indexing can start.
-        self.setup_pending = 0
         self._closing = False
         self._models: ModelsDialog | None = None
 
@@ -126,6 +125,7 @@ class MainWindow(QMainWindow):
         self.sidebar = Sidebar(self)
         self.sidebar_dock = self._dock("Library", "sidebarDock", self.sidebar, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.library_ctl = LibraryController(library, pools, hub, self.index, settings, watch=watch, parent=self)
+        self.welcome = WelcomePanel(self.grid.viewport())
         self.details = DetailsPanel(library, pools, hub, self)
         self.details_dock = self._dock("Details", "detailsDock", self.details, Qt.DockWidgetArea.RightDockWidgetArea)
         self.autotag = AutoTagPanel(library, pools, hub, settings, self.thumbs, self)
@@ -258,6 +258,11 @@ class MainWindow(QMainWindow):
         self.sidebar.teachRequested.connect(self._teach_from_sidebar)
         self.sidebar.pathsDropped.connect(self.add_dropped_paths)
         library_ctl.loaded.connect(self._show_library)
+        library_ctl.demoPending.connect(self.welcome.set_busy)
+        self.welcome.addFolderRequested.connect(library_ctl.choose_folder)
+        self.welcome.demoRequested.connect(library_ctl.add_demo)
+        self.welcome.modelRequested.connect(self.open_models)
+        self.banner.statusChanged.connect(self.welcome.set_model_status)
         library_ctl.foldersChanged.connect(self.sidebar.set_folders)
         library_ctl.savedChanged.connect(self.sidebar.set_saved)
         library_ctl.statusMessage.connect(self.notify)
@@ -286,6 +291,12 @@ class MainWindow(QMainWindow):
         self.index_status.set_failures(state.failed)
         self.index_status.set_photo_count(state.photos)
         self.grid_ctl.set_has_folders(bool(state.folders))
+        self.welcome.show_for(bool(state.folders))
+
+    @property
+    def setup_pending(self) -> int:
+        """Set-up jobs (the demo library) still running before indexing can start."""
+        return self.library_ctl.setup_pending
 
     # ------------------------------------------------------------------ start / stop
     def start(self) -> None:

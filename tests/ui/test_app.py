@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from colourkit import colour_photo
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit
 from support import REPO, age
 from uikit import names, photo_named
@@ -148,3 +149,21 @@ def test_first_run_indexes_the_demo_and_typed_queries_find_its_photos(open_windo
     assert top and all(truth[name]["background"] == "grass" for name in top), top
     # The demo notice is the banner's; the line under the bar does not repeat it.
     assert "Demo model" not in window.message.text()
+
+
+@pytest.mark.skipif(not (MINI / "manifest.json").is_file(), reason="the shipped demo model is not in this checkout")
+def test_a_first_start_offers_the_demo_library_and_a_model(open_window, paths, qtbot):
+    """Issue 16: a fresh `clipdesk gui` (the installer's route, without
+    --first-run-demo) showed an empty library with no way to the demo."""
+    window = open_window(paths)
+    welcome = window.welcome
+    assert welcome.isVisible()
+    assert welcome.add_folder.isVisible() and welcome.demo.isVisible() and welcome.model.isVisible()
+    qtbot.mouseClick(welcome.model, Qt.MouseButton.LeftButton)
+    assert window.models_dialog is not None and window.models_dialog.isVisible()
+    window.models_dialog.close()
+    with qtbot.waitSignal(window.index.finished, timeout=120000):
+        qtbot.mouseClick(welcome.demo, Qt.MouseButton.LeftButton)
+    assert not welcome.isVisible()
+    qtbot.waitUntil(lambda: window.model.rowCount() == 300, timeout=30000)
+    assert "Demo library added" in window.notice.text()

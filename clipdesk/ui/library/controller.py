@@ -63,6 +63,8 @@ class LibraryController(QObject):
     savedChanged = Signal(list)
     statusMessage = Signal(str, int)  # text, milliseconds
     error = Signal(str)
+    #: The demo library is being set up (True), or that is over (False).
+    demoPending = Signal(bool)
 
     #: How often the catalog is checked for edits by other programs.
     POLL_MS = 1000
@@ -90,6 +92,8 @@ class LibraryController(QObject):
         self._progress_where: tuple = ()
         self._failures: FailuresDialog | None = None
         self._closing = False
+        #: Set-up jobs (the demo library) still running before it can be indexed.
+        self.setup_pending = 0
         #: Options for the folder watcher (clipdesk.core.watch.Watcher), e.g. its poll periods.
         self.watcher_options: dict = {}
         self._poll = QTimer(self)
@@ -314,6 +318,32 @@ class LibraryController(QObject):
 
         self.hub.write(lambda: folders.remove(path), done,
                        lambda e: self.error.emit(f"Could not remove the folder: {e}"), owner=self)
+
+    def add_demo(self) -> None:
+        """Set up the demo library (off the GUI thread) and add it; it is indexed
+        like any folder that joins the library. Nothing happens when the library
+        is not empty or a real model is installed."""
+        library = self.library
+        self.setup_pending += 1
+        self.demoPending.emit(True)
+
+        def job():
+            from clipdesk.demo import needs_demo, setup_demo
+
+            return setup_demo(library) if needs_demo(library) else None
+
+        def done(dest) -> None:
+            self.setup_pending -= 1
+            self.demoPending.emit(False)
+            if dest is not None:
+                self.statusMessage.emit("Demo library added: try typing “red sneaker” or “bags on grass”", 15000)
+
+        def failed(exc: BaseException) -> None:
+            self.setup_pending -= 1
+            self.demoPending.emit(False)
+            self.error.emit(f"Could not set up the demo library: {exc}")
+
+        self.hub.write(job, done, failed, owner=self, changes=lambda dest: Changes(folders=dest is not None))
 
     # -- saved searches --------------------------------------------------------------------
     def save_search(self, name: str, query: str) -> None:

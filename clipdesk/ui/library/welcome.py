@@ -1,0 +1,84 @@
+"""The first start: a library with no folders says what to do, over the empty grid.
+
+``clipdesk gui`` from an installer starts with an empty library; the window
+offers what ``./dev.sh start`` does by itself: the demo library (indexed with
+the built-in model), a real model to download, or the user's own folder.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from clipdesk.core.models import ModelStatus
+
+
+class WelcomePanel(QFrame):
+    """Covers ``host`` (the grid's viewport) while the library has no folders."""
+
+    addFolderRequested = Signal()
+    demoRequested = Signal()
+    modelRequested = Signal()
+
+    def __init__(self, host: QWidget):
+        super().__init__(host)
+        self.setObjectName("welcome")
+        self.setAutoFillBackground(True)
+        self.setBackgroundRole(self.backgroundRole().Base)
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        box = QVBoxLayout()
+        box.setSpacing(10)
+        self.title = QLabel("<h2>Welcome to ClipDesk</h2>", self)
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.text = QLabel(
+            "Add a folder of photos: ClipDesk indexes them on this computer, and then you find them by "
+            "typing what you remember. Or try it first on the demo library: 300 pictures of clothing that "
+            "the built-in model knows.", self)
+        self.text.setWordWrap(True)
+        self.text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.text.setMaximumWidth(560)
+        box.addWidget(self.title)
+        box.addWidget(self.text, 0, Qt.AlignmentFlag.AlignHCenter)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.add_folder = QPushButton("Add a folder…", self)
+        self.demo = QPushButton("Try the demo library", self)
+        self.model = QPushButton("Download a model…", self)
+        self.model.setToolTip("The built-in model only knows clothing, colours and a few backgrounds; "
+                              "a CLIP model (about 600 MB) knows what is in your own photos")
+        for b, signal in ((self.add_folder, self.addFolderRequested), (self.demo, self.demoRequested),
+                          (self.model, self.modelRequested)):
+            b.setAutoDefault(False)
+            b.clicked.connect(signal)
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        box.addLayout(buttons)
+        outer.addLayout(box)
+        outer.addStretch(2)
+        self._busy = False
+        host.installEventFilter(self)
+        self.setGeometry(host.rect())
+        self.hide()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.parentWidget() and event.type() == QEvent.Type.Resize:
+            self.setGeometry(self.parentWidget().rect())
+        return super().eventFilter(watched, event)
+
+    def show_for(self, has_folders: bool) -> None:
+        """Shown while the library has no folders (and the demo is not being set up)."""
+        self.setVisible(not has_folders and not self._busy)
+        if self.isVisible():
+            self.raise_()
+
+    def set_busy(self, busy: bool) -> None:
+        """The demo library is being set up: the grid will show it soon."""
+        self._busy = busy
+        self.demo.setEnabled(not busy)
+        if busy:
+            self.hide()
+
+    def set_model_status(self, status: ModelStatus | None) -> None:
+        """A model download is offered while searches use the demo model or none."""
+        self.model.setVisible(status is None or status.is_demo or status.model_id is None)
