@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QInputDialog, QMenu, QMessageBox, QWidget
 
 from clipdesk.core.catalog import Photo
 from clipdesk.core.library import Library
+from clipdesk.core.wording import plural
 from clipdesk.ui.grid.controller import GridController
 from clipdesk.ui.grid.preview import PreviewController
 from clipdesk.ui.hub import ChangeHub
@@ -89,19 +90,19 @@ class PhotoActions(QObject):
 
     def copy_paths(self, photos: list[Photo]) -> None:
         QGuiApplication.clipboard().setText("\n".join(p.path for p in photos))
-        self.statusMessage.emit(f"Copied {len(photos)} path(s)", 3000)
+        self.statusMessage.emit(f"Copied {plural(len(photos), 'path')}", 3000)
 
     def tag(self, photos: list[Photo], tag: str) -> None:
         """Put ``tag`` on ``photos`` (an accepted tag, as if typed in the details panel)."""
         ids = [p.id for p in photos]
         tags = self.library.tags
         self.hub.write(lambda: tags.accept(ids, tag),
-                       lambda _: self.statusMessage.emit(f"Tagged {len(ids)} photo(s) '{tag}'", 4000),
+                       lambda _: self.statusMessage.emit(f"Tagged {plural(len(ids), 'photo')} '{tag}'", 4000),
                        lambda e: self.error.emit(f"Could not tag: {e}"), owner=self)
 
     def tag_new(self, photos: list[Photo]) -> None:
         """Ask for a tag's name and put it on ``photos``."""
-        name, ok = QInputDialog.getText(self._host, "New tag", f"Tag for {len(photos)} photo(s):")
+        name, ok = QInputDialog.getText(self._host, "New tag", f"Tag for {plural(len(photos), 'photo')}:")
         if ok and name.strip():
             self.tag(photos, name.strip())
 
@@ -116,7 +117,7 @@ class PhotoActions(QObject):
         if confirm:
             answer = QMessageBox.question(
                 self._host, "Remove from library",
-                f"Remove {len(photos)} photo(s) from the library? The files stay on disk, "
+                f"Remove {plural(len(photos), 'photo')} from the library? The files stay on disk, "
                 "but their tags in ClipDesk are forgotten.",
             )
             if answer != QMessageBox.StandardButton.Yes:

@@ -189,7 +189,7 @@ class FailuresDialog(QDialog):
             item.setToolTip(1, p.reason or "")
         self.tree.resizeColumnToContents(0)
         self.summary.setText(
-            f"{len(photos):,} photo(s) could not be indexed. Fix the files (or wait until they are "
+            f"{plural(len(photos), 'photo')} could not be indexed. Fix the files (or wait until they are "
             "fully copied) and retry." if photos else "Every photo was indexed."
         )
         self.retry_all.setEnabled(bool(photos))

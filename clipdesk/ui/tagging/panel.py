@@ -393,7 +393,7 @@ class AutoTagPanel(QWidget):
             return
         if self._token is not None:
             self._token.cancel()
-        self.drop.set_text(f"{len(targets)} photo(s): finding tags…")
+        self.drop.set_text(f"{plural(len(targets), 'photo')}: finding tags…")
         self.status.setText("")
         self._clear_rows()
         top = self.settings.suggestion_count
@@ -404,7 +404,7 @@ class AutoTagPanel(QWidget):
         )
 
     def _show(self, results: list[FileSuggestions]) -> None:
-        self.drop.set_text(f"{len(results)} photo(s) dropped — drop more to start again")
+        self.drop.set_text(f"{plural(len(results), 'photo')} dropped — drop more to start again")
         errors = [f"{os.path.basename(r.path)}: {r.error}" for r in results if r.error]
         self.groups = group_suggestions(results)
         self._clear_rows()
@@ -483,7 +483,7 @@ class AutoTagPanel(QWidget):
                     if tags.write_sidecars:
                         changes = changes | tags.tag_files(g.outside, g.tag)
                     else:
-                        note.append(f"{len(g.outside)} file(s) outside the library were not tagged: "
+                        note.append(f"{plural(len(g.outside), 'file')} outside the library not tagged: "
                                     "turn on XMP sidecars to tag them")
                 note += [f"{os.path.basename(f.path)}: {f.reason}" for f in changes.sidecar_failures
                          if f.path in g.paths]
@@ -522,7 +522,7 @@ class AutoTagPanel(QWidget):
         for i in ids:
             if i not in self.examples:
                 self.examples.append(i)
-        self.teach_drop.set_text(f"{len(self.examples)} example photo(s) — drop more, or find photos like them")
+        self.teach_drop.set_text(f"{plural(len(self.examples), 'example photo')} — drop more, or find photos like them")
         if self.teach_tag.currentText().strip():
             self.teach()
 
@@ -542,13 +542,13 @@ class AutoTagPanel(QWidget):
             return
         examples = list(self.examples)
         library = self.library
-        self.teach_status.setText(f"Learning '{tag}' from {len(examples)} example(s)…")
+        self.teach_status.setText(f"Learning '{tag}' from {plural(len(examples), 'example')}…")
 
         def done(hits: list[Hit]) -> None:
             self.hub.announce(Changes.of_photos(examples, tags=True))  # the examples are accepted as taught
             self.teach_model.set_hits(hits)
             self.teach_status.setText(
-                f"'{tag}' would be added to {len(hits)} more photo(s). Select the right ones and add, "
+                f"'{tag}' would be added to {plural(len(hits), 'more photo')}. Select the right ones and add, "
                 "or mark the wrong ones." if hits else f"No other photo looks like '{tag}' yet."
             )
             self._update_buttons()
@@ -572,8 +572,8 @@ class AutoTagPanel(QWidget):
         def done(_changes: Changes):
             self.teach_model.remove_ids(ids)
             verb = "Added" if decision == "accepted" else "Rejected"
-            self.teach_status.setText(f"{verb} '{tag}' on {len(ids)} photo(s).")
-            self.message.emit(f"{verb} '{tag}' on {len(ids)} photo(s)")
+            self.teach_status.setText(f"{verb} '{tag}' on {plural(len(ids), 'photo')}.")
+            self.message.emit(f"{verb} '{tag}' on {plural(len(ids), 'photo')}")
             self._update_buttons()
 
         self.hub.write(job, done, lambda e: self.teach_status.setText(f"Could not save: {e}"), owner=self)
