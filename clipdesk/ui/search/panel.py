@@ -177,10 +177,15 @@ class SearchPanel(QWidget):
     def _answered(self, answer: Answer) -> None:
         result = answer.result
         text = count_words(answer)
-        self.count_label.setText(f"{text} · {result.elapsed_ms:.0f} ms")
         self._shown_text, self._shown_count = answer.text, text
-        if answer.kind != "similar" and self.settings.last_search != self.bar.text():
-            self.settings.last_search = self.bar.text()
+        if answer.kind != "similar" and self.settings.last_search != answer.text:
+            self.settings.last_search = answer.text
+        if self._problem is not None and answer.kind != "similar" and answer.text != self.bar.text():
+            # The last good search ran again (the library changed) while the bar
+            # holds a query with a problem: the problem stays, and so does the mark.
+            self.count_label.setText(f"{text} · for “{answer.text}”")
+            return
+        self.count_label.setText(f"{text} · {result.elapsed_ms:.0f} ms")
         self._problem = None
         self._pause.stop()
         notice = result.notice

@@ -8,6 +8,7 @@ from colourkit import colour_photo
 from PySide6.QtCore import Qt
 from uikit import drop, file_mime, ids_mime, names
 
+from clipdesk.core.changes import Changes
 from clipdesk.ui.settings import Settings
 
 
@@ -148,3 +149,15 @@ def test_drops_are_judged_by_the_one_photo_predicate(open_window, indexed, tmp_p
     notes.write_text("not a photo")
     drop(window, file_mime(notes))
     assert window.grid_ctl.answer.kind == "list" and window.bar.text() == ""
+
+
+def test_a_refresh_of_the_last_search_keeps_the_problem_of_the_query_on_screen(open_window, indexed, qtbot):
+    """The library changing (indexing announces its progress every few seconds)
+    ran the last good search again and wiped the problem of the query in the bar."""
+    window = open_window(indexed)
+    qtbot.keyClicks(window.bar, "red after:someday")
+    qtbot.waitUntil(window.message.isVisible, timeout=5000)
+    window.hub.announce(Changes(catalog=True))  # photos arrived: the last good search runs again
+    assert window.grid_ctl.answer.text == "red after"
+    assert window.message.isVisible() and "after" in window.message.text()
+    assert "for “red after”" in window.search.count_label.text()
