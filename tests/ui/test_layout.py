@@ -26,9 +26,11 @@ the theme and the view: ``1280x800-dark-dialog-models.png``.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from bundlekit import write_bundle
 from layoutkit import clipped_text, grid_problems, horizontal_scrollbars, low_contrast
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -126,6 +128,14 @@ def test_every_panel_and_dialog_fits_and_reads_well(open_window, indexed, qtbot,
     findings.check("banner", window, docks=docks, grids=grids)
     window.banner._show(ModelStatus("colour-test", False, None, "ViT-B-32__openai"))
 
+    # A query the model does not know: its closest matches held back, offered under the grid.
+    answer = window.grid_ctl.answer
+    window.more_bar.show_answer(replace(answer, ids=[], scores=[], withheld=24))
+    window.message.show_notice("This model does not seem to know what “dog on a beach” looks like.", warning=True)
+    settle(qtbot, window)
+    findings.check("unknown-query", window, docks=docks, grids=grids)
+    window.more_bar.show_answer(answer)
+
     # A query with a problem, once typing pauses.
     qtbot.keyClicks(window.bar, " after:someday")
     qtbot.waitUntil(window.message.isVisible, timeout=5000)
@@ -146,6 +156,8 @@ def test_every_panel_and_dialog_fits_and_reads_well(open_window, indexed, qtbot,
 
     # Every dialog, over the window at this size.
     window.open_models()
+    window.models_dialog.rows["ViT-B-32__openai"].show_error(
+        "The download failed: the hub answered with a web page instead of the model's files (a captive portal?)")
     findings.check_dialog("models", window.models_dialog, window)
     shown = []
     panel.applyPreviewShown.connect(shown.append)
@@ -159,3 +171,25 @@ def test_every_panel_and_dialog_fits_and_reads_well(open_window, indexed, qtbot,
 
     assert findings.problems == [], "\n".join(findings.problems)
     assert theme.is_dark() == (colours == "dark")
+
+
+@pytest.mark.parametrize("colours", THEMES)
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_a_first_start_fits_and_reads_well(open_window, paths, tmp_path, monkeypatch, qtbot, shots, restore_theme,
+                                            size, colours):
+    """An empty library with only the demo model: the welcome panel over the
+    grid, the demo banner, and the line shown beside a program that holds the
+    catalog."""
+    shipped = tmp_path / "shipped"
+    write_bundle(shipped / "clipdesk-mini")
+    monkeypatch.setenv("CLIPDESK_MODELS_DIR", str(shipped))
+    window = open_window(paths)
+    window.set_theme(colours)
+    window.resize(*size)
+    qtbot.waitUntil(lambda: (window.width(), window.height()) == size, timeout=5000)
+    window.beside.show()
+    settle(qtbot, window)
+    assert window.welcome.isVisible() and window.banner.isVisible()
+    findings = Findings(shots, f"{size[0]}x{size[1]}-{colours}")
+    findings.check("first-start", window, docks=[window.sidebar_dock, window.details_dock, window.autotag_dock])
+    assert findings.problems == [], "\n".join(findings.problems)

@@ -8,7 +8,7 @@ the built-in model), a real model to download, or the user's own folder.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from clipdesk.core.models import ModelStatus
 
@@ -26,11 +26,11 @@ class WelcomePanel(QFrame):
         self.setAutoFillBackground(True)
         self.setBackgroundRole(self.backgroundRole().Base)
         outer = QVBoxLayout(self)
+        outer.setSpacing(10)
         outer.addStretch(1)
-        box = QVBoxLayout()
-        box.setSpacing(10)
         self.title = QLabel("<h2>Welcome to ClipDesk</h2>", self)
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        outer.addWidget(self.title)
         self.text = QLabel(
             "Add a folder of photos: ClipDesk indexes them on this computer, and then you find them by "
             "typing what you remember. Or try it first on the demo library: 300 pictures of clothing that "
@@ -38,10 +38,12 @@ class WelcomePanel(QFrame):
         self.text.setWordWrap(True)
         self.text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.text.setMaximumWidth(560)
-        box.addWidget(self.title)
-        box.addWidget(self.text, 0, Qt.AlignmentFlag.AlignHCenter)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
+        self.text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.text, 20)
+        row.addStretch(1)
+        outer.addLayout(row)
         self.add_folder = QPushButton("Add a folder…", self)
         self.demo = QPushButton("Try the demo library", self)
         self.model = QPushButton("Download a model…", self)
@@ -50,11 +52,9 @@ class WelcomePanel(QFrame):
         for b, signal in ((self.add_folder, self.addFolderRequested), (self.demo, self.demoRequested),
                           (self.model, self.modelRequested)):
             b.setAutoDefault(False)
+            b.setMinimumWidth(200)
             b.clicked.connect(signal)
-            buttons.addWidget(b)
-        buttons.addStretch(1)
-        box.addLayout(buttons)
-        outer.addLayout(box)
+            outer.addWidget(b, 0, Qt.AlignmentFlag.AlignHCenter)
         outer.addStretch(2)
         self._busy = False
         host.installEventFilter(self)
