@@ -8,11 +8,11 @@
 #
 # Works on a fresh Debian 12 with Python 3.11. Debian packages that are missing
 # (python3-venv, the libraries Qt needs headless, xvfb and xdotool for the
-# real-X tests, the Fashion-MNIST data
-# set, debootstrap for the packaging check, ExifTool as the tests' metadata
-# oracle) are installed with apt-get when we are root or have password-less
-# sudo; otherwise we say what to install. The tests' real-photo corpus is
-# fetched by the tests themselves (tests/corpus/README.md).
+# real-X tests, the Fashion-MNIST data set, debootstrap for the packaging
+# check, ExifTool as the tests' metadata oracle) are installed with apt-get
+# when we are root or have password-less sudo; otherwise we say what to
+# install. The tests' real-photo corpus is fetched by the tests themselves
+# (tests/corpus/README.md).
 set -eu
 
 cd "$(dirname "$0")"
