@@ -33,6 +33,8 @@ from clipdesk.ui.dnd import local_paths
 from clipdesk.ui.grid.actions import PhotoActions
 from clipdesk.ui.grid.controller import GridController
 from clipdesk.ui.grid.details import DetailsPanel
+from clipdesk.ui.grid.marking import MarkActions
+from clipdesk.ui.grid.marks import MarkBadges, MarkCache
 from clipdesk.ui.grid.model import PhotoListModel
 from clipdesk.ui.grid.preview import PreviewController
 from clipdesk.ui.grid.thumbs import ThumbnailLoader
@@ -115,6 +117,10 @@ class MainWindow(QMainWindow):
         self.grid_ctl = GridController(self.grid, library, pools, hub, settings, self)
         self.previews = PreviewController(self.grid, pools, self)
         self.photo_actions = PhotoActions(library, hub, self.grid_ctl, self.previews, self)
+        self.marks = MarkCache(library, pools, hub, self)
+        self.grid.delegate.overlay = MarkBadges(self.marks)
+        self.mark_actions = MarkActions(library, hub, self.grid_ctl, self.previews, self)
+        self.photo_actions.menu_extensions.append(lambda menu, _photos: self.mark_actions.fill_menu(menu))
 
         self.sidebar = Sidebar(self)
         self.sidebar_dock = self._dock("Library", "sidebarDock", self.sidebar, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -192,6 +198,8 @@ class MainWindow(QMainWindow):
         self.grid.addAction(remove)
         edit.addAction(remove)
 
+        self.photo_menu = self.mark_actions.fill_menu(mb.addMenu("&Photo"))
+
         view = mb.addMenu("&View")
         view.addAction(self.sidebar_dock.toggleViewAction())
         view.addAction(self.details_dock.toggleViewAction())
@@ -234,6 +242,12 @@ class MainWindow(QMainWindow):
 
         self.grid.previewRequested.connect(self.previews.open)
         self.grid.previewToggled.connect(self.previews.toggle)
+        self.grid.previewRequested.connect(self._viewer_keys)
+        self.grid.previewToggled.connect(self._viewer_keys)
+        self.marks.changed.connect(lambda _ids: self.grid.viewport().update())
+        self.details.marks.markRequested.connect(self.mark_actions.apply)
+        self.mark_actions.statusMessage.connect(self.notify)
+        self.mark_actions.error.connect(self.show_error)
         grid_ctl.selectionSettled.connect(self.details.show_photos)
         grid_ctl.thumbSizeChanged.connect(self.size_slider.setValue)
         self.size_slider.valueChanged.connect(grid_ctl.set_thumb_size)
@@ -355,6 +369,12 @@ class MainWindow(QMainWindow):
         self.autotag_dock.show()
         self.autotag_dock.raise_()
         self.autotag.start_teaching(tag, [int(i) for i in ids])
+
+    def _viewer_keys(self, _row=None) -> None:
+        """The mark keys work in the viewer too (once it exists)."""
+        viewer = self.previews.window
+        if viewer is not None:
+            self.mark_actions.attach(viewer)
 
     def add_dropped_paths(self, paths: list[str]) -> None:
         """Folders dropped on the window join the library; image files search by example."""

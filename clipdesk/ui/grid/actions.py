@@ -3,12 +3,14 @@
 Preview, show in the file manager, open with the system viewer, copy paths,
 tag, remove from the library: done here, the changes through the hub. Find
 similar and suggest tags belong to other features; they are asked for by
-signal.
+signal; other features add their own entries to the menu
+(``menu_extensions``: the marks).
 """
 
 from __future__ import annotations
 
 import os
+from typing import Callable
 
 from PySide6.QtCore import QObject, QPoint, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
@@ -42,6 +44,8 @@ class PhotoActions(QObject):
         self._host = parent
         #: The library's tags, by name (the Tag submenu).
         self.tag_names: list[str] = []
+        #: More entries for the context menu: ``extend(menu, photos)``.
+        self.menu_extensions: list[Callable[[QMenu, list[Photo]], None]] = []
         grid.grid.contextMenuAt.connect(self._menu_at)
 
     def set_tag_names(self, names: list[str]) -> None:
@@ -77,6 +81,9 @@ class PhotoActions(QObject):
             for name in self.tag_names[:MENU_TAGS]:
                 tag_menu.addAction(name, lambda n=name: self.tag(photos, n))
         menu.addAction("Suggest tags", lambda: self.suggestRequested.emit(photos))
+        for extend in self.menu_extensions:
+            menu.addSeparator()
+            extend(menu, photos)
         menu.addSeparator()
         menu.addAction("Remove from library…", lambda: self.remove(photos))
         return menu
@@ -126,4 +133,3 @@ class PhotoActions(QObject):
         # The search that runs again after the removal overtakes any listing read before it.
         self.hub.write(lambda: folders.remove_photos(ids), None, lambda e: self.error.emit(f"Could not remove: {e}"),
                        owner=self)
-
