@@ -44,6 +44,7 @@ from clipdesk.ui.library.controller import LibraryController, LibraryState
 from clipdesk.ui.library.indexing import IndexController
 from clipdesk.ui.library.sidebar import Sidebar
 from clipdesk.ui.library.status import IndexStatus
+from clipdesk.ui.library.tagtree import TagEditor
 from clipdesk.ui.models.banner import ModelBanner
 from clipdesk.ui.models.dialog import ModelsDialog
 from clipdesk.ui.search.panel import SearchPanel
@@ -125,6 +126,7 @@ class MainWindow(QMainWindow):
         self.sidebar = Sidebar(self)
         self.sidebar_dock = self._dock("Library", "sidebarDock", self.sidebar, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.library_ctl = LibraryController(library, pools, hub, self.index, settings, watch=watch, parent=self)
+        self.tag_editor = TagEditor(library, hub, self.sidebar.tags, self)
         self.details = DetailsPanel(library, pools, hub, self)
         self.details_dock = self._dock("Details", "detailsDock", self.details, Qt.DockWidgetArea.RightDockWidgetArea)
         self.autotag = AutoTagPanel(library, pools, hub, settings, self.thumbs, self)
@@ -248,6 +250,8 @@ class MainWindow(QMainWindow):
         self.details.marks.markRequested.connect(self.mark_actions.apply)
         self.mark_actions.statusMessage.connect(self.notify)
         self.mark_actions.error.connect(self.show_error)
+        self.tag_editor.statusMessage.connect(self.notify)
+        self.tag_editor.error.connect(self.show_error)
         grid_ctl.selectionSettled.connect(self.details.show_photos)
         grid_ctl.thumbSizeChanged.connect(self.size_slider.setValue)
         self.size_slider.valueChanged.connect(grid_ctl.set_thumb_size)
@@ -286,7 +290,7 @@ class MainWindow(QMainWindow):
 
     def _show_library(self, state: LibraryState) -> None:
         names = [t for t, _ in state.tags]
-        self.sidebar.set_tags(state.tags)
+        self.sidebar.set_tag_tree(state.tag_tree)
         self.chips.set_choices([f.path for f in state.folders], names)
         for view in (self.details, self.autotag, self.photo_actions):
             view.set_tag_names(names)
