@@ -178,6 +178,8 @@ def test_keys_in_the_viewer_mark_the_photo_it_shows(open_window, indexed, qtbot)
     qtbot.keyClick(viewer, Qt.Key.Key_2)
     qtbot.keyClick(viewer, Qt.Key.Key_X)
     assert marks_of(window, pid)[pid] == (2, "reject", None)
+    qtbot.keyClick(viewer, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: marks_of(window, pid)[pid] == (2, None, None))
 
 
 def test_one_read_of_the_catalog_per_paint_not_per_cell(open_window, indexed, qtbot):
