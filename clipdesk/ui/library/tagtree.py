@@ -111,11 +111,19 @@ class TagTree(QTreeWidget):
         self.nodes: list[TagNode] = []
         self._by_key: dict[str, TagNode] = {}
         self._shown: list | None = None
+        #: Nodes that arrived while a name was being edited (shown after), and
+        #: how many trees were given (a newer one makes those out of date).
+        self._waiting: list[TagNode] | None = None
+        self._given = 0
         self.set_tree([])
 
     # -- content -----------------------------------------------------------------------
     def set_tree(self, nodes: list[TagNode]) -> None:
         """Show these tags; what was expanded and the current tag stay so."""
+        self._given += 1
+        if self.state() == QAbstractItemView.State.EditingState:
+            self._waiting = list(nodes)  # rebuilding now would close the editor under the user's hands
+            return
         shape = _shape(nodes)
         if shape == self._shown:
             return
@@ -192,6 +200,12 @@ class TagTree(QTreeWidget):
         if item is not None:
             self.setCurrentItem(item)
             self.editItem(item, 0)
+
+    def closeEditor(self, editor, hint) -> None:
+        super().closeEditor(editor, hint)
+        if self._waiting is not None:
+            nodes, self._waiting, given = self._waiting, None, self._given
+            QTimer.singleShot(0, self, lambda: self._given == given and self.set_tree(nodes))
 
     def _renamed(self, path: str, text: str) -> None:
         parent = parent_of(path)

@@ -198,3 +198,18 @@ def test_a_sidecar_that_cannot_be_written_is_said_in_the_status_bar(open_window,
         assert "read-only" in window.notice.text()
     finally:
         os.chmod(sidecar, 0o644)
+
+
+def test_the_tree_waits_while_a_name_is_edited(open_window, indexed, qtbot):
+    window = open_window(indexed)
+    build(window)
+    tree = window.sidebar.tags
+    focus(window, qtbot, tree)
+    tree.setCurrentItem(tree.tag_item("People"))
+    qtbot.keyClick(tree, Qt.Key.Key_F2)
+    editor = tree.findChild(QLineEdit, "tagRenameEditor")
+    tag(window, "Pets", "misc05.jpg")  # the library changes meanwhile
+    assert tree.findChild(QLineEdit, "tagRenameEditor") is editor and tree.tag_item("Pets") is None
+    qtbot.keyClick(editor, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: tree.tag_item("Pets") is not None)
+    assert tree.tag_item("People").text(1) == "1"
