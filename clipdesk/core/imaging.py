@@ -35,6 +35,7 @@ import numpy as np
 from PIL import Image, ImageCms, UnidentifiedImageError
 
 from clipdesk.core import metadata
+from clipdesk.core import raw as rawfiles
 from clipdesk.core.embedding import ImageEmbedder
 from clipdesk.core.errors import DecodeError
 from clipdesk.core.fsutil import atomic_write, unlink_quietly
@@ -172,10 +173,10 @@ def decode(
     """Decode one photo. ``full_decode`` turns JPEG draft mode off (for parity checks)."""
     data, st = read_stable(path)
     raw = raw_format(os.path.basename(os.fsencode(path)), data)
-    if raw is not None:
-        raise DecodeError(f"RAW not supported yet ({raw}): ClipDesk will read camera RAW files in a later version")
     digest = content_hash(data)
     try:
+        if raw is not None:
+            return _decode_raw(data, raw, st, digest, embedder, thumb_size, full_decode)
         return _decode_bytes(data, st, digest, embedder, thumb_size, full_decode)
     except DecodeError:
         raise
@@ -221,10 +222,46 @@ def _decode_bytes(
             f"is more than the {limit:,} allowed for {FORMAT_NAMES.get(fmt, fmt)}"
         )
     meta = metadata.read_image(img, io.BytesIO(data))
-    orientation = meta.orientation
     if fmt == "GIF":
         img.seek(0)
+    full = (h, w) if meta.orientation in (5, 6, 7, 8) else (w, h)
+    return _finish(img, FORMAT_NAMES.get(fmt, fmt.lower()), full, meta.orientation, meta, st, digest, embedder,
+                   thumb_size, full_decode)
 
+
+def _decode_raw(
+    data: bytes,
+    fmt: str,
+    st: os.stat_result,
+    digest: str,
+    embedder: ImageEmbedder | None,
+    thumb_size: int,
+    full_decode: bool,
+) -> Decoded:
+    """A camera RAW file: its picture from :func:`raw.develop`, its metadata
+    from :func:`metadata.read_raw`."""
+    developed = rawfiles.develop(data, fmt, max_pixels=MAX_PIXELS)
+    meta = metadata.read_raw(data)
+    return _finish(developed.image, fmt.lower(), (developed.width, developed.height), developed.orientation,
+                   meta, st, digest, embedder, thumb_size, full_decode)
+
+
+def _finish(
+    img: Image.Image,
+    format_name: str,
+    full: tuple[int, int],
+    orientation: int,
+    meta: metadata.Metadata,
+    st: os.stat_result,
+    digest: str,
+    embedder: ImageEmbedder | None,
+    thumb_size: int,
+    full_decode: bool,
+) -> Decoded:
+    """Thumbnail and model input from an opened image (a JPEG is decoded at the
+    smallest DCT scale that is still large enough), upright and in sRGB."""
+    fmt = img.format or ""
+    w, h = img.size
     need_short = embedder.min_input_side if embedder is not None else 0
     short, long_ = min(w, h), max(w, h)
     need_short = max(need_short, math.ceil(thumb_size * short / long_))
@@ -235,7 +272,7 @@ def _decode_bytes(
     img = to_srgb(img)
     for op in _TRANSPOSE.get(orientation, ()):
         img = img.transpose(op)
-    full_w, full_h = (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+    full_w, full_h = full
 
     model_input = embedder.preprocess(img) if embedder is not None else None
     thumb = img.copy()
@@ -248,7 +285,7 @@ def _decode_bytes(
         hash=digest,
         size=st.st_size,
         mtime_ns=st.st_mtime_ns,
-        format=FORMAT_NAMES.get(fmt, fmt.lower()),
+        format=format_name,
         width=full_w,
         height=full_h,
         taken_at=taken.taken_at,

@@ -39,8 +39,8 @@ import re
 from dataclasses import dataclass, field, fields
 from datetime import date
 
-
 from clipdesk.core.errors import QueryError
+from clipdesk.core.photofiles import RAW_EXTENSIONS, RAW_FORMATS
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,9 @@ TYPE_EXTENSIONS: dict[str, tuple[str, ...]] = {
     "tiff": (".tif", ".tiff"),
     "gif": (".gif",),
     "bmp": (".bmp",),
+    # type:raw is every camera RAW format; type:nef, type:dng... one of them.
+    "raw": tuple(sorted(RAW_EXTENSIONS)),
+    **{fmt: (f".{fmt}",) for fmt in sorted(RAW_FORMATS - {"raw"})},
 }
 _TYPE_ALIASES = {
     **{name: name for name in TYPE_EXTENSIONS},
@@ -64,6 +67,13 @@ _TYPE_ALIASES = {
     "hif": "heic",
     "tif": "tiff",
 }
+
+
+def type_formats(type_name: str) -> tuple[str, ...]:
+    """The catalog ``format`` values a canonical ``type:`` name covers."""
+    return tuple(sorted(RAW_FORMATS)) if type_name == "raw" else (type_name,)
+
+
 SORTS = ("relevance", "newest", "oldest")
 _SORT_ALIASES = {"relevance": "relevance", "date": "newest", "newest": "newest", "oldest": "oldest"}
 FILTER_KEYS = ("folder", "after", "before", "date", "type", "camera", "tag", "name", "rating", "flag", "label",
@@ -540,7 +550,8 @@ def _apply_filter(b: _Builder, key: str, value: str, negated: bool, start: int, 
         for part in value.split(","):
             canon = _TYPE_ALIASES.get(part.strip().lower().lstrip("."))
             if canon is None:
-                known = ", ".join(TYPE_EXTENSIONS)
+                known = ", ".join(t for t in TYPE_EXTENSIONS if t not in RAW_FORMATS or t == "raw")
+                known += " or a RAW format (nef, cr2, dng...)"
                 raise _error(f"type: expects one of {known}, got '{part.strip()}'", start, span)
             b.add(("-" if negated else "") + key, canon)
         return
