@@ -3,7 +3,6 @@ the menu saying what will be undone, the views following."""
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from uikit import drop, ids_mime, names, photo_named, select
