@@ -20,6 +20,24 @@ from clipdesk.core.query import Query
 
 _ORDERS = {"path": "path", "date": "taken_at DESC, id", "id": "id"}
 
+#: ORDER BY of each sort (clipdesk.core.query.SORTS but relevance, which needs
+#: a model): the id breaks ties, so every order is total and stable. A photo
+#: with no capture date yet (NULL) comes last newest first, first oldest first,
+#: as :meth:`PhotoQueries.month_counts` counts it.
+SORT_ORDERS = {
+    "newest": "taken_at DESC, id DESC",
+    "oldest": "taken_at ASC, id ASC",
+    "added": "added_at DESC, id DESC",
+    "name": "name_key ASC, id ASC",
+    "rating": "rating DESC, taken_at DESC, id DESC",
+}
+
+
+def _order(sort: str | None, query: Query | None) -> str:
+    """The ORDER BY for ``sort`` (else the query's sort; relevance and none: newest)."""
+    sort = sort or (query.effective_sort if query is not None else "newest")
+    return SORT_ORDERS.get(sort, SORT_ORDERS["newest"])
+
 
 class KnownFile(NamedTuple):
     """A catalogued file as the scanner compares it with the disk."""
@@ -168,16 +186,40 @@ class PhotoQueries(CatalogBase):
             "SELECT group_concat(id) FROM photos WHERE hash IS NOT NULL GROUP BY hash HAVING COUNT(*) > 1")]
 
     # -- listings by a query's filters --------------------------------------------------
-    def matching_ids(self, query: Query | None = None, *, limit: int | None = None) -> list[int]:
+    def matching_ids(self, query: Query | None = None, *, limit: int | None = None,
+                     sort: str | None = None) -> list[int]:
         """Ids of the photos that pass a parsed query's filters (every photo
-        without a query), newest first (oldest first for ``sort:oldest``)."""
+        without a query), in ``sort`` order (one of :data:`SORT_ORDERS`; by
+        default the query's own sort, newest first for relevance)."""
         where, args = filter_sql(query) if query is not None else ("", [])
-        oldest = query is not None and query.effective_sort == "oldest"
-        order = "taken_at ASC, id" if oldest else "taken_at DESC, id DESC"
-        sql = f"SELECT id FROM photos WHERE {where or '1'} ORDER BY {order}"
+        sql = f"SELECT id FROM photos WHERE {where or '1'} ORDER BY {_order(sort, query)}"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return [r[0] for r in self._read(sql, args)]
+
+    def ordered_ids(self, ids: Sequence[int], sort: str) -> list[int]:
+        """These photos in ``sort`` order, by the same ORDER BY as
+        :meth:`matching_ids` (ids no longer catalogued are dropped). One
+        statement whatever the count: the ids travel as one JSON array."""
+        if sort == "relevance":
+            return list(ids)
+        rows = self._read(
+            f"SELECT id FROM photos WHERE id IN (SELECT value FROM json_each(?)) ORDER BY {_order(sort, None)}",
+            (json.dumps([int(i) for i in ids]),))
+        return [r[0] for r in rows]
+
+    def month_counts(self, query: Query | None = None, *, oldest: bool = False) -> list[tuple[str | None, int]]:
+        """(``"YYYY-MM"`` of the capture date, photos) for every month that has
+        photos passing the query's filters, newest month first (oldest first
+        with ``oldest``); photos with no date yet count under None, where the
+        date sorts put them (last newest first, first oldest first). One
+        GROUP BY over the capture-date index: the timeline's sections and
+        scrubber without reading a single photo."""
+        where, args = filter_sql(query) if query is not None else ("", [])
+        rows = self._read(
+            f"SELECT substr(taken_at, 1, 7) AS month, COUNT(*) FROM photos WHERE {where or '1'} "
+            f"GROUP BY month ORDER BY month {'ASC' if oldest else 'DESC'}", args)
+        return [(m, n) for m, n in rows]
 
     def name_matches(self, text: str, query: Query | None = None, *, limit: int = 200) -> list[int]:
         """Photos whose file name contains ``text`` (NFC, case-folded) and that
