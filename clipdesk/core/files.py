@@ -13,21 +13,63 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from clipdesk.core.catalog import Catalog
+from clipdesk.core import metadata
+from clipdesk.core.catalog import Catalog, Photo
 from clipdesk.core.changes import Changes
 from clipdesk.core.errors import UsageError
 from clipdesk.core.export import ExportOptions, ExportReport, export_photos
 from clipdesk.core.models import ModelService
 from clipdesk.core.names import display_path, resolve_typed_path
+from clipdesk.core.photofiles import raw_format
+
+
+@dataclass(frozen=True)
+class FileDetails:
+    """What a photo's file says beyond the catalog (the details panel).
+
+    ``metadata``: camera, lens, exposure, position, size as the file states
+    them (:mod:`clipdesk.core.metadata`, the reader indexing uses), or None
+    when the file cannot be read now; ``problem`` then says why, in words.
+    ``sidecar``: the display path of the photo's XMP sidecar, when it has one.
+    """
+
+    metadata: metadata.Metadata | None
+    sidecar: str | None
+    problem: str | None = None
 
 
 class FileService:
     def __init__(self, catalog: Catalog, models: ModelService):
         self._catalog = catalog
         self._models = models
+
+    def details(self, photo: Photo) -> FileDetails:
+        """Read what ``photo``'s file and sidecar say, without decoding pixels.
+        Never raises for a file that is offline, gone or unreadable: the
+        answer says why (and still names the sidecar when there is one)."""
+        from clipdesk.core.sidecar import sidecar_candidates
+
+        path = Path(photo.path)
+        sidecar = next((display_path(c) for c in sidecar_candidates(path) if c.is_file()), None)
+        if photo.status == "offline":
+            return FileDetails(None, sidecar, f"its folder is offline: {photo.reason}" if photo.reason
+                               else "its folder is offline")
+        try:
+            with open(path, "rb") as f:
+                raw = raw_format(os.fsencode(path.name), f.read(1 << 16))
+            if raw is not None:  # as decoding does: a RAW's small TIFF preview is not the photo
+                return FileDetails(None, sidecar, f"RAW not supported yet ({raw})")
+            return FileDetails(metadata.read_file(path), sidecar)
+        except FileNotFoundError:
+            return FileDetails(None, sidecar, "the file is not there any more")
+        except PermissionError:
+            return FileDetails(None, sidecar, "ClipDesk may not read the file (permission denied)")
+        except (OSError, ValueError, SyntaxError) as exc:  # Pillow: not an image it knows, a bomb...
+            return FileDetails(None, sidecar, photo.reason or f"the file cannot be read: {exc}")
 
     def export(
         self,

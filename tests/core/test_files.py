@@ -111,3 +111,22 @@ def test_moving_within_the_library_keeps_the_photo_and_its_tags(shoot, tmp_path)
     outside.mkdir()
     changes, _ = lib.files.move([ids["gps.jpg"]], outside)
     assert changes.removed == {ids["gps.jpg"]} and (outside / "gps.jpg").exists()
+
+
+def test_details_read_the_file_and_name_its_sidecar_or_say_why_not(shoot, corpus, tmp_path):
+    lib, root, ids = shoot
+    (root / "gps.xmp").write_text('<x:xmpmeta xmlns:x="adobe:ns:meta/"/>')
+    gps = lib.files.details(lib.search.photo(ids["gps.jpg"]))
+    assert gps.problem is None and gps.metadata.shot.position is not None
+    assert gps.sidecar == str(root / "gps.xmp")
+    turned = lib.files.details(lib.search.photo(ids["turned.jpg"]))
+    assert turned.metadata.camera == "Canon EOS R6" and (turned.metadata.width, turned.metadata.height) == (240, 320)
+    assert turned.sidecar is None
+    os.remove(root / "turned.jpg")
+    assert lib.files.details(lib.search.photo(ids["turned.jpg"])).problem == "the file is not there any more"
+    raw = corpus.select("raw")[0]
+    shutil.copyfile(corpus.path(raw), root / os.path.basename(raw.id))
+    age(root / os.path.basename(raw.id))
+    Scanner(lib.catalog).reconcile()
+    photo = lib.search.find_photo(root / os.path.basename(raw.id))
+    assert lib.files.details(photo).problem.startswith("RAW not supported yet")
