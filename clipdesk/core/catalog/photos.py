@@ -381,27 +381,66 @@ class PhotoQueries(CatalogBase):
             con.execute("UPDATE photos SET reason = ? WHERE id = ?", (reason, photo_id))
 
     # -- photos the user removed ------------------------------------------------------------
+    def snapshot_photos(self, ids: Sequence[int]) -> dict[bytes, str]:
+        """path -> what :meth:`restore_snapshots` needs to bring each photo back
+        (its id, folder, file facts and tags, as JSON text)."""
+        out: dict[bytes, str] = {}
+        for photo in self.photos(ids):
+            tags = [list(t) for t in self._read(
+                "SELECT t.name, pt.source, pt.state, pt.score FROM photo_tags pt "
+                "JOIN tags t ON t.id = pt.tag_id WHERE pt.photo_id = ?", (photo.id,))]
+            out[os.fsencode(photo.path)] = json.dumps({
+                "id": photo.id, "folder_id": photo.folder_id, "size": photo.size, "mtime_ns": photo.mtime_ns,
+                "hash": photo.hash, "tags": tags})
+        return out
+
+    def restore_snapshots(self, snapshots: dict[bytes, str]) -> list[int]:
+        """Photos back from :meth:`snapshot_photos` (pending: they are indexed
+        again), with their id when it is free and their tags, under the
+        library folder that covers each path now; a path no library folder
+        covers, or one catalogued meanwhile, is skipped. Returns the new ids."""
+        roots = self._roots_longest_first()
+        with self._write() as con:
+            return [pid for raw, snap in snapshots.items()
+                    if (pid := self._restore_one(con, bytes(raw), json.loads(snap), roots)) is not None]
+
+    def _roots_longest_first(self) -> list[tuple[bytes, int]]:
+        """(path, id) of the library folders, innermost first."""
+        return sorted(((os.fsencode(f.path), f.id) for f in self.folders("root")), key=lambda r: -len(r[0]))
+
+    def _restore_one(self, con: sqlite3.Connection, raw: bytes, snap: dict,
+                     roots: list[tuple[bytes, int]]) -> int | None:
+        folder_id = next((fid for root, fid in roots if is_under(raw, root)), None)
+        if folder_id is None:
+            return None
+        taken = con.execute("SELECT 1 FROM photos WHERE id = ?", (snap["id"],)).fetchone()
+        cur = con.execute(
+            "INSERT INTO photos(id, folder_id, path, size, mtime_ns, hash, added_at, name_key) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO NOTHING",
+            (None if taken else snap["id"], folder_id, raw, snap["size"], snap["mtime_ns"],
+             snap["hash"], time.time(), name_key(raw)))
+        if not cur.rowcount:
+            return None
+        pid = int(cur.lastrowid)
+        for name, source, state, score in snap["tags"]:
+            con.execute(
+                "INSERT OR IGNORE INTO photo_tags(photo_id, tag_id, source, state, score, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)", (pid, self.tag_id(name), source, state, score, time.time()))
+        return pid
+
     def archive_photos(self, ids: Sequence[int]) -> list[bytes]:
         """Take photos out of the library but remember them: their paths are
         skipped by later scans, and :meth:`restore_archived` brings them back
         with their tags. Returns the archived paths."""
         now = time.time()
-        paths = []
         with self._write() as con:
-            for photo in self.photos(ids):
-                tags = [list(t) for t in con.execute(
-                    "SELECT t.name, pt.source, pt.state, pt.score FROM photo_tags pt "
-                    "JOIN tags t ON t.id = pt.tag_id WHERE pt.photo_id = ?", (photo.id,))]
-                raw = os.fsencode(photo.path)
-                snapshot = {"id": photo.id, "folder_id": photo.folder_id, "size": photo.size,
-                            "mtime_ns": photo.mtime_ns, "hash": photo.hash, "tags": tags}
-                con.execute(
-                    "INSERT INTO removed_files(path, removed_at, snapshot) VALUES (?, ?, ?) "
-                    "ON CONFLICT(path) DO UPDATE SET removed_at = excluded.removed_at, snapshot = excluded.snapshot",
-                    (raw, now, json.dumps(snapshot)))
-                paths.append(raw)
+            snapshots = self.snapshot_photos(ids)
+            con.executemany(
+                "INSERT INTO removed_files(path, removed_at, snapshot) VALUES (?, ?, ?) "
+                "ON CONFLICT(path) DO UPDATE SET removed_at = excluded.removed_at, snapshot = excluded.snapshot",
+                [(raw, now, snap) for raw, snap in snapshots.items()])
             self.delete_photos(ids)
-        return paths
+        return list(snapshots)
 
     def archived_paths(self) -> set[bytes]:
         """Paths of photos the user removed (the scanner skips them)."""
@@ -415,31 +454,18 @@ class PhotoQueries(CatalogBase):
         """Bring removed photos back (pending: they are indexed again) with their
         tags, under the library folder that covers each now. Paths no library
         folder covers stay archived. Returns the restored photo ids."""
-        roots = sorted(((os.fsencode(f.path), f.id) for f in self.folders("root")), key=lambda r: -len(r[0]))
         restored = []
+        roots = self._roots_longest_first()
         with self._write() as con:
             for raw in paths:
-                row = con.execute("SELECT snapshot FROM removed_files WHERE path = ?", (bytes(raw),)).fetchone()
-                folder_id = next((fid for root, fid in roots if is_under(bytes(raw), root)), None)
-                if row is None or folder_id is None:
+                raw = bytes(raw)
+                row = con.execute("SELECT snapshot FROM removed_files WHERE path = ?", (raw,)).fetchone()
+                if row is None or not any(is_under(raw, root) for root, _fid in roots):
                     continue
-                snap = json.loads(row[0])
-                taken = con.execute("SELECT 1 FROM photos WHERE id = ?", (snap["id"],)).fetchone()
-                cur = con.execute(
-                    "INSERT INTO photos(id, folder_id, path, size, mtime_ns, hash, added_at, name_key) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO NOTHING",
-                    (None if taken else snap["id"], folder_id, bytes(raw), snap["size"], snap["mtime_ns"],
-                     snap["hash"], time.time(), name_key(bytes(raw))))
-                con.execute("DELETE FROM removed_files WHERE path = ?", (bytes(raw),))
-                if not cur.rowcount:
-                    continue
-                pid = int(cur.lastrowid)
-                for name, source, state, score in snap["tags"]:
-                    tid = self.tag_id(name)
-                    con.execute(
-                        "INSERT OR IGNORE INTO photo_tags(photo_id, tag_id, source, state, score, updated_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?)", (pid, tid, source, state, score, time.time()))
-                restored.append(pid)
+                con.execute("DELETE FROM removed_files WHERE path = ?", (raw,))
+                pid = self._restore_one(con, raw, json.loads(row[0]), roots)
+                if pid is not None:
+                    restored.append(pid)
         return restored
 
     def retry_failed(self, ids: Iterable[int] | None = None) -> int:
