@@ -5,26 +5,54 @@ build time, index size on disk and in RAM, load time (manifest checks and
 SHA-256 included), k=100 query latency (median, p95) for HNSW and for exact
 numpy search, the same with a filter keeping 1% of photos, and recall@100
 against exact search. Then the sweeps behind the switch-over constants in
-``clipdesk/core/index.py``: exact latency against collection size, and
+``clipdesk/core/index/vectorindex.py``: exact latency against collection size, and
 exact-subset against HNSW+filter latency against the filter's size.
+
+Issue 17 adds the text-query sweep: recall@100 and latency of text queries
+by graph degree M and breadth ef, each graph built on the same data, next to
+the setting before that issue (M=16, ef=800) from the same run, and a
+query-side correction (the query shifted by the mean image-text offset for
+the graph search, then re-scored exactly with the true query).
 
 The data is a mixture of Gaussians, not uniform noise (on which HNSW recall
 collapses and which no real embedding set looks like): a shared direction
 (CLIP embeddings of unrelated photos still have cosine ~0.4-0.5), cluster
 centres around it, and inside each cluster a random 24-d subspace plus a
 little isotropic noise. Two query sets: "image" queries are fresh samples of
-the mixture (find-similar); "text" queries are a cluster centre plus heavy
-isotropic noise, so that the best match scores ~0.3 like a CLIP text query
-(modality gap), which is the harder case for a graph search.
+the mixture (find-similar); "text" queries are a cluster centre plus
+isotropic noise 2.6 times its length, so that the best match scores ~0.36
+like a CLIP text query (modality gap), which is the harder case for a graph
+search.
+
+How realistic the text queries are: the best score is, but the noise is
+drawn afresh for every query, in every direction. So two text queries are
+nearly unrelated (cosine ~0.07), where real CLIP texts share most of their
+offset from the images (the modality gap is largely one shared vector:
+Liang et al., "Mind the Gap", NeurIPS 2022); and when a query's own cluster
+holds fewer than k photos, the rest of its top k comes from whichever
+clusters the noise happens to favour, scattered over the collection with
+nothing in common, where a real caption's next-best photos are related
+ones, near each other in the graph. The benchmark prints how spread the
+exact answers are: at 1M the median text query's top 100 lies in 2
+clusters, one in ten spreads over 19 or more, and almost everything a graph
+search misses lies in clusters it never reached. That makes these queries
+a pessimistic case for a graph; they are kept as they are so that figures
+stay comparable from issue to issue.
+
+Built graphs can be kept with ``--cache DIR`` (one folder per size and
+graph parameters) so that a sweep can be rerun without building again: a
+1M graph takes 7-17 minutes on 2 threads (longer at larger M).
 
 Usage::
 
     python benchmarks/bench_index.py [--sizes 10000,100000,1000000] [--queries 200]
+        [--cache /var/tmp/clipdesk-bench-index] [--degrees 32,16] [--text-ef 800,1200,1600]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import os
 import resource
@@ -44,14 +72,22 @@ from clipdesk.core.index import (  # noqa: E402
     POSTFILTER_MIN_SHARE,
     TEXT_QUERY_EF,
     HnswParams,
+    IndexStale,
     VectorIndex,
-    _VectorStore,
     read_manifest,
 )
+from clipdesk.core.index.store import VectorStore  # noqa: E402
 
 DIM = 512
 K = 100
 SUBSPACE = 24
+MODEL = "bench/clip-512"
+#: Vectors generated and added per step of a build (id i is row i - 1 of chunk after chunk).
+BUILD_CHUNK = 20000
+#: Bump when Mixture or its query sets change, so that cached indexes of the old data are not reused.
+DATA_VERSION = 1
+#: The text-query setting before issue 17 (graph degree M, ef), shown next to the current one.
+PREVIOUS_TEXT_SETTING = (16, 800)
 
 
 class Mixture:
@@ -91,6 +127,16 @@ class Mixture:
         out += rng.normal(scale=0.012, size=out.shape).astype(np.float32)
         return _unit(out), labels
 
+    def build_labels(self, n: int) -> np.ndarray:
+        """Cluster of every id 1..n as built by :func:`build_or_load` (index 0 unused):
+        the same draws as :meth:`sample` makes first for each chunk."""
+        labels = np.full(n + 1, -1, dtype=np.int64)
+        for start in range(0, n, BUILD_CHUNK):
+            count = min(BUILD_CHUNK, n - start)
+            rng = np.random.default_rng(1000 + start)
+            labels[start + 1 : start + count + 1] = rng.choice(self.n_clusters, size=count, p=self.weights)
+        return labels
+
     def text_queries(self, count: int, seed: int) -> np.ndarray:
         rng = np.random.default_rng(seed)
         labels = rng.choice(self.n_clusters, size=count, p=self.weights)
@@ -121,7 +167,8 @@ def timed(fn, queries, **kw) -> tuple[np.ndarray, list]:
 
 
 def recall(results, truth) -> float:
-    hits = sum(len(np.intersect1d(r.ids, t.ids)) for r, t in zip(results, truth))
+    """Share of the true top-k found; a result is SearchHits or an id array."""
+    hits = sum(len(np.intersect1d(getattr(r, "ids", r), t.ids)) for r, t in zip(results, truth))
     total = sum(len(t.ids) for t in truth)
     return hits / total if total else 1.0
 
@@ -130,37 +177,53 @@ def pct(lat: np.ndarray) -> str:
     return f"{np.median(lat):6.2f} / {np.percentile(lat, 95):6.2f}"
 
 
-def bench_size(n: int, n_queries: int, workdir: Path, params: HnswParams, ef_sweep: list[int], reuse: bool) -> dict:
+def cache_folder(root: Path, n: int, params: HnswParams) -> Path:
+    """Where the graph of ``n`` vectors built with ``params`` is kept: the key
+    names everything the built graph depends on."""
+    return root / f"n{n}-d{DIM}-M{params.M}-efc{params.ef_construction}-seed{params.seed}-data{DATA_VERSION}"
+
+
+def build_or_load(n: int, mix: Mixture, params: HnswParams, root: Path) -> tuple[VectorIndex, Path, float, float, float]:
+    """(index, its folder, build s, save s, load s): the graph saved under
+    :func:`cache_folder` by an earlier run when there is one (build and save
+    are then NaN), else built from ``mix`` and saved there."""
+    d = cache_folder(root, n, params)
+    build_s = save_s = float("nan")
+    try:
+        t0 = time.perf_counter()
+        index = VectorIndex.load(d, MODEL, DIM, generation=1, params=params)
+        print(f"  loaded the graph cached in {d}", flush=True)
+        return index, d, build_s, save_s, time.perf_counter() - t0
+    except IndexStale as exc:
+        print(f"  building M={params.M} into {d} ({exc.reason})", flush=True)
+    index = VectorIndex(MODEL, DIM, params, capacity=n)
+    t0 = time.perf_counter()
+    for start in range(0, n, BUILD_CHUNK):
+        count = min(BUILD_CHUNK, n - start)
+        vecs, _ = mix.sample(count, seed=1000 + start)
+        index.add(np.arange(start + 1, start + count + 1), vecs)
+        if n >= 200_000 and (start // BUILD_CHUNK) % 10 == 0:
+            el = time.perf_counter() - t0
+            print(f"  built {start + count:,} in {el:.0f} s (load {os.getloadavg()[0]:.1f})", flush=True)
+    build_s = time.perf_counter() - t0
+    print(f"  build {build_s:.1f} s", flush=True)
+    t0 = time.perf_counter()
+    index.save(d, generation=1)
+    save_s = time.perf_counter() - t0
+    del index
+    gc.collect()
+    t0 = time.perf_counter()
+    index = VectorIndex.load(d, MODEL, DIM, generation=1, params=params)
+    return index, d, build_s, save_s, time.perf_counter() - t0
+
+
+def bench_size(n: int, n_queries: int, root: Path, params: HnswParams, ef_sweep: list[int], text_efs: list[int]) -> dict:
     print(f"\n=== {n:,} vectors ===", flush=True)
     mix = Mixture(n)
     gc.collect()
     rss0 = rss_mb()
-    d = workdir / f"n{n}"
-    build_s = save_s = float("nan")
-    if reuse:
-        print(f"  reusing the index saved in {d}", flush=True)
-    else:
-        index = VectorIndex("bench/clip-512", DIM, params, capacity=n)
-        chunk = 20000
-        t0 = time.perf_counter()
-        for start in range(0, n, chunk):
-            count = min(chunk, n - start)
-            vecs, _ = mix.sample(count, seed=1000 + start)
-            index.add(np.arange(start + 1, start + count + 1), vecs)
-            if n >= 200_000 and (start // chunk) % 10 == 0:
-                el = time.perf_counter() - t0
-                print(f"  built {start + count:,} in {el:.0f} s (load {os.getloadavg()[0]:.1f})", flush=True)
-        build_s = time.perf_counter() - t0
-        print(f"  build {build_s:.1f} s", flush=True)
-        t0 = time.perf_counter()
-        index.save(d, generation=1)
-        save_s = time.perf_counter() - t0
-        del index
-        gc.collect()
-    t0 = time.perf_counter()
-    index = VectorIndex.load(d, "bench/clip-512", DIM, generation=1, params=params)
-    load_s = time.perf_counter() - t0
-    manifest = read_manifest(d, "bench/clip-512")
+    index, d, build_s, save_s, load_s = build_or_load(n, mix, params, root)
+    manifest = read_manifest(d, MODEL)
     disk_mb = manifest.index_size / 2**20
     hnsw_ram_mb = manifest.index_size / 2**20
     store_ram_mb = index._store.vecs.nbytes / 2**20 + index._store.ids.nbytes / 2**20
@@ -182,16 +245,15 @@ def bench_size(n: int, n_queries: int, workdir: Path, params: HnswParams, ef_swe
         res[f"exact_{name}"] = lat
         res[f"truth_{name}"] = truth
     res["best_text_score"] = float(np.median([t.scores[0] for t in res["truth_text"]]))
+    res["text_spread"] = text_spread(mix.build_labels(n), index, txt_q, res["truth_text"])
     res["best_image_score"] = float(np.median([t.scores[1] for t in res["truth_image"]]))
 
-    # ef sweep on HNSW (hnswlib uses max(ef, k)).
-    h = index._hnsw
+    # ef sweep on HNSW. The breadth is max(ef, ef_search, k): a value below
+    # ef_search measures ef_search again.
     for ef in ef_sweep:
-        h.set_ef(ef)
         for name, qs in (("image", img_q), ("text", txt_q)):
-            lat, out = timed(index.search, qs, k=K, method="hnsw")
+            lat, out = timed(index.search, qs, k=K, method="hnsw", ef=ef)
             res[f"hnsw_{name}_ef{ef}"] = (lat, recall(out, res[f"truth_{name}"]))
-    h.set_ef(params.ef_search)
     for name, qs in (("image", img_q), ("text", txt_q)):
         lat, out = timed(index.search, qs, k=K, method="hnsw")
         res[f"hnsw_{name}"] = (lat, recall(out, res[f"truth_{name}"]))
@@ -213,13 +275,54 @@ def bench_size(n: int, n_queries: int, workdir: Path, params: HnswParams, ef_swe
     res["mix"] = mix
     res["txt_q"] = txt_q
     res["img_q"] = img_q
+    res["text_sweep"] = text_sweep(index, res, text_efs)
     return res
+
+
+def text_spread(labels: np.ndarray, index: VectorIndex, txt_q: np.ndarray, truth: list) -> tuple[float, float, float]:
+    """How scattered the text queries' exact answers are: (median and 90th
+    percentile of the clusters one top-k spans, share of what the graph
+    misses at ef=TEXT_QUERY_EF that lies in clusters it returned nothing of)."""
+    spans = [len(np.unique(labels[t.ids])) for t in truth]
+    missed = unreached = 0
+    for q, t in zip(txt_q, truth):
+        got = index.search(q, K, method="hnsw", ef=TEXT_QUERY_EF).ids
+        miss = np.setdiff1d(t.ids, got)
+        missed += len(miss)
+        unreached += int(np.sum(~np.isin(labels[miss], labels[got])))
+    return float(np.median(spans)), float(np.percentile(spans, 90)), unreached / missed if missed else float("nan")
+
+
+def text_sweep(index: VectorIndex, res: dict, text_efs: list[int]) -> list[tuple]:
+    """Rows (M, setting, latency ms [q], recall@100) for one graph: image
+    queries at the default breadth, text queries at each ef in ``text_efs``,
+    and text queries shifted by the mean image-text offset for the graph
+    search, then re-scored exactly with the true query."""
+    m = index.params.M
+    rows = []
+    lat, out = timed(index.search, res["img_q"], k=K, method="hnsw")
+    rows.append((m, f"image, ef={index.params.ef_search}", lat, recall(out, res["truth_image"])))
+    for ef in text_efs:
+        lat, out = timed(index.search, res["txt_q"], k=K, method="hnsw", ef=ef)
+        rows.append((m, f"text, ef={ef}", lat, recall(out, res["truth_text"])))
+    # The offset is measured on other queries than the ones it is tried on.
+    offset = index._store.vecs[:: max(1, res["n"] // 20000)].mean(axis=0) - res["mix"].text_queries(500, seed=97).mean(axis=0)
+
+    def shifted(q: np.ndarray, ef: int):
+        found, vecs = index.vectors(index.search(q + offset, ef, method="hnsw", ef=ef).ids)
+        return found[np.argsort(-(vecs @ q), kind="stable")[:K]]
+
+    lat, out = timed(shifted, res["txt_q"], ef=TEXT_QUERY_EF)
+    rows.append((m, f"text shifted by the mean offset, ef={TEXT_QUERY_EF}, re-scored", lat,
+                 recall(out, res["truth_text"])))
+    return rows
 
 
 def filter_sweep(res: dict, n_queries: int) -> list[tuple]:
     """Filtered search by the share of photos the filter keeps (random subsets):
     exact over the subset, hnswlib's filter callable, the unfiltered graph
-    search post-filtered, and what "auto" picks."""
+    search post-filtered, and what "auto" picks; for text queries also "auto"
+    at ef=TEXT_QUERY_EF, as the app searches them."""
     index: VectorIndex = res["index"]
     n = res["n"]
     qs = res["txt_q"][: max(50, n_queries // 2)]
@@ -241,6 +344,9 @@ def filter_sweep(res: dict, n_queries: int) -> list[tuple]:
             row.append(f"{pct(lat_h)} ({out_h[0].method}, recall {recall(out_h, truth):.3f})")
             lat_a, out_a = timed(index.search, queries, k=K, allowed=allowed)
             row.append(f"{pct(lat_a)} ({out_a[0].method}, recall {recall(out_a, truth):.3f})")
+        # ``truth`` is the text queries' now, the last of the loop.
+        lat_w, out_w = timed(index.search, qs, k=K, allowed=allowed, ef=TEXT_QUERY_EF)
+        row.append(f"{pct(lat_w)} ({out_w[0].method}, recall {recall(out_w, truth):.3f})")
         rows.append(tuple(row))
         print(f"  filter {frac:.1%} done", flush=True)
     return rows
@@ -251,7 +357,7 @@ def exact_sweep(n_queries: int) -> list[tuple]:
     rng = np.random.default_rng(3)
     out = []
     for m in (1000, 2000, 5000, 10000, 20000, 50000):
-        store = _VectorStore(DIM, capacity=m)
+        store = VectorStore(DIM, capacity=m)
         v = _unit(rng.normal(size=(m, DIM))).astype(np.float32)
         store.upsert(np.arange(m, dtype=np.int64), v)
         qs = _unit(rng.normal(size=(n_queries, DIM))).astype(np.float32)
@@ -268,18 +374,22 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="10000,100000,1000000")
     ap.add_argument("--queries", type=int, default=200)
-    ap.add_argument("--ef-sweep", default="100,128,160,200,256")
+    ap.add_argument("--ef-sweep", default="160,200,256,400", help="ef values for both query sets (floor: ef_search)")
+    ap.add_argument("--text-ef", default="800,1200,1600,2000,2400,3200", help="ef values of the text-query sweep")
+    ap.add_argument("--degrees", default=None, help="graph degrees M of the text-query sweep (default: the "
+                    f"current one and the one before issue 17, {PREVIOUS_TEXT_SETTING[0]})")
     ap.add_argument("--threads", type=int, default=None, help="hnswlib build threads (default: all cores)")
-    ap.add_argument("--workdir", type=Path, default=None, help="keep the saved indexes here (default: a temp dir)")
-    ap.add_argument("--reuse", action="store_true", help="load the indexes an earlier run saved in --workdir "
-                    "instead of building them (measures queries again; build and save times are not printed)")
+    ap.add_argument("--cache", type=Path, default=None, help="keep the built graphs here, one folder per size and "
+                    "graph parameters, and load them on later runs instead of building them again (build and "
+                    "save times are then not printed); default: a temp dir, removed at the end")
     args = ap.parse_args(argv)
-    if args.reuse and args.workdir is None:
-        ap.error("--reuse needs --workdir")
     sizes = [int(s) for s in args.sizes.split(",") if s]
     ef_sweep = [int(s) for s in args.ef_sweep.split(",") if s]
+    text_efs = [int(s) for s in args.text_ef.split(",") if s]
     params = HnswParams(num_threads=args.threads)
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="clipdesk-bench-"))
+    degrees = [int(s) for s in args.degrees.split(",") if s] if args.degrees else [params.M, PREVIOUS_TEXT_SETTING[0]]
+    other_degrees = [m for m in dict.fromkeys(degrees) if m != params.M]
+    root = args.cache or Path(tempfile.mkdtemp(prefix="clipdesk-bench-"))
     print(f"cores {os.cpu_count()}, load average at start {os.getloadavg()}, params {params}")
     print(f"switch-over constants: EXACT_SEARCH_MAX={EXACT_SEARCH_MAX}, FILTER_EXACT_MAX={FILTER_EXACT_MAX}, "
           f"POSTFILTER_MIN_SHARE={POSTFILTER_MIN_SHARE}, TEXT_QUERY_EF={TEXT_QUERY_EF}")
@@ -288,19 +398,26 @@ def main(argv: list[str] | None = None) -> int:
     sweeps = []
     try:
         for i, n in enumerate(sizes):
-            res = bench_size(n, args.queries, workdir, params, ef_sweep, args.reuse)
+            res = bench_size(n, args.queries, root, params, ef_sweep, text_efs)
             if i == len(sizes) - 1:
                 sweeps = filter_sweep(res, args.queries)
-            for key in ("index", "mix", "txt_q", "img_q"):
+            del res["index"]
+            gc.collect()
+            for m in other_degrees:  # same data, queries and exact answers; another graph
+                other, _, _, _, _ = build_or_load(n, res["mix"], dataclasses.replace(params, M=m), root)
+                res["text_sweep"] += text_sweep(other, res, text_efs)
+                del other
+                gc.collect()
+            for key in ("mix", "txt_q", "img_q", "truth_image", "truth_text"):
                 res.pop(key)
             results.append(res)
-            gc.collect()
-            if args.workdir is None:
-                shutil.rmtree(workdir / f"n{n}", ignore_errors=True)
+            if args.cache is None:
+                for path in root.iterdir():
+                    shutil.rmtree(path, ignore_errors=True)
         exact_rows = exact_sweep(args.queries)
     finally:
-        if args.workdir is None:
-            shutil.rmtree(workdir, ignore_errors=True)
+        if args.cache is None:
+            shutil.rmtree(root, ignore_errors=True)
 
     print(f"\nload average at end {os.getloadavg()}")
     print("\n## Build, size, load")
@@ -329,6 +446,9 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         print(f"n={r['n']:,}: median best score, text queries {r['best_text_score']:.2f}; "
               f"image queries' nearest other photo {r['best_image_score']:.2f}")
+        med, p90, unreached = r["text_spread"]
+        print(f"n={r['n']:,}: a text query's exact top {K} spans {med:.0f} clusters (median), {p90:.0f} (p90); "
+              f"{unreached:.1%} of what the graph misses at ef={TEXT_QUERY_EF} lies in clusters it never reached")
 
     print("\n## ef sweep (recall@100 / p95 ms)")
     print("| n | ef | image recall | image p95 | text recall | text p95 |")
@@ -339,6 +459,20 @@ def main(argv: list[str] | None = None) -> int:
             lt, rt = r[f"hnsw_text_ef{ef}"]
             print(f"| {r['n']:,} | {ef} | {ri:.3f} | {np.percentile(li, 95):.2f} | {rt:.3f} | {np.percentile(lt, 95):.2f} |")
 
+    print(f"\n## Text-query recall by graph degree M and breadth ef, k={K} (ms median / p95)")
+    print(f"current: M={params.M}, TEXT_QUERY_EF={TEXT_QUERY_EF}; before issue 17: M={PREVIOUS_TEXT_SETTING[0]}, "
+          f"ef={PREVIOUS_TEXT_SETTING[1]}")
+    print("| n | M | queries | recall@100 | latency | |")
+    print("|---|---|---|---|---|---|")
+    for r in results:
+        for m, label, lat, rec in sorted(r["text_sweep"], key=lambda row: row[0]):
+            note = ""
+            if label == f"text, ef={TEXT_QUERY_EF}" and m == params.M:
+                note = "current"
+            elif label == f"text, ef={PREVIOUS_TEXT_SETTING[1]}" and m == PREVIOUS_TEXT_SETTING[0]:
+                note = "before"
+            print(f"| {r['n']:,} | {m} | {label} | {rec:.3f} | {pct(lat)} | {note} |")
+
     print("\n## Exact top-100 latency against size (numpy, ms median / p95)")
     print("| n | exact |")
     print("|---|---|")
@@ -347,10 +481,11 @@ def main(argv: list[str] | None = None) -> int:
 
     if sweeps:
         print(f"\n## Filtered search at n={results[-1]['n']:,} by the share the filter keeps (ms median / p95)")
-        print("| keeps | ids | exact over subset | image: forced HNSW | image: auto | text: forced HNSW | text: auto |")
-        print("|---|---|---|---|---|---|---|")
-        for frac, m, exact, ih, ia, th, ta in sweeps:
-            print(f"| {frac:.1%} | {m:,} | {exact} | {ih} | {ia} | {th} | {ta} |")
+        print("| keeps | ids | exact over subset | image: forced HNSW | image: auto | text: forced HNSW | text: auto "
+              f"| text: auto, ef={TEXT_QUERY_EF} |")
+        print("|---|---|---|---|---|---|---|---|")
+        for row in sweeps:
+            print(f"| {row[0]:.1%} | {row[1]:,} | " + " | ".join(row[2:]) + " |")
     return 0
 
 

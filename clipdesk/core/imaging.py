@@ -101,6 +101,9 @@ class Decoded:
     decoded_size: tuple[int, int]
     date_field: str = "File:ModifyDate"  # which field gave taken_at (metadata.PRECEDENCE)
     taken_offset: str | None = None  # "+02:00" when that field states its UTC offset
+    #: Keywords and culling marks the file itself carries (embedded XMP/IPTC).
+    keywords: tuple[str, ...] = ()
+    marks: object = None  # sidecar.Marks | None
 
 
 def content_hash(data: bytes) -> str:
@@ -317,6 +320,8 @@ def _decode_bytes(
         decoded_size=img.size,
         date_field=taken.field,
         taken_offset=taken.offset,
+        keywords=meta.keywords,
+        marks=meta.marks,
     )
 
 

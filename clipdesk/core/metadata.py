@@ -107,7 +107,8 @@ from typing import BinaryIO
 
 from PIL import Image, IptcImagePlugin
 
-from clipdesk.core.sidecar import parse_xmp
+from clipdesk.core.names import HIERARCHY_SEPARATOR, InvalidTag, tag_name
+from clipdesk.core.sidecar import Marks, marks_in, parse_xmp, tags_in
 
 log = logging.getLogger(__name__)
 
@@ -246,6 +247,11 @@ class Metadata:
     width: int = 0
     height: int = 0
     format: str = ""
+    #: Keywords of the embedded XMP (dc:subject, lr:hierarchicalSubject,
+    #: digiKam:TagsList) and IPTC (2:25 Keywords), as ClipDesk tag names.
+    keywords: tuple[str, ...] = ()
+    #: xmp:Rating / xmp:Label of the embedded XMP, None when it has neither.
+    marks: "Marks | None" = None
 
     @property
     def capture(self) -> CaptureDate | None:
@@ -303,9 +309,16 @@ def read_image(image: Image.Image, container: BinaryIO | None = None) -> Metadat
     packet = png.get("xmp") or image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
     if not packet and fmt in ("JPEG", "MPO"):
         packet = _guard(_nonstandard_jpeg_xmp, image)
+    keywords: list[str] = []
+    marks = None
     if packet:
-        dates += _guard(_xmp_dates, packet) or []
+        rdf = _guard(_xmp_rdf, packet)
+        if rdf is not None:
+            dates += _guard(_xmp_dates, rdf) or []
+            keywords += _guard(tags_in, rdf, "the photo's embedded XMP") or []
+            marks = _guard(marks_in, rdf)
     dates += _guard(_iptc_dates, image) or []
+    keywords += _guard(_iptc_keywords, image) or []
     if "time" in png:
         dates.append(png["time"])
     if fmt in ("HEIF", "AVIF") and container is not None:
@@ -321,6 +334,8 @@ def read_image(image: Image.Image, container: BinaryIO | None = None) -> Metadat
         width=h if orientation in (5, 6, 7, 8) else w,
         height=w if orientation in (5, 6, 7, 8) else h,
         format=fmt,
+        keywords=tuple(dict.fromkeys(keywords)),
+        marks=marks,
     )
 
 
@@ -455,15 +470,17 @@ def _position(gps) -> Position | None:
 # --------------------------------------------------------------------------- XMP
 
 
-def _xmp_dates(packet: bytes | str | tuple) -> list[CaptureDate]:
+def _xmp_rdf(packet: bytes | str | tuple):
+    """The rdf:RDF element of an embedded XMP packet (None when it has none)."""
     if isinstance(packet, tuple):  # a TIFF tag Pillow could not unwrap
         packet = packet[0] if packet else b""
     data = packet.encode("utf-8") if isinstance(packet, str) else bytes(packet)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # XMP allows UTF-16; our parser reads UTF-8
         data = data.decode("utf-16").encode("utf-8")
-    rdf = parse_xmp(data.rstrip(b"\x00 \t\r\n"), "the photo's embedded XMP")
-    if rdf is None:
-        return []
+    return parse_xmp(data.rstrip(b"\x00 \t\r\n"), "the photo's embedded XMP")
+
+
+def _xmp_dates(rdf) -> list[CaptureDate]:
     values: dict[str, str] = {}
     for desc in rdf.findall(f"{{{_NS_RDF}}}Description"):
         for name, value in desc.attrib.items():  # Adobe's toolkit writes simple properties as attributes
@@ -506,6 +523,27 @@ def _iptc_dates(image: Image.Image) -> list[CaptureDate]:
         found = _parse_iptc(_first(info.get(date_key)), _first(info.get(time_key)), field)
         if found:
             out.append(found)
+    return out
+
+
+def _iptc_keywords(image: Image.Image) -> list[str]:
+    """IPTC IIM 2:25 Keywords, decoded as UTF-8 when the record says so
+    (1:90 CodedCharacterSet ESC % G), else as Latin-1 (IPTC IIM 4.2, 1.6)."""
+    info = IptcImagePlugin.getiptcinfo(image) if image.format in ("JPEG", "MPO", "TIFF") else None
+    if not info:
+        return []
+    raw = info.get((2, 25))
+    if raw is None:
+        return []
+    values = raw if isinstance(raw, list) else [raw]
+    utf8 = info.get((1, 90)) == b"\x1b%G"
+    out = []
+    for value in values:
+        text = value.decode("utf-8" if utf8 else "latin-1", errors="replace") if isinstance(value, bytes) else str(value)
+        try:
+            out.append(tag_name(text.replace(HIERARCHY_SEPARATOR, "/")))
+        except InvalidTag:
+            continue
     return out
 
 

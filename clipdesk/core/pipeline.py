@@ -34,7 +34,7 @@ from clipdesk.core.names import display_path, encode_path
 from clipdesk.core.embedding import ImageEmbedder
 from clipdesk.core.errors import ClipDeskError, DecodeError, InvalidEmbedding
 from clipdesk.core.imaging import Decoded, FileChanging, ThumbnailCache, decode, is_disk_full
-from clipdesk.core.scan import Scanner, ScanReport
+from clipdesk.core.scan import Scanner, ScanReport, file_metadata
 
 log = logging.getLogger(__name__)
 
@@ -374,6 +374,12 @@ class Pipeline:
             it.error, it.transient, it.vector = reason, True, None
         errors.append(f"the model cannot embed photos ({why}); indexing stopped, the photos wait for it")
 
+    def _import_file_metadata(self, photo_id: int, path: bytes, d: Decoded) -> None:
+        """The keywords and marks the photo's files carry (embedded, then its
+        sidecar), imported as :meth:`Catalog.import_file_metadata` says."""
+        keywords, marks, sidecar_mtime = file_metadata(path, d.keywords, d.marks)
+        self.catalog.import_file_metadata(photo_id, keywords, marks, sidecar_mtime)
+
     def _write(self, batch: list[_Item], model_id: str | None) -> tuple[int, int, int]:
         written = failed = deferred = 0
         thumbs_ok: dict[int, bool] = {}
@@ -425,6 +431,7 @@ class Pipeline:
                     date_field=d.date_field, taken_offset=d.taken_offset,
                     camera=d.camera, size=d.size, mtime_ns=d.mtime_ns,
                 )
+                self._import_file_metadata(it.photo_id, it.path, d)
                 if it.vector is not None:
                     ids.append(it.photo_id)
                     vecs.append(it.vector)

@@ -43,12 +43,16 @@ import stat
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Iterator
 
+from clipdesk.core import metadata
 from clipdesk.core.catalog import Catalog, Folder
+from clipdesk.core.catalog.photos import KnownFile
 from clipdesk.core.imaging import hash_file
 from clipdesk.core.names import display_path, encode_path, is_under
 from clipdesk.core.photofiles import SKIP_DIRS, Kind, classify
+from clipdesk.core.sidecar import SidecarError, read_marks, read_tags, sidecar_candidates
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +77,13 @@ class ScanReport:
     offline: int = 0
     #: Failed photos queued again because their file changed.
     retried: int = 0
+    #: Photos whose sidecar changed: its keywords and marks were read again.
+    reread: int = 0
     emptied: bool = False
 
     def merge(self, other: "ScanReport") -> None:
-        for name in ("roots", "seen", "added", "changed", "moved", "removed", "unchanged", "offline", "retried"):
+        for name in ("roots", "seen", "added", "changed", "moved", "removed", "unchanged", "offline", "retried",
+                     "reread"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for name in ("offline_roots", "deferred", "removed_ids", "changed_ids", "errors"):
             getattr(self, name).extend(getattr(other, name))
@@ -97,8 +104,10 @@ def walk(
     root: bytes,
     excluded: list[bytes],
     on_error: Callable[[bytes, OSError], None],
+    sidecars: dict[bytes, int] | None = None,
 ) -> Iterator[tuple[bytes, os.stat_result]]:
-    """Yield (path, stat) of candidate photo files below ``root``.
+    """Yield (path, stat) of candidate photo files below ``root``; the XMP
+    sidecars met on the way go into ``sidecars`` (path -> mtime_ns).
 
     Symlinked directories are followed once each: every directory is keyed by
     (device, inode), which also ends symlink loops.
@@ -143,6 +152,9 @@ def walk(
                         seen_dirs.add(key)
                         subdirs.append(path)
                     elif entry.is_file(follow_symlinks=True):
+                        if sidecars is not None and entry.name.lower().endswith(b".xmp"):
+                            sidecars[path] = entry.stat(follow_symlinks=True).st_mtime_ns
+                            continue
                         if classify(entry.name, path) is Kind.NOT_PHOTO:
                             continue
                         yield path, entry.stat(follow_symlinks=True)
@@ -240,7 +252,9 @@ class Scanner:
         back: list[int] = []
         retry: list[int] = []
         ctimes: list[tuple[int, int]] = []
-        for path, st in walk(root, excluded, on_error):
+        sidecars: dict[bytes, int] = {}
+        unchanged: list[tuple[bytes, KnownFile]] = []
+        for path, st in walk(root, excluded, on_error, sidecars):
             if should_stop():
                 return report, [], {}
             if path in removed:
@@ -263,6 +277,7 @@ class Scanner:
                 back.append(entry.id)
             if entry.size == st.st_size and entry.mtime_ns == st.st_mtime_ns:
                 report.unchanged += 1
+                unchanged.append((path, entry))
                 if entry.status == "failed" and entry.ctime_ns != st.st_ctime_ns:
                     ctimes.append((st.st_ctime_ns, entry.id))
                     if entry.ctime_ns is not None:
@@ -296,6 +311,15 @@ class Scanner:
             and not any(is_under(path, d) for d in unreadable)
             and not any(is_under(path, x) for x in excluded)
         }
+        reread = [(path, e) for path, e in unchanged
+                  if e.status == "indexed" and _sidecar_mtime(path, sidecars) != e.sidecar_mtime_ns]
+        for path, e in reread:  # another program edited the sidecar: its keywords and marks come in
+            try:
+                embedded = metadata.read_file(path)
+            except (OSError, ValueError, SyntaxError):
+                continue
+            cat.import_file_metadata(e.id, *file_metadata(path, embedded.keywords, embedded.marks, sidecars))
+        report.reread += len(reread)
         with cat.transaction():
             cat.touch_mtimes(touched)
             cat.record_ctimes(ctimes)
@@ -423,3 +447,38 @@ def _same_name_first(twins: list[int], missing: dict[int, _Missing], path: bytes
             twins.remove(pid)
             return pid
     return twins.pop(0) if len(twins) == 1 else None
+
+
+def _sidecar_mtime(photo: bytes, seen: dict[bytes, int] | None = None) -> int | None:
+    """The newest mtime of the photo's sidecars (both naming conventions), from
+    what the walk saw when ``seen`` is given, else from the disk."""
+    newest = None
+    for candidate in sidecar_candidates(Path(os.fsdecode(photo))):
+        raw = os.fsencode(candidate)
+        if seen is not None:
+            mtime = seen.get(raw)
+        else:
+            try:
+                mtime = os.stat(raw).st_mtime_ns
+            except OSError:
+                mtime = None
+        if mtime is not None and (newest is None or mtime > newest):
+            newest = mtime
+    return newest
+
+
+def file_metadata(photo: bytes, embedded_keywords=(), embedded_marks=None, seen: dict[bytes, int] | None = None):
+    """(keywords, marks, sidecar mtime) the photo's files say: the keywords of
+    the file itself and of its sidecars (both naming conventions, merged), and
+    the sidecar's marks before the file's (a sidecar is where Lightroom and
+    darktable write). A sidecar that cannot be read is skipped (and logged);
+    what the file itself says still counts."""
+    path = Path(os.fsdecode(photo))
+    keywords = list(embedded_keywords)
+    marks = embedded_marks
+    try:
+        keywords += list(read_tags(path).tags)
+        marks = read_marks(path) or marks
+    except SidecarError as exc:
+        log.warning("cannot read the sidecar of %s: %s", display_path(photo), exc)
+    return list(dict.fromkeys(keywords)), marks, _sidecar_mtime(photo, seen)

@@ -313,8 +313,14 @@ class SidecarTags:
 
 def _tags_of(doc: _Document, where: Path) -> list[str]:
     rdf = _rdf_root(doc, where, create=False)
-    if rdf is None:
-        return []
+    return tags_in(rdf, where) if rdf is not None else []
+
+
+def tags_in(rdf: ET.Element, where: str | Path) -> list[str]:
+    """The keywords an ``rdf:RDF`` element holds (a sidecar's or a photo's
+    embedded packet's) as ClipDesk tags: lr:hierarchicalSubject, digiKam's
+    TagsList and Microsoft's LastKeywordXMP nest ("|"), dc:subject keywords
+    not covered by them stay flat. Names that cannot be tags are skipped."""
     hierarchical: list[str] = []
     raw = _values(rdf, NS_LR, "hierarchicalSubject")
     # digiKam's TagsList (and Microsoft's LastKeywordXMP) nest with "/", so a
@@ -818,6 +824,7 @@ __all__ = [
     "SidecarError",
     "SidecarTags",
     "marks_in",
+    "tags_in",
     "read_marks",
     "read_sidecar",
     "read_tags",

@@ -15,7 +15,7 @@ from clipdesk.core.catalog.filters import filter_sql, like_escape
 from clipdesk.core.catalog.records import PHOTO_COLUMNS, Photo, Summary, photo_from_row
 from clipdesk.core.catalog.schema import STATUSES
 from clipdesk.core.errors import NotFound
-from clipdesk.core.names import is_under, name_key
+from clipdesk.core.names import is_under, name_key, tag_key
 from clipdesk.core.query import Query
 
 _ORDERS = {"path": "path", "date": "taken_at DESC, id", "id": "id"}
@@ -48,6 +48,7 @@ class KnownFile(NamedTuple):
     hash: str | None
     status: str
     ctime_ns: int | None
+    sidecar_mtime_ns: int | None
 
 
 def _below(prefix: bytes) -> tuple[bytes, bytes]:
@@ -129,7 +130,8 @@ class PhotoQueries(CatalogBase):
         return {
             r[0]: KnownFile(*r[1:])
             for r in self._read(
-                "SELECT path, id, size, mtime_ns, hash, status, ctime_ns FROM photos WHERE folder_id = ?",
+                "SELECT path, id, size, mtime_ns, hash, status, ctime_ns, sidecar_mtime_ns FROM photos "
+                "WHERE folder_id = ?",
                 (folder_id,),
             )
         }
@@ -512,3 +514,46 @@ class PhotoQueries(CatalogBase):
         with self._write() as con:
             con.executemany("UPDATE photos SET rating = ?, flag = ?, label = ? WHERE id = ?",
                             [(r, f, lb, pid) for pid, (r, f, lb) in before.items()])
+
+    # -- what the photo's files say -------------------------------------------------------
+    def import_file_metadata(self, photo_id: int, keywords: Sequence[str], marks, sidecar_mtime_ns: int | None) -> None:
+        """Bring in what the photo's files (embedded XMP/IPTC, its sidecar) say,
+        applying only what changed there since the last import, so a user's
+        own edit in ClipDesk is never undone by a file that did not change:
+
+        * a keyword new in the files becomes a tag of source "file" unless the
+          photo has that tag in any state already (the user's decision wins);
+          a keyword gone from the files takes away the "file" tag it made, if
+          nobody touched it since;
+        * marks (``sidecar.Marks`` or None) that changed in the files replace
+          the photo's (the last writer wins); on the first import they only
+          fill in a photo that has none.
+        """
+        new_keys = {tag_key(k): k for k in keywords}
+        new_marks = None if marks is None else [marks.rating, marks.rejected, marks.label]
+        with self._write() as con:
+            row = con.execute("SELECT file_keywords, file_marks, rating, flag, label FROM photos WHERE id = ?",
+                              (int(photo_id),)).fetchone()
+            if row is None:
+                return
+            old_keys = {tag_key(k) for k in json.loads(row[0] or "[]")}
+            for key in new_keys.keys() - old_keys:
+                tid = self.tag_id(new_keys[key])
+                con.execute(
+                    "INSERT OR IGNORE INTO photo_tags(photo_id, tag_id, source, state, score, updated_at) "
+                    "VALUES (?, ?, 'file', 'accepted', NULL, ?)", (int(photo_id), tid, time.time()))
+            for key in old_keys - new_keys.keys():
+                con.execute(
+                    "DELETE FROM photo_tags WHERE photo_id = ? AND source = 'file' AND state = 'accepted' "
+                    "AND tag_id = (SELECT id FROM tags WHERE key = ?)", (int(photo_id), key))
+            old_marks = json.loads(row[1]) if row[1] else None
+            untouched = row[1] is None and (row[2], row[3], row[4]) == (0, None, None)
+            if new_marks is not None and new_marks != old_marks and (row[1] is not None or untouched):
+                rating, rejected, label = new_marks
+                flag = "reject" if rejected else (row[3] if row[3] == "pick" else None)
+                con.execute("UPDATE photos SET rating = ?, flag = ?, label = ? WHERE id = ?",
+                            (rating, flag, label, int(photo_id)))
+            con.execute(
+                "UPDATE photos SET file_keywords = ?, file_marks = ?, sidecar_mtime_ns = ? WHERE id = ?",
+                (json.dumps(sorted(new_keys.values())), json.dumps(new_marks) if new_marks is not None else None,
+                 sidecar_mtime_ns, int(photo_id)))

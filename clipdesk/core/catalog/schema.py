@@ -16,7 +16,7 @@ from typing import Callable
 from clipdesk.core.names import name_key, tag_key
 
 STATUSES = ("pending", "indexed", "failed", "offline")
-TAG_SOURCES = ("user", "auto", "learned", "sidecar")
+TAG_SOURCES = ("user", "auto", "learned", "sidecar", "file")
 TAG_STATES = ("suggested", "accepted", "rejected")
 
 _V1 = """
@@ -145,6 +145,8 @@ def _v3(con: sqlite3.Connection) -> None:
     * ``photos.rating`` 0-5 stars, ``photos.flag`` pick/reject, ``photos.label``
       a colour label: Lightroom's and digiKam's culling marks (xmp:Rating,
       xmp:Label).
+    * What the photo's files said when last imported (``file_keywords``,
+      ``file_marks``, ``sidecar_mtime_ns``), and tags of source ``file``.
     """
     con.execute("ALTER TABLE photos ADD COLUMN name_key TEXT")
     con.executemany("UPDATE photos SET name_key = ? WHERE id = ?",
@@ -154,6 +156,27 @@ def _v3(con: sqlite3.Connection) -> None:
     con.execute("ALTER TABLE photos ADD COLUMN flag TEXT CHECK (flag IN ('pick', 'reject'))")
     con.execute("ALTER TABLE photos ADD COLUMN label TEXT "
                 "CHECK (label IN ('red', 'yellow', 'green', 'blue', 'purple'))")
+    # What the photo's files say (embedded XMP/IPTC and its sidecar), as last
+    # imported: keywords (JSON list), marks (JSON [rating, rejected, label]),
+    # and the sidecar's mtime, so a change made by another program is applied
+    # once and a user's own edit is never undone by a file that did not change.
+    con.execute("ALTER TABLE photos ADD COLUMN file_keywords TEXT")
+    con.execute("ALTER TABLE photos ADD COLUMN file_marks TEXT")
+    con.execute("ALTER TABLE photos ADD COLUMN sidecar_mtime_ns INTEGER")
+    # Tags from the photo's files have their own source, 'file'.
+    con.execute("""CREATE TABLE photo_tags_v3 (
+        photo_id   INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        tag_id     INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+        source     TEXT NOT NULL CHECK (source IN ('user', 'auto', 'learned', 'sidecar', 'file')),
+        state      TEXT NOT NULL DEFAULT 'accepted' CHECK (state IN ('suggested', 'accepted', 'rejected')),
+        score      REAL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (photo_id, tag_id)
+    ) WITHOUT ROWID""")
+    con.execute("INSERT INTO photo_tags_v3 SELECT photo_id, tag_id, source, state, score, updated_at FROM photo_tags")
+    con.execute("DROP TABLE photo_tags")
+    con.execute("ALTER TABLE photo_tags_v3 RENAME TO photo_tags")
+    con.execute("CREATE INDEX photo_tags_tag ON photo_tags(tag_id, state)")
 
 
 #: MIGRATIONS[n] upgrades a catalog from version n to n+1.
