@@ -44,6 +44,7 @@ from clipdesk.ui.library.sidebar import Sidebar
 from clipdesk.ui.library.status import IndexStatus
 from clipdesk.ui.models.banner import ModelBanner
 from clipdesk.ui.models.dialog import ModelsDialog
+from clipdesk.ui.prefs.dialog import PreferencesDialog, follow_settings
 from clipdesk.ui.search.panel import SearchPanel
 from clipdesk.ui.settings import Settings
 from clipdesk.ui.tagging.panel import AutoTagPanel
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow):
         self.setup_pending = 0
         self._closing = False
         self._models: ModelsDialog | None = None
+        self._prefs: PreferencesDialog | None = None
 
         self.index = IndexController(library, self.hub, parent=self, pipeline_kwargs=pipeline_kwargs)
         self.thumbs = ThumbnailLoader(library.thumbnails, self.pools.thumbs, size=settings.thumb_size, parent=self)
@@ -85,6 +87,7 @@ class MainWindow(QMainWindow):
         self._build(watch)
         self._build_menus()
         self._wire()
+        self._follow_settings()
         self._restore_window()
         self.setAcceptDrops(True)
         # Settings are written a moment after they change, off the GUI thread.
@@ -191,12 +194,16 @@ class MainWindow(QMainWindow):
         remove.triggered.connect(self.photo_actions.remove_selected)
         self.grid.addAction(remove)
         edit.addAction(remove)
+        edit.addSeparator()
+        prefs = edit.addAction("&Preferences…", self.open_preferences)
+        prefs.setShortcut(QKeySequence.StandardKey.Preferences)
+        prefs.setMenuRole(QAction.MenuRole.PreferencesRole)
 
         view = mb.addMenu("&View")
         view.addAction(self.sidebar_dock.toggleViewAction())
         view.addAction(self.details_dock.toggleViewAction())
         view.addAction(self.autotag_dock.toggleViewAction())
-        names = view.addAction("File &names under thumbnails")
+        names = self.names_action = view.addAction("File &names under thumbnails")
         names.setCheckable(True)
         names.setChecked(self.settings.show_names)
         names.toggled.connect(self.grid_ctl.set_show_names)
@@ -205,12 +212,13 @@ class MainWindow(QMainWindow):
         smaller = view.addAction("&Smaller thumbnails", lambda: self.grid_ctl.zoom(-1))
         smaller.setShortcut(QKeySequence.StandardKey.ZoomOut)
         themes = view.addMenu("&Colours")
-        group = QActionGroup(self)
+        group = self.theme_actions = QActionGroup(self)
         for key, label in (("system", "Follow the system"), ("light", "Light"), ("dark", "Dark")):
             a = themes.addAction(label)
             a.setCheckable(True)
             a.setChecked(self.settings.theme == key)
             a.triggered.connect(lambda _=False, k=key: self.set_theme(k))
+            a.setData(key)
             group.addAction(a)
 
         help_ = mb.addMenu("&Help")
@@ -269,6 +277,28 @@ class MainWindow(QMainWindow):
         app = QGuiApplication.instance()
         if app is not None:
             app.styleHints().colorSchemeChanged.connect(self._system_scheme_changed)
+
+    def _follow_settings(self) -> None:
+        """Settings changed in Preferences (or anywhere) take effect at once."""
+        library, grid_ctl = self.library, self.grid_ctl
+        library.tags.sidecar_style = self.settings.sidecar_style
+
+        def theme_changed(key: str) -> None:
+            self.set_theme(key)
+            for action in self.theme_actions.actions():
+                action.setChecked(action.data() == key)
+
+        def limit_changed(limit: int) -> None:
+            self.search_ctl.limit = limit
+            self.search_ctl.refresh()
+
+        follow_settings(self.settings, {
+            "theme": theme_changed,
+            "thumb_size": grid_ctl.set_thumb_size,
+            "show_names": lambda on: (grid_ctl.set_show_names(on), self.names_action.setChecked(on)),
+            "result_limit": limit_changed,
+            "sidecar_style": lambda style: setattr(library.tags, "sidecar_style", style),
+        })
 
     def _show_library(self, state: LibraryState) -> None:
         names = [t for t, _ in state.tags]
@@ -390,6 +420,15 @@ class MainWindow(QMainWindow):
             self._models.refresh()
         self._models.show()
         self._models.raise_()
+
+    def open_preferences(self) -> PreferencesDialog:
+        """Edit ▸ Preferences: every setting, with what it does."""
+        if self._prefs is None:
+            self._prefs = PreferencesDialog(self.settings, self)
+        self._prefs.load()
+        self._prefs.show()
+        self._prefs.raise_()
+        return self._prefs
 
     @property
     def models_dialog(self) -> ModelsDialog | None:
