@@ -35,6 +35,7 @@ from clipdesk.ui.grid.controller import GridController
 from clipdesk.ui.grid.details import DetailsPanel
 from clipdesk.ui.grid.model import PhotoListModel
 from clipdesk.ui.grid.preview import PreviewController
+from clipdesk.ui.grid.sorting import GridArea, SortControl
 from clipdesk.ui.grid.thumbs import ThumbnailLoader
 from clipdesk.ui.grid.view import PhotoGrid
 from clipdesk.ui.hub import ChangeHub, sidecar_notice
@@ -113,9 +114,11 @@ class MainWindow(QMainWindow):
         self.bar, self.chips, self.message = self.search.bar, self.search.chips, self.search.message
         self.search_ctl = self.search.controller
         self.grid = PhotoGrid(self.model, central, size=settings.thumb_size, show_names=settings.show_names)
-        v.addWidget(self.grid, 1)
+        self.grid_area = GridArea(self.grid, central)
+        v.addWidget(self.grid_area, 1)
         self.setCentralWidget(central)
         self.grid_ctl = GridController(self.grid, library, pools, hub, settings, self)
+        self.sorting = SortControl(self.grid_area.sort_combo, settings, self.search_ctl, self.grid_ctl, self)
         self.previews = PreviewController(self.grid, pools, self)
         self.photo_actions = PhotoActions(library, hub, self.grid_ctl, self.previews, self)
 
@@ -242,6 +245,7 @@ class MainWindow(QMainWindow):
 
         self.grid.previewRequested.connect(self.previews.open)
         self.grid.previewToggled.connect(self.previews.toggle)
+        self.grid.viewerRequested.connect(self.previews.open)
         grid_ctl.selectionSettled.connect(self.details.show_photos)
         grid_ctl.thumbSizeChanged.connect(self.size_slider.setValue)
         self.size_slider.valueChanged.connect(grid_ctl.set_thumb_size)
