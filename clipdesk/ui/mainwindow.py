@@ -119,7 +119,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.grid_ctl = GridController(self.grid, library, pools, hub, settings, self)
         self.sorting = SortControl(self.grid_area.sort_combo, settings, self.search_ctl, self.grid_ctl, self)
-        self.previews = PreviewController(self.grid, pools, self)
+        self.previews = PreviewController(self.grid, pools, library.thumbnails, self)
         self.photo_actions = PhotoActions(library, hub, self.grid_ctl, self.previews, self)
 
         self.sidebar = Sidebar(self)
@@ -245,7 +245,7 @@ class MainWindow(QMainWindow):
 
         self.grid.previewRequested.connect(self.previews.open)
         self.grid.previewToggled.connect(self.previews.toggle)
-        self.grid.viewerRequested.connect(self.previews.open)
+        self.grid.viewerRequested.connect(self.previews.open_viewer)
         grid_ctl.selectionSettled.connect(self.details.show_photos)
         grid_ctl.thumbSizeChanged.connect(self.size_slider.setValue)
         self.size_slider.valueChanged.connect(grid_ctl.set_thumb_size)

@@ -80,3 +80,15 @@ def small_jpegs(folder: Path, n: int, seed: int = 0) -> list[Path]:
         age(p)
         out.append(p)
     return out
+
+
+def index_folder(paths, root: Path) -> None:
+    """Add ``root`` (its files made to look settled) to the library at ``paths``
+    and index it, before any window opens."""
+    from clipdesk.core.library import Library
+
+    for f in Path(root).iterdir():
+        age(f)
+    with Library(paths) as lib:
+        lib.folders.add(root)
+        lib.folders.index()
