@@ -30,6 +30,8 @@ from clipdesk.core.library import Library
 from clipdesk.core.paths import Paths
 from clipdesk.ui import theme
 from clipdesk.ui.dnd import local_paths
+from clipdesk.ui.export.dialog import ExportDialog
+from clipdesk.ui.files.operations import FileOperations
 from clipdesk.ui.grid.actions import PhotoActions
 from clipdesk.ui.grid.controller import GridController
 from clipdesk.ui.grid.details import DetailsPanel
@@ -49,6 +51,7 @@ from clipdesk.ui.prefs.dialog import PreferencesDialog, follow_settings
 from clipdesk.ui.search.panel import SearchPanel
 from clipdesk.ui.settings import Settings
 from clipdesk.ui.tagging.panel import AutoTagPanel
+from clipdesk.ui.undo import UndoStack
 from clipdesk.ui.workers import Pools
 
 log = logging.getLogger(__name__)
@@ -120,7 +123,9 @@ class MainWindow(QMainWindow):
         self.grid_ctl = GridController(self.grid, library, pools, hub, settings, self)
         self.sorting = SortControl(self.grid_area.sort_combo, settings, self.search_ctl, self.grid_ctl, self)
         self.previews = PreviewController(self.grid, pools, library.thumbnails, self)
-        self.photo_actions = PhotoActions(library, hub, self.grid_ctl, self.previews, self)
+        self.undo = UndoStack(hub, self)
+        self.files = FileOperations(library, hub, self.undo, settings, self)
+        self.photo_actions = PhotoActions(library, hub, self.grid_ctl, self.previews, self.files, self)
 
         self.sidebar = Sidebar(self)
         self.sidebar_dock = self._dock("Library", "sidebarDock", self.sidebar, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -177,11 +182,16 @@ class MainWindow(QMainWindow):
         add_folder.setShortcut(QKeySequence("Ctrl+O"))
         file.addAction("&Models…", self.open_models)
         file.addAction("Photos that could not be &read…", self.library_ctl.show_failures)
+        export = file.addAction("&Export…", self.export_selected)
+        export.setShortcut(QKeySequence("Ctrl+E"))
         file.addSeparator()
         quit_action = file.addAction("&Quit", self.close)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
 
         edit = mb.addMenu("&Edit")
+        edit.addAction(self.undo.undo_action)
+        edit.addAction(self.undo.redo_action)
+        edit.addSeparator()
         for seq in ("Ctrl+F", "Ctrl+L"):
             a = QAction("Find" if seq == "Ctrl+F" else "Go to search", self)
             a.setShortcut(QKeySequence(seq))
@@ -224,6 +234,20 @@ class MainWindow(QMainWindow):
             a.setData(key)
             group.addAction(a)
 
+        photo = mb.addMenu("&Photo")
+        for text, slot, keys in (
+                ("View &full screen", lambda: self.previews.open_viewer(self.grid.current_row()), "F"),
+                ("Show in file &manager", lambda: self._first_selected(self.photo_actions.show_in_file_manager), None),
+                ("Move to &folder…", self.photo_actions.move_selected, "Ctrl+Shift+M"),
+                ("Move to &trash…", self.photo_actions.trash_selected, "Ctrl+Del")):
+            a = QAction(text, self.grid)
+            a.triggered.connect(slot)
+            if keys:
+                a.setShortcut(QKeySequence(keys))
+                a.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # the grid's keys, not the search bar's
+                self.grid.addAction(a)
+            photo.addAction(a)
+
         help_ = mb.addMenu("&Help")
         help_.addAction("&Search syntax", self.search.show_syntax)
         help_.addAction("&About ClipDesk", lambda: QMessageBox.about(
@@ -253,6 +277,11 @@ class MainWindow(QMainWindow):
         actions.suggestRequested.connect(self._suggest_for)
         actions.statusMessage.connect(self.notify)
         actions.error.connect(self.show_error)
+        actions.exportRequested.connect(self.open_export)
+        self.files.statusMessage.connect(self.notify)
+        self.files.error.connect(self.show_error)
+        self.undo.error.connect(self.show_error)
+        self.undo.done.connect(lambda changes: changes.catalog and self.index.start())  # photos back: index them
 
         self.sidebar.folderActivated.connect(lambda path: search.filter_by("folder", path))
         self.sidebar.tagActivated.connect(lambda tag: search.filter_by("tag", tag))
@@ -424,6 +453,25 @@ class MainWindow(QMainWindow):
             self._models.refresh()
         self._models.show()
         self._models.raise_()
+
+    def _first_selected(self, action) -> None:
+        photos = self.grid_ctl.selected_photos()
+        if photos:
+            action(photos[0])
+
+    def export_selected(self) -> None:
+        """File ▸ Export…: the selected photos."""
+        photos = self.grid_ctl.selected_photos()
+        if photos:
+            self.open_export(photos)
+        else:
+            self.notify("Select the photos to export in the grid first", 4000)
+
+    def open_export(self, photos: list[Photo]) -> ExportDialog:
+        dialog = ExportDialog(self.library, self.pools, self.settings, photos, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def open_preferences(self) -> PreferencesDialog:
         """Edit ▸ Preferences: every setting, with what it does."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
+from PySide6.QtCore import QMimeData, QObject, QPoint, Qt, QUrl, Slot
 from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 from support import age
@@ -92,3 +92,16 @@ def index_folder(paths, root: Path) -> None:
     with Library(paths) as lib:
         lib.folders.add(root)
         lib.folders.index()
+
+
+class UrlCatcher(QObject):
+    """Receives the URLs the app asks the system to open: hand it to
+    ``QDesktopServices.setUrlHandler(scheme, catcher, "open")``."""
+
+    def __init__(self):
+        super().__init__()
+        self.opened: list[QUrl] = []
+
+    @Slot(QUrl)
+    def open(self, url: QUrl) -> None:
+        self.opened.append(url)

@@ -1,14 +1,13 @@
 """What the user can do to the photos in the grid, and the context menu that offers it.
 
-Preview, show in the file manager, open with the system viewer, copy paths,
-tag, remove from the library: done here, the changes through the hub. Find
-similar and suggest tags belong to other features; they are asked for by
-signal.
+Preview and view full screen, open with the system viewer, copy paths, tag,
+remove from the library (undoable): done here, the changes through the hub.
+Show in the file manager, move to a folder and move to the trash are the
+files feature's (:mod:`clipdesk.ui.files`); find similar, suggest tags and
+export belong to other features: they are asked for by signal.
 """
 
 from __future__ import annotations
-
-import os
 
 from PySide6.QtCore import QObject, QPoint, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
@@ -16,6 +15,8 @@ from PySide6.QtWidgets import QInputDialog, QMenu, QMessageBox, QWidget
 
 from clipdesk.core.catalog import Photo
 from clipdesk.core.library import Library
+from clipdesk.core.wording import plural
+from clipdesk.ui.files.operations import FileOperations
 from clipdesk.ui.grid.controller import GridController
 from clipdesk.ui.grid.preview import PreviewController
 from clipdesk.ui.hub import ChangeHub
@@ -29,16 +30,18 @@ class PhotoActions(QObject):
 
     similarRequested = Signal(object)  # Photo
     suggestRequested = Signal(list)  # list[Photo]
+    exportRequested = Signal(list)  # list[Photo]
     statusMessage = Signal(str, int)  # text, milliseconds
     error = Signal(str)
 
     def __init__(self, library: Library, hub: ChangeHub, grid: GridController, previews: PreviewController,
-                 parent: QWidget):
+                 files: FileOperations, parent: QWidget):
         super().__init__(parent)
         self.library = library
         self.hub = hub
         self.grid = grid
         self.previews = previews
+        self.files = files
         self._host = parent
         #: The library's tags, by name (the Tag submenu).
         self.tag_names: list[str] = []
@@ -64,6 +67,7 @@ class PhotoActions(QObject):
         first = photos[0]
         menu.addAction("Find similar", lambda: self.similarRequested.emit(first))
         menu.addAction("Preview", lambda: self.previews.open(self.grid.model.row_of(first.id) or 0))
+        menu.addAction("View full screen", lambda: self.previews.open_viewer(self.grid.model.row_of(first.id) or 0))
         menu.addSeparator()
         menu.addAction("Show in file manager", lambda: self.show_in_file_manager(first))
         menu.addAction("Open with the system viewer", lambda: self.open_externally(first))
@@ -78,11 +82,23 @@ class PhotoActions(QObject):
                 tag_menu.addAction(name, lambda n=name: self.tag(photos, n))
         menu.addAction("Suggest tags", lambda: self.suggestRequested.emit(photos))
         menu.addSeparator()
+        menu.addAction("Export…", lambda: self.exportRequested.emit(photos))
+        menu.addAction("Move to folder…", lambda: self.files.move(photos))
+        menu.addAction("Move to trash…", lambda: self.files.trash(photos))
         menu.addAction("Remove from library…", lambda: self.remove(photos))
         return menu
 
-    def show_in_file_manager(self, photo: Photo) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(os.path.dirname(photo.path)))
+    def show_in_file_manager(self, photo: Photo) -> str:
+        """Show the photo's file, selected, in the file manager; the way taken."""
+        return self.files.reveal(photo)
+
+    def trash_selected(self) -> None:
+        """Move the selected photos to the trash, after asking (Ctrl+Delete)."""
+        self.files.trash(self.grid.selected_photos())
+
+    def move_selected(self) -> None:
+        """Move the selected photos to a folder the user picks."""
+        self.files.move(self.grid.selected_photos())
 
     def open_externally(self, photo: Photo) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(photo.path))
@@ -116,14 +132,14 @@ class PhotoActions(QObject):
         if confirm:
             answer = QMessageBox.question(
                 self._host, "Remove from library",
-                f"Remove {len(photos)} photo(s) from the library? The files stay on disk, "
-                "but their tags in ClipDesk are forgotten.",
+                f"Remove {plural(len(photos), 'photo')} from the library? The files stay on disk and later "
+                "scans leave them out; Edit ▸ Undo brings them back with their tags.",
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return
         ids = [p.id for p in photos]
         folders = self.library.folders
         # The search that runs again after the removal overtakes any listing read before it.
-        self.hub.write(lambda: folders.remove_photos(ids), None, lambda e: self.error.emit(f"Could not remove: {e}"),
-                       owner=self)
+        self.hub.write(lambda: folders.remove_photos(ids), self.files.undo.push,
+                       lambda e: self.error.emit(f"Could not remove: {e}"), owner=self)
 

@@ -133,7 +133,7 @@ _BY_NAME = {o.name: o for o in OPTIONS}
 
 def _editor(option: Option, parent: QWidget) -> QWidget:
     if option.type is bool:
-        return QCheckBox(option.label, parent)
+        return QCheckBox(parent)  # the row's label names it
     if option.choices is not None:
         combo = QComboBox(parent)
         for choice in option.choices:

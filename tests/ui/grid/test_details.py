@@ -6,10 +6,10 @@ import shutil
 
 import pytest
 from PIL import Image
-from PySide6.QtCore import QObject, Qt, QUrl, Slot
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QDesktopServices
 from support import photo_array
-from uikit import index_folder, select
+from uikit import UrlCatcher, index_folder, select
 
 
 def test_details_show_the_photo_and_edit_its_tags(open_window, indexed, qtbot, photos_root):
@@ -40,18 +40,6 @@ def test_details_follow_tags_changed_elsewhere(open_window, indexed, qtbot):
     qtbot.waitUntil(lambda: details.fields["file"].text() == "blue1.jpg", timeout=5000)
     window.photo_actions.tag([details.photos[0]], "sky")
     assert "sky" in details.tag_label.text()
-
-
-class _Urls(QObject):
-    """Receives the URLs the app asks the system to open (QDesktopServices.setUrlHandler)."""
-
-    def __init__(self):
-        super().__init__()
-        self.opened: list[str] = []
-
-    @Slot(QUrl)
-    def open(self, url: QUrl) -> None:
-        self.opened.append(url.toString())
 
 
 @pytest.fixture
@@ -90,14 +78,14 @@ def test_details_show_how_and_where_a_photo_was_taken(open_window, camera_shot, 
     assert "50.87153° N, 4.69698° E" in f["place"] and "Open in map" in f["place"]
     assert f["sidecar"] == "none"
     # Open in map: the system's geo: handler when there is one, else the map in the browser.
-    web, geo = _Urls(), _Urls()
+    web, geo = UrlCatcher(), UrlCatcher()
     QDesktopServices.setUrlHandler("https", web, "open")
     try:
         details.fields["place"].linkActivated.emit("map:")
-        assert web.opened and web.opened[-1].startswith("https://www.openstreetmap.org/?mlat=50.871528&mlon=4.696983")
+        assert web.opened and web.opened[-1].toString().startswith("https://www.openstreetmap.org/?mlat=50.871528&mlon=4.696983")
         QDesktopServices.setUrlHandler("geo", geo, "open")
         details.fields["place"].linkActivated.emit("map:")
-        assert geo.opened == ["geo:50.871528,4.696983"]
+        assert [u.toString() for u in geo.opened] == ["geo:50.871528,4.696983"]
     finally:
         QDesktopServices.unsetUrlHandler("https")
         QDesktopServices.unsetUrlHandler("geo")
