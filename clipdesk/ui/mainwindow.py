@@ -30,6 +30,7 @@ from clipdesk.core.library import Library
 from clipdesk.core.paths import Paths
 from clipdesk.ui import theme
 from clipdesk.ui.dnd import local_paths
+from clipdesk.ui.duplicates.view import DuplicatesWindow
 from clipdesk.ui.export.dialog import ExportDialog
 from clipdesk.ui.files.operations import FileOperations
 from clipdesk.ui.grid.actions import PhotoActions
@@ -84,6 +85,7 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._models: ModelsDialog | None = None
         self._prefs: PreferencesDialog | None = None
+        self._duplicates: DuplicatesWindow | None = None
 
         self.index = IndexController(library, self.hub, parent=self, pipeline_kwargs=pipeline_kwargs)
         self.thumbs = ThumbnailLoader(library.thumbnails, self.pools.thumbs, size=settings.thumb_size, parent=self)
@@ -247,6 +249,8 @@ class MainWindow(QMainWindow):
                 a.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # the grid's keys, not the search bar's
                 self.grid.addAction(a)
             photo.addAction(a)
+        photo.addSeparator()
+        photo.addAction("&Duplicates…", self.open_duplicates)
 
         help_ = mb.addMenu("&Help")
         help_.addAction("&Search syntax", self.search.show_syntax)
@@ -472,6 +476,15 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog
+
+    def open_duplicates(self) -> DuplicatesWindow:
+        """Photo ▸ Duplicates…: groups of copies, the one to keep, the others to the trash."""
+        if self._duplicates is None:
+            self._duplicates = DuplicatesWindow(self.library, self.pools, self.hub, self.files, self)
+        self._duplicates.refresh()
+        self._duplicates.show()
+        self._duplicates.raise_()
+        return self._duplicates
 
     def open_preferences(self) -> PreferencesDialog:
         """Edit ▸ Preferences: every setting, with what it does."""
