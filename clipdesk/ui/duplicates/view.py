@@ -17,7 +17,7 @@ import logging
 import os
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QFontMetrics, QImage, QPixmap
 from PySide6.QtWidgets import (
     QDialog, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget,
 )
@@ -60,10 +60,12 @@ class CopyCard(QFrame):
             picture.setText("no thumbnail")
         lay.addWidget(picture)
         facts = [photo.name, os.path.basename(os.path.dirname(photo.path)) + "/",
-                 " · ".join(x for x in (dimensions(photo.width, photo.height), photo.format) if x),
-                 human_size(photo.size), human_date(photo.taken_at, photo.date_source)]
-        self.facts = QLabel("\n".join(f for f in facts if f), self)
-        self.facts.setWordWrap(True)
+                 dimensions(photo.width, photo.height), " · ".join(x for x in (human_size(photo.size), photo.format)
+                                                                   if x),
+                 human_date(photo.taken_at, photo.date_source)]
+        metrics = QFontMetrics(self.font())
+        self.facts = QLabel("\n".join(metrics.elidedText(f, Qt.TextElideMode.ElideMiddle, THUMB)
+                                      for f in facts if f), self)
         self.facts.setToolTip(photo.path)
         lay.addWidget(self.facts)
         #: "Keep ✓ <why>" on the keeper.
