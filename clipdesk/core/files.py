@@ -24,7 +24,6 @@ from clipdesk.core.errors import UsageError
 from clipdesk.core.export import ExportOptions, ExportReport, export_photos
 from clipdesk.core.models import ModelService
 from clipdesk.core.names import display_path, resolve_typed_path
-from clipdesk.core.photofiles import raw_format
 from clipdesk.core.wording import plural
 
 
@@ -49,9 +48,10 @@ class FileService:
         self._models = models
 
     def details(self, photo: Photo) -> FileDetails:
-        """Read what ``photo``'s file and sidecar say, without decoding pixels.
-        Never raises for a file that is offline, gone or unreadable: the
-        answer says why (and still names the sidecar when there is one)."""
+        """Read what ``photo``'s file and sidecar say, without decoding pixels
+        (a camera RAW's too: :func:`clipdesk.core.metadata.read_raw`). Never
+        raises for a file that is offline, gone or unreadable: the answer says
+        why (and still names the sidecar when there is one)."""
         from clipdesk.core.sidecar import sidecar_candidates
 
         path = Path(photo.path)
@@ -60,10 +60,6 @@ class FileService:
             return FileDetails(None, sidecar, f"its folder is offline: {photo.reason}" if photo.reason
                                else "its folder is offline")
         try:
-            with open(path, "rb") as f:
-                raw = raw_format(os.fsencode(path.name), f.read(1 << 16))
-            if raw is not None:  # as decoding does: a RAW's small TIFF preview is not the photo
-                return FileDetails(None, sidecar, f"RAW not supported yet ({raw})")
             return FileDetails(metadata.read_file(path), sidecar)
         except FileNotFoundError:
             return FileDetails(None, sidecar, "the file is not there any more")

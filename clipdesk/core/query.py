@@ -40,8 +40,8 @@ import re
 from dataclasses import dataclass, field, fields
 from datetime import date
 
-
 from clipdesk.core.errors import QueryError
+from clipdesk.core.photofiles import RAW_EXTENSIONS, RAW_FORMATS
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,9 @@ TYPE_EXTENSIONS: dict[str, tuple[str, ...]] = {
     "tiff": (".tif", ".tiff"),
     "gif": (".gif",),
     "bmp": (".bmp",),
+    # type:raw is every camera RAW format; type:nef, type:dng... one of them.
+    "raw": tuple(sorted(RAW_EXTENSIONS)),
+    **{fmt: (f".{fmt}",) for fmt in sorted(RAW_FORMATS - {"raw"})},
 }
 _TYPE_ALIASES = {
     **{name: name for name in TYPE_EXTENSIONS},
@@ -65,6 +68,13 @@ _TYPE_ALIASES = {
     "hif": "heic",
     "tif": "tiff",
 }
+
+
+def type_formats(type_name: str) -> tuple[str, ...]:
+    """The catalog ``format`` values a canonical ``type:`` name covers."""
+    return tuple(sorted(RAW_FORMATS)) if type_name == "raw" else (type_name,)
+
+
 #: How results can be ordered: by relevance (the meaning's score), capture date
 #: (newest or oldest first), date added to the library (newest first), file
 #: name (A to Z), or star rating (most stars first, then newest).
@@ -548,7 +558,8 @@ def _apply_filter(b: _Builder, key: str, value: str, negated: bool, start: int, 
         for part in value.split(","):
             canon = _TYPE_ALIASES.get(part.strip().lower().lstrip("."))
             if canon is None:
-                known = ", ".join(TYPE_EXTENSIONS)
+                known = ", ".join(t for t in TYPE_EXTENSIONS if t not in RAW_FORMATS or t == "raw")
+                known += " or a RAW format (nef, cr2, dng...)"
                 raise _error(f"type: expects one of {known}, got '{part.strip()}'", start, span)
             b.add(("-" if negated else "") + key, canon)
         return

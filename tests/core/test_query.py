@@ -109,7 +109,7 @@ def test_parse_date_period_rejects_impossible_dates():
         ('dog tag:""', "tag: needs a value", 4),
         ("tags:family", "unknown filter 'tags:'; did you mean tag:?", 0),
         ("x foldr:a", "did you mean folder:?", 2),
-        ("type:raw", "type: expects one of jpeg, png, heic", 0),
+        ("type:psd", "type: expects one of jpeg, png, heic", 0),
         ("sort:size", "sort: expects relevance, date, newest, oldest, added, name or rating, got 'size'", 0),
         ("sort:date sort:relevance", "sort: given twice", 10),
         ("-after:2020", "after: cannot be negated; use before: instead", 0),

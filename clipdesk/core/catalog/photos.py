@@ -49,6 +49,7 @@ class KnownFile(NamedTuple):
     status: str
     ctime_ns: int | None
     sidecar_mtime_ns: int | None
+    companion: bytes | None = None
 
 
 def _below(prefix: bytes) -> tuple[bytes, bytes]:
@@ -57,6 +58,12 @@ def _below(prefix: bytes) -> tuple[bytes, bytes]:
     sep = os.sep.encode()
     base = prefix.rstrip(sep)
     return base + sep, base + bytes([sep[0] + 1])
+
+
+#: What a removed photo's snapshot keeps besides its tags, so an undo or a
+#: restore gives back all the user made: marks, the RAW's companion, and what
+#: its files said when last imported (so they are not imported again as new).
+_KEPT_ON_REMOVAL = ("rating", "flag", "label", "companion", "file_keywords", "file_marks", "sidecar_mtime_ns")
 
 
 class PhotoQueries(CatalogBase):
@@ -70,9 +77,12 @@ class PhotoQueries(CatalogBase):
 
     def photo_by_path(self, *candidates: bytes | str | os.PathLike) -> Photo | None:
         """The photo catalogued under the first of these exact paths (as
-        :func:`clipdesk.core.names.path_candidates` gives them), or None."""
+        :func:`clipdesk.core.names.path_candidates` gives them), or None. The
+        JPEG of a RAW+JPEG pair finds the pair's photo."""
         for raw in candidates:
-            row = self._one(f"SELECT {PHOTO_COLUMNS} FROM photos WHERE path = ?", (os.fsencode(raw),))
+            path = os.fsencode(raw)
+            row = self._one(f"SELECT {PHOTO_COLUMNS} FROM photos WHERE path = ? OR companion = ? "
+                            "ORDER BY path = ? DESC LIMIT 1", (path, path, path))
             if row is not None:
                 return photo_from_row(row)
         return None
@@ -130,7 +140,7 @@ class PhotoQueries(CatalogBase):
         return {
             r[0]: KnownFile(*r[1:])
             for r in self._read(
-                "SELECT path, id, size, mtime_ns, hash, status, ctime_ns, sidecar_mtime_ns FROM photos "
+                "SELECT path, id, size, mtime_ns, hash, status, ctime_ns, sidecar_mtime_ns, companion FROM photos "
                 "WHERE folder_id = ?",
                 (folder_id,),
             )
@@ -244,15 +254,16 @@ class PhotoQueries(CatalogBase):
     # -- the scanner's writes -------------------------------------------------------------
     def insert_photo(
         self, folder_id: int, path: bytes, size: int, mtime_ns: int, hash_: str | None,
-        *, ctime_ns: int | None = None,
+        *, ctime_ns: int | None = None, companion: bytes | None = None,
     ) -> int | None:
-        """A new file; None when that path is already catalogued (under another root)."""
+        """A new file (a RAW with its ``companion`` JPEG/HEIF); None when that
+        path is already catalogued (under another root)."""
         with self._write() as con:
             try:
                 cur = con.execute(
-                    "INSERT INTO photos(folder_id, path, size, mtime_ns, hash, added_at, ctime_ns, name_key) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (folder_id, path, size, mtime_ns, hash_, time.time(), ctime_ns, name_key(path)),
+                    "INSERT INTO photos(folder_id, path, size, mtime_ns, hash, added_at, ctime_ns, name_key, "
+                    "companion) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (folder_id, path, size, mtime_ns, hash_, time.time(), ctime_ns, name_key(path), companion),
                 )
             except sqlite3.IntegrityError:
                 return None
@@ -319,6 +330,46 @@ class PhotoQueries(CatalogBase):
                 "prev_status = NULL WHERE id = ?",
                 (folder_id, path, mtime_ns, name_key(path), photo_id),
             )
+
+    def set_companion(self, photo_id: int, companion: bytes | None) -> None:
+        """The JPEG/HEIF beside this RAW now (None: it has none any more)."""
+        with self._write() as con:
+            con.execute("UPDATE photos SET companion = ? WHERE id = ?", (companion, photo_id))
+
+    def repoint_photo(self, photo_id: int, path: bytes, size: int, mtime_ns: int, *,
+                      ctime_ns: int | None = None, companion: bytes | None = None) -> None:
+        """The photo is now the file at ``path`` (in the same library folder):
+        a JPEG's photo whose RAW appeared beside it becomes the RAW+JPEG
+        pair, a pair whose RAW went becomes its JPEG's. Id, tags and marks
+        stay; the new master is decoded and embedded again."""
+        with self._write() as con:
+            con.execute(
+                "UPDATE photos SET path = ?, name_key = ?, size = ?, mtime_ns = ?, ctime_ns = ?, companion = ?, "
+                "hash = NULL, status = 'pending', reason = NULL, attempts = 0, prev_status = NULL WHERE id = ?",
+                (path, name_key(path), size, mtime_ns, ctime_ns, companion, photo_id))
+            models = [r[0] for r in con.execute("SELECT model_id FROM embeddings WHERE photo_id = ?", (photo_id,))]
+            con.execute("DELETE FROM embeddings WHERE photo_id = ?", (photo_id,))
+            self._bump_generation(con, models)
+
+    def absorb_companion(self, master_id: int, companion_id: int) -> None:
+        """A JPEG that had a photo of its own is now the companion of the RAW
+        photo ``master_id``: its tags (but not suggestions) and the marks the
+        RAW does not have join the RAW's photo, and its own row goes."""
+        with self._write() as con:
+            con.execute(
+                "INSERT OR IGNORE INTO photo_tags(photo_id, tag_id, source, state, score, updated_at) "
+                "SELECT ?, tag_id, source, state, score, updated_at FROM photo_tags "
+                "WHERE photo_id = ? AND state != 'suggested'", (master_id, companion_id))
+            con.execute(
+                "UPDATE photos SET "
+                "rating = CASE WHEN rating = 0 THEN (SELECT rating FROM photos WHERE id = :c) ELSE rating END, "
+                "flag = COALESCE(flag, (SELECT flag FROM photos WHERE id = :c)), "
+                "label = COALESCE(label, (SELECT label FROM photos WHERE id = :c)) WHERE id = :m",
+                {"c": companion_id, "m": master_id})
+            models = [r[0] for r in con.execute(
+                "SELECT model_id FROM embeddings WHERE photo_id = ?", (companion_id,))]
+            con.execute("DELETE FROM photos WHERE id = ?", (companion_id,))
+            self._bump_generation(con, models)
 
     def delete_photos(self, ids: Sequence[int]) -> None:
         """Forget photos (their files are gone, or the user removed them). User
@@ -391,9 +442,12 @@ class PhotoQueries(CatalogBase):
             tags = [list(t) for t in self._read(
                 "SELECT t.name, pt.source, pt.state, pt.score FROM photo_tags pt "
                 "JOIN tags t ON t.id = pt.tag_id WHERE pt.photo_id = ?", (photo.id,))]
+            kept = dict(zip(_KEPT_ON_REMOVAL, self._one(
+                f"SELECT {', '.join(_KEPT_ON_REMOVAL)} FROM photos WHERE id = ?", (photo.id,))))
+            kept["companion"] = os.fsdecode(kept["companion"]) if kept["companion"] is not None else None
             out[os.fsencode(photo.path)] = json.dumps({
                 "id": photo.id, "folder_id": photo.folder_id, "size": photo.size, "mtime_ns": photo.mtime_ns,
-                "hash": photo.hash, "tags": tags})
+                "hash": photo.hash, "tags": tags, **kept})
         return out
 
     def restore_snapshots(self, snapshots: dict[bytes, str]) -> list[int]:
@@ -424,6 +478,11 @@ class PhotoQueries(CatalogBase):
         if not cur.rowcount:
             return None
         pid = int(cur.lastrowid)
+        kept = {k: snap[k] for k in _KEPT_ON_REMOVAL if k in snap}  # older snapshots have tags only
+        if kept.get("companion") is not None:
+            kept["companion"] = os.fsencode(kept["companion"])
+        if kept:
+            con.execute(f"UPDATE photos SET {', '.join(f'{k} = ?' for k in kept)} WHERE id = ?", [*kept.values(), pid])
         for name, source, state, score in snap["tags"]:
             con.execute(
                 "INSERT OR IGNORE INTO photo_tags(photo_id, tag_id, source, state, score, updated_at) "

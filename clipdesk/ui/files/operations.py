@@ -1,11 +1,11 @@
 """Moving photos to the system trash or to another folder, from any view.
 
 Both run through the change hub (``library.files.trash`` / ``move`` on the
-writes pool) and push their undo (:class:`~clipdesk.ui.undo.UndoStack`):
-where the system lets ClipDesk put a trashed file back (the freedesktop.org
-trash, :mod:`clipdesk.core.trashcan`) Edit ▸ Undo does; elsewhere the message
-says the photos are in the system trash, to be restored from there. Files
-that could not be moved are listed with why.
+writes pool), whose announcement carries their undo to the window's history
+(:mod:`clipdesk.ui.undo`): where the system lets ClipDesk put a trashed file
+back (the freedesktop.org trash, :mod:`clipdesk.core.trashcan`) Edit ▸ Undo
+does; elsewhere the message says the photos are in the system trash, to be
+restored from there. Files that could not be moved are listed with why.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from clipdesk.core.wording import plural
 from clipdesk.ui.files.reveal import show_in_file_manager
 from clipdesk.ui.hub import ChangeHub
 from clipdesk.ui.settings import Settings
-from clipdesk.ui.undo import UndoStack
 
 #: Files listed by name when some could not be moved.
 LISTED_FAILURES = 10
@@ -34,11 +33,10 @@ class FileOperations(QObject):
     statusMessage = Signal(str, int)  # text, milliseconds
     error = Signal(str)
 
-    def __init__(self, library: Library, hub: ChangeHub, undo: UndoStack, settings: Settings, parent: QWidget):
+    def __init__(self, library: Library, hub: ChangeHub, settings: Settings, parent: QWidget):
         super().__init__(parent)
         self.library = library
         self.hub = hub
-        self.undo = undo
         self.settings = settings
         self._host = parent
 
@@ -61,7 +59,6 @@ class FileOperations(QObject):
 
         def done(result) -> None:
             changes, failed = result
-            self.undo.push(changes)
             gone = len(changes.removed)
             if gone:
                 where = " (Edit ▸ Undo puts them back)" if changes.undo is not None else \
@@ -87,7 +84,6 @@ class FileOperations(QObject):
 
         def done(result) -> None:
             changes, failed = result
-            self.undo.push(changes)
             moved = len(changes.photos) + len(changes.removed)
             if moved:
                 left = f"; {plural(len(changes.removed), 'photo')} left the library (the folder is not in it)" \

@@ -7,11 +7,12 @@ says of it through the one metadata reader scanning uses
 35 mm equivalent, size, format, the capture date with its time-zone offset,
 the GPS position ("Open in map" hands a ``geo:`` link to the system, or an
 OpenStreetMap page to the browser when nothing takes ``geo:``), the sidecar;
-then its rating, flag, colour label and tags. Several photos: a summary.
+then its stars, flag and colour label (to set, :class:`~clipdesk.ui.grid.marks.MarksLine`)
+and tags. Several photos: a summary.
 
 Tags added or removed here go through the change hub; the panel reads the
-shown photos' tags and marks again whenever the hub says tags or photos
-changed, whoever changed them.
+shown photos' tags again whenever the hub says tags or photos changed,
+whoever changed them.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from clipdesk.core.library import Library
 from clipdesk.core.metadata import Position
 from clipdesk.ui.grid import facts
 from clipdesk.ui.grid.facts import human_date, human_size
+from clipdesk.ui.grid.marks import MarksLine
 from clipdesk.ui.hub import ChangeHub
 from clipdesk.ui.viewer.loading import load_photo
 from clipdesk.ui.viewer.zoom import ZoomView
@@ -42,7 +44,7 @@ PREVIEW_SIDE = 640
 #: The rows of facts, in order: (key, label).
 FIELDS = (("file", "File"), ("folder", "Folder"), ("date", "Taken"), ("camera", "Camera"), ("lens", "Lens"),
           ("exposure", "Exposure"), ("focal", "Focal length"), ("size", "Size"), ("place", "Location"),
-          ("sidecar", "Sidecar"), ("marks", "Marks"), ("status", "Status"))
+          ("sidecar", "Sidecar"), ("status", "Status"))
 
 
 def open_map(position: Position) -> str:
@@ -99,8 +101,10 @@ class DetailsPanel(QWidget):
             self._rows[key] = name
         self.fields["place"].setTextFormat(Qt.TextFormat.RichText)
         self.fields["place"].linkActivated.connect(lambda _link: self.position and open_map(self.position))
-        self.fields["marks"].setTextFormat(Qt.TextFormat.RichText)
         lay.addLayout(form)
+        #: Stars, flag and colour label (clicks ask the window's mark actions).
+        self.marks = MarksLine(library, pools, hub, self)
+        lay.addWidget(self.marks)
         self.tag_label = QLabel(self)
         self.tag_label.setObjectName("detailTags")
         self.tag_label.setWordWrap(True)
@@ -143,6 +147,7 @@ class DetailsPanel(QWidget):
             return
         self.photos = list(photos)
         self.position = None
+        self.marks.show_photos([p.id for p in photos])
         if self._token is not None:
             self._token.cancel()
         self.note.hide()
@@ -162,13 +167,12 @@ class DetailsPanel(QWidget):
 
         def job():
             tags = library.tags.common(ids)
-            marks = library.marks.of(ids)
             shown = load_photo(first, library.thumbnails, PREVIEW_SIDE)
             details = library.files.details(first) if len(photos) == 1 else None
-            return tags, marks, shown, details
+            return tags, shown, details
 
         def done(value) -> None:
-            tags, marks, shown, details = value
+            tags, shown, details = value
             self.tags = tags
             self.preview.set_image(shown.image, shown.size, shown.note)
             self.note.setText(shown.note if shown.image is not None else "")
@@ -176,7 +180,6 @@ class DetailsPanel(QWidget):
             fields = _catalog_facts(self.photos)
             if details is not None:
                 fields.update(self._file_facts(first, details))
-            fields["marks"] = _marks_text(marks)
             self._set_fields(fields)
             self._render_tags()
 
@@ -202,28 +205,22 @@ class DetailsPanel(QWidget):
             out["place"] = f'{facts.place(shot.position)} &nbsp;<a href="map:">Open in map</a>'
         return out
 
+    def _on_changes(self, changes: Changes) -> None:
+        if changes.tags or changes.photos:
+            self._refresh_tags()
+
     def _refresh_tags(self) -> None:
-        """Read the shown photos' tags and marks again (the hub said they may have changed)."""
         if not self.photos:
             return
         ids = [p.id for p in self.photos]
         library = self.library
 
-        def done(value) -> None:
-            tags, marks = value
+        def done(tags) -> None:
             if [p.id for p in self.photos] == ids:
                 self.tags = tags
                 self._render_tags()
-                self.fields["marks"].setText(_marks_text(marks))
-                self.fields["marks"].setVisible(bool(self.fields["marks"].text()))
-                self._rows["marks"].setVisible(bool(self.fields["marks"].text()))
 
-        self.pools.run(self.pools.general, lambda: (library.tags.common(ids), library.marks.of(ids)), done,
-                       owner=self)
-
-    def _on_changes(self, changes: Changes) -> None:
-        if changes.tags or changes.photos:
-            self._refresh_tags()
+        self.pools.run(self.pools.general, lambda: library.tags.common(ids), done, owner=self)
 
     def _render_tags(self) -> None:
         parts = []
@@ -283,19 +280,3 @@ def _catalog_facts(photos: list[Photo]) -> dict[str, str]:
             "camera": ", ".join(sorted({p.camera for p in photos if p.camera}))[:200],
             "size": human_size(sum(p.size or 0 for p in photos))}
 
-
-def _marks_text(marks: dict[int, tuple[int, str | None, str | None]]) -> str:
-    """Rating, flag and colour label: of one photo, or what several share."""
-    values = list(marks.values())
-    if not values:
-        return ""
-    parts = []
-    ratings, flags, labels = ({v[i] for v in values} for i in range(3))
-    if len(ratings) == 1 and next(iter(ratings)):
-        parts.append(facts.stars(next(iter(ratings))))
-    if len(flags) == 1 and next(iter(flags)):
-        parts.append(facts.FLAG_NAMES[next(iter(flags))])
-    if len(labels) == 1 and next(iter(labels)):
-        label = next(iter(labels))
-        parts.append(f'<span style="color:{facts.LABEL_COLOURS[label]}">●</span> {label.capitalize()}')
-    return " · ".join(parts)

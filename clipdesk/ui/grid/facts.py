@@ -11,11 +11,6 @@ from datetime import datetime
 
 from clipdesk.core.metadata import Position, Shot
 
-#: The flag and the colour labels as the panel names them.
-FLAG_NAMES = {"pick": "Pick", "reject": "Rejected"}
-LABEL_COLOURS = {"red": "#d83a3a", "yellow": "#e0b000", "green": "#3aa040", "blue": "#3a70d8", "purple": "#9050c0"}
-
-
 def human_size(n: int | None) -> str:
     """Bytes as "2.1 KB", "12.3 MB" (powers of 1000, as file managers show them)."""
     if n is None:
@@ -92,7 +87,3 @@ def web_map_url(position: Position) -> str:
     lat, lon = position.latitude, position.longitude
     return f"https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}#map=16/{lat:.6f}/{lon:.6f}"
 
-
-def stars(rating: int) -> str:
-    """"★★★☆☆" for 3 of 5; "" when not rated."""
-    return "★" * rating + "☆" * (5 - rating) if rating else ""

@@ -111,8 +111,8 @@ class PreviewWindow(_StageWindow, QDialog):
 
 class ViewerWindow(_StageWindow, QWidget):
     """The full-screen viewer: the photo on black, the arrow keys for the
-    previous and next photo, Esc or F to leave; 0 fit, 1 100 %, Z, +, -,
-    the wheel and a pinch zoom, dragging pans."""
+    previous and next photo, Esc or F to leave; Ctrl+0 fit, Ctrl+1 100 %, Z,
+    +, -, the wheel and a pinch zoom, dragging pans."""
 
     step = Signal(int)
 

@@ -23,8 +23,9 @@ class ZoomView(QWidget):
     """Paints a photo scaled to fit (the default), at 100 %, or zoomed and panned.
 
     Wheel and pinch zoom around the pointer; dragging pans a photo larger than
-    the view; a double click toggles fit and 100 % at that point; the keys 0
-    (fit), 1 (100 %), + and - (zoom) and Z (toggle) when it has the focus.
+    the view; a double click toggles fit and 100 % at that point; the keys Z
+    (toggle), Ctrl+0 (fit), Ctrl+1 (100 %), + and - (zoom) when it has the
+    focus (0-5 alone are the rating keys, as in Lightroom).
     """
 
     #: The zoom changed: the scale, photo pixels to screen pixels (1.0 is 100 %).
@@ -239,9 +240,10 @@ class ZoomView(QWidget):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's API
         key = event.key()
-        if key == Qt.Key.Key_0:
+        ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        if key == Qt.Key.Key_0 and ctrl:
             self.fit()
-        elif key == Qt.Key.Key_1:
+        elif key == Qt.Key.Key_1 and ctrl:
             self.actual_size()
         elif key == Qt.Key.Key_Z:
             self.toggle()

@@ -1,7 +1,8 @@
 """The full-screen viewer and the preview (issue 19), on real files: F or a
 double click opens it, the arrow keys step through the grid, photos are
-upright, HEIC shows through indexing's decode path, a RAW file and an
-offline photo say why in words (with the cached thumbnail when there is one)."""
+upright, HEIC and RAW show through indexing's decode path, a file that
+cannot be shown and an offline photo say why in words (with the cached
+thumbnail when there is one)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
-from support import make_photo
+from rawkit import write_dng
+from support import make_photo, photo_array
 from uikit import index_folder, names, select
 
 from clipdesk.core.library import Library
@@ -20,7 +22,8 @@ from clipdesk.core.library import Library
 
 @pytest.fixture
 def shots(colour_model, tmp_path, corpus):
-    """A library with an upright-by-EXIF photo, a large one, a phone's HEIC and a camera RAW."""
+    """A library with an upright-by-EXIF photo, a large one, a phone's HEIC, a
+    camera RAW (a DNG) and a RAW file with no picture LibRaw can develop."""
     root = tmp_path / "shots"
     root.mkdir()
     upright = np.zeros((320, 240, 3), np.uint8)
@@ -31,8 +34,9 @@ def shots(colour_model, tmp_path, corpus):
     make_photo(root / "b_large.jpg", (2400, 1600), seed=2, make="Canon", model="EOS R6")
     heic = next(e for e in corpus.select("format:heic", "decodes", "camera") if 0 < e.width * e.height < 4_000_000)
     shutil.copyfile(corpus.path(heic), root / "c_phone.heic")
-    raw = next(e for e in corpus.select("raw") if e.id.endswith(".cr2"))
-    shutil.copyfile(corpus.path(raw), root / "d_camera.cr2")
+    write_dng(root / "d_camera.dng", Image.fromarray(photo_array(640, 480, seed=4)))
+    raw = next(e for e in corpus.select("raw") if e.id.endswith(".cr2"))  # its metadata, no sensor data
+    shutil.copyfile(corpus.path(raw), root / "e_broken.cr2")
     index_folder(colour_model, root)
     return colour_model, root
 
@@ -45,7 +49,7 @@ def _by_name(window):
 def test_f_opens_the_full_screen_viewer_and_the_arrow_keys_step(open_window, shots, qtbot):
     paths, _root = shots
     window = open_window(paths)
-    assert _by_name(window) == ["a_turned.jpg", "b_large.jpg", "c_phone.heic", "d_camera.cr2"]
+    assert _by_name(window) == ["a_turned.jpg", "b_large.jpg", "c_phone.heic", "d_camera.dng", "e_broken.cr2"]
     select(window, "a_turned.jpg")
     window.grid.setFocus()
     qtbot.keyClick(window.grid, Qt.Key.Key_F)
@@ -60,15 +64,20 @@ def test_f_opens_the_full_screen_viewer_and_the_arrow_keys_step(open_window, sho
     qtbot.keyClick(viewer, Qt.Key.Key_Right)
     assert viewer.caption.text() == "b_large.jpg" and window.grid.current_row() == 1
     assert view.image_size().width() <= 2400 and not viewer.stage.note.isVisible()
-    qtbot.keyClick(view, Qt.Key.Key_1)  # 100 %: the photo at its own size arrives
+    qtbot.keyClick(view, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)  # 100 %: the photo at its own size arrives
     assert view.image_size().width() == 2400 and view.zoom_percent() == 100
+    qtbot.keyClick(view, Qt.Key.Key_3)  # Lightroom's rating keys rate the photo on screen
+    assert window.library.marks.of([viewer.photo_id])[viewer.photo_id][0] == 3
     qtbot.keyClick(viewer, Qt.Key.Key_Right)
     assert viewer.caption.text() == "c_phone.heic" and view.has_image()
     qtbot.keyClick(viewer, Qt.Key.Key_Right)
-    assert viewer.caption.text() == "d_camera.cr2"
-    assert "RAW not supported yet" in view.text() and "CR2" in view.text()
+    assert viewer.caption.text() == "d_camera.dng" and view.has_image()
+    assert view.image_size().width() == 640 and not viewer.stage.note.isVisible()
+    qtbot.keyClick(viewer, Qt.Key.Key_Right)
+    assert viewer.caption.text() == "e_broken.cr2" and not view.has_image()  # no thumbnail either
+    assert view.text().startswith("ClipDesk cannot show this file:") and "LibRaw" in view.text()
     qtbot.keyClick(viewer, Qt.Key.Key_Left)
-    assert viewer.caption.text() == "c_phone.heic"
+    assert viewer.caption.text() == "d_camera.dng"
     qtbot.keyClick(viewer, Qt.Key.Key_Escape)
     assert not viewer.isVisible()
 

@@ -32,9 +32,9 @@ def test_fit_then_100_percent_asks_for_the_photo_s_own_pixels(qtbot):
     assert view.fitting() and view.zoom_percent() == 20  # 4000 px wide in 800
     assert view.photo_rect().width() == 800
     with qtbot.waitSignal(view.detailWanted):
-        qtbot.keyClick(view, Qt.Key.Key_1)
+        qtbot.keyClick(view, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
     assert view.zoom_percent() == 100 and view.photo_rect().width() == 4000
-    qtbot.keyClick(view, Qt.Key.Key_0)
+    qtbot.keyClick(view, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
     assert view.fitting()
     qtbot.keyClick(view, Qt.Key.Key_Z)
     assert view.zoom_percent() == 100
