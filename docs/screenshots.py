@@ -5,11 +5,15 @@ and checked on first use) is made in a temporary folder, their files dated
 over five years (photos without a capture date in their metadata sort by
 that), with a byte-for-byte backup and a web re-encode of one photo; it is
 indexed with the small built-in model, then the app is opened on it and
-each view is grabbed:
+each view is grabbed. Only photographs whose licence lets them be shown with
+a credit are used (public domain, CC0, CC-BY, the permissive licences of
+the projects that ship them; never share-alike or unstated terms), and
+``screenshots-credits.md`` beside the pictures credits each one:
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python docs/screenshots.py [--out docs]
 
-writes ``timeline.png``, ``viewer.png`` and ``duplicates.png``. Nothing of
+writes ``timeline.png``, ``viewer.jpg`` (a photograph: JPEG keeps it small)
+and ``duplicates.png``. Nothing of
 the user's is read or written (CLIPDESK_DATA_DIR and CLIPDESK_CACHE_DIR
 point into the temporary folder).
 """
@@ -30,13 +34,17 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 CONCEPTS = ("landscape", "animal", "food", "city", "building", "beach", "flower", "vehicle")
+#: Licences (manifest.json's words, their start) of the photographs the screenshots may show.
+ALLOWED = ("CC0-1.0", "public domain", "CC-BY-4.0 (", "CC-BY-2.0", "Apache-2.0 AND BSD-3-Clause", "BSD-3-Clause",
+           "MIT-CMU", "Middlebury 2014")
 #: The photo shown in the viewer, and the one copied to make duplicates.
 VIEWED = "lomiri/picosdeeuropa_by_Aitzol_Berasategi.jpg"
 COPIED = "lomiri/sunset_by_Aitzol_Berasategi.jpg"
 
 
-def make_library(base: Path) -> Path:
-    """Real photos in three folders, their file dates spread over 2019-2024."""
+def make_library(base: Path, out: Path) -> Path:
+    """Real photos in three folders, their file dates spread over 2019-2024;
+    their credits in ``out``/screenshots-credits.md."""
     from corpus import Corpus
     from PIL import Image
 
@@ -44,8 +52,15 @@ def make_library(base: Path) -> Path:
     chosen: dict[str, object] = {}
     for concept in CONCEPTS:
         for entry in corpus.distinct(corpus.photos(concept)):
-            if entry.width >= 480 and "graphic" not in entry.labels and entry.format in ("JPEG", "PNG", "HEIC"):
+            if (entry.width >= 480 and "graphic" not in entry.labels and entry.format in ("JPEG", "PNG", "HEIC")
+                    and entry.licence.startswith(ALLOWED)):
                 chosen.setdefault(entry.id, entry)
+    out.mkdir(parents=True, exist_ok=True)
+    credits = [f"- `{fid}`: {entry.licence}" for fid, entry in sorted(chosen.items())]
+    (out / "screenshots-credits.md").write_text("\n".join([
+        "# The photographs in the screenshots", "",
+        "From ClipDesk's test corpus (tests/corpus/README.md), shown in `timeline.png`, `viewer.jpg` and",
+        "`duplicates.png` (made by `docs/screenshots.py`):", "", *credits, ""]), encoding="utf-8")
     root = base / "Pictures"
     for i, (fid, _entry) in enumerate(sorted(chosen.items())):
         folder = root / ("Holidays" if i % 3 == 0 else "Phone" if i % 3 == 1 else "Camera")
@@ -95,7 +110,7 @@ def shoot(base: Path, out: Path) -> int:
     from clipdesk.ui.mainwindow import MainWindow
     from clipdesk.ui.settings import Settings
 
-    root = make_library(base)
+    root = make_library(base, out)
     paths = Paths.from_env().ensure()
     with Library(paths) as lib:
         lib.folders.add(root)
@@ -115,7 +130,6 @@ def shoot(base: Path, out: Path) -> int:
     window.grid.setCurrentIndex(window.model.index(0))
     window.grid.selectionModel().select(window.model.index(0), window.grid.selectionModel().SelectionFlag.Select)
     spin(app, seconds=1.5)
-    out.mkdir(parents=True, exist_ok=True)
     saved = [window.grab().save(str(out / "timeline.png"))]
 
     row = next(r for r in range(window.model.rowCount()) if window.model.photo(r).name == VIEWED.split("/")[-1])
@@ -125,7 +139,7 @@ def shoot(base: Path, out: Path) -> int:
     viewer.resize(1280, 820)
     spin(app, lambda: viewer.view.has_image(), 20)
     spin(app, seconds=1.0)
-    saved.append(viewer.grab().save(str(out / "viewer.png")))
+    saved.append(viewer.grab().save(str(out / "viewer.jpg"), "JPEG", 88))
     viewer.close()
 
     dup = window.open_duplicates()
@@ -136,7 +150,7 @@ def shoot(base: Path, out: Path) -> int:
     window.close()
     window.shutdown()
     lib.close()
-    for name, ok in zip(("timeline.png", "viewer.png", "duplicates.png"), saved):
+    for name, ok in zip(("timeline.png", "viewer.jpg", "duplicates.png"), saved):
         print(out / name if ok else f"could not write {out / name}")
     return 0 if all(saved) else 1
 

@@ -223,7 +223,8 @@ class MainWindow(QMainWindow):
         edit.addAction(remove)
         edit.addSeparator()
         prefs = edit.addAction("&Preferences…", self.open_preferences)
-        prefs.setShortcut(QKeySequence.StandardKey.Preferences)
+        prefs.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences)
+                           or [QKeySequence("Ctrl+,")])  # the platform's key (Cmd+, on macOS), else Ctrl+,
         prefs.setMenuRole(QAction.MenuRole.PreferencesRole)
 
         self.photo_menu = self.mark_actions.fill_menu(mb.addMenu("&Photo"))

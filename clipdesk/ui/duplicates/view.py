@@ -62,7 +62,7 @@ class CopyCard(QFrame):
         facts = [photo.name, os.path.basename(os.path.dirname(photo.path)) + "/",
                  dimensions(photo.width, photo.height), " · ".join(x for x in (human_size(photo.size), photo.format)
                                                                    if x),
-                 human_date(photo.taken_at, photo.date_source)]
+                 human_date(photo.taken_at, None)]
         metrics = QFontMetrics(self.font())
         self.facts = QLabel("\n".join(metrics.elidedText(f, Qt.TextElideMode.ElideMiddle, THUMB)
                                       for f in facts if f), self)
