@@ -175,7 +175,8 @@ class ExportDialog(QDialog):
         where = display_path(self.folder.text().strip())
         done = f"Exported {plural(len(report.written), 'photo')} to {where}."
         if report.cancelled:
-            done = f"Cancelled: {plural(len(report.written), 'photo')} of {len(self.photos):,} were exported to {where}."
+            done = (f"Cancelled: {plural(len(report.written), 'photo')} of {len(self.photos):,} "
+                    f"were exported to {where}.")
         lines = [f"{os.path.basename(path)}: {why}" for path, why in report.failed]
         notes = [f"{os.path.basename(path)}: {why}" for path, why in report.notes]
         if report.failed:

@@ -14,7 +14,9 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QLocale, QModelIndex, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QEvent, QItemSelection, QItemSelectionModel, QLocale, QModelIndex, QPoint, QRect, QSize, Qt, Signal,
+)
 from PySide6.QtGui import (
     QColor, QDrag, QFont, QFontMetrics, QKeyEvent, QPainter, QPalette, QPen, QRegion, QWheelEvent,
 )
@@ -131,6 +133,7 @@ class PhotoGrid(QAbstractItemView):
         self._height = 0
         self._columns = 1
         self._cell = QSize(1, 1)
+        self._header = 0
         self._band_origin: QPoint | None = None
         self.setObjectName("photoGrid")
         self.delegate = ThumbnailDelegate(model.thumbs, self, size, show_names)
@@ -210,7 +213,8 @@ class PhotoGrid(QAbstractItemView):
         return QSize(self._cell)
 
     def header_height(self) -> int:
-        return QFontMetrics(self._header_font()).height() + 18 if self._groups is not None else 0
+        """The height of a month's header (0 without headers), as last laid out."""
+        return self._header
 
     def content_height(self) -> int:
         """The height of everything laid out, in pixels."""
@@ -230,7 +234,7 @@ class PhotoGrid(QAbstractItemView):
         width = max(1, self.viewport().width() - 2 * MARGIN - 1)
         self._columns = max(1, width // base.width())
         self._cell = QSize(max(base.width(), width // self._columns), base.height())
-        header = self.header_height()
+        self._header = header = (QFontMetrics(self._header_font()).height() + 18) if self._groups is not None else 0
         groups = self._groups if self._groups is not None else [(None, rows)]
         sections, start, y = [], 0, MARGIN
         for key, count in groups:
@@ -523,6 +527,11 @@ class PhotoGrid(QAbstractItemView):
         self.empty.setText(text)
         self.empty.resize(self.viewport().size())
         self.empty.show()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt's API
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._relayout(self._top_row())
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's API
         anchor = self._top_row()

@@ -82,7 +82,8 @@ def test_details_show_how_and_where_a_photo_was_taken(open_window, camera_shot, 
     QDesktopServices.setUrlHandler("https", web, "open")
     try:
         details.fields["place"].linkActivated.emit("map:")
-        assert web.opened and web.opened[-1].toString().startswith("https://www.openstreetmap.org/?mlat=50.871528&mlon=4.696983")
+        osm = "https://www.openstreetmap.org/?mlat=50.871528&mlon=4.696983"
+        assert web.opened and web.opened[-1].toString().startswith(osm)
         QDesktopServices.setUrlHandler("geo", geo, "open")
         details.fields["place"].linkActivated.emit("map:")
         assert [u.toString() for u in geo.opened] == ["geo:50.871528,4.696983"]
