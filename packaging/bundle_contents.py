@@ -158,7 +158,7 @@ def lean_qt_hook(hook_file: str) -> tuple[list, list, list]:
 #: The runtime dependencies of pyproject.toml, by import name.
 RUNTIME_MODULES = [
     "numpy", "PIL.Image", "pillow_heif", "platformdirs", "filelock", "watchdog.observers",
-    "onnxruntime", "tokenizers", "hnswlib", "rich", "PySide6.QtWidgets",
+    "onnxruntime", "tokenizers", "hnswlib", "rich", "send2trash", "rawpy", "PySide6.QtWidgets",
 ]
 
 #: Python packages that must never end up in the installer: torch and the

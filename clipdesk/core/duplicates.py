@@ -19,11 +19,13 @@ The suggested keeper, with its reason shown (:attr:`DuplicateGroup.why`):
 
 from __future__ import annotations
 
-import numpy as np
-
 from dataclasses import dataclass
 
+import numpy as np
+
 from clipdesk.core.catalog import Catalog, Photo
+from clipdesk.core.photofiles import is_raw_format
+
 
 @dataclass
 class DuplicateGroup:
@@ -142,13 +144,13 @@ def real_pixels(photos: list[Photo]) -> dict[int, float]:
 
 def _keeper_key(photo: Photo, detail: dict[int, float], tag_counts: dict[int, int]):
     derived = (photo.format or "") in DERIVED_FORMATS or not photo.camera
-    return (photo.format != "raw", derived, -detail.get(photo.id, 0.0), photo.mtime_ns,
+    return (not is_raw_format(photo.format), derived, -detail.get(photo.id, 0.0), photo.mtime_ns,
             -tag_counts.get(photo.id, 0), photo.id)
 
 
 def _why(keep: Photo, others: list[Photo], detail: dict[int, float]) -> str:
     """Why ``keep`` is suggested, in words."""
-    if keep.format == "raw" and any(p.format != "raw" for p in others):
+    if is_raw_format(keep.format) and any(not is_raw_format(p.format) for p in others):
         return "the camera's RAW original"
     if keep.camera and any(not p.camera or (p.format or "") in DERIVED_FORMATS for p in others):
         return "the original: it still has the camera's data"

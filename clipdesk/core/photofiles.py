@@ -10,9 +10,10 @@ does not settle it:
   Windows' ``Thumbs.db``; folders of other tools' caches and trash are not
   walked (:data:`SKIP_DIRS`);
 * **RAW** camera files, by extension or by their container and maker
-  signature (a renamed ``.NEF`` is still a RAW), are recorded as such: until
-  RAW decoding lands they are catalogued with the reason "RAW not supported
-  yet", never shown as the small TIFF preview many of them carry;
+  signature (a renamed ``.NEF`` is still a RAW), are decoded through LibRaw
+  (:mod:`clipdesk.core.raw`), never shown as the small TIFF preview many of
+  them carry; the JPEG or HEIF a camera wrote beside one is its
+  **companion** (:func:`companions`): one photo with two files;
 * known image extensions are photos; known other formats are not; anything
   else is decided by its first bytes.
 """
@@ -22,7 +23,8 @@ from __future__ import annotations
 import enum
 import os
 
-__all__ = ["IMAGE_EXTENSIONS", "RAW_EXTENSIONS", "SKIP_DIRS", "Kind", "classify", "is_raw_head", "raw_format", "sniff"]
+__all__ = ["COMPANION_EXTENSIONS", "IMAGE_EXTENSIONS", "RAW_EXTENSIONS", "RAW_FORMATS", "is_raw_format", "SKIP_DIRS", "Kind", "classify", "companions",
+           "is_raw_head", "raw_format", "sniff"]
 
 #: File name extensions that are worth opening as images.
 IMAGE_EXTENSIONS = frozenset(
@@ -34,6 +36,16 @@ RAW_EXTENSIONS = frozenset(
     (".cr2 .cr3 .crw .nef .nrw .arw .srf .sr2 .raf .rw2 .rwl .orf .pef .ptx .srw .dng .x3f .3fr .fff .erf "
      ".kdc .dcr .mos .mrw .mef .iiq .gpr .raw").split()
 )
+
+#: The catalog's ``format`` of each RAW format ("nef", "dng", ...; "raw" when
+#: only the content said RAW).
+RAW_FORMATS = frozenset(ext[1:] for ext in RAW_EXTENSIONS)
+
+
+def is_raw_format(format_name: str | None) -> bool:
+    """Whether a catalogued photo's ``format`` is a camera RAW one."""
+    return format_name is not None and format_name.lower() in RAW_FORMATS
+
 
 #: Extensions that are never photos: no need to sniff their content.
 NOT_PHOTOS = frozenset(
@@ -130,6 +142,34 @@ def raw_format(name: bytes | str, data: bytes) -> str | None:
     if head[:4] in (b"II*\x00", b"MM\x00*"):
         return _tiff_raw(data[: 1 << 16])
     return None
+
+
+#: What a camera writes beside a RAW when set to RAW+JPEG or RAW+HEIF, best first.
+COMPANION_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".heic", ".heif", ".hif")
+
+
+def companions(files: list[tuple[bytes, Kind]]) -> dict[bytes, bytes]:
+    """RAW name -> the name of its companion among one folder's files ((name,
+    kind) pairs): a JPEG or HEIF with the same name but for the extension
+    (compared case-insensitively), which the camera wrote with it. The pair
+    is one photo with the RAW as its master, as Lightroom imports RAW+JPEG by
+    default and digiKam groups them. A JPEG is preferred to a HEIF; each
+    rendered file belongs to at most one RAW."""
+    def stem(name: bytes) -> str:
+        return os.fsdecode(os.path.splitext(name)[0]).casefold()
+
+    rendered: dict[str, list[tuple[int, bytes]]] = {}
+    for name, kind in files:
+        ext = _lower_ext(name)
+        if kind is Kind.PHOTO and ext in COMPANION_EXTENSIONS:
+            rendered.setdefault(stem(name), []).append((COMPANION_EXTENSIONS.index(ext), name))
+    out: dict[bytes, bytes] = {}
+    for name, kind in sorted(files):
+        candidates = rendered.get(stem(name)) if kind is Kind.RAW else None
+        if candidates:
+            out[name] = min(candidates)[1]
+            del rendered[stem(name)]
+    return out
 
 
 def sniff(head: bytes) -> Kind:

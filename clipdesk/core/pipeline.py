@@ -71,6 +71,7 @@ class RunResult:
 class _Item:
     photo_id: int
     path: bytes
+    companion: bytes | None = None
     decoded: Decoded | None = None
     error: str | None = None
     transient: bool = False
@@ -231,8 +232,9 @@ class Pipeline:
         ids = self.catalog.pending_ids(model_id)
         if not ids:
             return
-        paths = {p.id: encode_path(p.path) for p in self.catalog.photos(ids)}
-        todo = [(i, paths[i]) for i in ids if i in paths]
+        paths = {p.id: (encode_path(p.path), p.companion and encode_path(p.companion))
+                 for p in self.catalog.photos(ids)}
+        todo = [(i, *paths[i]) for i in ids if i in paths]
         total = len(todo)
         rate = _Rate()
         counters = {"done": 0, "failed": 0}
@@ -244,7 +246,17 @@ class Pipeline:
 
         def decode_one(item: _Item) -> _Item:
             try:
-                item.decoded = decode(item.path, embedder=self.embedder)
+                try:
+                    item.decoded = decode(item.path, embedder=self.embedder)
+                except FileChanging:
+                    raise
+                except DecodeError as exc:
+                    if item.companion is None:
+                        raise
+                    # LibRaw cannot read this RAW (a camera newer than LibRaw?): the
+                    # photo is shown and found by the JPEG the camera wrote with it.
+                    log.info("%s: %s; using %s", display_path(item.path), exc, display_path(item.companion))
+                    item.decoded = decode(item.companion, embedder=self.embedder)
             except FileChanging as exc:
                 item.error, item.transient = str(exc), True
             except DecodeError as exc:
@@ -257,10 +269,10 @@ class Pipeline:
         def feeder() -> None:
             with ThreadPoolExecutor(self.decode_workers, thread_name_prefix="decode") as pool:
                 window: deque = deque()
-                for pid, path in todo:
+                for pid, path, companion in todo:
                     if not self._wait_running() or errors:
                         break
-                    window.append(pool.submit(decode_one, _Item(pid, path)))
+                    window.append(pool.submit(decode_one, _Item(pid, path, companion)))
                     while len(window) >= self.decode_workers * 2:
                         decoded_q.put(window.popleft().result())
                 while window:
@@ -374,10 +386,10 @@ class Pipeline:
             it.error, it.transient, it.vector = reason, True, None
         errors.append(f"the model cannot embed photos ({why}); indexing stopped, the photos wait for it")
 
-    def _import_file_metadata(self, photo_id: int, path: bytes, d: Decoded) -> None:
+    def _import_file_metadata(self, photo_id: int, path: bytes, d: Decoded, companion: bytes | None) -> None:
         """The keywords and marks the photo's files carry (embedded, then its
         sidecar), imported as :meth:`Catalog.import_file_metadata` says."""
-        keywords, marks, sidecar_mtime = file_metadata(path, d.keywords, d.marks)
+        keywords, marks, sidecar_mtime = file_metadata(path, d.keywords, d.marks, companion=companion)
         self.catalog.import_file_metadata(photo_id, keywords, marks, sidecar_mtime)
 
     def _write(self, batch: list[_Item], model_id: str | None) -> tuple[int, int, int]:
@@ -431,7 +443,7 @@ class Pipeline:
                     date_field=d.date_field, taken_offset=d.taken_offset,
                     camera=d.camera, size=d.size, mtime_ns=d.mtime_ns,
                 )
-                self._import_file_metadata(it.photo_id, it.path, d)
+                self._import_file_metadata(it.photo_id, it.path, d, it.companion)
                 if it.vector is not None:
                     ids.append(it.photo_id)
                     vecs.append(it.vector)

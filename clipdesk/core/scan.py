@@ -44,14 +44,14 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, NamedTuple
 
 from clipdesk.core import metadata
 from clipdesk.core.catalog import Catalog, Folder
 from clipdesk.core.catalog.photos import KnownFile
 from clipdesk.core.imaging import hash_file
 from clipdesk.core.names import display_path, encode_path, is_under
-from clipdesk.core.photofiles import SKIP_DIRS, Kind, classify
+from clipdesk.core.photofiles import SKIP_DIRS, Kind, classify, companions
 from clipdesk.core.sidecar import SidecarError, read_marks, read_tags, sidecar_candidates
 
 log = logging.getLogger(__name__)
@@ -100,13 +100,23 @@ def _hidden(entry: os.DirEntry) -> bool:
     return False
 
 
+class Found(NamedTuple):
+    """A photo file the walk found; ``companion``: the JPEG/HEIF the camera
+    wrote beside this RAW (:func:`photofiles.companions`), which is not
+    yielded on its own."""
+
+    path: bytes
+    stat: os.stat_result
+    companion: bytes | None = None
+
+
 def walk(
     root: bytes,
     excluded: list[bytes],
     on_error: Callable[[bytes, OSError], None],
     sidecars: dict[bytes, int] | None = None,
-) -> Iterator[tuple[bytes, os.stat_result]]:
-    """Yield (path, stat) of candidate photo files below ``root``; the XMP
+) -> Iterator[Found]:
+    """Yield the photo files below ``root``, folder by folder; the XMP
     sidecars met on the way go into ``sidecars`` (path -> mtime_ns).
 
     Symlinked directories are followed once each: every directory is keyed by
@@ -128,6 +138,7 @@ def walk(
             continue
         with it:
             subdirs = []
+            files: list[tuple[bytes, bytes, os.stat_result, Kind]] = []
             while True:
                 try:
                     entry = next(it)
@@ -155,14 +166,21 @@ def walk(
                         if sidecars is not None and entry.name.lower().endswith(b".xmp"):
                             sidecars[path] = entry.stat(follow_symlinks=True).st_mtime_ns
                             continue
-                        if classify(entry.name, path) is Kind.NOT_PHOTO:
+                        kind = classify(entry.name, path)
+                        if kind is Kind.NOT_PHOTO:
                             continue
-                        yield path, entry.stat(follow_symlinks=True)
+                        files.append((entry.name, path, entry.stat(follow_symlinks=True), kind))
                 except FileNotFoundError:
                     continue  # vanished between listing and stat; the diff treats it as gone
                 except OSError as exc:
                     on_error(path, exc)
-            stack.extend(sorted(subdirs, reverse=True))
+        pairs = companions([(name, kind) for name, _, _, kind in files])
+        taken = set(pairs.values())
+        for name, path, st, _ in files:
+            if name not in taken:
+                partner = pairs.get(name)
+                yield Found(path, st, os.path.join(directory, partner) if partner else None)
+        stack.extend(sorted(subdirs, reverse=True))
 
 
 class Scanner:
@@ -189,7 +207,7 @@ class Scanner:
         excluded = cat.exclusions()
         removed = cat.archived_paths()
         report = ScanReport()
-        new: list[tuple[int, bytes, os.stat_result]] = []
+        new: list[tuple[int, bytes, os.stat_result, bytes | None]] = []
         missing: dict[int, _Missing] = {}
         emptied: dict[int, Folder] = {}
         settling: set[int] = set()  # sizes of files too recent to judge yet
@@ -246,7 +264,7 @@ class Scanner:
 
         now = time.time()
         seen: set[bytes] = set()
-        new: list[tuple[int, bytes, os.stat_result]] = []
+        new: list[tuple[int, bytes, os.stat_result, bytes | None]] = []
         touched: list[tuple[int, int]] = []
         changed: list[tuple[int, int, int, str | None]] = []
         back: list[int] = []
@@ -254,12 +272,17 @@ class Scanner:
         ctimes: list[tuple[int, int]] = []
         sidecars: dict[bytes, int] = {}
         unchanged: list[tuple[bytes, KnownFile]] = []
-        for path, st in walk(root, excluded, on_error, sidecars):
+        paired: dict[bytes, bytes | None] = {}  # RAW -> its companion now (None: it has none)
+        for path, st, companion in walk(root, excluded, on_error, sidecars):
             if should_stop():
                 return report, [], {}
             if path in removed:
                 continue  # the user took it out of the library
             seen.add(path)
+            if companion is not None or (path in known and known[path].companion is not None):
+                paired[path] = companion
+                if companion is not None:
+                    seen.add(companion)
             report.seen += 1
             if on_file:
                 on_file(report.seen, path)
@@ -271,7 +294,7 @@ class Scanner:
                     report.deferred.append(path)
                     settling.add(st.st_size)
                 else:
-                    new.append((folder.id, path, st))
+                    new.append((folder.id, path, st, companion))
                 continue
             if entry.status == "offline":
                 back.append(entry.id)
@@ -304,6 +327,7 @@ class Scanner:
             self._offline(folder, f"{reason}; its photos are kept", report)
             return report, [], {}
 
+        new = self._pairs(known, paired, seen, new)
         missing = {
             entry.id: _Missing(path, entry.size, entry.mtime_ns, entry.hash, entry.status)
             for path, entry in known.items()
@@ -312,13 +336,14 @@ class Scanner:
             and not any(is_under(path, x) for x in excluded)
         }
         reread = [(path, e) for path, e in unchanged
-                  if e.status == "indexed" and _sidecar_mtime(path, sidecars) != e.sidecar_mtime_ns]
+                  if e.status == "indexed" and _sidecar_mtime(path, sidecars, e.companion) != e.sidecar_mtime_ns]
         for path, e in reread:  # another program edited the sidecar: its keywords and marks come in
             try:
                 embedded = metadata.read_file(path)
             except (OSError, ValueError, SyntaxError):
                 continue
-            cat.import_file_metadata(e.id, *file_metadata(path, embedded.keywords, embedded.marks, sidecars))
+            cat.import_file_metadata(e.id, *file_metadata(path, embedded.keywords, embedded.marks, sidecars,
+                                                          companion=e.companion))
         report.reread += len(reread)
         with cat.transaction():
             cat.touch_mtimes(touched)
@@ -332,6 +357,40 @@ class Scanner:
         report.retried += len(retry)
         cat.touch_folder_scan(folder.id)
         return report, new, missing
+
+    def _pairs(self, known: dict[bytes, KnownFile], paired: dict[bytes, bytes | None], seen: set[bytes],
+               new: list) -> list:
+        """Bring RAW+JPEG pairs (:func:`photofiles.companions`) in line; returns
+        the new files still to insert.
+
+        A photo is never lost to pairing: a JPEG catalogued on its own whose
+        RAW appears becomes the pair (its row is re-pointed at the RAW, or
+        merged into the RAW's row when both had one); a pair whose RAW is gone
+        becomes its JPEG's photo again."""
+        cat = self.catalog
+        fresh = {item[1]: item for item in new}
+        taken: set[bytes] = set()
+        for path, companion in paired.items():
+            entry = known.get(path)
+            alone = known.get(companion) if companion is not None else None
+            if entry is None:
+                if alone is not None and path in fresh:
+                    st = fresh[path][2]
+                    cat.repoint_photo(alone.id, path, st.st_size, st.st_mtime_ns, ctime_ns=st.st_ctime_ns,
+                                      companion=companion)
+                    taken.add(path)
+                continue
+            if alone is not None:
+                cat.absorb_companion(entry.id, alone.id)
+            if entry.companion != companion:
+                cat.set_companion(entry.id, companion)
+        for path, entry in known.items():  # the RAW went, its JPEG stayed: the photo is the JPEG's now
+            if path not in seen and entry.companion in fresh and entry.companion not in known:
+                st = fresh[entry.companion][2]
+                cat.repoint_photo(entry.id, entry.companion, st.st_size, st.st_mtime_ns, ctime_ns=st.st_ctime_ns)
+                taken.add(entry.companion)
+                seen.add(path)
+        return [item for item in new if item[1] not in taken] if taken else new
 
     def _offline(self, folder: Folder, reason: str, report: ScanReport) -> None:
         log.warning("library folder %s is offline: %s", folder.path, reason)
@@ -358,7 +417,7 @@ class Scanner:
         for start in range(0, len(new), self.batch):
             chunk = new[start : start + self.batch]
             with cat.transaction():
-                for folder_id, path, st in chunk:
+                for folder_id, path, st, companion in chunk:
                     digest = None
                     twin = None
                     if st.st_size in sizes:
@@ -376,12 +435,13 @@ class Scanner:
                                                 missing, path)
                     if twin is not None:
                         cat.move_photo(twin, folder_id, path, st.st_mtime_ns)
+                        cat.set_companion(twin, companion)
                         del missing[twin]
                         report.moved += 1
                         continue
                     # None: already catalogued under another root (nested roots).
                     if cat.insert_photo(folder_id, path, st.st_size, st.st_mtime_ns, digest,
-                                        ctime_ns=st.st_ctime_ns) is not None:
+                                        ctime_ns=st.st_ctime_ns, companion=companion) is not None:
                         report.added += 1
         # An emptied root whose photos did not all turn up elsewhere is more
         # likely an unmounted drive than a deliberate mass delete.
@@ -449,11 +509,12 @@ def _same_name_first(twins: list[int], missing: dict[int, _Missing], path: bytes
     return twins.pop(0) if len(twins) == 1 else None
 
 
-def _sidecar_mtime(photo: bytes, seen: dict[bytes, int] | None = None) -> int | None:
-    """The newest mtime of the photo's sidecars (both naming conventions), from
-    what the walk saw when ``seen`` is given, else from the disk."""
+def _sidecar_mtime(photo: bytes, seen: dict[bytes, int] | None = None, companion: bytes | None = None) -> int | None:
+    """The newest mtime of the sidecars of the photo's files (both naming
+    conventions), from what the walk saw when ``seen`` is given, else from
+    the disk."""
     newest = None
-    for candidate in sidecar_candidates(Path(os.fsdecode(photo))):
+    for candidate in _sidecars(photo, companion):
         raw = os.fsencode(candidate)
         if seen is not None:
             mtime = seen.get(raw)
@@ -467,18 +528,30 @@ def _sidecar_mtime(photo: bytes, seen: dict[bytes, int] | None = None) -> int | 
     return newest
 
 
-def file_metadata(photo: bytes, embedded_keywords=(), embedded_marks=None, seen: dict[bytes, int] | None = None):
+def _sidecars(photo: bytes, companion: bytes | None) -> list[Path]:
+    out = sidecar_candidates(Path(os.fsdecode(photo)))
+    if companion is not None:
+        out += [p for p in sidecar_candidates(Path(os.fsdecode(companion))) if p not in out]
+    return out
+
+
+def file_metadata(photo: bytes, embedded_keywords=(), embedded_marks=None, seen: dict[bytes, int] | None = None,
+                  *, companion: bytes | None = None):
     """(keywords, marks, sidecar mtime) the photo's files say: the keywords of
-    the file itself and of its sidecars (both naming conventions, merged), and
-    the sidecar's marks before the file's (a sidecar is where Lightroom and
-    darktable write). A sidecar that cannot be read is skipped (and logged);
-    what the file itself says still counts."""
-    path = Path(os.fsdecode(photo))
+    the file itself and of its sidecars (both naming conventions, merged;
+    a RAW's companion JPEG's sidecars too, where digiKam keeps a RAW+JPEG
+    pair's second set), and the sidecar's marks before the file's (a sidecar
+    is where Lightroom and darktable write). A sidecar that cannot be read is
+    skipped (and logged); what the file itself says still counts."""
     keywords = list(embedded_keywords)
-    marks = embedded_marks
-    try:
-        keywords += list(read_tags(path).tags)
-        marks = read_marks(path) or marks
-    except SidecarError as exc:
-        log.warning("cannot read the sidecar of %s: %s", display_path(photo), exc)
-    return list(dict.fromkeys(keywords)), marks, _sidecar_mtime(photo, seen)
+    marks = None
+    for owner in (photo, companion):
+        if owner is None:
+            continue
+        path = Path(os.fsdecode(owner))
+        try:
+            keywords += list(read_tags(path).tags)
+            marks = marks or read_marks(path)
+        except SidecarError as exc:
+            log.warning("cannot read the sidecar of %s: %s", display_path(owner), exc)
+    return list(dict.fromkeys(keywords)), marks or embedded_marks, _sidecar_mtime(photo, seen, companion)

@@ -6,11 +6,13 @@ Which file
     darktable's other convention) keeps it; no second ``photo.jpg.xmp`` is
     made beside it. When none exists, the ``style`` setting chooses:
     ``photo.jpg.xmp`` (the full file name plus ``.xmp``, the default) is what
-    darktable reads and writes and what digiKam uses out of the box, and it
-    cannot collide between ``IMG_1.JPG`` and ``IMG_1.CR2`` of a RAW+JPEG pair;
+    darktable reads and writes and what digiKam uses out of the box;
     ``photo.xmp`` (``style="stem"``) is what Lightroom, Capture One and
-    digiKam's "compatible with commercial programs" setting use. Reading
-    accepts both names (``.xmp`` or ``.XMP``) and merges them.
+    digiKam's "compatible with commercial programs" setting use. A camera
+    RAW's sidecar is always ``IMG_1.xmp`` when it has none: the name
+    Lightroom gives it, and the one sidecar of a RAW+JPEG pair (one photo,
+    the RAW its master). Reading accepts both names (``.xmp`` or ``.XMP``)
+    and merges them.
 
 What is written
     * ``dc:subject`` (an ``rdf:Bag``): every tag as a flat keyword; a nested
@@ -61,6 +63,7 @@ from pathlib import Path
 from clipdesk.core.errors import ClipDeskError, UsageError
 from clipdesk.core.fsutil import atomic_write
 from clipdesk.core.names import HIERARCHY_SEPARATOR, InvalidTag, tag_key, tag_name
+from clipdesk.core.photofiles import RAW_EXTENSIONS
 
 log = logging.getLogger(__name__)
 
@@ -124,10 +127,14 @@ def sidecar_path(photo: Path, style: str = "extension") -> Path:
 
 def sidecar_for(photo: Path, style: str = "extension") -> Path:
     """The one sidecar of ``photo``: the first of :func:`sidecar_candidates`
-    that exists, else the name ``style`` chooses (:func:`sidecar_path`)."""
+    that exists, else the name ``style`` chooses (:func:`sidecar_path`) - for
+    a camera RAW always ``photo.xmp``, the name Lightroom, Bridge and Capture
+    One give a RAW's sidecar and the one both files of a RAW+JPEG pair share."""
     for candidate in sidecar_candidates(photo):
         if os.path.lexists(candidate):
             return candidate
+    if os.path.splitext(str(photo))[1].lower() in RAW_EXTENSIONS:
+        style = "stem"
     return sidecar_path(photo, style)
 
 

@@ -9,7 +9,8 @@ test can report every one of them at once:
 * :func:`grid_problems`: the photo grid's columns do not fill its width, or
   its last row cannot be reached;
 * :func:`low_contrast`: text whose rendered pixels contrast less than 4.5:1
-  (WCAG 2 AA) with the background around it.
+  (WCAG 2 AA) with the background around it (3:1 for a one-symbol button,
+  an icon by WCAG's rules).
 """
 
 from __future__ import annotations
@@ -21,8 +22,13 @@ from PySide6.QtWidgets import (
     QAbstractButton, QAbstractScrollArea, QCheckBox, QLabel, QPushButton, QRadioButton, QToolButton, QWidget,
 )
 
-#: WCAG 2 AA for normal text.
+from clipdesk.ui.grid.view import MARGIN
+
+#: WCAG 2 AA for normal text...
 MIN_CONTRAST = 4.5
+#: ...and for graphical objects that identify a control (WCAG 2.1, 1.4.11):
+#: a button whose text is one symbol (★, ⚑, ✓, ✕) is such an icon.
+MIN_SYMBOL_CONTRAST = 3.0
 
 
 def _showing(w: QWidget, top: QWidget) -> bool:
@@ -83,7 +89,7 @@ def grid_problems(grid) -> list[str]:
         return []
     problems = []
     cell = grid.delegate.cell_size(grid.font()).width() + 4
-    width = grid.layout_width() - grid.spacing() - 1
+    width = grid.viewport().width() - 2 * MARGIN - 1
     fit = max(1, width // cell)
     columns = grid_columns(grid)
     if columns != min(fit, n):
@@ -159,6 +165,8 @@ def low_contrast(top: QWidget, image: QImage) -> list[str]:
             rect = QRect(QPoint(round(rect.x() * scale), round(rect.y() * scale)),
                          QSize(round(rect.width() * scale), round(rect.height() * scale)))
         ratio = text_contrast(image, rect)
-        if ratio is not None and ratio < MIN_CONTRAST:
+        text = w.text().strip()
+        least = MIN_SYMBOL_CONTRAST if len(text) == 1 and not text.isalnum() else MIN_CONTRAST
+        if ratio is not None and ratio < least:
             problems.append(f"{_name(w)} contrast {ratio:.2f}:1")
     return problems

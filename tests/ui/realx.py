@@ -42,7 +42,7 @@ def main(out: str) -> int:
         return p.x(), p.y()
 
     def tag_item(name: str):
-        tree = window.sidebar.tree
+        tree = window.sidebar.tags
         item = next(i for i in window.sidebar.items("tag") if i.text(0) == name)
         return tree.viewport(), tree.visualItemRect(item).center()
 

@@ -10,7 +10,7 @@ import os
 import unicodedata
 
 from clipdesk.core.names import name_key, resolve_typed_path, tag_key
-from clipdesk.core.query import Query
+from clipdesk.core.query import Query, type_formats
 
 
 def in_folder(path: bytes, needle: str) -> int:
@@ -44,11 +44,13 @@ def filter_sql(q: Query) -> tuple[str, list]:
         where.append("taken_at < ?")
         args.append(q.date_to.isoformat())
     if q.types:
-        where.append(f"format IN ({','.join('?' * len(q.types))})")
-        args += list(q.types)
+        formats = [f for t in q.types for f in type_formats(t)]
+        where.append(f"format IN ({','.join('?' * len(formats))})")
+        args += formats
     if q.exclude_types:
-        where.append(f"(format IS NULL OR format NOT IN ({','.join('?' * len(q.exclude_types))}))")
-        args += list(q.exclude_types)
+        formats = [f for t in q.exclude_types for f in type_formats(t)]
+        where.append(f"(format IS NULL OR format NOT IN ({','.join('?' * len(formats))}))")
+        args += formats
     if q.rating_min is not None:
         where.append("rating >= ?")
         args.append(q.rating_min)

@@ -46,17 +46,24 @@ class Photo:
     reason: str | None
     date_field: str | None = None  # "EXIF:DateTimeOriginal", ..., "File:ModifyDate"
     taken_offset: str | None = None  # "+02:00"
+    #: The JPEG/HEIF beside a RAW master (same folder and name), or None.
+    companion: str | None = None
 
     @property
     def name(self) -> str:
         return os.path.basename(self.path)
+
+    @property
+    def files(self) -> list[str]:
+        """The photo's own files: the master, then its companion if any."""
+        return [self.path] if self.companion is None else [self.path, self.companion]
 
 
 class PhotoTag(NamedTuple):
     """A tag on one photo: where it came from and what the user decided."""
 
     tag: str
-    source: str  # user | auto | learned | sidecar
+    source: str  # user | auto | learned | sidecar | file
     state: str  # suggested | accepted | rejected
     score: float | None  # calibrated confidence of a suggestion, in [0, 1]
 
@@ -80,13 +87,14 @@ class Summary:
 
 PHOTO_COLUMNS = (
     "id, folder_id, path, size, mtime_ns, hash, format, width, height, "
-    "taken_at, date_source, camera, status, reason, date_field, taken_offset"
+    "taken_at, date_source, camera, status, reason, date_field, taken_offset, companion"
 )
 FOLDER_COLUMNS = "id, path, kind, state, added_at, last_scan, note"
 
 
 def photo_from_row(row: Sequence) -> Photo:
-    return Photo(row[0], row[1], decode_path(row[2]), *row[3:])
+    companion = decode_path(row[16]) if row[16] is not None else None
+    return Photo(row[0], row[1], decode_path(row[2]), *row[3:16], companion)
 
 
 def folder_from_row(row: Sequence) -> Folder:

@@ -85,15 +85,16 @@ class MoreBar(QWidget):
 
 
 def paint_score(painter: QPainter, cell: QRect, score: float | None, font: QFont) -> None:
-    """A photo's score in the top left corner of its cell: light text on a dark
-    badge, readable over any photo and in either theme."""
+    """A photo's score in the top right corner of its cell (the marks take the
+    left): light text on a dark badge, readable over any photo and in either theme."""
     if score is None or math.isnan(score):
         return
     text = f"{score:.2f}"
     small = QFont(font)
     small.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
     metrics = QFontMetrics(small)
-    box = QRect(cell.left() + 8, cell.top() + 8, metrics.horizontalAdvance(text) + 8, metrics.height() + 2)
+    width = metrics.horizontalAdvance(text) + 8
+    box = QRect(cell.right() - 8 - width, cell.top() + 8, width, metrics.height() + 2)
     painter.save()
     painter.setPen(Qt.PenStyle.NoPen)
     painter.setBrush(QColor(0, 0, 0, 190))

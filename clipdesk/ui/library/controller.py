@@ -22,7 +22,7 @@ photos that could not be read go through it.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
@@ -50,6 +50,8 @@ class LibraryState:
     saved: list[tuple[str, str]]
     photos: int
     failed: int
+    #: The tags nested as ``library.tags.tree()`` makes them (TagNode).
+    tag_tree: list = field(default_factory=list)
 
 
 class LibraryController(QObject):
@@ -118,7 +120,8 @@ class LibraryController(QObject):
             tags = [(t.name, t.photos) for t in library.tags.list()]
             saved = library.search.saved()
             totals = library.folders.counts()
-            return LibraryState(rows, tags, saved, sum(totals.values()), totals.get("failed", 0)), elsewhere
+            return LibraryState(rows, tags, saved, sum(totals.values()), totals.get("failed", 0),
+                                library.tags.tree()), elsewhere
 
         def done(value: tuple[LibraryState, bool]) -> None:
             state, elsewhere = value

@@ -1,9 +1,9 @@
-"""The sidebar: library folders with their state, tags with counts, saved searches.
+"""The sidebar: library folders with their state, saved searches, and the tag tree.
 
 It shows what the library controller reads (the window connects the two) and
 says what the user asked for; it never reads the library itself. Dropping
 photos on a tag teaches that tag from them; dropping a folder adds it to the
-library.
+library. The tags, nested and editable, are :class:`~clipdesk.ui.library.tagtree.TagTree`.
 
 What is highlighted is what the query on screen filters by (:meth:`Sidebar.show_query`),
 never a click that the query has left behind. As in Lightroom's keyword list,
@@ -19,12 +19,15 @@ from dataclasses import dataclass
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
-    QAbstractItemView, QHBoxLayout, QHeaderView, QMenu, QToolButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QMenu, QSplitter, QToolButton, QTreeWidget, QTreeWidgetItem,
+    QVBoxLayout, QWidget,
 )
 
 from clipdesk.core.names import tag_key
 from clipdesk.core.query import Query
-from clipdesk.ui.dnd import PHOTO_IDS_MIME, decode_ids, local_paths
+from clipdesk.core.tags import TagNode
+from clipdesk.ui.dnd import PHOTO_IDS_MIME, local_paths
+from clipdesk.ui.library.tagtree import TagTree, adds
 
 KIND_ROLE = Qt.ItemDataRole.UserRole + 1
 VALUE_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -89,21 +92,40 @@ class Sidebar(QWidget):
         self.tree.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.setRootIsDecorated(False)
         self.tree.setIndentation(10)
-        # The selection shows the query's filters (several tags at once); clicks
-        # are turned into queries, and the query decides what is selected.
-        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._menu)
         self.tree.itemClicked.connect(self._clicked)
-        self.tree.photosDropped.connect(self.teachRequested)
         self.tree.pathsDropped.connect(self.pathsDropped)
-        layout.addWidget(self.tree)
+
+        tags_pane = QWidget(self)
+        tags_layout = QVBoxLayout(tags_pane)
+        tags_layout.setContentsMargins(0, 0, 0, 0)
+        tags_layout.setSpacing(0)
+        title = QLabel("Tags", tags_pane)
+        title.setObjectName("tagsTitle")
+        font = QFont(title.font())
+        font.setBold(True)
+        title.setFont(font)
+        title.setContentsMargins(6, 4, 4, 2)
+        tags_layout.addWidget(title)
+        self.tags = TagTree(tags_pane)
+        self.tags.tagActivated.connect(self.tagActivated)
+        self.tags.teachRequested.connect(self.teachRequested)
+        self.tags.pathsDropped.connect(self.pathsDropped)
+        tags_layout.addWidget(self.tags)
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.setObjectName("sidebarSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.tree)
+        self.splitter.addWidget(tags_pane)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        layout.addWidget(self.splitter)
 
         self.folders_item = self._section("Folders")
-        self.tags_item = self._section("Tags")
         self.saved_item = self._section("Saved searches")
         self._folder_rows: list[FolderRow] = []
-        self._tags: list[tuple[str, int]] = []
         self._saved: list[tuple[str, str, int | None]] = []
         #: What the query on screen filters by: {(kind, key)} (see show_query).
         self._active: set[tuple[str, str]] = set()
@@ -129,14 +151,9 @@ class Sidebar(QWidget):
             for r in rows
         ], empty="Add a folder to start")
 
-    def set_tags(self, tags: list[tuple[str, int]]) -> None:
-        if list(tags) == self._tags and self.tags_item.childCount():
-            return
-        self._tags = list(tags)
-        self._refill(self.tags_item, [
-            (name, f"{count:,}", "tag", name, f"{name}: {count} photos (drop photos here to teach it)", None)
-            for name, count in tags
-        ], empty="No tags yet")
+    def set_tag_tree(self, nodes: list[TagNode]) -> None:
+        """The tags as a tree (``library.tags.tree()``)."""
+        self.tags.set_tree(nodes)
 
     def set_saved(self, saved: list[tuple[str, str, int | None]]) -> None:
         if list(saved) == self._saved and self.saved_item.childCount():
@@ -148,6 +165,8 @@ class Sidebar(QWidget):
         ], empty="Save a search with ☆")
 
     def _refill(self, section: QTreeWidgetItem, rows, empty: str) -> None:
+        selected = self.tree.currentItem()
+        keep = (selected.data(0, KIND_ROLE), selected.data(0, VALUE_ROLE)) if selected else None
         section.takeChildren()
         if not rows:
             item = QTreeWidgetItem(section, [empty])
@@ -161,6 +180,8 @@ class Sidebar(QWidget):
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             if color is not None:
                 item.setIcon(0, _dot(color))
+            if keep == (kind, value):
+                self.tree.setCurrentItem(item)
         self._highlight()
 
     # -- what the query filters by ---------------------------------------------------
@@ -179,27 +200,28 @@ class Sidebar(QWidget):
         tree = self.tree
         tree.blockSignals(True)
         try:
-            for section in (self.folders_item, self.tags_item, self.saved_item):
+            for section in (self.folders_item, self.saved_item):
                 for i in range(section.childCount()):
                     item = section.child(i)
                     item.setSelected(_key(item) in self._active)
         finally:
             tree.blockSignals(False)
         tree.viewport().update()
+        self.tags.highlight({key for kind, key in self._active if kind == "tag"})
 
     def items(self, kind: str) -> list[QTreeWidgetItem]:
-        section = {"folder": self.folders_item, "tag": self.tags_item, "saved": self.saved_item}[kind]
+        """The rows of one kind: "folder", "saved", or "tag" (the top-level tags)."""
+        if kind == "tag":
+            return [i for i in self.tags.tag_items() if i.parent() is None]
+        section = {"folder": self.folders_item, "saved": self.saved_item}[kind]
         return [section.child(i) for i in range(section.childCount())
                 if section.child(i).data(0, KIND_ROLE) == kind]
 
     # -- user actions -------------------------------------------------------------
     def _clicked(self, item: QTreeWidgetItem) -> None:
         kind, value = item.data(0, KIND_ROLE), item.data(0, VALUE_ROLE)
-        add = bool(self.tree.click_modifiers & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier))
         if kind == "folder":
-            self.folderActivated.emit(value, add)
-        elif kind == "tag":
-            self.tagActivated.emit(value, add)
+            self.folderActivated.emit(value, adds(self.tree.click_modifiers))
         elif kind == "saved":
             self.savedActivated.emit(value)
         self._highlight()  # the click's own selection gives way to the query's
@@ -218,9 +240,6 @@ class Sidebar(QWidget):
         if kind == "folder":
             menu.addAction("Show these photos", lambda: self.folderActivated.emit(value, False))
             menu.addAction("Remove from library…", lambda: self.removeFolderRequested.emit(value))
-        elif kind == "tag":
-            menu.addAction("Show these photos", lambda: self.tagActivated.emit(value, False))
-            menu.addAction("Add to the search", lambda: self.tagActivated.emit(value, True))
         elif kind == "saved":
             menu.addAction("Run", lambda: self.savedActivated.emit(value))
             menu.addAction("Delete", lambda: self.deleteSavedRequested.emit(item.text(0)))
@@ -236,11 +255,7 @@ def _folder_key(path: str) -> str:
 
 def _key(item: QTreeWidgetItem) -> tuple[str, str]:
     kind, value = item.data(0, KIND_ROLE), item.data(0, VALUE_ROLE) or ""
-    if kind == "folder":
-        return kind, _folder_key(value)
-    if kind == "tag":
-        return kind, tag_key(value)
-    return kind, value.strip()
+    return kind, _folder_key(value) if kind == "folder" else value.strip()
 
 
 _DOTS: dict[int, QIcon] = {}
@@ -277,7 +292,8 @@ def _folder_tip(r: FolderRow) -> str:
 
 
 class _DropTree(QTreeWidget):
-    photosDropped = Signal(str, list)
+    """Takes folders dropped from the file manager (photos go on the tag tree)."""
+
     pathsDropped = Signal(list)
 
     def __init__(self, parent=None):
@@ -292,39 +308,20 @@ class _DropTree(QTreeWidget):
         self.click_modifiers = event.modifiers()
         super().mousePressEvent(event)
 
-    def _tag_at(self, pos) -> QTreeWidgetItem | None:
-        item = self.itemAt(pos)
-        return item if item is not None and item.data(0, KIND_ROLE) == "tag" else None
-
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         mime = event.mimeData()
-        if mime.hasFormat(PHOTO_IDS_MIME) or local_paths(mime):
+        if local_paths(mime) and not mime.hasFormat(PHOTO_IDS_MIME):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dragMoveEvent(self, event) -> None:
-        mime = event.mimeData()
-        if mime.hasFormat(PHOTO_IDS_MIME):
-            if self._tag_at(event.position().toPoint()) is not None:
-                event.acceptProposedAction()
-            else:
-                event.ignore()
-        elif local_paths(mime):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+        self.dragEnterEvent(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
         mime = event.mimeData()
-        ids = decode_ids(mime)
-        item = self._tag_at(event.position().toPoint())
-        if ids and item is not None:
-            event.acceptProposedAction()
-            self.photosDropped.emit(item.data(0, VALUE_ROLE), ids)
-            return
         paths = local_paths(mime)
-        if paths and not ids:
+        if paths and not mime.hasFormat(PHOTO_IDS_MIME):
             event.acceptProposedAction()
             self.pathsDropped.emit(paths)
             return

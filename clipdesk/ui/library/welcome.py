@@ -8,13 +8,16 @@ the built-in model), a real model to download, or the user's own folder.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget,
+)
 
 from clipdesk.core.models import ModelStatus
 
 
-class WelcomePanel(QFrame):
-    """Covers ``host`` (the grid's viewport) while the library has no folders."""
+class WelcomePanel(QScrollArea):
+    """Covers ``host`` (the grid's viewport) while the library has no folders;
+    scrolls when the window is too short for it."""
 
     addFolderRequested = Signal()
     demoRequested = Signal()
@@ -23,30 +26,37 @@ class WelcomePanel(QFrame):
     def __init__(self, host: QWidget):
         super().__init__(host)
         self.setObjectName("welcome")
-        self.setAutoFillBackground(True)
-        self.setBackgroundRole(self.backgroundRole().Base)
-        outer = QVBoxLayout(self)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        content = QWidget(self)
+        content.setAutoFillBackground(True)
+        content.setBackgroundRole(content.backgroundRole().Base)
+        self.setWidget(content)
+        outer = QVBoxLayout(content)
         outer.setSpacing(10)
         outer.addStretch(1)
-        self.title = QLabel("<h2>Welcome to ClipDesk</h2>", self)
+        self.title = QLabel("<h2>Welcome to ClipDesk</h2>", content)
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         outer.addWidget(self.title)
         self.text = QLabel(
             "Add a folder of photos: ClipDesk indexes them on this computer, and then you find them by "
             "typing what you remember. Or try it first on the demo library: 300 pictures of clothing that "
-            "the built-in model knows.", self)
+            "the built-in model knows.", content)
         self.text.setWordWrap(True)
         self.text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.text.setMaximumWidth(560)
-        self.text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        policy = self.text.sizePolicy()  # keeps its height-for-width (wrapped text)
+        policy.setHorizontalPolicy(QSizePolicy.Policy.Expanding)
+        self.text.setSizePolicy(policy)
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(self.text, 20)
         row.addStretch(1)
         outer.addLayout(row)
-        self.add_folder = QPushButton("Add a folder…", self)
-        self.demo = QPushButton("Try the demo library", self)
-        self.model = QPushButton("Download a model…", self)
+        self.add_folder = QPushButton("Add a folder…", content)
+        self.demo = QPushButton("Try the demo library", content)
+        self.model = QPushButton("Download a model…", content)
         self.model.setToolTip("The built-in model only knows clothing, colours and a few backgrounds; "
                               "a CLIP model (about 600 MB) knows what is in your own photos")
         for b, signal in ((self.add_folder, self.addFolderRequested), (self.demo, self.demoRequested),

@@ -181,6 +181,10 @@ class FilterChips(QWidget):
         #: (None while it does not parse).
         self.query: Query | None = None
 
+    def add_chips(self, widget: QWidget) -> None:
+        """More chips on the same lines (the marks' chips), after these."""
+        self.layout().addWidget(widget)
+
     def set_choices(self, folders: list[str], tags: list[str]) -> None:
         self.folders = list(folders)
         self.tags = list(tags)

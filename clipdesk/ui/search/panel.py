@@ -1,10 +1,11 @@
 """The search feature as one widget: what the user types, and what is said about it.
 
 The bar, the save button and the filter chips on one row, the message line
-under them, and the result count (the window puts it in the status bar). The
-panel owns the :class:`~clipdesk.ui.search.controller.SearchController`: text
-typed in the bar runs it, its parse goes to the chips, its answers' count and
-notice and its errors show here. The grid shows the answers' photos.
+and the chips of the marks (rating, flag, colour label) under them, and the
+result count (the window puts it in the status bar). The panel owns the
+:class:`~clipdesk.ui.search.controller.SearchController`: text typed in the
+bar runs it, its parse goes to the chips, its answers' count and notice and
+its errors show here. The grid shows the answers' photos.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from clipdesk.core.wording import plural
 from clipdesk.ui.hub import ChangeHub
 from clipdesk.ui.search.bar import CLIP_EXAMPLES, DEMO_EXAMPLES, NO_MODEL_EXAMPLES, ErrorLine, FilterChips, SearchBar
 from clipdesk.ui.search.controller import Answer, SearchController
+from clipdesk.ui.search.markfilters import MarkFilters
 from clipdesk.ui.settings import Settings
 from clipdesk.ui.workers import Pools
 
@@ -31,6 +33,7 @@ SYNTAX_HELP = (
     "<b>beach + sunset</b> — both<br><b>red car -night</b> — push away from a word<br>"
     "<b>folder:Holidays</b>, <b>after:2023-07</b>, <b>before:2024</b>, <b>type:heic</b>, "
     "<b>camera:pixel</b>, <b>tag:family</b>, <b>-tag:\"to delete\"</b><br>"
+    "<b>rating:&gt;=3</b>, <b>rating:0</b> (unrated), <b>flag:pick</b>, <b>-flag:reject</b>, <b>label:red</b><br>"
     "<b>similar:~/Pictures/cat.jpg</b> — photos like a file (or drop it on the search bar)<br>"
     "<b>sort:newest</b>, <b>sort:oldest</b></p>"
 )
@@ -79,7 +82,11 @@ class SearchPanel(QWidget):
         row.addWidget(self.bar, 1)
         row.addWidget(self.save_button)
         v.addLayout(row)
+        # The filter chips on a line of their own (the marks' chips with them),
+        # wrapping when the window is narrow; the message line under them.
         self.chips = FilterChips(self.bar, self)
+        self.mark_chips = MarkFilters(self.bar, self.chips)
+        self.chips.add_chips(self.mark_chips)
         v.addWidget(self.chips)
         self.message = ErrorLine(self)
         v.addWidget(self.message)
@@ -131,6 +138,7 @@ class SearchPanel(QWidget):
 
     def _parsed(self, q) -> None:
         self.chips.show_query(q)
+        self.mark_chips.show_query(q)
         self.filtersShown.emit(self.bar.text(), q)
 
     def find_similar_photo(self, photo_id: int, photo: Photo | None = None) -> None:

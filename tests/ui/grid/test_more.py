@@ -52,7 +52,7 @@ def test_scores_show_on_the_thumbnails_on_demand(open_window, indexed, qtbot):
     bar = window.more_bar
     assert bar.isVisible() and not bar.scores.isChecked()
     cell = window.grid.visualRect(window.model.index(0))
-    corner = QRect(cell.left() + 8, cell.top() + 8, 24, 12)
+    corner = QRect(cell.right() - 30, cell.top() + 8, 20, 12)
     assert not _light_on_dark(window.grid.viewport().grab().toImage(), corner)
     qtbot.mouseClick(bar.scores, Qt.MouseButton.LeftButton)
     assert window.settings.show_scores and window.grid.delegate.show_scores

@@ -8,7 +8,7 @@ from uikit import photo_named
 
 
 def _click(qtbot, window, kind: str, text: str, modifier=Qt.KeyboardModifier.NoModifier) -> None:
-    tree = window.sidebar.tree
+    tree = window.sidebar.tags if kind == "tag" else window.sidebar.tree
     item = next(i for i in window.sidebar.items(kind) if i.text(0) == text)
     qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, modifier, tree.visualItemRect(item).center())
 
