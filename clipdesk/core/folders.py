@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -55,30 +54,14 @@ class FolderService:
         self._catalog = catalog
         self._models = models
         self._thumbnails = thumbnails
-        self._seen: tuple[int, int] | None = None
-        self._unsure = False
-        self._seen_lock = threading.Lock()
 
     # -- edits by other programs -------------------------------------------------------
     def edited_elsewhere(self) -> bool:
         """True when another program (`clipdesk tags add`, `folders add`, a
         `clipdesk scan --watch`) changed the catalog since the last call; the
-        first call only takes the reference. Cheap: poll it (the GUI does, every
-        second). A change made while this library was writing too cannot be
-        told apart from its own: it is reported at the first call after this
-        library's writes stop."""
-        with self._seen_lock:
-            now = (self._catalog.data_version(), self._catalog.own_commits)
-            last, self._seen = self._seen, now
-            if last is None:
-                return False
-            if now[1] != last[1]:  # we wrote too: maybe only we did
-                self._unsure = self._unsure or now[0] != last[0]
-                return False
-            if now[0] != last[0] or self._unsure:
-                self._unsure = False
-                return True
-            return False
+        first call only takes the reference. Cheap: the GUI polls it every
+        second (:meth:`Catalog.edited_elsewhere <clipdesk.core.catalog.base.CatalogBase.edited_elsewhere>`)."""
+        return self._catalog.edited_elsewhere()
 
     # -- folders ---------------------------------------------------------------------------
     def add(self, path: str | os.PathLike) -> Folder:

@@ -225,8 +225,7 @@ def test_edits_by_another_program_are_noticed(paths, tmp_path):
         assert not app.folders.edited_elsewhere()  # said once
         app.folders.add(tmp_path / "b")
         assert not app.folders.edited_elsewhere()  # its own edit (the app announced it already)
-        app.folders.remove(tmp_path / "b")
-        cli.folders.remove(tmp_path / "a")  # beside an edit of its own: told once the app's writes stop
-        assert not app.folders.edited_elsewhere()
+        cli.folders.remove(tmp_path / "a")
+        app.folders.remove(tmp_path / "b")  # an edit of its own right after another program's
         assert app.folders.edited_elsewhere()
         assert not app.folders.edited_elsewhere()
