@@ -207,7 +207,8 @@ class SearchService:
         # The query calibrated against the library like a tag: its confidence on each photo.
         qvec = model.searcher().query_vector(parse_query(text))
         tagger = ZeroShotTagger(Vocabulary([VocabEntry(text, (text,))], qvec[None]), library_sample(index))
-        conf = tagger.confidences(vecs)[0][:, 0] if tagger.calibrated else None
+        # A query the model does not know gets no benefit of the doubt.
+        conf = tagger.confidences(vecs)[0][:, 0] if tagger.calibrated and ranked.known else None
         keep = self._guard.allowed(text, [Subject(int(i), v) for i, v in zip(ids, vecs)], conf)
         allowed = {int(i) for i, k in zip(ids, keep) if k}
         pairs = [(i, s) for i, s in zip(ranked.ids, ranked.scores) if i in allowed]

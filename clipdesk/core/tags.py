@@ -82,6 +82,17 @@ def _photos_of(snapshot) -> set[int]:
     return {link[0] for e in snapshot.entries.values() if e is not None for link in e[2]}
 
 
+def _label_confidence(conf: np.ndarray, n_auto: int) -> np.ndarray:
+    """The confidences the people guard weighs where its evidence is unsure:
+    zero-shot tags' calibrated confidence; none (0) for learned tags, whose
+    probability says how like the examples a photo is, not how sure the model
+    is of the word (examples of people named "monkey" must not put it on
+    people the detector missed)."""
+    out = np.array(conf, dtype=float, ndmin=2)
+    out[:, n_auto:] = 0.0
+    return out
+
+
 @dataclass(frozen=True)
 class AutoTagResult:
     """What tagging the whole library did: photos per tag, and the changes."""
@@ -314,9 +325,10 @@ class TagService:
             probs = np.stack([lt.probability(vecs) for lt in learned], axis=1)
             conf, accepted = np.hstack([conf, probs]), np.hstack([accepted, probs >= 0.5])
         readable = [s for s in shells if s.error is None]
-        accepted = self._guard.screen(tags, accepted, [
-            Subject(s.photo_id, v, None if s.photo_id is not None else s.path) for s, v in zip(readable, vecs)], conf)
         n_auto = len(tagger.vocab.tags)
+        accepted = self._guard.screen(tags, accepted, [
+            Subject(s.photo_id, v, None if s.photo_id is not None else s.path) for s, v in zip(readable, vecs)],
+            _label_confidence(conf, n_auto))
         for i, shell in enumerate(readable):
             decided = {}
             if shell.photo_id is not None:
@@ -435,7 +447,7 @@ class TagService:
         ids, vecs = index.vectors(hits.ids)
         probs = learned.probability(vecs) if len(vecs) else np.zeros(0)
         fresh = [(int(i), v, p) for i, v, p in zip(ids, vecs, probs) if p >= 0.5 and int(i) not in decided]
-        ok = self._guard.allowed(tag, [Subject(i, v) for i, v, _p in fresh], [p for *_x, p in fresh])
+        ok = self._guard.allowed(tag, [Subject(i, v) for i, v, _p in fresh])
         prob = dict(zip(ids.tolist(), probs.tolist()))
         order = [(i, float(prob[i])) for (i, _v, _p), keep in zip(fresh, ok) if keep]
         order.sort(key=lambda t: -t[1])
@@ -462,7 +474,8 @@ class TagService:
                 conf, ok = np.hstack([conf, probs]), np.hstack([ok, probs >= 0.5])
             if wanted is not None:
                 ok[:, [tag_key(t) not in wanted for t in names]] = False
-            ok = self._guard.screen(names, ok, [Subject(int(i), v) for i, v in zip(ids, vecs)], conf)
+            ok = self._guard.screen(names, ok, [Subject(int(i), v) for i, v in zip(ids, vecs)],
+                                    _label_confidence(conf, len(tagger.vocab.tags)))
             for j, (tag, source) in enumerate(zip(names, sources)):
                 scores = conf[:, j]
                 rows = np.flatnonzero(ok[:, j])
