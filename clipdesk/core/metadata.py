@@ -8,7 +8,9 @@ TIFF tag 700, WebP, HEIF) are parsed by the sidecar module's XMP parser, IPTC
 from Pillow's ``IptcImagePlugin.getiptcinfo`` (JPEG APP13, TIFF tag 33723),
 and two containers are walked here without touching their image data: PNG
 chunks (``eXIf``, XMP in ``iTXt``/``zTXt``/``tEXt``, ``tIME``) and the
-ISO BMFF boxes of HEIF/AVIF (``moov/mvhd``).
+ISO BMFF boxes of HEIF/AVIF (``moov/mvhd``). Camera RAW files are read by
+:func:`read_raw` from their own containers (TIFF-based RAW, CR3, RAF, MRW,
+CRW), by the same precedence.
 
 Capture date: one precedence
 ----------------------------

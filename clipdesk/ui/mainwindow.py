@@ -8,7 +8,8 @@ done to its photos in :mod:`clipdesk.ui.grid`, the library's state, indexing
 and the watcher in :mod:`clipdesk.ui.library`, tagging in
 :mod:`clipdesk.ui.tagging`, models in :mod:`clipdesk.ui.models`. Every
 operation's Changes go through one :class:`~clipdesk.ui.hub.ChangeHub`, which
-the views subscribe to; everything that reads or writes the catalog, the disk
+the views subscribe to, and the undo history too (:mod:`clipdesk.ui.undo`,
+behind the Edit menu); everything that reads or writes the catalog, the disk
 or a model runs on the :class:`~clipdesk.ui.workers.Pools`.
 """
 
@@ -33,6 +34,8 @@ from clipdesk.ui.dnd import local_paths
 from clipdesk.ui.grid.actions import PhotoActions
 from clipdesk.ui.grid.controller import GridController
 from clipdesk.ui.grid.details import DetailsPanel
+from clipdesk.ui.grid.marking import MarkActions
+from clipdesk.ui.grid.marks import MarkBadges, MarkCache
 from clipdesk.ui.grid.model import PhotoListModel
 from clipdesk.ui.grid.preview import PreviewController
 from clipdesk.ui.grid.thumbs import ThumbnailLoader
@@ -42,11 +45,13 @@ from clipdesk.ui.library.controller import LibraryController, LibraryState
 from clipdesk.ui.library.indexing import IndexController
 from clipdesk.ui.library.sidebar import Sidebar
 from clipdesk.ui.library.status import IndexStatus
+from clipdesk.ui.library.tagtree import TagEditor
 from clipdesk.ui.models.banner import ModelBanner
 from clipdesk.ui.models.dialog import ModelsDialog
 from clipdesk.ui.search.panel import SearchPanel
 from clipdesk.ui.settings import Settings
 from clipdesk.ui.tagging.panel import AutoTagPanel
+from clipdesk.ui.undo import UndoHistory
 from clipdesk.ui.workers import Pools
 
 log = logging.getLogger(__name__)
@@ -74,6 +79,7 @@ class MainWindow(QMainWindow):
         #: The worker pools (tests hand in synchronous ones).
         self.pools = pools if pools is not None else Pools(self)
         self.hub = ChangeHub(self.pools, self)
+        self.history = UndoHistory(self.hub, self)
         #: Set-up jobs (the demo library) still running before indexing can start.
         self.setup_pending = 0
         self._closing = False
@@ -115,10 +121,15 @@ class MainWindow(QMainWindow):
         self.grid_ctl = GridController(self.grid, library, pools, hub, settings, self)
         self.previews = PreviewController(self.grid, pools, self)
         self.photo_actions = PhotoActions(library, hub, self.grid_ctl, self.previews, self)
+        self.marks = MarkCache(library, pools, hub, self)
+        self.grid.delegate.overlay = MarkBadges(self.marks)
+        self.mark_actions = MarkActions(library, hub, self.grid_ctl, self.previews, self)
+        self.photo_actions.menu_extensions.append(lambda menu, _photos: self.mark_actions.fill_menu(menu))
 
         self.sidebar = Sidebar(self)
         self.sidebar_dock = self._dock("Library", "sidebarDock", self.sidebar, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.library_ctl = LibraryController(library, pools, hub, self.index, settings, watch=watch, parent=self)
+        self.tag_editor = TagEditor(library, hub, self.sidebar.tags, self)
         self.details = DetailsPanel(library, pools, hub, self)
         self.details_dock = self._dock("Details", "detailsDock", self.details, Qt.DockWidgetArea.RightDockWidgetArea)
         self.autotag = AutoTagPanel(library, pools, hub, settings, self.thumbs, self)
@@ -176,6 +187,12 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
 
         edit = mb.addMenu("&Edit")
+        self.undo_action = self.history.undo_action(self)
+        self.redo_action = self.history.redo_action(self)
+        for a in (self.undo_action, self.redo_action):
+            self.addAction(a)
+            edit.addAction(a)
+        edit.addSeparator()
         for seq in ("Ctrl+F", "Ctrl+L"):
             a = QAction("Find" if seq == "Ctrl+F" else "Go to search", self)
             a.setShortcut(QKeySequence(seq))
@@ -191,6 +208,8 @@ class MainWindow(QMainWindow):
         remove.triggered.connect(self.photo_actions.remove_selected)
         self.grid.addAction(remove)
         edit.addAction(remove)
+
+        self.photo_menu = self.mark_actions.fill_menu(mb.addMenu("&Photo"))
 
         view = mb.addMenu("&View")
         view.addAction(self.sidebar_dock.toggleViewAction())
@@ -234,6 +253,16 @@ class MainWindow(QMainWindow):
 
         self.grid.previewRequested.connect(self.previews.open)
         self.grid.previewToggled.connect(self.previews.toggle)
+        self.grid.previewRequested.connect(self._viewer_keys)
+        self.grid.previewToggled.connect(self._viewer_keys)
+        self.marks.changed.connect(lambda _ids: self.grid.viewport().update())
+        self.details.marks.markRequested.connect(self.mark_actions.apply)
+        self.mark_actions.statusMessage.connect(self.notify)
+        self.mark_actions.error.connect(self.show_error)
+        self.tag_editor.statusMessage.connect(self.notify)
+        self.tag_editor.error.connect(self.show_error)
+        self.history.failed.connect(self.show_error)
+        self.history.applied.connect(self._undone)
         grid_ctl.selectionSettled.connect(self.details.show_photos)
         grid_ctl.thumbSizeChanged.connect(self.size_slider.setValue)
         self.size_slider.valueChanged.connect(grid_ctl.set_thumb_size)
@@ -272,7 +301,8 @@ class MainWindow(QMainWindow):
 
     def _show_library(self, state: LibraryState) -> None:
         names = [t for t, _ in state.tags]
-        self.sidebar.set_tags(state.tags)
+        self.sidebar.set_tag_tree(state.tag_tree)
+        self.photo_actions.set_roots([f.path for f in state.folders])
         self.chips.set_choices([f.path for f in state.folders], names)
         for view in (self.details, self.autotag, self.photo_actions):
             view.set_tag_names(names)
@@ -355,6 +385,17 @@ class MainWindow(QMainWindow):
         self.autotag_dock.show()
         self.autotag_dock.raise_()
         self.autotag.start_teaching(tag, [int(i) for i in ids])
+
+    def _viewer_keys(self, _row=None) -> None:
+        """The mark keys and undo work in the viewer too (once it exists)."""
+        viewer = self.previews.window
+        if viewer is not None:
+            self.mark_actions.attach(viewer)
+            viewer.addActions([a for a in (self.undo_action, self.redo_action) if a not in viewer.actions()])
+
+    def _undone(self, changes: Changes) -> None:
+        if changes.catalog and not self._closing:
+            self.index.start()  # photos back in the library are indexed again
 
     def add_dropped_paths(self, paths: list[str]) -> None:
         """Folders dropped on the window join the library; image files search by example."""

@@ -172,3 +172,22 @@ def test_type_raw_finds_every_raw_format_and_type_dng_one(library, tmp_path, pho
     assert [h.photo.path for h in library.search.query("type:raw").hits] == [str(dng)]
     assert [h.photo.path for h in library.search.query("type:dng").hits] == [str(dng)]
     assert [h.photo.name for h in library.search.query("-type:raw").hits] == ["other.JPG"]
+
+
+def test_a_removed_pair_stays_out_and_comes_back_whole_on_undo(library, tmp_path, photograph):
+    root = tmp_path / "card"
+    raw, jpeg = shoot(root, photograph)
+    library.folders.add(root)
+    library.folders.index(embed=False)
+    pair = library.search.find_photo(raw)
+    library.tags.accept([pair.id], "Garden")
+    library.marks.rate([pair.id], 5)
+    library.marks.flag([pair.id], "pick")
+    removed = library.folders.remove_photos([pair.id])
+    library.folders.index(embed=False)
+    assert library.search.find_photo(raw) is None and library.search.find_photo(jpeg) is None  # neither file returns
+    removed.undo.run()
+    back = library.search.find_photo(raw)
+    assert back.companion == str(jpeg)
+    assert library.marks.of([back.id])[back.id] == (5, "pick", None)
+    assert [t.tag for t in library.tags.of_photo(back.id)] == ["Garden"]

@@ -42,6 +42,12 @@ def _below(prefix: bytes) -> tuple[bytes, bytes]:
     return base + sep, base + bytes([sep[0] + 1])
 
 
+#: What a removed photo's snapshot keeps besides its tags, so an undo or a
+#: restore gives back all the user made: marks, the RAW's companion, and what
+#: its files said when last imported (so they are not imported again as new).
+_KEPT_ON_REMOVAL = ("rating", "flag", "label", "companion", "file_keywords", "file_marks", "sidecar_mtime_ns")
+
+
 class PhotoQueries(CatalogBase):
     # -- reads ------------------------------------------------------------------------
     def photo(self, photo_id: int) -> Photo:
@@ -397,9 +403,12 @@ class PhotoQueries(CatalogBase):
                 tags = [list(t) for t in con.execute(
                     "SELECT t.name, pt.source, pt.state, pt.score FROM photo_tags pt "
                     "JOIN tags t ON t.id = pt.tag_id WHERE pt.photo_id = ?", (photo.id,))]
+                kept = dict(zip(_KEPT_ON_REMOVAL, con.execute(
+                    f"SELECT {', '.join(_KEPT_ON_REMOVAL)} FROM photos WHERE id = ?", (photo.id,)).fetchone()))
+                kept["companion"] = os.fsdecode(kept["companion"]) if kept["companion"] is not None else None
                 raw = os.fsencode(photo.path)
                 snapshot = {"id": photo.id, "folder_id": photo.folder_id, "size": photo.size,
-                            "mtime_ns": photo.mtime_ns, "hash": photo.hash, "tags": tags}
+                            "mtime_ns": photo.mtime_ns, "hash": photo.hash, "tags": tags, **kept}
                 con.execute(
                     "INSERT INTO removed_files(path, removed_at, snapshot) VALUES (?, ?, ?) "
                     "ON CONFLICT(path) DO UPDATE SET removed_at = excluded.removed_at, snapshot = excluded.snapshot",
@@ -439,6 +448,12 @@ class PhotoQueries(CatalogBase):
                 if not cur.rowcount:
                     continue
                 pid = int(cur.lastrowid)
+                kept = {k: snap[k] for k in _KEPT_ON_REMOVAL if k in snap}  # older snapshots have tags only
+                if kept.get("companion") is not None:
+                    kept["companion"] = os.fsencode(kept["companion"])
+                if kept:
+                    con.execute(f"UPDATE photos SET {', '.join(f'{k} = ?' for k in kept)} WHERE id = ?",
+                                [*kept.values(), pid])
                 for name, source, state, score in snap["tags"]:
                     tid = self.tag_id(name)
                     con.execute(

@@ -1,14 +1,16 @@
 """What the user can do to the photos in the grid, and the context menu that offers it.
 
 Preview, show in the file manager, open with the system viewer, copy paths,
-tag, remove from the library: done here, the changes through the hub. Find
-similar and suggest tags belong to other features; they are asked for by
-signal.
+tag, remove from the library, exclude a folder: done here, the changes through
+the hub. Find similar and suggest tags belong to other features; they are
+asked for by signal; other features add their own entries to the menu
+(``menu_extensions``: the marks).
 """
 
 from __future__ import annotations
 
 import os
+from typing import Callable
 
 from PySide6.QtCore import QObject, QPoint, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
@@ -42,10 +44,17 @@ class PhotoActions(QObject):
         self._host = parent
         #: The library's tags, by name (the Tag submenu).
         self.tag_names: list[str] = []
+        #: The library folders (a folder inside one can be excluded).
+        self.roots: list[str] = []
+        #: More entries for the context menu: ``extend(menu, photos)``.
+        self.menu_extensions: list[Callable[[QMenu, list[Photo]], None]] = []
         grid.grid.contextMenuAt.connect(self._menu_at)
 
     def set_tag_names(self, names: list[str]) -> None:
         self.tag_names = list(names)
+
+    def set_roots(self, roots: list[str]) -> None:
+        self.roots = list(roots)
 
     def _menu_at(self, pos: QPoint) -> None:
         view = self.grid.grid
@@ -77,8 +86,14 @@ class PhotoActions(QObject):
             for name in self.tag_names[:MENU_TAGS]:
                 tag_menu.addAction(name, lambda n=name: self.tag(photos, n))
         menu.addAction("Suggest tags", lambda: self.suggestRequested.emit(photos))
+        for extend in self.menu_extensions:
+            menu.addSeparator()
+            extend(menu, photos)
         menu.addSeparator()
         menu.addAction("Remove from library…", lambda: self.remove(photos))
+        folder = os.path.dirname(first.path)
+        if any(_inside(folder, root) for root in self.roots):
+            menu.addAction(f"Exclude the folder “{os.path.basename(folder)}”…", lambda: self.exclude(folder))
         return menu
 
     def show_in_file_manager(self, photo: Photo) -> None:
@@ -127,3 +142,26 @@ class PhotoActions(QObject):
         self.hub.write(lambda: folders.remove_photos(ids), None, lambda e: self.error.emit(f"Could not remove: {e}"),
                        owner=self)
 
+    def exclude(self, folder: str, confirm: bool = True) -> None:
+        """Skip a folder inside a library folder: its photos leave the library
+        (the files stay) and later scans pass it by; after asking when ``confirm``."""
+        if confirm:
+            answer = QMessageBox.question(
+                self._host, "Exclude folder",
+                f"Exclude {folder} from the library? Its photos leave the library (the files stay on disk) "
+                "and later scans skip the folder. This can be undone.",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        folders = self.library.folders
+        self.hub.write(lambda: folders.exclude(folder),
+                       lambda changes: self.statusMessage.emit(
+                           f"Excluded {os.path.basename(folder)} ({len(changes.removed):,} photos left the library)",
+                           5000),
+                       lambda e: self.error.emit(f"Could not exclude the folder: {e}"), owner=self)
+
+
+def _inside(path: str, root: str) -> bool:
+    """``path`` is a folder below ``root`` (not ``root`` itself)."""
+    root = root.rstrip(os.sep)
+    return path != root and path.startswith(root + os.sep)

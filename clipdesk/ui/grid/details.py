@@ -1,4 +1,4 @@
-"""The details panel: a larger preview, the file's facts, and its tags (editable).
+"""The details panel: a larger preview, the file's facts, its marks and its tags (editable).
 
 Tags added or removed here go through the change hub; the panel reads the
 shown photos' tags again whenever the hub says tags or photos changed,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QCompleter, QFormLayout, QLabel, QLineEdit, QVBoxL
 from clipdesk.core.catalog import Photo
 from clipdesk.core.changes import Changes
 from clipdesk.core.library import Library
+from clipdesk.ui.grid.marks import MarksLine
 from clipdesk.ui.grid.preview import ImageView, load_image
 from clipdesk.ui.hub import ChangeHub
 from clipdesk.ui.workers import CancelToken, Pools
@@ -79,6 +80,9 @@ class DetailsPanel(QWidget):
             form.addRow(label, value)
             self.fields[key] = value
         lay.addLayout(form)
+        #: Stars, flag and colour label (clicks ask the window's mark actions).
+        self.marks = MarksLine(library, pools, hub, self)
+        lay.addWidget(self.marks)
         self.tag_label = QLabel(self)
         self.tag_label.setObjectName("detailTags")
         self.tag_label.setWordWrap(True)
@@ -111,6 +115,7 @@ class DetailsPanel(QWidget):
         if [p.id for p in photos] == [p.id for p in self.photos] and photos == self.photos:
             return
         self.photos = list(photos)
+        self.marks.show_photos([p.id for p in photos])
         if self._token is not None:
             self._token.cancel()
         if not photos:

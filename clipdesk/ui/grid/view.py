@@ -26,6 +26,8 @@ class ThumbnailDelegate(QStyledItemDelegate):
         self.show_names = show_names
         self._spec: TileSpec | None = None
         self._spec_inputs: tuple = ()
+        #: Paints over each cell after its tile (``paint(painter, option, index, size)``): the marks.
+        self.overlay = None
 
     def cell_size(self, font) -> QSize:
         text_h = QFontMetrics(font).height() + 2 if self.show_names else 0
@@ -65,6 +67,8 @@ class ThumbnailDelegate(QStyledItemDelegate):
                 painter.drawPixmap(rect.topLeft(), tile)
             else:  # the previous tile while the one for the new size is made
                 painter.drawPixmap(rect, tile)
+        if self.overlay is not None:
+            self.overlay.paint(painter, option, index, self.size)
         if state & QStyle.StateFlag.State_HasFocus and not selected:
             painter.setPen(QPen(option.palette.color(QPalette.ColorRole.Highlight), 1, Qt.PenStyle.DotLine))
             painter.setBrush(Qt.BrushStyle.NoBrush)

@@ -122,9 +122,11 @@ class SearchController(QObject):
         self._submit(*self._last, refresh=True)
 
     def _on_changes(self, changes: Changes) -> None:
-        kind, _target, shown = self._last
+        kind, target, shown = self._last
         by_tag = kind == "text" and "tag:" in shown.lower()
-        if changes.removed or changes.model or changes.catalog or changes.folders or (changes.tags and by_tag):
+        by_marks = kind == "text" and target is not None and _filters_marks(target)
+        if changes.removed or changes.model or changes.catalog or changes.folders or (changes.tags and by_tag) \
+                or (changes.photos and by_marks):
             self.refresh()
 
     def _submit(self, kind: str, target, shown: str, refresh: bool = False) -> None:
@@ -217,3 +219,9 @@ class SearchController(QObject):
             self.warm = True
 
         self.pools.run(self.pools.general, job, done, lambda e: done(), owner=self)
+
+
+def _filters_marks(q: Query) -> bool:
+    """Whether a photo's stars, flag or colour label decide if it is in the answer."""
+    return (q.rating_min is not None or q.rating_max is not None
+            or bool(q.flags or q.exclude_flags or q.labels or q.exclude_labels))
