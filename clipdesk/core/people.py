@@ -42,6 +42,7 @@ import io
 import json
 import logging
 import re
+import sys
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -214,8 +215,18 @@ class DeniedWords:
 
 
 def denied_words_for(resources_dir: Path) -> DeniedWords:
-    """The denied set beside the vocabularies (``resources/vocab``)."""
-    return DeniedWords.load(Path(resources_dir) / "vocab" / DENIED_FILE)
+    """The denied set beside the vocabularies (``resources/vocab``); a resources
+    folder without one (a user's or a test's own) gets the one ClipDesk ships:
+    the guard never goes away with a file."""
+    own = Path(resources_dir) / "vocab" / DENIED_FILE
+    if not own.is_file():
+        from clipdesk.core.paths import PACKAGE_ROOT
+
+        for shipped in (PACKAGE_ROOT / "resources", Path(sys.prefix) / "share" / "clipdesk" / "resources"):
+            if (shipped / "vocab" / DENIED_FILE).is_file():
+                own = shipped / "vocab" / DENIED_FILE
+                break
+    return DeniedWords.load(own)
 
 
 def person_prompts_file(resources_dir: Path, model_id: str) -> tuple[Path, bool]:
