@@ -1,10 +1,12 @@
 """What the user can do to the photos in the grid, and the context menu that offers it.
 
-Preview, show in the file manager, open with the system viewer, copy paths,
-tag, remove from the library, exclude a folder: done here, the changes through
-the hub. Find similar and suggest tags belong to other features; they are
-asked for by signal; other features add their own entries to the menu
-(``menu_extensions``: the marks).
+Preview and view full screen, open with the system viewer, copy paths, tag,
+remove from the library, exclude a folder: done here, the changes through
+the hub (undoable: the history records them there). Show in the file
+manager, move to a folder and move to the trash are the files feature's
+(:mod:`clipdesk.ui.files`); find similar, suggest tags and export belong to
+other features: they are asked for by signal; other features add their own
+entries to the menu (``menu_extensions``: the marks).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from PySide6.QtWidgets import QInputDialog, QMenu, QMessageBox, QWidget
 
 from clipdesk.core.catalog import Photo
 from clipdesk.core.library import Library
+from clipdesk.core.wording import plural
+from clipdesk.ui.files.operations import FileOperations
 from clipdesk.ui.grid.controller import GridController
 from clipdesk.ui.grid.preview import PreviewController
 from clipdesk.ui.hub import ChangeHub
@@ -31,16 +35,18 @@ class PhotoActions(QObject):
 
     similarRequested = Signal(object)  # Photo
     suggestRequested = Signal(list)  # list[Photo]
+    exportRequested = Signal(list)  # list[Photo]
     statusMessage = Signal(str, int)  # text, milliseconds
     error = Signal(str)
 
     def __init__(self, library: Library, hub: ChangeHub, grid: GridController, previews: PreviewController,
-                 parent: QWidget):
+                 files: FileOperations, parent: QWidget):
         super().__init__(parent)
         self.library = library
         self.hub = hub
         self.grid = grid
         self.previews = previews
+        self.files = files
         self._host = parent
         #: The library's tags, by name (the Tag submenu).
         self.tag_names: list[str] = []
@@ -73,6 +79,7 @@ class PhotoActions(QObject):
         first = photos[0]
         menu.addAction("Find similar", lambda: self.similarRequested.emit(first))
         menu.addAction("Preview", lambda: self.previews.open(self.grid.model.row_of(first.id) or 0))
+        menu.addAction("View full screen", lambda: self.previews.open_viewer(self.grid.model.row_of(first.id) or 0))
         menu.addSeparator()
         menu.addAction("Show in file manager", lambda: self.show_in_file_manager(first))
         menu.addAction("Open with the system viewer", lambda: self.open_externally(first))
@@ -90,14 +97,26 @@ class PhotoActions(QObject):
             menu.addSeparator()
             extend(menu, photos)
         menu.addSeparator()
+        menu.addAction("Export…", lambda: self.exportRequested.emit(photos))
+        menu.addAction("Move to folder…", lambda: self.files.move(photos))
+        menu.addAction("Move to trash…", lambda: self.files.trash(photos))
         menu.addAction("Remove from library…", lambda: self.remove(photos))
         folder = os.path.dirname(first.path)
         if any(_inside(folder, root) for root in self.roots):
             menu.addAction(f"Exclude the folder “{os.path.basename(folder)}”…", lambda: self.exclude(folder))
         return menu
 
-    def show_in_file_manager(self, photo: Photo) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(os.path.dirname(photo.path)))
+    def show_in_file_manager(self, photo: Photo) -> str:
+        """Show the photo's file, selected, in the file manager; the way taken."""
+        return self.files.reveal(photo)
+
+    def trash_selected(self) -> None:
+        """Move the selected photos to the trash, after asking (Ctrl+Delete)."""
+        self.files.trash(self.grid.selected_photos())
+
+    def move_selected(self) -> None:
+        """Move the selected photos to a folder the user picks."""
+        self.files.move(self.grid.selected_photos())
 
     def open_externally(self, photo: Photo) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(photo.path))
@@ -131,8 +150,8 @@ class PhotoActions(QObject):
         if confirm:
             answer = QMessageBox.question(
                 self._host, "Remove from library",
-                f"Remove {len(photos)} photo(s) from the library? The files stay on disk, "
-                "but their tags in ClipDesk are forgotten.",
+                f"Remove {plural(len(photos), 'photo')} from the library? The files stay on disk and later "
+                "scans leave them out; Edit ▸ Undo brings them back with their tags.",
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return

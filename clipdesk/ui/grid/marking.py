@@ -87,11 +87,12 @@ class MarkActions(QObject):
 
     # -- which photos ------------------------------------------------------------------
     def targets(self) -> list[int]:
-        """The photo in the viewer when it is the active window, else the grid's
-        selection (or its current photo when nothing is selected)."""
-        viewer = self.previews.window
-        if viewer is not None and viewer.isVisible() and viewer.isActiveWindow() and viewer.photo_id is not None:
-            return [viewer.photo_id]
+        """The photo in the preview or the full-screen viewer when it is the
+        active window, else the grid's selection (or its current photo when
+        nothing is selected)."""
+        for viewer in (self.previews.window, self.previews.viewer):
+            if viewer is not None and viewer.isVisible() and viewer.isActiveWindow() and viewer.photo_id is not None:
+                return [viewer.photo_id]
         view, model = self.grid.grid, self.grid.model
         ids = [model.photo_id(r) for r in view.selected_rows()]
         if not ids and view.current_row() is not None:

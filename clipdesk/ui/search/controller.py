@@ -87,6 +87,9 @@ class SearchController(QObject):
         #: A search is on its way (asked for, not answered yet).
         self.busy = False
         self._pending: tuple | None = None
+        #: The sort of each kind of answer ("list", "text", "similar") when the
+        #: query names none (the grid's sort control sets it).
+        self.sorts: dict[str, str] = {}
         self._delay = QTimer(self)
         self._delay.setSingleShot(True)
         self._delay.setInterval(delay_ms)
@@ -147,18 +150,18 @@ class SearchController(QObject):
             return
         generation, kind, target, shown, token = self._pending
         self._pending = None
-        library, limit = self.library, self.limit
+        library, limit, sorts = self.library, self.limit, dict(self.sorts)
 
         def job():
             q: Query | None = target if kind == "text" else None
             if kind == "similar":
-                result = library.search.similar(target, limit=limit)
+                result = library.search.similar(target, limit=limit, sort=sorts.get("similar"))
                 got_kind, scores = "similar", [h.score for h in result.hits]
             elif q is None or not q.has_meaning:
-                result = library.search.listing(q)
+                result = library.search.listing(q, sort=sorts.get("list"))
                 got_kind, scores = "list", None
             else:
-                result = library.search.query(q, limit=limit, cancelled=token)
+                result = library.search.query(q, limit=limit, cancelled=token, sort=sorts.get("text"))
                 got_kind, scores = "text", [h.score for h in result.hits]
             ids = result.row_ids
             return got_kind, result, ids, scores, fingerprint(ids, result)
