@@ -106,12 +106,15 @@ class FileService:
                 continue
             undoable = undoable and item is not None
             items.append(item)
-            for sidecar in sidecar_candidates(Path(photo.path)):
-                if sidecar.is_file() and not _shared_sidecar(sidecar, photo.path):
+            extras = [Path(photo.companion)] if photo.companion and os.path.lexists(photo.companion) else []
+            for owner in photo.files:
+                extras += [c for c in sidecar_candidates(Path(owner)) if c not in extras]
+            for extra in extras:  # the RAW's JPEG, then the sidecars of both
+                if extra.is_file() and not _shared_sidecar(extra, photo):
                     try:
-                        items.append(move_to_trash(sidecar))
+                        items.append(move_to_trash(extra))
                     except (OSError, TrashPermissionError):
-                        pass  # the photo went; a sidecar left behind is harmless
+                        pass  # the photo went; a companion or sidecar left behind is harmless
             gone.append(photo.id)
         self._catalog.delete_photos(gone)
         self._models.forget(gone)
@@ -169,15 +172,22 @@ class FileService:
                 failed.append((display_path(photo.path), exc.strerror or str(exc)))
                 continue
             files = [(src, dst)]
-            for sidecar in sidecar_candidates(Path(photo.path)):
-                if sidecar.is_file():
-                    side_dst = os.path.join(target, os.fsencode(sidecar.name))
-                    if not os.path.lexists(side_dst):
-                        shutil.move(os.fsencode(sidecar), side_dst)
-                        files.append((os.fsencode(sidecar), side_dst))
+            companion = None
+            extras = [Path(photo.companion)] if photo.companion else []
+            for owner in photo.files:
+                extras += [c for c in sidecar_candidates(Path(owner)) if c not in extras]
+            for extra in extras:  # the RAW's JPEG and the sidecars of both travel with it
+                if extra.is_file():
+                    extra_dst = os.path.join(target, os.fsencode(extra.name))
+                    if not os.path.lexists(extra_dst):
+                        shutil.move(os.fsencode(extra), extra_dst)
+                        files.append((os.fsencode(extra), extra_dst))
+                        if photo.companion and str(extra) == photo.companion:
+                            companion = extra_dst
             done.append((photo.id, files))
             if root_id is not None:
                 self._catalog.move_photo(photo.id, root_id, dst, os.stat(dst).st_mtime_ns)
+                self._catalog.set_companion(photo.id, companion)
                 moved.append(photo.id)
             else:
                 left.append(photo.id)
@@ -207,6 +217,10 @@ class FileService:
             src = files[0][0]
             if src not in snapshots and (root_id := self._root_of(os.path.dirname(src))) is not None:
                 self._catalog.move_photo(pid, root_id, src, os.stat(src).st_mtime_ns)
+                stem = os.path.splitext(os.path.basename(src))[0]
+                companion = next((f for f, _ in files[1:] if os.path.splitext(os.path.basename(f))[0] == stem
+                                  and not f.lower().endswith(b".xmp")), None)
+                self._catalog.set_companion(pid, companion)
                 moved.append(pid)
         restored = self._catalog.restore_snapshots({src: snap for src, snap in snapshots.items()
                                                     if any(f[0][0] == src for _p, f in done)})
@@ -222,11 +236,13 @@ class FileService:
         return next((fid for root, fid in roots if is_under(path, root)), None)
 
 
-def _shared_sidecar(sidecar: Path, photo: str) -> bool:
-    """photo.xmp shared with a RAW or another photo of the same stem (Lightroom's
-    RAW+JPEG pairs): it stays until its last photo goes."""
-    stem = os.path.splitext(os.path.basename(photo))[0]
+def _shared_sidecar(sidecar: Path, photo: Photo) -> bool:
+    """photo.xmp shared with another photo of the same stem (not the photo's
+    own companion: a RAW+JPEG pair's NAME.xmp is the pair's): it stays until
+    its last photo goes."""
+    stem = os.path.splitext(os.path.basename(photo.path))[0]
     if sidecar.name.lower() != f"{stem}.xmp".lower():
         return False
-    siblings = [p for p in sidecar.parent.glob(stem + ".*") if p.suffix.lower() != ".xmp" and str(p) != photo]
+    own = set(photo.files)
+    siblings = [p for p in sidecar.parent.glob(stem + ".*") if p.suffix.lower() != ".xmp" and str(p) not in own]
     return bool(siblings)

@@ -94,8 +94,10 @@ def test_moving_to_the_trash_takes_the_file_and_its_sidecar_out(shoot):
     changes, failed = lib.files.trash([ids["turned.jpg"]])
     assert not failed and changes.removed == {ids["turned.jpg"]}
     assert not (root / "turned.jpg").exists() and not (root / "turned.jpg.xmp").exists()
-    trash = os.path.join(os.environ["XDG_DATA_HOME"], "Trash", "files")
-    assert "turned.jpg" in os.listdir(trash)
+    # send2trash reads XDG_DATA_HOME once, when first imported (by whichever test trashed first).
+    from send2trash.plat_other import HOMETRASH
+
+    assert "turned.jpg" in os.listdir(os.path.join(HOMETRASH, "files"))
     assert lib.search.find_photo(root / "turned.jpg") is None
 
 
