@@ -49,7 +49,7 @@ def count_words(answer: Answer) -> str:
         return plural(n, "photo")
     if answer.kind == "similar":
         return plural(n, "similar photo")
-    if answer.withheld:
+    if answer.withheld or (result.unknown and not n):
         return "no match"
     if not result.model_id:
         return plural(n, "photo")
@@ -199,7 +199,7 @@ class SearchPanel(QWidget):
         notice = result.notice
         if notice and self._said_elsewhere:
             notice = notice.replace(self._said_elsewhere, "").strip()
-        if notice and answer.withheld:  # "...; these are only the closest matches": none is shown yet
+        if notice and result.unknown and not answer.ids:  # "...; these are only the closest matches": none shown
             notice = notice.split(";", 1)[0] + "."
         if notice:
             self.message.show_notice(notice, warning=result.unknown or not result.confident)
