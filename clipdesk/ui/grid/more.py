@@ -19,8 +19,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QWidg
 from clipdesk.core.wording import plural
 from clipdesk.ui.settings import Settings
 
-if TYPE_CHECKING:  # the grid's delegate paints scores with paint_score, below
-    from clipdesk.ui.grid.view import PhotoGrid
+if TYPE_CHECKING:
     from clipdesk.ui.search.controller import Answer
 
 
@@ -30,7 +29,9 @@ class MoreBar(QWidget):
 
     moreRequested = Signal()
 
-    def __init__(self, grid: PhotoGrid, settings: Settings, parent=None):
+    def __init__(self, grid, settings: Settings, parent=None):
+        """``grid``: the PhotoGrid whose cells show the scores (grid.view
+        imports this module for paint_score, so it is not imported here)."""
         super().__init__(parent)
         self.setObjectName("moreBar")
         self.grid = grid

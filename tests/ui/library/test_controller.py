@@ -54,9 +54,9 @@ def test_an_offline_folder_comes_back_by_itself_while_the_app_runs(open_window, 
     window.library_ctl.watcher_options = {"offline_poll_s": 0.2, "debounce_s": 0.1}
     window.start()
     state = lambda: [r.state for r in window.library_ctl.state.folders] if window.library_ctl.state else []  # noqa: E731
-    qtbot.waitUntil(lambda: state() == ["offline"] and not window.index.running, timeout=30000)
-    watcher = window.library_ctl.watcher
-    assert watcher is not None and watcher.roots == [str(photos_root)]
+    qtbot.waitUntil(lambda: state() == ["offline"] and not window.index.running
+                    and window.library_ctl.watcher is not None, timeout=30000)  # started on a worker
+    assert window.library_ctl.watcher.roots == [str(photos_root)]
     assert window.model.rowCount() == 60  # offline photos are kept, with their tags
     away.rename(photos_root)  # plugged in again
     qtbot.waitUntil(lambda: state() == ["online"] and not window.index.running, timeout=30000)
