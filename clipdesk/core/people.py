@@ -72,6 +72,12 @@ PERSON_NONE = 0.1
 #: bird photo is "bird" at 0.99, while clipdesk-imagenet's stray "lion" or
 #: "pig" on photos of people came at 0.5-0.75.
 DENIED_SURE = 0.9
+#: At most this many photos a search for a denied word sends to the face
+#: detector (about 0.15 s of CPU each); the best-ranked first. Photos beyond
+#: it that the cache does not know yet and the model is unsure of are left
+#: out of that search, as if they showed people; a later search finds them
+#: cached. Typing stays fast with any model.
+SEARCH_FACE_BUDGET = 16
 #: What the evidence says of a photo.
 NOBODY, UNSURE, PEOPLE = 0, 1, 2
 
@@ -461,10 +467,12 @@ class PeopleGuard:
         return np.array([self.denied.denies(t) for t in tags], dtype=bool)
 
     def screen(self, tags: Sequence[str], accepted: np.ndarray, subjects: Sequence[Subject],
-               confidence: np.ndarray | None = None) -> np.ndarray:
+               confidence: np.ndarray | None = None, *, budget: int | None = None) -> np.ndarray:
         """``accepted`` [photos, tags] less every denied tag on a photo that shows
         people. Where the evidence is unsure (no face found, the model not sure
-        either way) a denied tag stays only at ``confidence`` >= DENIED_SURE."""
+        either way) a denied tag stays only at ``confidence`` >= DENIED_SURE.
+        ``budget``: at most this many photos go to the face detector (None:
+        all); the others it would have been asked about count as people."""
         accepted = np.array(accepted, dtype=bool, ndmin=2)
         deny = self.denied_tags(tags)
         if not deny.any() or not len(subjects):
@@ -472,7 +480,7 @@ class PeopleGuard:
         rows = np.flatnonzero(accepted[:, deny].any(axis=1))
         if not len(rows):
             return accepted
-        seen = self.evidence([subjects[i] for i in rows])
+        seen = self.evidence([subjects[i] for i in rows], budget=budget)
         cols = np.flatnonzero(deny)
         block = np.zeros((len(rows), len(cols)), dtype=bool)
         block[seen == PEOPLE] = True
@@ -487,11 +495,12 @@ class PeopleGuard:
         accepted[np.ix_(rows, cols)] = sub & ~block
         return accepted
 
-    def allowed(self, text: str, subjects: Sequence[Subject], confidence: np.ndarray | None = None) -> np.ndarray:
+    def allowed(self, text: str, subjects: Sequence[Subject], confidence: np.ndarray | None = None, *,
+                budget: int | None = None) -> np.ndarray:
         """Which photos may carry one tag, or be a result of one search text
-        (``confidence``: each photo's, as :meth:`screen` takes it)."""
+        (``confidence`` and ``budget``: as :meth:`screen` takes them)."""
         conf = None if confidence is None else np.asarray(confidence, dtype=float).reshape(-1, 1)
-        return self.screen([text], np.ones((len(subjects), 1), dtype=bool), subjects, conf)[:, 0]
+        return self.screen([text], np.ones((len(subjects), 1), dtype=bool), subjects, conf, budget=budget)[:, 0]
 
     # -- evidence ------------------------------------------------------------------------
     def person_model(self) -> PersonModel | None:
@@ -522,8 +531,9 @@ class PeopleGuard:
             self._person = {key: evidence}
         return evidence
 
-    def evidence(self, subjects: Sequence[Subject]) -> np.ndarray:
-        """Per photo: PEOPLE, NOBODY or UNSURE (see the module's docstring)."""
+    def evidence(self, subjects: Sequence[Subject], *, budget: int | None = None) -> np.ndarray:
+        """Per photo: PEOPLE, NOBODY or UNSURE (see the module's docstring);
+        ``budget`` as :meth:`screen` takes it."""
         n = len(subjects)
         out = np.full(n, UNSURE, dtype=np.int8)
         if n == 0:
@@ -537,7 +547,7 @@ class PeopleGuard:
             ask = (conf < PERSON_SURE) & (conf >= PERSON_NONE)
         idx = np.flatnonzero(ask)
         if len(idx):
-            faces = self.faces([subjects[i] for i in idx])
+            faces = self.faces([subjects[i] for i in idx], budget=budget)
             out[idx] = [PEOPLE if f is None or f > 0 else UNSURE for f in faces]
         return out
 
@@ -545,29 +555,35 @@ class PeopleGuard:
         """Whether each photo shows people, as far as the evidence is sure."""
         return self.evidence(subjects) == PEOPLE
 
-    def faces(self, subjects: Sequence[Subject]) -> list[int | None]:
-        """Faces per photo (None: nothing could be read), from the cache or the detector."""
+    def faces(self, subjects: Sequence[Subject], *, budget: int | None = None) -> list[int | None]:
+        """Faces per photo (None: nothing could be read, or the detector's
+        ``budget`` of photos not in the cache was spent), from the cache or
+        the detector, in the order given."""
         if not self.detector.available:
             return [None] * len(subjects)
         ids = [s.photo_id for s in subjects if s.photo_id is not None]
         photos = {p.id: p for p in self._catalog.photos(ids)} if ids else {}
+        left = [budget if budget is not None else len(subjects)]
         out: list[int | None] = []
         for s in subjects:
             photo = photos.get(s.photo_id) if s.photo_id is not None else None
             if photo is not None:
-                out.append(self._faces_of(photo.path, photo.hash))
+                out.append(self._faces_of(photo.path, photo.hash, left))
             else:
-                out.append(self._faces_of(s.path, None))
+                out.append(self._faces_of(s.path, None, left))
         self.cache.save()
         return out
 
-    def _faces_of(self, path, digest: str | None) -> int | None:
+    def _faces_of(self, path, digest: str | None, left: list[int]) -> int | None:
         from clipdesk.core.errors import DecodeError
 
         if digest is not None:
             hit = self.cache.get(digest)
             if hit is not None:
                 return hit
+        if left[0] <= 0:
+            return None
+        left[0] -= 1
         if path is not None:
             try:
                 got, faces = self.detector.faces_in_file(path)

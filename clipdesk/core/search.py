@@ -224,7 +224,7 @@ class SearchService:
         word: not shown at all, and nothing says so."""
         from dataclasses import replace
 
-        from clipdesk.core.people import Subject
+        from clipdesk.core.people import SEARCH_FACE_BUDGET, Subject
 
         if not self._guard.denied.denies(text):
             return ranked
@@ -237,7 +237,8 @@ class SearchService:
         tagger = ZeroShotTagger(Vocabulary([VocabEntry(text, (text,))], qvec[None]), library_sample(index))
         # A query the model does not know gets no benefit of the doubt.
         conf = tagger.confidences(vecs)[0][:, 0] if tagger.calibrated and ranked.known else None
-        keep = self._guard.allowed(text, [Subject(int(i), v) for i, v in zip(ids, vecs)], conf)
+        keep = self._guard.allowed(text, [Subject(int(i), v) for i, v in zip(ids, vecs)], conf,
+                                   budget=SEARCH_FACE_BUDGET)
         allowed = {int(i) for i, k in zip(ids, keep) if k}
         pairs = [(i, s) for i, s in zip(ranked.ids, ranked.scores) if i in allowed]
         return replace(ranked, ids=[i for i, _ in pairs], scores=[s for _, s in pairs])

@@ -163,6 +163,28 @@ def test_a_search_for_an_animal_returns_no_photos_of_people(mini_library):
 
 
 @pytest.mark.slow
+def test_a_search_sends_at_most_its_budget_of_photos_to_the_face_detector(mini_library, tmp_path):
+    """Typing an animal's name must stay fast with a model that is unsure of
+    every photo (clipdesk-mini): the detector sees the best-ranked few, the
+    rest wait out of the results until a later search finds them cached."""
+    from clipdesk.core.people import SEARCH_FACE_BUDGET, FaceCache
+
+    guard = mini_library.lib.people
+    guard.cache = FaceCache(tmp_path / "faces", guard.detector.id)  # nothing cached yet
+    calls = []
+    detect = guard.detector.faces_in_file
+    guard.detector.faces_in_file = lambda path: calls.append(path) or detect(path)
+    try:
+        first = mini_library.lib.search.query("gorilla").hits
+        assert 0 < len(calls) <= SEARCH_FACE_BUDGET
+        again = mini_library.lib.search.query("gorilla").hits
+        assert len(calls) <= 2 * SEARCH_FACE_BUDGET
+        assert not {h.photo.id for h in first + again} & mini_library.people
+    finally:
+        del guard.detector.faces_in_file
+
+
+@pytest.mark.slow
 @pytest.mark.skipif(not (REPO / "models" / "clipdesk-imagenet" / "config.json").is_file(),
                     reason="the offline ImageNet model (issue 20) is not in models/")
 def test_the_offline_model_for_real(tmp_path, corpus):
@@ -191,7 +213,7 @@ class _Evidence(PeopleGuard):
         super().__init__(None, None, None, REPO / "resources", None, denied=denied)
         self.seen = seen
 
-    def evidence(self, subjects):
+    def evidence(self, subjects, *, budget=None):
         return np.array([self.seen[s.photo_id] for s in subjects], dtype=np.int8)
 
 
