@@ -53,7 +53,7 @@ def card_text(template: str, metrics: dict, bundle: Path) -> str:
     ours = figures(metrics.get("real_photos"))
     base = figures(metrics.get("real_photos_baseline"))
     unknown = metrics.get("real_photos", {}).get("unknown", {})
-    size = sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file() and p.name not in ("README.md",))
+    size = sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file() and p.name not in ("README.md", "manifest.json"))
     fields = {
         "command": metrics["command"], "machine": metrics["machine"],
         "wall": f"{run['wall_s'] / 60:.1f}", "cpu": f"{run['cpu_s'] / 60:.1f}",
@@ -72,6 +72,11 @@ def card_text(template: str, metrics: dict, bundle: Path) -> str:
         "shipped": text["shipped"], "size_mb": f"{size / 1e6:.1f}",
         "query_table": query_table(metrics.get("real_photos"), metrics.get("real_photos_baseline")),
         "unknown_first": _pct(unknown.get("first_right")), "unknown_queries": str(unknown.get("queries", "n/a")),
+        "held_out_all": _pct(text["fp32"].get("held_out_templates_all")),
+        "held_out_all8": _pct(text["int8"].get("held_out_templates_all")),
+        "core_names": f"{t.get('core_names', 0):,}",
+        "people_photos": str(metrics.get("real_photos", {}).get("tags", {}).get("people_photos", "n/a")),
+        "people_animal": str(metrics.get("real_photos", {}).get("tags", {}).get("people_with_animal_tags", "n/a")),
     }
     for k, v in ours.items():
         fields[k] = v

@@ -59,6 +59,13 @@ class Space:
             t[n] += 1.0 / self.weight[n]
         return t / np.linalg.norm(t)
 
+    def contributions(self, nodes) -> np.ndarray:
+        """The text tower's training target: each named axis contributes alike (unit vector over
+        the nodes); the embedding it exports is this divided by the weights (see :meth:`target`)."""
+        u = np.zeros(self.size, np.float32)
+        u[list(set(nodes))] = 1.0
+        return u / np.linalg.norm(u)
+
     def node_probabilities(self, p: np.ndarray) -> np.ndarray:
         """[N, 1000] class probabilities -> [N, nodes] node probabilities."""
         return np.concatenate([p, p @ self.membership().astype(p.dtype)], axis=1)

@@ -154,7 +154,7 @@ class Inputs:
 
 
 def targets(space, node_sets) -> np.ndarray:
-    return np.stack([space.target(n) for n in node_sets])
+    return np.stack([space.contributions(n) for n in node_sets])
 
 
 # -- export ------------------------------------------------------------------------
@@ -218,7 +218,7 @@ def train_text(data: Inputs, tok, steps: int, batch: int, seed: int, lr: float, 
 
     torch.manual_seed(seed)
     eot = tok.token_to_id("<end_of_text>")
-    model = TextTower(tok.get_vocab_size(), eot, CONTEXT_LENGTH, width, layers, TEXT_HEADS, data.space.size)
+    model = TextTower(tok.get_vocab_size(), eot, CONTEXT_LENGTH, width, layers, TEXT_HEADS, data.space.weight)
     n_params = sum(p.numel() for p in model.parameters())
     log.info("text tower: %d parameters", n_params)
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "pos" not in n]
@@ -288,7 +288,8 @@ def text_accuracy(embed, data: Inputs, seed: int, n: int = 3000) -> dict:
     return out
 
 
-def onnx_text_embedder(bundle: Path):
+def onnx_text_embedder(bundle: Path, weight: np.ndarray):
+    """Texts -> what each concept axis contributes to a photo's score (embedding x weights)."""
     import onnxruntime as ort
 
     from towers import PREFIX_DIM
@@ -300,7 +301,7 @@ def onnx_text_embedder(bundle: Path):
 
     def embed(texts):
         out = [sess.run(None, {"text": tokenize(tok, texts[i:i + 256])})[0] for i in range(0, len(texts), 256)]
-        x = np.concatenate(out)[:, PREFIX_DIM:]
+        x = np.concatenate(out)[:, PREFIX_DIM:] * weight
         return x / np.linalg.norm(x, axis=1, keepdims=True)
 
     return embed
@@ -387,10 +388,11 @@ class Busy:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=REPO / "models" / MODEL_ID)
-    ap.add_argument("--steps", type=int, default=8000)
+    ap.add_argument("--steps", type=int, default=5000)
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--seed", type=int, default=SEED)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads (1: on 2 shared cores, 2 threads spin-waiting for each other ran 3x slower)")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--width", type=int, default=TEXT_WIDTH)
     ap.add_argument("--layers", type=int, default=TEXT_LAYERS)
@@ -432,13 +434,13 @@ def main(argv=None) -> int:
                                            args.layers)
         text_diff = export_text(text_tower, bundle / "textual" / "model.onnx", tok)
         log.info("text tower exported; largest difference to torch %.2e", text_diff)
-        fp32 = text_accuracy(onnx_text_embedder(bundle), data, args.seed)
+        fp32 = text_accuracy(onnx_text_embedder(bundle, data.space.weight), data, args.seed)
         int8 = None
         fp32_size = (bundle / "textual" / "model.onnx").stat().st_size
         q = work / "int8"
         shutil.copytree(bundle, q)
         quantize_text(q / "textual" / "model.onnx")
-        int8 = text_accuracy(onnx_text_embedder(q), data, args.seed)
+        int8 = text_accuracy(onnx_text_embedder(q, data.space.weight), data, args.seed)
         int8["size_bytes"] = (q / "textual" / "model.onnx").stat().st_size
         if args.int8_text:
             shutil.copy2(q / "textual" / "model.onnx", bundle / "textual" / "model.onnx")
