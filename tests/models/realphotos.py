@@ -60,7 +60,7 @@ TAG_CONCEPTS = {
     "airplane": "plane", "rocket": "rocket",
     "building": "building", "house": "house", "church": "building", "castle": "building", "palace": "building",
     "barn": "building", "lighthouse": "building", "greenhouse": "building",
-    "mountain": "mountain", "volcano": "mountain", "valley": "landscape", "cliff": "landscape",
+    "mountain": "mountain", "volcano": "mountain", "landscape": "landscape", "valley": "landscape", "cliff": "landscape",
     "beach": "beach", "lake": "water", "flower": "flower", "daisy": "flower", "plant": "plant",
     "clock": "clock", "guitar": "musical-instrument", "musical instrument": "musical-instrument",
     "piano": "musical-instrument", "violin": "musical-instrument", "drum": "musical-instrument",
