@@ -181,6 +181,7 @@ def export_image(tower, path: Path) -> float:
 
 
 def export_text(tower, path: Path, tok) -> float:
+    """The text tower to ONNX (before :func:`sharpen_text`); returns the largest difference to torch."""
     import onnxruntime as ort
     import torch
 
@@ -193,6 +194,37 @@ def export_text(tower, path: Path, tok) -> float:
         ref = tower(torch.from_numpy(ids)).numpy()
     got = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"text": ids})[0]
     return float(np.abs(ref - got).max())
+
+
+#: The text tower's contributions are sharpened before they become the embedding: u -> max(u, 0)^5.
+#: The largest stays largest (a text keeps its axis) and axes named alike stay alike ("a dog and
+#: a cat"; unequal ones drift further apart), but what the tower leaks onto other axes shrinks.
+#: Measured on the corpus with the same trained tower: the "pig" tag, whose tower output had half
+#: its weight on "commodity" (clothes are consumer goods), was suggested on 23 of 38 photos of
+#: people unsharpened; with power 3 still on 23, with power 5 on none (one photo of a person kept
+#: an animal tag: "fish"). Search, a right photo first: 82% / 92% / 89%; tags 66% / 71% / 77%.
+SHARPEN = 5.0
+
+
+def sharpen_text(path: Path, power: float = SHARPEN) -> None:
+    """Insert Relu and Pow(power) before the text graph's division by the axes' weights."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(str(path))
+    g = model.graph
+    div = next(n for n in g.node if n.op_type == "Div" and any(o in (x for m in g.node if m.op_type == "Pad"
+                                                                      for x in m.input) for o in n.output))
+    src = div.input[0]
+    g.initializer.append(numpy_helper.from_array(np.array(power, np.float32), "sharpen_power"))
+    relu = helper.make_node("Relu", [src], ["sharpen_relu"], name="sharpen_relu")
+    pow_ = helper.make_node("Pow", ["sharpen_relu", "sharpen_power"], ["sharpen_out"], name="sharpen_pow")
+    div.input[0] = "sharpen_out"
+    at = list(g.node).index(div)
+    g.node.insert(at, pow_)
+    g.node.insert(at, relu)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
 
 
 def quantize_text(path: Path) -> None:
@@ -434,6 +466,7 @@ def main(argv=None) -> int:
                                            args.layers)
         text_diff = export_text(text_tower, bundle / "textual" / "model.onnx", tok)
         log.info("text tower exported; largest difference to torch %.2e", text_diff)
+        sharpen_text(bundle / "textual" / "model.onnx")
         fp32 = text_accuracy(onnx_text_embedder(bundle, data.space.weight), data, args.seed)
         int8 = None
         fp32_size = (bundle / "textual" / "model.onnx").stat().st_size
@@ -449,7 +482,7 @@ def main(argv=None) -> int:
         metrics = {
             "model_id": args.out.name,
             "text": {"fp32": dict(fp32, size_bytes=fp32_size), "int8": int8,
-                     "shipped": "int8" if args.int8_text else "fp32"},
+                     "shipped": "int8" if args.int8_text else "fp32", "sharpen": SHARPEN},
             "export": {"image_max_abs_diff": image_diff, "text_max_abs_diff": text_diff, "opset": 17},
             "training": dict(text_info, seed=args.seed, threads=args.threads, vocab_size=tok.get_vocab_size(),
                              names=len(data.names), core_names=len(data.core), definitions=len(data.definitions),
