@@ -60,6 +60,7 @@ def test_the_built_in_offline_model_says_what_it_knows(open_window, paths, tmp_p
     assert window.banner.status.model_id == modelhub.OFFLINE_MODEL and window.banner.isVisible()
     text = window.banner.label.text()
     assert "built-in offline model" in text and "not people" in text and "demo" not in text
+    assert "pizza" in window.bar.placeholderText() and "beach" not in window.bar.placeholderText()
     qtbot.mouseClick(window.banner.button, Qt.MouseButton.LeftButton)
     assert "built-in offline model" in window.models_dialog.banner.text()
     assert "demo" not in window.models_dialog.banner.text()
