@@ -86,6 +86,10 @@ POSTFILTER_MAX_BREADTH = 800
 #: Image queries need no more than the default (0.97 at 1M with ef=160).
 TEXT_QUERY_EF = 2400
 
+#: How long a reader waits for a rebuild to read every vector back from the
+#: catalog (seconds) before it answers with what has been read.
+LOAD_WAIT_S = 60.0
+
 
 @dataclass(frozen=True)
 class SearchHits:
@@ -132,7 +136,18 @@ class VectorIndex:
         self._rebuild: Rebuild | None = None
 
     # -- introspection --------------------------------------------------------------
+    def _wait_loaded(self) -> None:
+        """While a rebuild is still reading the catalog, wait until it has every
+        vector (at most LOAD_WAIT_S): an answer over half the photos would look
+        complete and be wrong (`similar` right after a change found nothing)."""
+        rebuild = self._rebuild
+        if rebuild is not None and not rebuild.handle.loaded.is_set():
+            if not rebuild.handle.loaded.wait(LOAD_WAIT_S):
+                log.warning("index %s: still reading vectors after %.0f s; answering with what is read",
+                            self.model_id, LOAD_WAIT_S)
+
     def __len__(self) -> int:
+        self._wait_loaded()
         return self._store.n_live
 
     def __contains__(self, photo_id: object) -> bool:
@@ -157,6 +172,7 @@ class VectorIndex:
 
     def ids(self) -> np.ndarray:
         """The live photo ids, int64 [len(self)]."""
+        self._wait_loaded()
         with self._lock.read():
             return self._store.live_ids()
 
@@ -164,6 +180,7 @@ class VectorIndex:
         """(found ids int64 [M], their unit vectors float32 [M, dim]); ids not
         in the index are left out."""
         arr = as_ids(ids)
+        self._wait_loaded()
         with self._lock.read():
             return self._store.vectors(arr)
 
@@ -233,6 +250,7 @@ class VectorIndex:
         if k <= 0:
             return _no_hits("exact")
         breadth = max(int(ef or 0), self.params.ef_search)
+        self._wait_loaded()
         with self._lock.read():
             store = self._store
             if allowed is not None:
