@@ -10,13 +10,11 @@ language: ``rating:>=3``, ``flag:pick``, ``label:red``.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Sequence
 
 from clipdesk.core.catalog import Catalog
 from clipdesk.core.changes import Changes, SidecarFailure, UndoStep
-from clipdesk.core.errors import ClipDeskError, UsageError
-from clipdesk.core.names import display_path
+from clipdesk.core.errors import UsageError
 from clipdesk.core.query import FLAGS, LABELS
 from clipdesk.core.wording import plural
 
@@ -71,15 +69,11 @@ class MarkService:
         return Changes(photos=frozenset(ids), sidecar_failures=failures, undo=UndoStep(label, undo))
 
     def _write_sidecars(self, ids) -> tuple[SidecarFailure, ...]:
-        from clipdesk.core.sidecar import Marks, update_tags
+        from clipdesk.core.sidecar import Marks
 
         failures = []
         marks = self._catalog.marks(ids)
         for photo in self._catalog.photos(ids):
             rating, flag, label = marks[photo.id]
-            try:
-                update_tags(Path(photo.path), style=self._sidecars.style,
-                            marks=Marks(rating, flag == "reject", label))
-            except ClipDeskError as exc:
-                failures.append(SidecarFailure(display_path(photo.path), str(exc)))
+            failures += self._sidecars.update(self._catalog, photo, marks=Marks(rating, flag == "reject", label))
         return tuple(failures)
