@@ -143,9 +143,11 @@ class SearchPanel(QWidget):
         self.bar.selectAll()
 
     def set_query(self, text: str) -> None:
-        """Search for ``text`` as if typed."""
+        """Search for ``text`` as if typed. The focus stays where it is (on the
+        tag or saved search clicked, on the photos): only the user's own
+        Ctrl+F or click puts the cursor in the bar, so that the next F2 or
+        Delete reaches what the user meant and not the query's text."""
         self.bar.setText(text)
-        self.focus()
 
     def filter_by(self, key: str, value: str, add: bool = False) -> None:
         """Show the photos of a folder or tag picked in the sidebar: it replaces
