@@ -3,8 +3,10 @@
 For each size and theme the window is set up as a person would see it (a
 search with results, a photo selected, tags in the sidebar, suggestions in the
 auto-tag panel with decisions made, a query with a problem, the demo banner)
-and every dialog is opened over it. Each view fails the test when
-(:mod:`layoutkit`):
+and every dialog is opened over it (the models, preferences, export and
+duplicates windows, the questions and folder chooser of moving photos), then
+the photo is looked at in the preview and the full-screen viewer. Each view
+fails the test when (:mod:`layoutkit`):
 
 * a label's or button's text is elided or clipped (its size hint, or the
   height its wrapped text needs, does not fit its geometry);
@@ -26,14 +28,15 @@ the theme and the view: ``1280x800-dark-dialog-models.png``.
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from bundlekit import write_bundle
 from layoutkit import clipped_text, grid_problems, horizontal_scrollbars, low_contrast
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from uikit import drop, ids_mime, photo_named, select
 
 from clipdesk.core.models import ModelStatus
@@ -50,6 +53,21 @@ def shots(request, tmp_path_factory) -> Path:
     root = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
     root.mkdir(parents=True, exist_ok=True)
     return root
+
+
+@pytest.fixture
+def with_copies(indexed, photos_root):
+    """The indexed colour library and a backup copy of two of its photos, so
+    that the duplicates window has groups to show."""
+    from clipdesk.core.library import Library
+
+    backup = photos_root / "backup"
+    backup.mkdir()
+    for name in ("red0.jpg", "blue0.jpg"):
+        shutil.copy2(next(photos_root.rglob(name)), backup / name)
+    with Library(indexed) as lib:
+        assert lib.folders.index().indexed == 2
+    return indexed
 
 
 @pytest.fixture
@@ -96,11 +114,30 @@ class Findings:
         self.check(f"dialog-{name}", dialog)
         dialog.close()
 
+    def check_modal(self, name: str, opens, window) -> None:
+        """Check the modal dialog that ``opens()`` runs (a question, a folder
+        chooser) while it waits for the user, then cancel it."""
+        seen = []
+
+        def look() -> None:
+            dialog = QApplication.activeModalWidget()
+            if dialog is None:
+                QTimer.singleShot(20, look)
+                return
+            seen.append(dialog.objectName() or type(dialog).__name__)
+            QApplication.processEvents()
+            self.check_dialog(name, dialog, window)
+            dialog.reject() if isinstance(dialog, QDialog) else dialog.close()
+
+        QTimer.singleShot(0, look)
+        opens()
+        assert seen, f"{name}: no dialog opened"
+
 
 @pytest.mark.parametrize("colours", THEMES)
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
-def test_every_panel_and_dialog_fits_and_reads_well(open_window, indexed, qtbot, shots, restore_theme, size, colours):
-    window = open_window(indexed)
+def test_every_panel_and_dialog_fits_and_reads_well(open_window, with_copies, qtbot, shots, restore_theme, size, colours):
+    window = open_window(with_copies)
     window.set_theme("dark" if colours == "light" else "light")
     QApplication.processEvents()
     window.set_theme(colours)
@@ -168,6 +205,27 @@ def test_every_panel_and_dialog_fits_and_reads_well(open_window, indexed, qtbot,
     findings.check_dialog("date-range", DateRangeDialog(window), window)
     window.show_error("Could not remove the folder: permission denied")
     findings.check_dialog("error", window.findChild(QMessageBox, "errorBox"), window)
+    findings.check_dialog("preferences", window.open_preferences(), window)
+    selected = [photo_named(window, f"red{i}.jpg") for i in range(3)]
+    findings.check_dialog("export", window.open_export(selected), window)
+    findings.check_dialog("duplicates", window.open_duplicates(), window)
+    findings.check_modal("move-to-folder", lambda: window.files.move(selected), window)
+    findings.check_modal("move-to-trash", lambda: window.files.trash(selected), window)
+
+    # The photo looked at: the preview (Space) and the full-screen viewer (F).
+    select(window, "red1.jpg")
+    window.grid.setFocus()
+    qtbot.keyClick(window.grid, Qt.Key.Key_Space)
+    preview = window.previews.window
+    qtbot.waitUntil(lambda: preview is not None and preview.isVisible() and preview.view.has_image(), timeout=5000)
+    findings.check_dialog("preview", preview, window)
+    window.grid.setFocus()
+    qtbot.keyClick(window.grid, Qt.Key.Key_F)
+    viewer = window.previews.viewer
+    qtbot.waitUntil(lambda: viewer is not None and viewer.isVisible() and viewer.view.has_image(), timeout=5000)
+    settle(qtbot, window)
+    findings.check("viewer", viewer)
+    qtbot.keyClick(viewer, Qt.Key.Key_Escape)
 
     assert findings.problems == [], "\n".join(findings.problems)
     assert theme.is_dark() == (colours == "dark")

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QScrollArea, QSpinBox, QVBoxLayout, QWidget,
 )
 
+from clipdesk.ui.fitting import fit_over
 from clipdesk.ui.settings import GROUPS, OPTIONS, Option, Settings
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class PreferencesDialog(QDialog):
         lay = QVBoxLayout(self)
         lay.addWidget(scroll, 1)
         lay.addWidget(buttons)
-        self.resize(620, 640)
+        fit_over(self, 620, 640)
         self.load()
 
     # -- rows ------------------------------------------------------------------------
