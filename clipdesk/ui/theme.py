@@ -24,6 +24,9 @@ ACCENT = QColor(0x2F, 0x7F, 0xE0)
 TINTS = {
     "error": (QColor(0xB0, 0x1E, 0x1E), QColor(0xFF, 0x8A, 0x80)),
     "warning": (QColor(0x80, 0x55, 0x00), QColor(0xF0, 0xC0, 0x60)),
+    # Quieter text that is still to be read (a setting's description): not
+    # the disabled colour, which contrasts 1.6:1 in the light theme.
+    "secondary": (QColor(0x5C, 0x5C, 0x5C), QColor(0xA8, 0xA8, 0xAC)),
 }
 _TINT = "clipdesk_tint"
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QScrollArea, QSpinBox, QVBoxLayout, QWidget,
 )
 
+from clipdesk.ui import theme
 from clipdesk.ui.fitting import fit_over
 from clipdesk.ui.settings import GROUPS, OPTIONS, Option, Settings
 
@@ -87,7 +88,7 @@ class PreferencesDialog(QDialog):
         about = QLabel(note, cell)
         about.setObjectName(f"about_{option.name}")
         about.setWordWrap(True)
-        about.setEnabled(False)  # the palette's quieter text
+        theme.set_tint(about, "secondary")
         v.addWidget(about)
         return cell
 
