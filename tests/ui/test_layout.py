@@ -43,7 +43,8 @@ from clipdesk.core.models import ModelStatus
 from clipdesk.ui import theme
 from clipdesk.ui.search.bar import DateRangeDialog
 
-SIZES = [(800, 600), (1280, 800), (1920, 1080)]
+#: The smallest supported window, the one ClipDesk opens at first (1280x820), a laptop's and a desktop's.
+SIZES = [(800, 600), (1280, 800), (1280, 820), (1920, 1080)]
 THEMES = ["light", "dark"]
 
 
@@ -251,3 +252,28 @@ def test_a_first_start_fits_and_reads_well(open_window, paths, tmp_path, monkeyp
     findings = Findings(shots, f"{size[0]}x{size[1]}-{colours}")
     findings.check("first-start", window, docks=[window.sidebar_dock, window.details_dock, window.autotag_dock])
     assert findings.problems == [], "\n".join(findings.problems)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_filter_chips_show_their_whole_text(open_window, indexed, qtbot, shots, size):
+    """Every chip says what it filters by, typed one key at a time: whole (no
+    ellipsis that reads as cut off, nothing clipped), the row wrapping when
+    the window is narrow."""
+    window = open_window(indexed)
+    window.resize(*size)
+    qtbot.waitUntil(lambda: (window.width(), window.height()) == size, timeout=5000)
+    window.photo_actions.tag([photo_named(window, "red1.jpg")], "poppies")
+    findings = Findings(shots, f"{size[0]}x{size[1]}-chips")
+    chips = [*window.chips.chips.values(), *window.search.mark_chips.chips.values()]
+    window.bar.setFocus()
+    for typed in ("after:2024", " before:2025-07 tag:poppies type:jpeg rating:>=3 -flag:reject label:red"):
+        qtbot.keyClicks(window.bar, typed)
+        qtbot.waitUntil(lambda: window.chips.chips["date"].property("active"), timeout=5000)
+        settle(qtbot, window)
+        findings.check(f"chips-{len(window.bar.text())}", window, docks=[window.sidebar_dock, window.details_dock])
+        findings.problems += [f"{size} chip {c.objectName()} is shortened: {c.text()!r}"
+                              for c in chips if "…" in c.text()]
+        findings.problems += [f"{size} chip {c.objectName()} is out of sight" for c in chips
+                              if not c.isVisible() or c.visibleRegion().boundingRect().size() != c.size()]
+    assert findings.problems == [], "\n".join(findings.problems)
+    assert window.chips.chips["date"].text() == "Date: 2024-01 – 2025-06"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from colourkit import colour_photo
 from PySide6.QtCore import Qt
 from uikit import drop, file_mime, ids_mime, names
@@ -77,7 +78,23 @@ def test_date_chip_writes_a_half_open_range(open_window, indexed):
     window.bar.setText("red")
     window.chips._dates(date(2023, 1, 1), date(2024, 1, 1))
     assert window.bar.text() == "red after:2023-01-01 before:2024-01-01"
-    assert window.chips.chips["date"].text() == "Date: 2023-01-01 – 2023-12-31"
+    assert window.chips.chips["date"].text() == "Date: 2023"
+
+
+@pytest.mark.parametrize(("typed", "shown"), [
+    ("after:2024", "Date: from 2024"),
+    ("before:2023-07", "Date: before 2023-07"),
+    ("date:2024-03", "Date: 2024-03"),
+    ("after:2023-07 before:2024", "Date: 2023-07 – 2023-12"),
+    ("after:2024-03-02 before:2024-03-10", "Date: 2024-03-02 – 2024-03-09"),
+    ("date:2024-03-02", "Date: 2024-03-02"),
+])
+def test_the_date_chip_says_the_period_typed_whole(open_window, indexed, qtbot, typed, shown):
+    """No ellipsis for an open end: "Date: 2024-01-01 – …" read as a chip cut short."""
+    window = open_window(indexed)
+    window.bar.setFocus()
+    qtbot.keyClicks(window.bar, typed)
+    qtbot.waitUntil(lambda: window.chips.chips["date"].text() == shown, timeout=5000)
 
 
 def test_dropping_an_image_on_the_bar_finds_similar_photos(open_window, indexed, tmp_path):
