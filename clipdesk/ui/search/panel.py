@@ -126,6 +126,9 @@ class SearchPanel(QWidget):
         self._shown_text: str | None = None
         self._shown_count = ""
         self._problem: str | None = None
+        #: A notice about the answer on screen that waits for typing to pause:
+        #: (text, warning).
+        self._waiting_notice: tuple[str, bool] | None = None
         self._pause = QTimer(self)
         self._pause.setSingleShot(True)
         self._pause.setInterval(TYPING_PAUSE_MS)
@@ -220,18 +223,37 @@ class SearchPanel(QWidget):
             notice = notice.replace(self._said_elsewhere, "").strip()
         if notice and result.unknown and not answer.ids:  # "...; these are only the closest matches": none shown
             notice = notice.split(";", 1)[0] + "."
-        if notice:
+        self._waiting_notice = None
+        if notice and answer.kind != "similar" and (answer.text != self.bar.text() or self._typing_a_token()):
+            # The text's last token is still being typed ("red aft", "tag:bea",
+            # "rating:"): what the answer says of it is no verdict yet.
+            self._waiting_notice = (notice, result.unknown or not result.confident)
+            self._pause.start()
+            self.message.clear_message()
+        elif notice:
             self.message.show_notice(notice, warning=result.unknown or not result.confident)
         else:
             self.message.clear_message()
+
+    def _typing_a_token(self) -> bool:
+        """The user is typing the token that ends at the cursor: the bar's last
+        change was theirs (not a tag clicked or a chip picked) and no space
+        follows what they typed."""
+        bar = self.bar
+        text, at = bar.text(), bar.cursorPosition()
+        return bar.isModified() and 0 < at and not text[at - 1].isspace() and (at == len(text) or text[at].isspace())
 
     def _failed(self, message: str, position: int) -> None:
         """A query that does not parse (or could not run). The text and the caret
         stay exactly as the user typed them; the last answer stays on screen,
         marked as the last complete search's; the problem is shown under the
         bar once typing pauses (half-typed filters such as ``tag:`` are no
-        problem while the user is still typing)."""
+        problem while the user is still typing). A notice about the text
+        before it goes: it was about other words."""
         self._problem = message
+        self._waiting_notice = None
+        if self.message.isVisible() and self.message.property("kind") != "error":
+            self.message.clear_message()  # a notice about the text before this one
         self._pause.start()
         shown = self._shown_text
         if shown is not None and shown != self.bar.text():
@@ -240,3 +262,7 @@ class SearchPanel(QWidget):
     def _typing_paused(self) -> None:
         if self._problem is not None:
             self.message.show_error(self._problem)
+        elif self._waiting_notice is not None and self._shown_text == self.bar.text():
+            notice, warning = self._waiting_notice
+            self._waiting_notice = None
+            self.message.show_notice(notice, warning=warning)

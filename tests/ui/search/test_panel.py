@@ -178,3 +178,46 @@ def test_a_refresh_of_the_last_search_keeps_the_problem_of_the_query_on_screen(o
     assert window.grid_ctl.answer.text == "red after"
     assert window.message.isVisible() and "after" in window.message.text()
     assert "for “red after”" in window.search.count_label.text()
+
+
+def type_watching(window, qtbot, text: str) -> list[tuple[str, str]]:
+    """Type ``text`` one key at a time at a person's pace (the event loop runs
+    between keys); (the bar's text, the message under it) after each key."""
+    seen = []
+    for key in text:
+        qtbot.keyClicks(window.bar, key)
+        qtbot.wait(40)
+        seen.append((window.bar.text(), window.message.text() if window.message.isVisible() else ""))
+    return seen
+
+
+@pytest.mark.parametrize("typed", ["red after:2024", "red tag:bea", "red rating:>=3"])
+def test_a_token_still_being_typed_is_no_word_of_the_notice(open_window, demo, qtbot, typed):
+    """On the demo model "red a", "red af", "red after" are words it does not
+    know: while they are the token being typed (a filter half typed) the
+    notice does not speak of them; once typing pauses it speaks of what the
+    finished query asks."""
+    paths, _truth = demo
+    window = open_window(paths)
+    window.bar.setFocus()
+    seen = type_watching(window, qtbot, typed)
+    assert window.bar.text() == typed
+    said = [(text, message) for text, message in seen if "does not seem to know" in message]
+    assert said == [], said
+    qtbot.wait(900)  # typing pauses
+    assert "does not seem to know" not in window.message.text()
+    assert window.grid_ctl.answer.text == typed  # the finished query was searched, and judged
+
+
+def test_a_notice_about_unknown_words_waits_for_typing_to_pause(open_window, demo, qtbot):
+    """Deferred, not dropped: words the model does not know are said once the
+    user stops typing them, and at once when a space ends them."""
+    paths, _truth = demo
+    window = open_window(paths)
+    window.bar.setFocus()
+    seen = type_watching(window, qtbot, "red bike")
+    assert not any("does not seem to know" in m for _t, m in seen)
+    qtbot.waitUntil(lambda: "“red bike”" in window.message.text() and window.message.isVisible(), timeout=3000)
+    qtbot.keyClicks(window.bar, " ")
+    qtbot.wait(40)
+    assert "“red bike”" in window.message.text() and window.message.isVisible()
