@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -129,12 +129,15 @@ class SearchPanel(QWidget):
         #: A notice about the answer on screen that waits for typing to pause:
         #: (text, warning).
         self._waiting_notice: tuple[str, bool] | None = None
+        #: Since the user's last keystroke in the bar (not a text set for them).
+        self._last_key = QElapsedTimer()
         self._pause = QTimer(self)
         self._pause.setSingleShot(True)
         self._pause.setInterval(TYPING_PAUSE_MS)
         self._pause.timeout.connect(self._typing_paused)
 
         self.bar.textChanged.connect(self.controller.search)
+        self.bar.textEdited.connect(self._last_key.restart)
         self.save_button.clicked.connect(self.save_current)
         self.controller.parsed.connect(self._parsed)
         self.controller.answered.connect(self._answered)
@@ -224,7 +227,9 @@ class SearchPanel(QWidget):
         if notice and result.unknown and not answer.ids:  # "...; these are only the closest matches": none shown
             notice = notice.split(";", 1)[0] + "."
         self._waiting_notice = None
-        if notice and answer.kind != "similar" and (answer.text != self.bar.text() or self._typing_a_token()):
+        said = self.message.isVisible() and self.message.text() == notice  # a refresh says it again
+        if notice and not said and answer.kind != "similar" \
+                and (answer.text != self.bar.text() or self._typing_a_token()):
             # The text's last token is still being typed ("red aft", "tag:bea",
             # "rating:"): what the answer says of it is no verdict yet.
             self._waiting_notice = (notice, result.unknown or not result.confident)
@@ -236,12 +241,13 @@ class SearchPanel(QWidget):
             self.message.clear_message()
 
     def _typing_a_token(self) -> bool:
-        """The user is typing the token that ends at the cursor: the bar's last
-        change was theirs (not a tag clicked or a chip picked) and no space
-        follows what they typed."""
-        bar = self.bar
-        text, at = bar.text(), bar.cursorPosition()
-        return bar.isModified() and 0 < at and not text[at - 1].isspace() and (at == len(text) or text[at].isspace())
+        """The user is typing the token that ends at the cursor: they pressed a
+        key in the bar less than a typing pause ago (a tag clicked or a chip
+        picked is no typing) and no space follows what they typed."""
+        if not self._last_key.isValid() or self._last_key.elapsed() >= TYPING_PAUSE_MS:
+            return False
+        text, at = self.bar.text(), self.bar.cursorPosition()
+        return 0 < at and not text[at - 1].isspace() and (at == len(text) or text[at].isspace())
 
     def _failed(self, message: str, position: int) -> None:
         """A query that does not parse (or could not run). The text and the caret

@@ -221,3 +221,6 @@ def test_a_notice_about_unknown_words_waits_for_typing_to_pause(open_window, dem
     qtbot.keyClicks(window.bar, " ")
     qtbot.wait(40)
     assert "“red bike”" in window.message.text() and window.message.isVisible()
+    qtbot.wait(900)
+    window.search_ctl.refresh()  # the library changed: the same search again, the same notice, no blink
+    assert "“red bike”" in window.message.text() and window.message.isVisible()
