@@ -277,3 +277,21 @@ def test_filter_chips_show_their_whole_text(open_window, indexed, qtbot, shots, 
                               if not c.isVisible() or c.visibleRegion().boundingRect().size() != c.size()]
     assert findings.problems == [], "\n".join(findings.problems)
     assert window.chips.chips["date"].text() == "Date: 2024-01 – 2025-06"
+
+
+def test_a_dialog_kept_for_next_time_fits_a_window_made_smaller(open_window, with_copies, qtbot):
+    """Preferences and Duplicates are kept once opened: opened again over a
+    window made smaller since, they shrink to fit it."""
+    window = open_window(with_copies)
+    window.resize(1920, 1080)
+    qtbot.waitUntil(lambda: window.width() == 1920, timeout=5000)
+    opened = [window.open_preferences(), window.open_duplicates()]
+    assert [d.height() for d in opened] == [640, 640]
+    for dialog in opened:
+        dialog.close()
+    window.resize(800, 600)
+    qtbot.waitUntil(lambda: window.height() == 600, timeout=5000)
+    again = [window.open_preferences(), window.open_duplicates()]
+    assert again == opened
+    assert all(d.width() <= window.width() and d.height() <= window.height() for d in again), \
+        [(d.objectName(), d.size()) for d in again]
