@@ -34,13 +34,16 @@ from pathlib import Path
 
 import pytest
 from bundlekit import write_bundle
-from layoutkit import clipped_text, grid_problems, horizontal_scrollbars, low_contrast
-from PySide6.QtCore import Qt, QTimer
+from layoutkit import MIN_CONTRAST, clipped_text, grid_problems, horizontal_scrollbars, low_contrast, text_contrast
+from PySide6.QtCore import QRect, Qt, QTimer
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from uikit import drop, ids_mime, photo_named, select
 
 from clipdesk.core.models import ModelStatus
 from clipdesk.ui import theme
+from clipdesk.ui.grid.thumbs import PAD
+from clipdesk.ui.grid.view import MARGIN, month_label
 from clipdesk.ui.search.bar import DateRangeDialog
 
 #: The smallest supported window, the one ClipDesk opens at first (1280x820), a laptop's and a desktop's.
@@ -295,3 +298,26 @@ def test_a_dialog_kept_for_next_time_fits_a_window_made_smaller(open_window, wit
     assert again == opened
     assert all(d.width() <= window.width() and d.height() <= window.height() for d in again), \
         [(d.objectName(), d.size()) for d in again]
+
+
+@pytest.mark.parametrize("colours", THEMES)
+def test_quiet_text_painted_by_the_views_reads_well(open_window, indexed, qtbot, restore_theme, colours):
+    """Text the views paint themselves in the palette's quieter colour (the
+    details pane's "Select a photo…", a month's count in the grid) meets
+    4.5:1 too; the layout checks above read only labels and buttons."""
+    window = open_window(indexed)
+    window.set_theme(colours)
+    window.resize(1280, 820)
+    settle(qtbot, window)
+    preview = window.details.preview
+    assert not window.details.photos
+    found = {"details pane": text_contrast(preview.grab().toImage(), preview.rect())}
+    grid = window.grid
+    assert window.grid_ctl.answer.kind == "list"  # the library by month: a header with its count
+    section = grid.sections()[0]
+    label = QFontMetrics(grid._header_font()).horizontalAdvance(month_label(section.key))
+    left = MARGIN + PAD + label + 12  # where the view writes the month's count
+    count = QRect(left, section.top - grid.verticalScrollBar().value(), 60, grid.header_height())
+    found["month count"] = text_contrast(grid.viewport().grab().toImage(), count)
+    assert all(r is not None for r in found.values()), found
+    assert {k: r for k, r in found.items() if r < MIN_CONTRAST} == {}
