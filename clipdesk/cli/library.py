@@ -47,6 +47,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(handler=cmd_folders_list)
 
+    rm = sub.add_parser(
+        "remove", help="take photos out of the library (the files stay on disk)",
+        description="Take photos out of the library: they leave searches and tags, later scans skip "
+                    "them, and their files stay on disk untouched. `clipdesk remove --restore PATH...` "
+                    "brings them back with their tags. To skip a whole folder, use `clipdesk folders exclude`.")
+    rm.add_argument("paths", nargs="+", metavar="PATH", help="photo files in the library")
+    rm.add_argument("--restore", action="store_true",
+                    help="bring photos removed this way back, with their tags")
+    rm.set_defaults(handler=cmd_remove)
+
     s = sub.add_parser("scan", help="scan the library folders and index new or changed photos")
     s.add_argument("--watch", action="store_true", help="keep running and follow changes")
     s.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -87,6 +97,23 @@ def cmd_folders_exclude(args) -> int:
         for path in args.paths:
             n = len(lib.folders.exclude(path).removed)
             print(f"excluded {display_path(path)}" + (f" ({plural(n, 'photo')} left the library)" if n else ""))
+    return 0
+
+
+def cmd_remove(args) -> int:
+    with open_library("write") as lib:
+        if args.restore:
+            n = len(lib.folders.restore_photos(args.paths).photos)
+            print(f"{plural(n, 'photo')} back in the library (indexed by the next `clipdesk scan`)")
+            if n < len(args.paths):
+                print(f"{plural(len(args.paths) - n, 'path')} had not been removed; nothing to restore there",
+                      file=sys.stderr)
+                return 4
+            return 0
+        ids = lib.search.photo_ids(args.paths)
+        n = len(lib.folders.remove_photos(ids).removed)
+    print(f"removed {plural(n, 'photo')} from the library (files untouched; "
+          "`clipdesk remove --restore PATH...` brings them back)")
     return 0
 
 

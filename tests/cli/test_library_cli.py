@@ -99,3 +99,38 @@ def test_offline_folder_is_reported(tmp_path):
 def test_version():
     r = run_cli("--version")
     assert r.returncode == 0 and r.stdout.startswith("ClipDesk ")
+
+
+def test_a_subfolder_deleted_from_disk_leaves_the_catalog_and_scan_succeeds(tmp_path):
+    """A new user deleted a subfolder: its photos stayed "offline" and every
+    scan exited 1. The library folder is there, so they were deleted."""
+    import shutil
+
+    root = photos_dir(tmp_path, broken=False)
+    make_photo(root / "2019" / "old.jpg", seed=9)
+    age(root / "2019" / "old.jpg")
+    assert run_cli("folders", "add", str(root)).returncode == 0
+    shutil.rmtree(root / "2019")
+    for _ in range(2):
+        r = run_cli("scan", "--json")
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert json.loads(r.stdout)["offline_photos"] == 0
+    data = json.loads(run_cli("status", "--json").stdout)
+    assert data["photos"] == 3 and data["counts"]["offline"] == 0
+
+
+def test_remove_takes_photos_out_of_the_library_not_off_the_disk(tmp_path):
+    root = photos_dir(tmp_path, broken=False)
+    assert run_cli("folders", "add", str(root)).returncode == 0
+    r = run_cli("remove", str(root / "p0.jpg"), str(root / "p1.jpg"))
+    assert r.returncode == 0, r.stderr
+    assert "removed 2 photos from the library" in r.stdout
+    assert (root / "p0.jpg").exists()
+    assert run_cli("scan").returncode == 0
+    assert json.loads(run_cli("status", "--json").stdout)["photos"] == 1
+    r = run_cli("remove", "--restore", str(root / "p0.jpg"))
+    assert r.returncode == 0 and "1 photo back" in r.stdout
+    assert json.loads(run_cli("status", "--json").stdout)["photos"] == 2
+    r = run_cli("remove", str(tmp_path / "elsewhere.jpg"))
+    assert r.returncode == 4 and "not in the library" in r.stderr
+    assert "brings them back" in run_cli("remove", "--help").stdout
