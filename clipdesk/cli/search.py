@@ -356,7 +356,8 @@ def cmd_export(args) -> int:
         else:
             ids = lib.search.photo_ids(args.paths)
         report = lib.files.export(ids, args.to, options)
-    print(f"exported {plural(len(report.written), 'photo')} to {display_path(args.to)}")
+    files = f" ({plural(len(report.written), 'file')})" if len(report.written) != report.photos else ""
+    print(f"exported {plural(report.photos, 'photo')}{files} to {display_path(args.to)}")
     for path, why in report.notes:
         print(f"note: {path}: {why}", file=sys.stderr)
     for path, why in report.failed:

@@ -134,3 +134,21 @@ def test_remove_takes_photos_out_of_the_library_not_off_the_disk(tmp_path):
     r = run_cli("remove", str(tmp_path / "elsewhere.jpg"))
     assert r.returncode == 4 and "not in the library" in r.stderr
     assert "brings them back" in run_cli("remove", "--help").stdout
+
+
+def test_export_of_a_raw_and_jpeg_pair_counts_one_photo(tmp_path):
+    from PIL import Image
+    from rawkit import write_dng
+
+    card = tmp_path / "card"
+    card.mkdir()
+    picture = Image.new("RGB", (320, 240), (200, 120, 40))
+    write_dng(card / "DSC_0001.DNG", picture)
+    picture.save(card / "DSC_0001.JPG", quality=90)
+    for f in card.iterdir():
+        age(f)
+    assert run_cli("folders", "add", str(card)).returncode == 0
+    r = run_cli("export", str(card / "DSC_0001.DNG"), "--to", str(tmp_path / "out"))
+    assert r.returncode == 0, r.stderr
+    assert "exported 1 photo (2 files) to" in r.stdout
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["DSC_0001.DNG", "DSC_0001.JPG"]
