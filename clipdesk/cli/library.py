@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import threading
 import time
 
+from clipdesk.cli.output import print_json
 from clipdesk.core.errors import CatalogLocked
 from clipdesk.core.library import Library
 from clipdesk.core.names import display_path
-from clipdesk.core.wording import plural
+from clipdesk.core.wording import agree, plural
 from clipdesk.core.paths import Paths
 from clipdesk.core.pipeline import Progress, RunResult
 
@@ -125,15 +125,13 @@ def cmd_folders_list(args) -> int:
             for f in lib.folders.rows()
         ]
     if args.json:
-        json.dump(rows, sys.stdout, indent=2)
-        print()
+        print_json(rows)
         return 0
     if not rows:
         print("no library folders yet: add one with `clipdesk folders add PATH`")
     for r in rows:
-        label = "excluded" if r["kind"] == "exclude" else f"{r['photos']} photos, {r['state']}"
-        note = f" ({r['note']})" if r["note"] and r["state"] == "offline" else ""
-        print(f"{display_path(r['path'])}  [{label}]{note}")
+        label = "excluded" if r["kind"] == "exclude" else f"{plural(r['photos'], 'photo')}, {r['state']}"
+        print(f"{display_path(r['path'])}  [{label}]{_why_offline(r['state'], r['note'])}")
     return 0
 
 
@@ -178,7 +176,13 @@ class _Bar:
                 )
 
 
-def _summary(result: RunResult) -> dict:
+def _why_offline(state: str, note: str | None) -> str:
+    """The reason a folder is offline, after its line: after a colon, since
+    the reason has parentheses of its own."""
+    return f": {note}" if note and state == "offline" else ""
+
+
+def _summary(result: RunResult, offline_total: int = 0) -> dict:
     s = result.scan
     return {
         "added": s.added,
@@ -191,6 +195,7 @@ def _summary(result: RunResult) -> dict:
         "waiting": result.deferred + len(s.deferred),
         "offline_folders": s.offline_roots,
         "offline_photos": s.offline,
+        "offline_total": offline_total,
         "retried": s.retried,
         "unreadable": [{"path": p, "reason": r} for p, r in s.errors],
         "error": result.error,
@@ -207,13 +212,16 @@ def _print_summary(summary: dict) -> None:
     )
     if summary["waiting"]:
         n = summary["waiting"]
-        print(f"{plural(n, 'photo')} {'is' if n == 1 else 'are'} waiting to be indexed (`clipdesk status` says why)")
+        print(f"{plural(n, 'photo')} {agree(n, 'is', 'are')} waiting to be indexed (`clipdesk status` says why)")
     for root in summary["offline_folders"]:
-        print(f"offline: {display_path(root)} (its photos are kept)")
-    if summary["offline_photos"]:
-        n = summary["offline_photos"]
-        print(f"{plural(n, 'photo')} {'is' if n == 1 else 'are'} offline: their folder is gone or empty "
-              "(an unmounted share?); they are kept and come back with their files")
+        print(f"offline: {display_path(root)}; its photos are kept")
+    new, total = summary["offline_photos"], summary["offline_total"]
+    if new:
+        print(f"{plural(new, 'photo')} went offline in this scan, {total:,} offline in all. "
+              f"{agree(new, 'Its folder is', 'Their folders are')} empty or cannot be read (an unmounted share?): "
+              f"{agree(new, 'it is kept and comes back with its file', 'they are kept and come back with their files')}")
+    elif total:
+        print(f"{plural(total, 'photo')} {agree(total, 'is', 'are')} still offline (`clipdesk status` says where)")
     for item in summary["unreadable"]:
         print(f"unreadable: {item['path']}: {item['reason']}")
     if summary["failed"]:
@@ -240,10 +248,9 @@ def _run_index(lib: Library, *, quiet: bool, as_json: bool) -> int:
         except KeyboardInterrupt:
             pipeline.cancel()
             raise
-    summary = _summary(result)
+    summary = _summary(result, lib.folders.counts().get("offline", 0))
     if as_json:
-        json.dump(summary, sys.stdout, indent=2)
-        print()
+        print_json(summary)
     else:
         _print_summary(summary)
     return _exit_code(result)
@@ -257,7 +264,7 @@ def cmd_scan(args) -> int:
         if args.retry_failed:
             n = lib.folders.retry_failed()
             if not args.json:
-                print(f"trying {n} photo{'' if n == 1 else 's'} that could not be read again")
+                print(f"trying {plural(n, 'photo')} that could not be read again")
         code = _run_index(lib, quiet=args.quiet, as_json=args.json)
         if not args.watch:
             return code
@@ -279,7 +286,7 @@ def _watch(lib: Library, *, quiet: bool) -> int:
             wake.wait()
             wake.clear()
             result = lib.folders.pipeline().run()
-            s = _summary(result)
+            s = _summary(result, lib.folders.counts().get("offline", 0))
             if any(s[k] for k in ("added", "changed", "moved", "removed", "failed")) or s["offline_folders"]:
                 stamp = time.strftime("%H:%M:%S")
                 print(f"[{stamp}] ", end="")
@@ -310,20 +317,18 @@ def cmd_status(args) -> int:
         "embeddings": models,
     }
     if args.json:
-        json.dump(data, sys.stdout, indent=2, default=str)
-        print()
+        print_json(data)
         return 0
     print(f"{plural(data['photos'], 'photo')}: " + ", ".join(f"{n:,} {k}" for k, n in counts.items()))
     for f in folders:
         if f.kind == "exclude":
             print(f"  excluded {display_path(f.path)}")
         else:
-            note = f" ({f.note})" if f.note and f.state == "offline" else ""
-            print(f"  {f.state:7} {display_path(f.path)}{note}")
+            print(f"  {f.state:7} {display_path(f.path)}{_why_offline(f.state, f.note)}")
     for model, n in models.items():
         print(f"  {plural(n, 'photo')} embedded with {model}")
     if failures:
-        print(f"failed ({total_failed}):")
+        print(f"failed, {plural(total_failed, 'photo')}:")
         for p in failures:
             print(f"  {display_path(p.path)}: {p.reason}")
         if total_failed > len(failures):
@@ -350,6 +355,6 @@ def doctor_report(paths) -> dict:
     return {
         "catalog": str(paths.catalog),
         "photos": ", ".join(f"{n} {s}" for s, n in sorted(summary.by_status.items()) if n) or "none",
-        "folders": f"{summary.roots} ({summary.offline_roots} offline)",
+        "folders": f"{plural(summary.roots, 'folder')}, {summary.offline_roots:,} offline",
         "embeddings": ", ".join(f"{n} with {m}" for m, n in summary.embeddings.items()) or "none",
     }

@@ -35,7 +35,7 @@ class MarkService:
         """0 (no rating) to 5 stars. Undoable. UsageError outside 0-5."""
         if not isinstance(stars, int) or not 0 <= stars <= 5:
             raise UsageError("a rating is 0 to 5 stars")
-        label = f"Rate {plural(len(photo_ids), 'photo')} {stars} star{'' if stars == 1 else 's'}" if stars \
+        label = f"Rate {plural(len(photo_ids), 'photo')} {plural(stars, 'star')}" if stars \
             else f"Clear the rating of {plural(len(photo_ids), 'photo')}"
         return self._set(photo_ids, label, {"rating": stars})
 
