@@ -219,7 +219,8 @@ def _print_summary(summary: dict) -> None:
     if new:
         print(f"{plural(new, 'photo')} went offline in this scan, {total:,} offline in all. "
               f"{agree(new, 'Its folder is', 'Their folders are')} empty or cannot be read (an unmounted share?): "
-              f"{agree(new, 'it is kept and comes back with its file', 'they are kept and come back with their files')}")
+              + agree(new, "it is kept and comes back with its file",
+                      "they are kept and come back with their files"))
     elif total:
         print(f"{plural(total, 'photo')} {agree(total, 'is', 'are')} still offline (`clipdesk status` says where)")
     for item in summary["unreadable"]:

@@ -494,7 +494,8 @@ class Scanner:
                 rest.append(item)
                 continue
             size, mtime_ns, digest = facts
-            same = st.st_size == size and (st.st_mtime_ns == mtime_ns or (digest is not None and _hash_or_none(path) == digest))
+            same = st.st_size == size and (
+                st.st_mtime_ns == mtime_ns or (digest is not None and _hash_or_none(path) == digest))
             (back if same else stale).append(path)
             if not same:
                 rest.append(item)

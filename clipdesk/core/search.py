@@ -139,14 +139,16 @@ class SearchService:
         return self._catalog.photo_by_path(*path_candidates(path))
 
     def photo_ids(self, paths: Sequence[str | bytes | os.PathLike]) -> list[int]:
-        """Ids of catalogued photos by path; NotFound names the first that is not one."""
-        out = []
+        """Ids of catalogued photos by path, each photo once (a RAW and its
+        JPEG named together are one photo); NotFound names the first path that
+        is not one."""
+        out: dict[int, None] = {}
         for p in paths:
             photo = self.find_photo(p)
             if photo is None:
                 raise NotFound(f"{display_path(p)} is not in the library (add its folder first)")
-            out.append(photo.id)
-        return out
+            out[photo.id] = None
+        return list(out)
 
     # -- searching -----------------------------------------------------------------------
     def query(

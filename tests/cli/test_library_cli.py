@@ -152,3 +152,21 @@ def test_export_of_a_raw_and_jpeg_pair_counts_one_photo(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "exported 1 photo (2 files) to" in r.stdout
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["DSC_0001.DNG", "DSC_0001.JPG"]
+
+
+def test_naming_both_files_of_a_pair_counts_one_photo(tmp_path):
+    from PIL import Image
+    from rawkit import write_dng
+
+    card = tmp_path / "card"
+    card.mkdir()
+    picture = Image.new("RGB", (320, 240), (40, 120, 200))
+    write_dng(card / "DSC_0002.DNG", picture)
+    picture.save(card / "DSC_0002.JPG", quality=90)
+    for f in card.iterdir():
+        age(f)
+    assert run_cli("folders", "add", str(card)).returncode == 0
+    both = (str(card / "DSC_0002.DNG"), str(card / "DSC_0002.JPG"))
+    assert "tagged 1 photo 'sea'" in run_cli("tags", "add", "sea", *both).stdout
+    assert "exported 1 photo (2 files)" in run_cli("export", *both, "--to", str(tmp_path / "out")).stdout
+    assert "removed 1 photo from" in run_cli("remove", *both).stdout
