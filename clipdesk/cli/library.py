@@ -51,8 +51,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "remove", help="take photos out of the library (the files stay on disk)",
         description="Take photos out of the library: they leave searches and tags, later scans skip "
                     "them, and their files stay on disk untouched. `clipdesk remove --restore PATH...` "
-                    "brings them back with their tags. To skip a whole folder, use `clipdesk folders exclude`.")
-    rm.add_argument("paths", nargs="+", metavar="PATH", help="photo files in the library")
+                    "brings them back with their tags. A PATH that is a folder (also one you deleted, whose "
+                    "photos are offline) stands for every photo below it. To skip a folder that is there in "
+                    "later scans too, `clipdesk folders exclude` does the same for new photos.")
+    rm.add_argument("paths", nargs="+", metavar="PATH",
+                    help="photo files in the library, or folders (also deleted ones): every photo below")
     rm.add_argument("--restore", action="store_true",
                     help="bring photos removed this way back, with their tags")
     rm.set_defaults(handler=cmd_remove)
@@ -110,7 +113,7 @@ def cmd_remove(args) -> int:
                       file=sys.stderr)
                 return 4
             return 0
-        ids = lib.search.photo_ids(args.paths)
+        ids = lib.search.photo_ids(args.paths, folders=True)
         n = len(lib.folders.remove_photos(ids).removed)
     print(f"removed {plural(n, 'photo')} from the library (files untouched; "
           "`clipdesk remove --restore PATH...` brings them back)")
@@ -218,11 +221,13 @@ def _print_summary(summary: dict) -> None:
     new, total = summary["offline_photos"], summary["offline_total"]
     if new:
         print(f"{plural(new, 'photo')} went offline in this scan, {total:,} offline in all. "
-              f"{agree(new, 'Its folder is', 'Their folders are')} empty or cannot be read (an unmounted share?): "
-              + agree(new, "it is kept and comes back with its file",
-                      "they are kept and come back with their files"))
+              f"{agree(new, 'Its folder is', 'Their folders are')} gone, empty or cannot be read (an unmounted "
+              "share or drive?): " + agree(new, "it is kept and comes back with its file",
+                                          "they are kept and come back with their files")
+              + ". If you deleted a folder, `clipdesk remove FOLDER` forgets its photos.")
     elif total:
-        print(f"{plural(total, 'photo')} {agree(total, 'is', 'are')} still offline (`clipdesk status` says where)")
+        print(f"{plural(total, 'photo')} {agree(total, 'is', 'are')} still offline (`clipdesk status` says where; "
+              "`clipdesk remove FOLDER` forgets the photos of a folder you deleted)")
     for item in summary["unreadable"]:
         print(f"unreadable: {item['path']}: {item['reason']}")
     if summary["failed"]:

@@ -16,14 +16,16 @@ that is really there:
 * a root that is suddenly empty (an unmounted share leaves an empty mount
   point) loses only the photos that turn up elsewhere in the library; if any
   are left unaccounted for, it goes offline instead of forgetting them;
-* the same inside a root that is there: a photo whose folder is suddenly
-  empty (a share mounted inside a library folder and unmounted) or cannot be
-  read goes offline, and comes back when its file does;
-* a photo whose file, or whose folder, is gone from a root that is there was
-  deleted outside ClipDesk: it leaves the catalog, after every new file was
-  checked for being its new home (a move), and a snapshot of it (tags,
-  marks) is kept: when the same file comes back to the same place (an
-  undone delete, a card put back), the photo comes back with them;
+* the same at any depth: a photo whose folder is gone, suddenly empty or
+  cannot be read (a share mounted inside a library folder and unmounted, a
+  card reader's folder) goes offline, and comes back when its file does; the
+  user forgets such photos with ``clipdesk remove FOLDER`` (or Remove from
+  library) if the folder was deleted;
+* a photo whose file is gone from a folder that is there was deleted outside
+  ClipDesk: it leaves the catalog, after every new file was checked for being
+  its new home (a move), and a snapshot of it (tags, marks) is kept: when the
+  same file comes back to the same place (an undone delete), the photo comes
+  back with them;
 * photos below a directory that could not be listed are never treated as
   deleted, nor those below a nested library folder or an exclusion (they are
   that folder's business);
@@ -78,7 +80,7 @@ class ScanReport:
     removed_ids: list[int] = field(default_factory=list)
     changed_ids: list[int] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
-    #: Photos kept as offline because their folder is empty or cannot be read.
+    #: Photos kept as offline because their folder is gone, empty or cannot be read.
     offline: int = 0
     #: Failed photos queued again because their file changed.
     retried: int = 0
@@ -524,15 +526,15 @@ class _Missing:
 
 def _unreachable(folder: bytes) -> str | None:
     """Why a folder that held photos cannot be trusted to say they are gone
-    (it is empty: an unmounted share or drive leaves an empty mount point; or
-    it cannot be read), or None when it is really there, or really gone from
-    a library folder that is there (deleted outside ClipDesk)."""
+    (it is gone itself, or empty: an unmounted share or drive leaves an empty
+    mount point, or removes it; or it cannot be read), or None when it is
+    really there."""
     try:
         with os.scandir(folder) as it:
             if next(it, None) is None:
                 return f"its folder {display_path(folder)} is empty (an unmounted share or drive?)"
     except FileNotFoundError:
-        return None
+        return f"its folder {display_path(folder)} is not there (an unmounted share or drive, or deleted?)"
     except OSError as exc:
         return f"its folder {display_path(folder)} cannot be read ({exc.strerror or exc})"
     return None

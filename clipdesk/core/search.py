@@ -138,16 +138,21 @@ class SearchService:
         symbolic links), or None."""
         return self._catalog.photo_by_path(*path_candidates(path))
 
-    def photo_ids(self, paths: Sequence[str | bytes | os.PathLike]) -> list[int]:
+    def photo_ids(self, paths: Sequence[str | bytes | os.PathLike], *, folders: bool = False) -> list[int]:
         """Ids of catalogued photos by path, each photo once (a RAW and its
         JPEG named together are one photo); NotFound names the first path that
-        is not one."""
+        is not one. ``folders``: a path may also name a folder, on disk or
+        gone, and stands for every catalogued photo below it."""
         out: dict[int, None] = {}
         for p in paths:
             photo = self.find_photo(p)
-            if photo is None:
+            if photo is not None:
+                out[photo.id] = None
+                continue
+            below = [i for c in path_candidates(p) for i in self._catalog.photo_ids_under(c)] if folders else []
+            if not below:
                 raise NotFound(f"{display_path(p)} is not in the library (add its folder first)")
-            out[photo.id] = None
+            out.update(dict.fromkeys(below))
         return list(out)
 
     # -- searching -----------------------------------------------------------------------

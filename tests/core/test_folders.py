@@ -78,34 +78,46 @@ def test_an_unmounted_share_inside_a_library_folder_goes_offline_not_away(librar
     assert tag_of(library, share / "n0.jpg") == ["family"]
 
 
-def test_a_file_or_subfolder_deleted_from_a_folder_that_is_there_leaves_and_comes_back_with_its_tags(
-        library, tmp_path):
-    """A subfolder deleted outside ClipDesk used to stay offline for ever (and
-    every scan said so): its photos leave the catalog like a deleted file's,
-    and when the same files come back to the same place (a card put back, an
-    undone delete) they come back with their tags and marks."""
+def test_a_vanished_subfolder_goes_offline_and_a_deleted_file_goes(library, tmp_path):
+    """DESIGN.md and issue 14: a folder that is not there (a card reader's, a
+    share's mount point removed on unmount) makes its photos offline at any
+    depth; only a file gone from a folder that is there was deleted."""
     lib_dir = tmp_path / "lib"
     settled(lib_dir / "keep.jpg", seed=1)
     settled(lib_dir / "gone.jpg", seed=2)
     settled(lib_dir / "card" / "c.jpg", seed=3)
     library.folders.add(lib_dir)
     scan(library)
-    c = library.search.find_photo(lib_dir / "card" / "c.jpg")
+    os.remove(lib_dir / "gone.jpg")  # deleted from a folder that is really there
+    shutil.rmtree(lib_dir / "card")  # a card reader's folder that is not there
+    r = scan(library)
+    assert r.removed == 1 and r.offline == 1
+    assert library.search.find_photo(lib_dir / "gone.jpg") is None
+    assert library.search.find_photo(lib_dir / "card" / "c.jpg").status == "offline"
+
+
+def test_a_deleted_file_that_comes_back_to_its_place_comes_back_with_its_tags_and_marks(library, tmp_path):
+    """A file deleted outside ClipDesk leaves the catalog, but its tags and
+    marks are kept aside: an undone delete brings the photo back whole."""
+    lib_dir = tmp_path / "lib"
+    settled(lib_dir / "keep.jpg", seed=1)
+    settled(lib_dir / "c.jpg", seed=3)
+    library.folders.add(lib_dir)
+    scan(library)
+    c = library.search.find_photo(lib_dir / "c.jpg")
     library.tags.accept([c.id], "trip")
     library.marks.rate([c.id], 4)
-    parked = tmp_path / "parked"
-    os.remove(lib_dir / "gone.jpg")  # deleted from a folder that is really there
-    shutil.move(str(lib_dir / "card"), str(parked))  # a folder deleted (or a card taken out)
+    parked = tmp_path / "parked.jpg"
+    shutil.move(str(lib_dir / "c.jpg"), str(parked))  # deleted (to a trash outside the library)
     r = scan(library)
-    assert r.removed == 2 and r.offline == 0 and not r.offline_roots
-    assert library.search.find_photo(lib_dir / "gone.jpg") is None
-    assert library.search.find_photo(lib_dir / "card" / "c.jpg") is None
+    assert r.removed == 1 and r.offline == 0 and not r.offline_roots
+    assert library.search.find_photo(lib_dir / "c.jpg") is None
     again = scan(library)
     assert again.removed == 0 and again.offline == 0
     assert library.folders.removed() == []  # not "removed by the user": not skipped by scans
-    shutil.move(str(parked), str(lib_dir / "card"))
+    shutil.move(str(parked), str(lib_dir / "c.jpg"))
     assert scan(library).added == 1
-    back = library.search.find_photo(lib_dir / "card" / "c.jpg")
+    back = library.search.find_photo(lib_dir / "c.jpg")
     assert back.id == c.id and tag_of(library, back.path) == ["trip"]
     assert library.marks.of([back.id])[back.id][0] == 4
 
