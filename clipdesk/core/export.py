@@ -61,8 +61,10 @@ class ExportOptions:
 
 @dataclass
 class ExportReport:
-    """Files written, and photos that could not be, with why."""
+    """Files written, and photos that could not be, with why. ``photos``
+    counts photos: a RAW+JPEG pair is one photo with two files in ``written``."""
 
+    photos: int = 0
     written: list[Path] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     #: Photos whose metadata could not be stripped losslessly (kept as they were).
@@ -98,6 +100,8 @@ def export_photos(
                 _export_jpeg(photo, folder, options, report)
         except (OSError, ValueError, SyntaxError, DecodeError) as exc:
             report.failed.append((display_path(photo.path), getattr(exc, "strerror", None) or str(exc)))
+        else:
+            report.photos += 1
         if on_progress is not None:
             on_progress(done, len(photos))
     return report
