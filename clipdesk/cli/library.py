@@ -113,9 +113,8 @@ def cmd_remove(args) -> int:
         if args.restore:
             n = len(lib.folders.restore_photos(args.paths).photos)
             print(f"{plural(n, 'photo')} back in the library (indexed by the next `clipdesk scan`)")
-            if n < len(args.paths):
-                print(f"{plural(len(args.paths) - n, 'path')} had not been removed; nothing to restore there",
-                      file=sys.stderr)
+            if n == 0:
+                print("nothing had been removed there: nothing to restore", file=sys.stderr)
                 return 4
             return 0
         ids = lib.search.photo_ids(args.paths, folders=True)
@@ -314,6 +313,7 @@ def cmd_status(args) -> int:
         counts = summary.by_status
         failures = lib.folders.failures(None if args.all else 50)
         waiting = [(p.path, p.reason) for p in lib.folders.waiting(50)]
+        offline = lib.folders.offline()
         folders = lib.folders.all()
         models = summary.embeddings
         total_failed = counts["failed"]
@@ -325,6 +325,7 @@ def cmd_status(args) -> int:
         ],
         "failures": [{"path": p.path, "reason": p.reason} for p in failures],
         "waiting": [{"path": display_path(p), "reason": r} for p, r in waiting],
+        "offline": [{"reason": why, "photos": n} for why, n in offline],
         "embeddings": models,
     }
     if args.json:
@@ -344,6 +345,10 @@ def cmd_status(args) -> int:
             print(f"  {display_path(p.path)}: {p.reason}")
         if total_failed > len(failures):
             print(f"  ... and {total_failed - len(failures)} more (--all lists them)")
+    if offline:
+        print("offline (kept; `clipdesk remove FOLDER` forgets the photos of a folder you deleted):")
+        for why, n in offline:
+            print(f"  {plural(n, 'photo')}: {why}")
     if waiting:
         print("waiting:")
         for p, r in waiting:
@@ -357,6 +362,10 @@ def doctor_report(paths) -> dict:
     from clipdesk.core.errors import CatalogError
     from clipdesk.core.folders import read_summary
 
+    try:
+        paths.ensure()
+    except CatalogError as exc:  # the data folder is a file, read-only, ...
+        return {"catalog": str(paths.catalog), "error": str(exc)}
     if not paths.catalog.exists():
         return {"catalog": f"{paths.catalog} (not created yet)"}
     try:

@@ -274,10 +274,12 @@ def _library_status(paths: Paths) -> dict[str, Any] | None:
 
 
 def cmd_doctor(args) -> int:
+    """0, or 5 when the catalog or its folder cannot be used (the report says why)."""
     report = doctor_report(_paths())
+    code = 5 if (report.get("library") or {}).get("error") else 0
     if args.json:
         print_json(report)
-        return 0
+        return code
     print(f"ClipDesk on {report['platform']}, Python {report['python']}")
     print(f"ONNX Runtime {report['onnxruntime']} ({report['onnxruntime_device']})")
     print(f"  providers available: {', '.join(report['providers_available']) or 'none'}")
@@ -300,4 +302,4 @@ def cmd_doctor(args) -> int:
         print("library:")
         for k, v in lib.items():
             print(f"  {k}: {v}")
-    return 0
+    return code

@@ -154,8 +154,10 @@ class FolderService:
 
     def restore_photos(self, paths: Sequence[str | bytes | os.PathLike]) -> Changes:
         """Bring photos the user removed back into the library, tags included
-        (they are indexed again). Paths that were not removed are ignored."""
+        (they are indexed again). A path may be a folder: the photos removed
+        below it come back. Paths that were not removed are ignored."""
         candidates = [c for p in paths for c in path_candidates(p)]
+        candidates += [below for c in list(candidates) for below in self._catalog.archived_under(c)]
         restored = self._catalog.restore_archived(candidates)
         undo = UndoStep(f"Restore {plural(len(restored), 'photo')}", lambda: self.remove_photos(restored))
         return Changes(photos=frozenset(restored), tags=bool(restored), catalog=bool(restored), undo=undo)
@@ -175,6 +177,11 @@ class FolderService:
     def failures(self, limit: int | None = None) -> list[Photo]:
         """Photos that could not be indexed, with their reasons, by path."""
         return self._catalog.failures(limit)
+
+    def offline(self, limit: int = 50) -> list[tuple[str, int]]:
+        """Where the offline photos are: (why, in words naming their folder;
+        how many photos), the most first."""
+        return self._catalog.offline_reasons(limit)
 
     def waiting(self, limit: int | None = 50) -> list[Photo]:
         """Photos waiting with a reason (still being written, disk full...)."""

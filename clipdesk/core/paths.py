@@ -131,6 +131,8 @@ def _usable(folder: Path, what: str, variable: str, *, writable: bool, check_acc
         why = exc.strerror or str(exc)
         if folder.exists() and not folder.is_dir():
             why = "it is a file, not a folder"
+        elif (above := next((p for p in folder.parents if p.exists() and not p.is_dir()), None)) is not None:
+            why = f"{above} is a file, not a folder"
         raise CatalogError(f"cannot use {folder} for ClipDesk's {what}: {why.lower()}; {advice}") from None
     if writable and check_access and not os.access(folder, os.W_OK | os.X_OK):
         raise CatalogError(f"cannot use {folder} for ClipDesk's {what}: it is read-only; {advice}")

@@ -29,7 +29,7 @@ from clipdesk.core.changes import Changes
 from clipdesk.core.duplicates import DuplicateGroup, find_duplicates
 from clipdesk.core.errors import InvalidEmbedding, NotFound
 from clipdesk.core.models import ModelService
-from clipdesk.core.names import display_path, path_candidates
+from clipdesk.core.names import display_path, encode_path, is_under, path_candidates
 from clipdesk.core.query import DATE_SORTS, SORTS, Query, parse_query
 from clipdesk.core.wording import plural
 
@@ -151,9 +151,20 @@ class SearchService:
                 continue
             below = [i for c in path_candidates(p) for i in self._catalog.photo_ids_under(c)] if folders else []
             if not below:
-                raise NotFound(f"{display_path(p)} is not in the library (add its folder first)")
+                raise NotFound(self._not_in_library(p))
             out.update(dict.fromkeys(below))
         return list(out)
+
+    def _not_in_library(self, path) -> str:
+        """Why a path someone named is not a catalogued photo, in words."""
+        candidates = path_candidates(path)
+        if not any(os.path.lexists(c) for c in candidates):
+            return f"{display_path(path)} is not in the library, and there is no such file"
+        roots = [encode_path(f.path) for f in self._catalog.roots()]
+        if any(is_under(c, r) for c in candidates for r in roots):
+            return (f"{display_path(path)} is not in the library: it was removed or excluded, or is not "
+                    "scanned yet (`clipdesk scan`)")
+        return f"{display_path(path)} is not in the library (add its folder first)"
 
     # -- searching -----------------------------------------------------------------------
     def query(

@@ -120,6 +120,9 @@ def test_the_photos_of_a_deleted_subfolder_are_offline_until_remove_forgets_them
     assert "2 photos went offline" in r.stdout and "`clipdesk remove FOLDER`" in r.stdout
     r = run_cli("scan")
     assert r.returncode == 0 and "still offline" in r.stdout and "clipdesk remove FOLDER" in r.stdout  # nothing new
+    status = run_cli("status")
+    assert f"{root / '2019'} is not there" in status.stdout and "clipdesk remove FOLDER" in status.stdout
+    assert sum(o["photos"] for o in json.loads(run_cli("status", "--json").stdout)["offline"]) == 2
     r = run_cli("remove", str(root / "2019"))
     assert r.returncode == 0, r.stderr
     assert "removed 2 photos from the library" in r.stdout
@@ -136,14 +139,30 @@ def test_remove_takes_photos_out_of_the_library_not_off_the_disk(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "removed 2 photos from the library" in r.stdout
     assert (root / "p0.jpg").exists()
+    searched = run_cli("search", "photo")  # the saved index is behind the catalog now: rebuilt, no WARNING
+    assert searched.returncode == 0 and "WARNING" not in searched.stderr, searched.stderr
     assert run_cli("scan").returncode == 0
     assert json.loads(run_cli("status", "--json").stdout)["photos"] == 1
     r = run_cli("remove", "--restore", str(root / "p0.jpg"))
     assert r.returncode == 0 and "1 photo back" in r.stdout
     assert json.loads(run_cli("status", "--json").stdout)["photos"] == 2
     r = run_cli("remove", str(tmp_path / "elsewhere.jpg"))
-    assert r.returncode == 4 and "not in the library" in r.stderr
+    assert r.returncode == 4 and "not in the library" in r.stderr and "no such file" in r.stderr
+    r = run_cli("remove", str(root / "p1.jpg"))  # removed already: its folder is in the library
+    assert r.returncode == 4 and "removed or excluded" in r.stderr and "add its folder" not in r.stderr
     assert "brings them back" in run_cli("remove", "--help").stdout
+    # A folder stands for the photos below it, both ways.
+    make_photo(root / "city" / "a.jpg", seed=21)
+    make_photo(root / "city" / "b.jpg", seed=22)
+    for f in (root / "city").iterdir():
+        age(f)
+    assert run_cli("scan").returncode == 0
+    r = run_cli("remove", str(root / "city"))
+    assert r.returncode == 0 and "removed 2 photos" in r.stdout, r.stdout + r.stderr
+    r = run_cli("remove", "--restore", str(root / "city"))
+    assert r.returncode == 0 and "2 photos back" in r.stdout, r.stdout + r.stderr
+    r = run_cli("remove", "--restore", str(root / "city"))
+    assert r.returncode == 4 and "nothing to restore" in r.stderr
 
 
 def test_export_of_a_raw_and_jpeg_pair_counts_one_photo(tmp_path):

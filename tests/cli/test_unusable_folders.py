@@ -19,6 +19,7 @@ def test_a_data_folder_that_is_a_file_is_exit_5(tmp_path, where):
         assert r.returncode == 5, (command, r.stderr)
         assert "Traceback" not in r.stderr and r.stderr.strip().count("\n") == 0
         assert str(data) in r.stderr and "CLIPDESK_DATA_DIR" in r.stderr
+        assert f"{tmp_path / 'taken'} is a file" in r.stderr or "it is a file" in r.stderr
 
 
 def test_a_cache_folder_that_is_a_file_is_exit_5_naming_its_variable(tmp_path):
@@ -86,3 +87,12 @@ def test_a_catalog_on_a_read_only_disk_is_searched_and_edits_are_exit_5(tmp_path
         code, out, err = results[step]
         assert code == 5, (step, err)
         assert "read-only" in err and "Traceback" not in err
+
+
+def test_doctor_says_what_is_wrong_with_the_data_folder_and_exits_5(tmp_path):
+    (tmp_path / "taken").write_text("not a folder")
+    r = run_cli("doctor", env={"CLIPDESK_DATA_DIR": str(tmp_path / "taken")})
+    assert r.returncode == 5 and "Traceback" not in r.stderr
+    assert "it is a file, not a folder" in r.stdout and "not created yet" not in r.stdout
+    r = run_cli("doctor", "--json", env={"CLIPDESK_DATA_DIR": str(tmp_path / "taken")})
+    assert r.returncode == 5 and "it is a file" in json.loads(r.stdout)["library"]["error"]

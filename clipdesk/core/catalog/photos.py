@@ -294,6 +294,13 @@ class PhotoQueries(CatalogBase):
                 "UPDATE photos SET folder_id = ? WHERE path > ? AND path < ? AND folder_id != ?",
                 (folder_id, *_below(prefix), folder_id)).rowcount
 
+    def offline_reasons(self, limit: int = 50) -> list[tuple[str, int]]:
+        """(why, how many photos) of the offline photos, the most first; the
+        reason names the folder that is gone, empty or unreadable."""
+        return [(r[0] or "", int(r[1])) for r in self._read(
+            "SELECT reason, COUNT(*) AS n FROM photos WHERE status = 'offline' GROUP BY reason "
+            "ORDER BY n DESC, reason LIMIT ?", (int(limit),))]
+
     def set_photos_offline(self, ids: Sequence[int], reason: str) -> None:
         """These photos' folder is not there (an unmounted share, a vanished
         drive): keep everything, mark them offline with why."""

@@ -55,11 +55,15 @@ class IndexStale(ClipDeskError):
     sentence for the log and the status bar.
     """
 
-    def __init__(self, reason: str, *, first: bool = False):
+    def __init__(self, reason: str, *, first: bool = False, normal: bool | None = None):
         super().__init__(f"The search index must be rebuilt: {reason}")
         self.reason = reason
         #: Nothing was ever saved (a first run): normal, nothing went wrong.
         self.first = first
+        #: Nothing went wrong (a first run, or the catalog changed since the
+        #: save, as a command beside the app makes it): logged as INFO, not
+        #: as a WARNING like a damaged or foreign file.
+        self.normal = first if normal is None else normal
 
 
 class IndexIOError(ClipDeskError):
@@ -193,8 +197,8 @@ def read_index(
         raise IndexStale(f"the index has dimension {manifest.dim}, the model has {dim}")
     if check_generation and manifest.generation != generation:
         raise IndexStale(
-            f"the index was saved at catalog generation {manifest.generation}, the catalog is at {generation}"
-        )
+            f"the index was saved at catalog generation {manifest.generation}, the catalog is at {generation}",
+            normal=True)
     index_path = directory / manifest.index_file
     _verify_file(index_path, manifest.index_size, manifest.index_sha256)
 
