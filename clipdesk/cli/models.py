@@ -135,12 +135,18 @@ def _models_table(paths: Paths) -> list[dict[str, Any]]:
 
 
 def cmd_list(args) -> int:
-    rows = _models_table(_paths())
+    paths = _paths()
+    rows = _models_table(paths)
+    try:
+        in_use = modelhub.choose_model(paths).model_id
+    except ClipDeskError:
+        in_use = None
     if args.json:
-        print_json({"models": rows, "default": modelhub.DEFAULT_MODEL})
+        print_json({"models": rows, "default": modelhub.DEFAULT_MODEL, "in_use": in_use})
         return 0
     for r in rows:
-        state = "bundled" if r["bundled"] else "installed" if r["installed"] else "-"
+        state = "in use" if r["name"] == in_use else "bundled" if r["bundled"] else \
+            "installed" if r["installed"] else "-"
         star = "*" if r["recommended"] else " "
         size = ("~" if not r["installed"] else "") + _mb(r["size_bytes"])
         dim = f"{r['embed_dim']}d" if r["embed_dim"] else ""

@@ -146,8 +146,11 @@ def _print_result(result, as_json: bool) -> None:
         print(f"note: {result.notice}", file=sys.stderr)
     if not result.hits:
         print("no matching photos", file=sys.stderr)
+    # A query with only filters ranks nothing: its lines show the date taken, not a score of 0.000.
+    ranked = any(h.score for h in result.hits)
     for h in result.hits:
-        print(f"{h.score:6.3f}  {display_path(h.photo.path)}")
+        first = f"{h.score:6.3f}" if ranked else f"{(h.photo.taken_at or '')[:10]:<10}"
+        print(f"{first}  {display_path(h.photo.path)}")
 
 
 def cmd_search(args) -> int:

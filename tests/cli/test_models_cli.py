@@ -28,6 +28,10 @@ def test_list_download_verify_remove(hub_env, tmp_path):
     rows = {r["name"]: r for r in listing["models"]}
     assert rows["ViT-B-32__openai"]["recommended"] and not rows["ViT-B-32__openai"]["installed"]
     assert rows["clipdesk-mini"]["installed"] and rows["clipdesk-mini"]["bundled"]
+    assert listing["in_use"] in rows and rows[listing["in_use"]]["installed"]
+    text = run_cli("models", "list", env=env).stdout
+    (line,) = [ln for ln in text.splitlines() if f" {listing['in_use']} " in ln]
+    assert "in use" in line  # which model searches use, as doctor marks it
 
     r = run_cli("models", "download", "Tiny-B-32__test", "--json", env=env)
     assert r.returncode == 0, r.stderr

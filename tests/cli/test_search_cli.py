@@ -112,3 +112,17 @@ def test_similar_right_after_a_change_that_makes_the_index_stale(cli_library):
     assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
     names = [os.path.basename(x["path"]) for x in json.loads(r.stdout)["results"]]
     assert {f"red{i}.jpg" for i in range(1, 6)} <= set(names[:8])
+
+
+def test_a_query_of_filters_only_lists_dates_not_scores_of_zero(tmp_path):
+    from support import make_photo
+
+    root = tmp_path / "photos"
+    for i in range(3):
+        make_photo(root / f"p{i}.jpg", seed=i)
+        age(root / f"p{i}.jpg")
+    assert run_cli("folders", "add", str(root)).returncode == 0
+    r = run_cli("search", "after:2000")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert len(lines) == 3 and not any(line.startswith(" 0.000") for line in lines), lines
