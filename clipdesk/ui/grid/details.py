@@ -131,7 +131,11 @@ class DetailsPanel(QWidget):
         self._names.setStringList(names)
 
     def _set_enabled(self, on: bool) -> None:
+        """With no photo shown, the marks and the tag field give way to the
+        preview's one hint ("Select a photo to see its details")."""
         self.add_tag.setEnabled(on)
+        self.add_tag.setVisible(on)
+        self.marks.setVisible(on)
 
     def _set_fields(self, values: dict[str, str]) -> None:
         """Fill the rows; a row with nothing to say is hidden."""

@@ -140,14 +140,16 @@ def test_tags_edited_in_the_details_follow_the_sidecar_setting(open_window, inde
 
 
 def test_with_no_photo_selected_the_marks_give_way_to_a_hint(open_window, indexed, qtbot):
-    """Stars, flag and colour label to click only while there is a photo to
-    mark: before that (and after the selection is cleared) the line says so."""
+    """Stars, flag and colour label (and the tag field) only while there is a
+    photo to mark: before that (and after the selection is cleared) the
+    panel's one hint says what to do, not a second one under it."""
     window = open_window(indexed)
     marks = window.details.marks
     buttons = [*marks.stars, marks.pick, marks.reject, *marks.labels.values()]
     assert not window.grid.selectionModel().hasSelection()
     assert not any(b.isVisible() for b in buttons)
-    assert marks.note.isVisible() and marks.note.text() == "Select a photo to rate, flag or label it"
+    assert not marks.isVisible() and not window.details.add_tag.isVisible()
+    assert window.details.preview.isVisible()
 
     grid = window.grid
     at = grid.visualRect(window.model.index(2)).center()
@@ -161,4 +163,4 @@ def test_with_no_photo_selected_the_marks_give_way_to_a_hint(open_window, indexe
     qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier, pos=at)
     qtbot.waitUntil(lambda: not window.details.photos, timeout=5000)
     assert not any(b.isVisible() for b in buttons)
-    assert marks.note.text() == "Select a photo to rate, flag or label it"
+    assert not marks.isVisible() and not window.details.add_tag.isVisible()
