@@ -1,6 +1,15 @@
 """Start the desktop app: one window per catalog, the demo on first run, screenshots.
 
 ``clipdesk gui`` (and the ``clipdesk-gui`` launcher) end up in :func:`run`.
+
+The window paints first: only Qt, the settings and the window's frame are
+imported before it shows (``python -X importtime`` tells). The rest of the app
+- the core with numpy, Pillow, SQLite - is imported and the library opened on
+a worker meanwhile; then the window is built over it and starts, and the
+model and the search index load in the background (see
+:meth:`~clipdesk.ui.search.controller.SearchController.warm_up`). The search
+bar takes typing from the first paint: what is typed is searched as soon as
+the model can answer.
 """
 
 from __future__ import annotations
@@ -10,19 +19,17 @@ import logging
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from clipdesk import __version__
-from clipdesk.core.changes import Changes
 from clipdesk.core.errors import CatalogLocked, ClipDeskError
-from clipdesk.core.library import Library
 from clipdesk.core.paths import Paths
-from clipdesk.demo import needs_demo, setup_demo
 from clipdesk.ui import cmdline, theme
-from clipdesk.ui.mainwindow import MainWindow
+from clipdesk.ui.mainwindow import MainWindow, import_features
 from clipdesk.ui.settings import Settings
 from clipdesk.ui.single import SingleInstance
+from clipdesk.ui.workers import Pools
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +58,9 @@ def application(argv: list[str] | None = None) -> QApplication:
 
 def start_demo(window: MainWindow) -> None:
     """Set up the demo library (off the GUI thread) and index it in the background."""
+    from clipdesk.core.changes import Changes
+    from clipdesk.demo import needs_demo, setup_demo
+
     library = window.library
     window.setup_pending += 1
 
@@ -124,6 +134,44 @@ def take_screenshot(window: MainWindow, path: Path, query: str | None, on_saved,
     window.index.finished.connect(index_finished)
 
 
+def open_library(paths: Paths, settings: Settings, pools: Pools, on_open, on_error, opened: list) -> None:
+    """Import the app's features and open the library on a worker (it goes in
+    ``opened``, to be closed at the end); then ``on_open(library)`` or
+    ``on_error(exc)`` on the GUI thread."""
+
+    def job():
+        import_features()
+        from clipdesk.core.library import Library
+
+        library = Library(paths, engine_options=engine_options(settings.device))
+        opened.append(library)
+        return library
+
+    pools.run(pools.general, job, on_open, on_error)
+
+
+class _FirstPaint(QObject):
+    """Calls ``fn`` once, right after ``widget`` first paints (or after
+    ``fallback_ms`` if it never does: a window started minimised)."""
+
+    def __init__(self, widget, fn, fallback_ms: int = 1000):
+        super().__init__(widget)
+        self.fn = fn
+        widget.installEventFilter(self)
+        QTimer.singleShot(fallback_ms, self, self._fire)
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QEvent.Type.Paint and self.fn is not None:
+            QTimer.singleShot(0, self, self._fire)  # once this paint is on screen
+        return False
+
+    def _fire(self) -> None:
+        fn, self.fn = self.fn, None
+        if fn is not None:
+            self.parent().removeEventFilter(self)
+            fn()
+
+
 def run(args: argparse.Namespace) -> int:
     app = application()
     paths = Paths.from_env().ensure()
@@ -135,54 +183,66 @@ def run(args: argparse.Namespace) -> int:
         log.info("ClipDesk is already running on this catalog; brought it forward")
         return 0
 
-    try:
-        library = Library(paths, engine_options=engine_options(settings.device))
-    except CatalogLocked as exc:
-        if args.screenshot:
-            print(f"clipdesk: {exc}", file=sys.stderr)
-        else:
-            QMessageBox.critical(None, "ClipDesk", f"ClipDesk cannot open the library.\n\n{exc}")
-        return exc.exit_code
-    except ClipDeskError as exc:
-        if not args.screenshot:
-            QMessageBox.critical(None, "ClipDesk", str(exc))
-        print(f"clipdesk: {exc}", file=sys.stderr)
-        return exc.exit_code
-
+    pools = Pools(app)
     #: The startup scan for new photos waits a moment: the first search comes first.
-    window = MainWindow(library, settings, paths=paths, watch=not args.screenshot,
+    window = MainWindow(None, settings, paths=paths, watch=not args.screenshot, pools=pools,
                         index_delay_ms=0 if args.screenshot else STARTUP_SCAN_DELAY_MS)
     if args.screenshot:
         window.resize(args.width, args.height)
     window.show()
-    if not args.screenshot:
-        single.listen()
-        single.activated.connect(window.bring_forward)
-    window.start()
-    if args.first_run_demo:
-        start_demo(window)
-
     code = {"value": 0}
-    if args.screenshot:
+    opened: list = []
+
+    def start(library) -> None:
+        if window.isHidden():  # closed before the library was open
+            return
+        window.attach(library)
+        if not args.screenshot:
+            single.listen()
+            single.activated.connect(window.bring_forward)
+        window.start()
+        if args.first_run_demo:
+            start_demo(window)
+        if args.screenshot:
+            take_screenshot(window, Path(args.screenshot).expanduser().absolute(), args.query, saved)
+
+    def failed(exc: BaseException) -> None:
+        if not isinstance(exc, ClipDeskError):
+            log.error("could not start", exc_info=exc)
+            exc = ClipDeskError(f"ClipDesk could not start: {exc}")
+        if args.screenshot:
+            print(f"clipdesk: {exc}", file=sys.stderr)
+        elif isinstance(exc, CatalogLocked):
+            QMessageBox.critical(window, "ClipDesk", f"ClipDesk cannot open the library.\n\n{exc}")
+        else:
+            QMessageBox.critical(window, "ClipDesk", str(exc))
+            print(f"clipdesk: {exc}", file=sys.stderr)
+        code["value"] = exc.exit_code
+        # Hidden, not closed: closing the last window would queue a second
+        # quit, which outlives this event loop (and ends the next one at once).
+        window.hide()
+        app.quit()
+
+    def saved(ok: bool) -> None:
         target = Path(args.screenshot).expanduser().absolute()
+        if ok:
+            print(target)
+        else:
+            print(f"clipdesk: could not write {target}", file=sys.stderr)
+            code["value"] = 1
+        window.close()
+        app.quit()
 
-        def saved(ok: bool) -> None:
-            if ok:
-                print(target)
-            else:
-                print(f"clipdesk: could not write {target}", file=sys.stderr)
-                code["value"] = 1
-            window.close()
-            app.quit()
-
-        take_screenshot(window, target, args.query, saved)
-
+    # The library opens once the window is on screen (a worker importing
+    # holds the GIL, which the paint needs too).
+    _FirstPaint(window, lambda: open_library(paths, settings, pools, start, failed, opened))
     try:
         app.exec()
     finally:
         window.shutdown()
         single.close()
-        library.close()
+        for library in opened:
+            library.close()
     return code["value"]
 
 

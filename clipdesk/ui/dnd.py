@@ -13,7 +13,7 @@ from typing import Iterable
 
 from PySide6.QtCore import QByteArray, QMimeData
 
-from clipdesk.core.imaging import IMAGE_EXTENSIONS
+from clipdesk.core.photofiles import IMAGE_EXTENSIONS
 
 #: Photo ids dragged inside ClipDesk (grid -> auto-tag panel, search bar, tags).
 PHOTO_IDS_MIME = "application/x-clipdesk-photo-ids"

@@ -10,55 +10,70 @@ and the watcher in :mod:`clipdesk.ui.library`, tagging in
 operation's Changes go through one :class:`~clipdesk.ui.hub.ChangeHub`, which
 the views subscribe to; everything that reads or writes the catalog, the disk
 or a model runs on the :class:`~clipdesk.ui.workers.Pools`.
+
+The window can paint before any of that exists: ``MainWindow(None, ...)``
+shows its frame (a search bar that takes typing, an empty grid, the menus'
+titles) and :meth:`MainWindow.attach` builds the features over the library
+once it is open. This module imports only Qt at the top; the features, and
+through them the core, numpy, Pillow and the catalog, are imported by
+:meth:`MainWindow.attach` (app.run imports them on a worker while the frame
+paints: :func:`import_features`).
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
+import pkgutil
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication, QDockWidget, QFrame, QLabel, QMainWindow, QMessageBox, QScrollArea, QSlider, QVBoxLayout, QWidget,
+    QApplication, QDockWidget, QFrame, QLabel, QListView, QMainWindow, QMessageBox, QScrollArea, QSlider, QVBoxLayout,
+    QWidget,
 )
 
 from clipdesk import __version__
-from clipdesk.core.catalog import Photo
-from clipdesk.core.changes import Changes
-from clipdesk.core.library import Library
-from clipdesk.core.paths import Paths
 from clipdesk.ui import theme
 from clipdesk.ui.dnd import local_paths
-from clipdesk.ui.grid.actions import PhotoActions
-from clipdesk.ui.grid.controller import GridController
-from clipdesk.ui.grid.details import DetailsPanel
-from clipdesk.ui.grid.model import PhotoListModel
-from clipdesk.ui.grid.preview import PreviewController
-from clipdesk.ui.grid.thumbs import ThumbnailLoader
-from clipdesk.ui.grid.view import PhotoGrid
 from clipdesk.ui.hub import ChangeHub, sidecar_notice
-from clipdesk.ui.library.controller import LibraryController, LibraryState
-from clipdesk.ui.library.indexing import IndexController
-from clipdesk.ui.library.sidebar import Sidebar
-from clipdesk.ui.library.status import IndexStatus
-from clipdesk.ui.models.banner import ModelBanner
-from clipdesk.ui.models.dialog import ModelsDialog
-from clipdesk.ui.search.panel import SearchPanel
+from clipdesk.ui.search.bar import SearchBar
 from clipdesk.ui.settings import Settings
-from clipdesk.ui.tagging.panel import AutoTagPanel
 from clipdesk.ui.workers import Pools
+
+if TYPE_CHECKING:
+    from clipdesk.core.catalog import Photo
+    from clipdesk.core.changes import Changes
+    from clipdesk.core.library import Library
+    from clipdesk.core.paths import Paths
+    from clipdesk.ui.library.controller import LibraryState
+    from clipdesk.ui.models.dialog import ModelsDialog
 
 log = logging.getLogger(__name__)
 
 
+def import_features() -> None:
+    """Import every module of the app's features, and through them the core
+    (any thread: app.run does it on a worker while the frame paints), so that
+    :meth:`MainWindow.attach` on the GUI thread only builds widgets."""
+    import clipdesk.ui
+
+    for module in pkgutil.walk_packages(clipdesk.ui.__path__, "clipdesk.ui."):
+        importlib.import_module(module.name)
+
+
 class MainWindow(QMainWindow):
-    """The window: the features, laid out and wired. ``start()`` loads the library."""
+    """The window: the features, laid out and wired. ``start()`` loads the library.
+
+    ``library`` None: the window shows its frame until :meth:`attach` gets one.
+    """
 
     #: The grid shows an answer (the model is updated; the paint follows).
     resultsShown = Signal(object)  # Answer
 
-    def __init__(self, library: Library, settings: Settings, *, paths: Paths | None = None,
+    def __init__(self, library: Library | None, settings: Settings, *, paths: Paths | None = None,
                  start_indexing: bool = True, watch: bool = True, pipeline_kwargs: dict | None = None,
                  hub_endpoint: str | None = None, index_delay_ms: int = 0, pools: Pools | None = None):
         super().__init__()
@@ -77,16 +92,56 @@ class MainWindow(QMainWindow):
         #: Set-up jobs (the demo library) still running before indexing can start.
         self.setup_pending = 0
         self._closing = False
+        self._attached = False
         self._models: ModelsDialog | None = None
+        self._watch, self._pipeline_kwargs = watch, pipeline_kwargs
+        self.resize(1280, 820)
+        geo = settings.window_geometry
+        if geo:
+            self.restoreGeometry(QByteArray.fromBase64(geo.encode("ascii")))
+        self._frame()
+        if library is not None:
+            self.attach(library)
 
-        self.index = IndexController(library, self.hub, parent=self, pipeline_kwargs=pipeline_kwargs)
-        self.thumbs = ThumbnailLoader(library.thumbnails, self.pools.thumbs, size=settings.thumb_size, parent=self)
-        self.model = PhotoListModel(self.thumbs, self)
-        self._build(watch)
+    # ------------------------------------------------------------------ building
+    def _frame(self) -> None:
+        """What the window shows before the features are built: the search bar
+        (it takes typing at once; :meth:`attach` carries the text over), an
+        empty grid, the menus' titles. Qt widgets only."""
+        central = QWidget(self)
+        v = QVBoxLayout(central)
+        v.setContentsMargins(6, 6, 6, 0)
+        v.setSpacing(4)
+        self._frame_bar = SearchBar(central)
+        v.addWidget(self._frame_bar)
+        v.addWidget(QListView(central), 1)
+        self.setCentralWidget(central)
+        self._frame_bar.setFocus()
+        for title in ("&File", "&Edit", "&View", "&Help"):
+            self.menuBar().addMenu(title)
+
+    def attach(self, library: Library) -> None:
+        """Build the features over ``library`` (once), in place of the frame."""
+        if self._attached:
+            return
+        self._attached = True
+        self.library = library
+        settings = self.settings
+        typed = self._frame_bar
+        self.menuBar().clear()
+        self._build(self._watch)
         self._build_menus()
         self._wire()
         self._restore_window()
         self.setAcceptDrops(True)
+        # What was typed into the frame's bar while the library opened.
+        self.bar.setText(typed.text())
+        self.bar.setCursorPosition(typed.cursorPosition())
+        if typed.hasSelectedText():
+            self.bar.setSelection(typed.selectionStart(), typed.selectionLength())
+        if typed.hasFocus():
+            self.bar.setFocus()
+        typed.deleteLater()
         # Settings are written a moment after they change, off the GUI thread.
         self._save_settings = QTimer(self)
         self._save_settings.setSingleShot(True)
@@ -96,9 +151,26 @@ class MainWindow(QMainWindow):
                                    owner=self))
         settings.on_change(lambda _name, _value: self._closing or self._save_settings.start())
 
-    # ------------------------------------------------------------------ building
     def _build(self, watch: bool) -> None:
+        from clipdesk.ui.grid.actions import PhotoActions
+        from clipdesk.ui.grid.controller import GridController
+        from clipdesk.ui.grid.details import DetailsPanel
+        from clipdesk.ui.grid.model import PhotoListModel
+        from clipdesk.ui.grid.preview import PreviewController
+        from clipdesk.ui.grid.thumbs import ThumbnailLoader
+        from clipdesk.ui.grid.view import PhotoGrid
+        from clipdesk.ui.library.controller import LibraryController
+        from clipdesk.ui.library.indexing import IndexController
+        from clipdesk.ui.library.sidebar import Sidebar
+        from clipdesk.ui.library.status import IndexStatus
+        from clipdesk.ui.models.banner import ModelBanner
+        from clipdesk.ui.search.panel import SearchPanel
+        from clipdesk.ui.tagging.panel import AutoTagPanel
+
         library, pools, hub, settings = self.library, self.pools, self.hub, self.settings
+        self.index = IndexController(library, hub, parent=self, pipeline_kwargs=self._pipeline_kwargs)
+        self.thumbs = ThumbnailLoader(library.thumbnails, pools.thumbs, size=settings.thumb_size, parent=self)
+        self.model = PhotoListModel(self.thumbs, self)
         central = QWidget(self)
         v = QVBoxLayout(central)
         v.setContentsMargins(6, 6, 6, 0)
@@ -152,7 +224,6 @@ class MainWindow(QMainWindow):
         self.size_slider.setValue(settings.thumb_size)
         self.size_slider.setToolTip("Thumbnail size (Ctrl + mouse wheel on the grid)")
         sb.addPermanentWidget(self.size_slider)
-        self.resize(1280, 820)
 
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -284,7 +355,8 @@ class MainWindow(QMainWindow):
     def start(self) -> None:
         """Load the library's state, show every photo, get the model ready, then
         look for new photos (a little later: the first search comes first)."""
-        self.search.focus()
+        if not self.bar.text():  # (text typed into the frame stays as the user left it)
+            self.search.focus()
         self.library_ctl.refresh()
         self.banner.refresh()
         self.search_ctl.search(self.bar.text())
@@ -312,12 +384,13 @@ class MainWindow(QMainWindow):
         self._closing = True
         self.hub.close()
         self.settings.window_geometry = bytes(self.saveGeometry().toBase64().data()).decode("ascii")
-        self.settings.window_state = bytes(self.saveState().toBase64().data()).decode("ascii")
-        self.search_ctl.cancel()
-        self.thumbs.close()
-        self.index.cancel()
-        self.library_ctl.shutdown()
-        self.previews.close()
+        if self._attached:  # (the frame has no docks: their state stays as saved)
+            self.settings.window_state = bytes(self.saveState().toBase64().data()).decode("ascii")
+            self.search_ctl.cancel()
+            self.thumbs.close()
+            self.index.cancel()
+            self.library_ctl.shutdown()
+            self.previews.close()
         if self._models is not None:
             self._models.done(0)
         self.pools.shutdown()
@@ -327,9 +400,7 @@ class MainWindow(QMainWindow):
             log.warning("could not save settings: %s", exc)
 
     def _restore_window(self) -> None:
-        geo, state = self.settings.window_geometry, self.settings.window_state
-        if geo:
-            self.restoreGeometry(QByteArray.fromBase64(geo.encode("ascii")))
+        state = self.settings.window_state  # (the geometry is restored with the frame)
         if state:
             self.restoreState(QByteArray.fromBase64(state.encode("ascii")))
         else:  # first start: most of the width for the photos
@@ -382,6 +453,8 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ models, theme
     def open_models(self) -> None:
+        from clipdesk.ui.models.dialog import ModelsDialog
+
         if self._models is None:
             self._models = ModelsDialog(self.library, self.paths, self.pools, self.hub, self.settings, self,
                                         endpoint=self.hub_endpoint)
