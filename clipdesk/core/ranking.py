@@ -125,6 +125,8 @@ class Searcher:
         self.texts = texts
         self.images = images
         self.model_id = index.model_id
+        #: One thread measures the reference margin; the others wait for it.
+        self._reference_lock = threading.Lock()
 
     # -- parts -------------------------------------------------------------------------
     def image_embedding(self, target: int | str | os.PathLike[str]) -> np.ndarray:
@@ -249,6 +251,13 @@ class Searcher:
         cached = getattr(self, "_reference", None)
         if cached is not None and cached[0] == bucket:
             return cached[1]
+        with self._reference_lock:
+            cached = getattr(self, "_reference", None)
+            if cached is not None and cached[0] == bucket:
+                return cached[1]  # measured by the thread this one waited for
+            return self._measure_reference(size, bucket)
+
+    def _measure_reference(self, size: int, bucket: int) -> tuple[float, np.ndarray]:
         refs = self.texts.embed(REFERENCE_PHRASES)
         margins = []
         for j, vec in enumerate(refs):

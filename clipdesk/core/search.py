@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -96,6 +97,11 @@ class SearchService:
     def __init__(self, catalog: Catalog, models: ModelService):
         self._catalog = catalog
         self._models = models
+        #: One thread for work a search does beside its ranking.
+        self._beside = ThreadPoolExecutor(1, thread_name_prefix="search-beside")
+
+    def close(self) -> None:
+        self._beside.shutdown(wait=True)
 
     # -- photos --------------------------------------------------------------------------
     def photos(self, ids: Sequence[int]) -> list[Photo]:
@@ -155,15 +161,18 @@ class SearchService:
             return SearchResult(text, hits, q.effective_sort, None, None, len(hits),
                                 (time.perf_counter() - start) * 1e3)
         model = self._models.active()
-        named = self._name_matches(q)
+        # File names are matched beside the ranking (SQLite and ONNX Runtime
+        # both let go of the GIL): a keystroke waits for the longer of the two.
+        names = self._beside.submit(self._name_matches, q)
         try:
             ranked = model.searcher().run(q, limit=limit, cancelled=cancelled, cut=cut, widen=widen)
         except Cancelled:
             return SearchResult(text, [], q.effective_sort, model.model_id)
         except InvalidEmbedding:
-            if not named:
+            if not names.result():
                 raise
             ranked = Ranked([], [], None, 0, True, "none")  # a file name the model cannot read as text
+        named = names.result()
         hits = self._hits(ranked.ids, ranked.scores)
         if named:  # a file name typed (IMG_0003, holiday-2019): those files first, as Immich does
             seen = {p.id for p in named}
@@ -185,6 +194,20 @@ class SearchService:
         return SearchResult(text, hits, q.effective_sort, model.model_id, ranked.cut, ranked.considered,
                             (time.perf_counter() - start) * 1e3, notice, confident=ranked.confident,
                             unknown=not ranked.known, more=ranked.more, widen=widen)
+
+    def preload(self, part: str) -> None:
+        """Load what typed searches need before the first one comes, so that it
+        answers at once: ``"index"``, the active model's vector index, or
+        ``"text"``, its text encoder (ONNX session and tokenizer). Two threads
+        load the two parts side by side; a search meanwhile waits for them.
+        Raises ModelError when no model is installed or it cannot load."""
+        model = self._models.active()
+        if part == "index":
+            model.open_index()
+        elif part == "text":
+            model.text.load()
+        else:
+            raise ValueError(f"nothing called {part!r} to preload")
 
     def _name_matches(self, q: Query) -> list[Photo]:
         """Photos whose file name holds the query's whole text (at least

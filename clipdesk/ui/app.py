@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QTimer
@@ -135,19 +136,31 @@ def take_screenshot(window: MainWindow, path: Path, query: str | None, on_saved,
 
 
 def open_library(paths: Paths, settings: Settings, pools: Pools, on_open, on_error, opened: list) -> None:
-    """Import the app's features and open the library on a worker (it goes in
-    ``opened``, to be closed at the end); then ``on_open(library)`` or
-    ``on_error(exc)`` on the GUI thread."""
+    """Open the library on a worker (it goes in ``opened``, to be closed at the
+    end), start loading its model and search index beside it, and import the
+    app's features meanwhile; then ``on_open(library)`` or ``on_error(exc)``
+    on the GUI thread."""
 
     def job():
-        import_features()
         from clipdesk.core.library import Library
 
         library = Library(paths, engine_options=engine_options(settings.device))
         opened.append(library)
+        # What the first search needs loads on two threads from now on; the
+        # window's warm-up (SearchController.warm_up) waits for it.
+        for part in ("index", "text"):
+            pools.run(pools.long, partial(_preload, library, part))
+        import_features()
         return library
 
     pools.run(pools.general, job, on_open, on_error)
+
+
+def _preload(library, part: str) -> None:
+    try:
+        library.search.preload(part)
+    except ClipDeskError as exc:  # no model yet, or a broken one: the window says so
+        log.info("preload (%s): %s", part, exc)
 
 
 class _FirstPaint(QObject):
