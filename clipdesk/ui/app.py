@@ -30,6 +30,7 @@ from clipdesk.ui import cmdline, theme
 from clipdesk.ui.mainwindow import MainWindow, import_features
 from clipdesk.ui.settings import Settings
 from clipdesk.ui.single import SingleInstance
+from clipdesk.ui.stalls import StallMeter
 from clipdesk.ui.workers import Pools
 
 log = logging.getLogger(__name__)
@@ -203,6 +204,7 @@ def run(args: argparse.Namespace) -> int:
     if args.screenshot:
         window.resize(args.width, args.height)
     window.show()
+    StallMeter.from_env(window)  # CLIPDESK_LOG_STALLS=<ms>: log the GUI thread's long stretches of work
     code = {"value": 0}
     opened: list = []
 
