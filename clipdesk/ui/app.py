@@ -204,6 +204,9 @@ def run(args: argparse.Namespace) -> int:
     if args.screenshot:
         window.resize(args.width, args.height)
     window.show()
+    if not args.screenshot:  # (a second launch brings this window forward, library open or not)
+        single.listen()
+        single.activated.connect(window.bring_forward)
     StallMeter.from_env(window)  # CLIPDESK_LOG_STALLS=<ms>: log the GUI thread's long stretches of work
     code = {"value": 0}
     opened: list = []
@@ -212,9 +215,6 @@ def run(args: argparse.Namespace) -> int:
         if window.isHidden():  # closed before the library was open
             return
         window.attach(library)
-        if not args.screenshot:
-            single.listen()
-            single.activated.connect(window.bring_forward)
         window.start()
         if args.first_run_demo:
             start_demo(window)
