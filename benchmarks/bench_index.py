@@ -71,6 +71,7 @@ from clipdesk.core.index import (  # noqa: E402
     FILTER_EXACT_MAX,
     POSTFILTER_MIN_SHARE,
     TEXT_QUERY_EF,
+    text_query_ef,
     HnswParams,
     IndexStale,
     VectorIndex,
@@ -257,7 +258,7 @@ def bench_size(n: int, n_queries: int, root: Path, params: HnswParams, ef_sweep:
     for name, qs in (("image", img_q), ("text", txt_q)):
         lat, out = timed(index.search, qs, k=K, method="hnsw")
         res[f"hnsw_{name}"] = (lat, recall(out, res[f"truth_{name}"]))
-    lat, out = timed(index.search, txt_q, k=K, method="hnsw", ef=TEXT_QUERY_EF)
+    lat, out = timed(index.search, txt_q, k=K, method="hnsw", ef=text_query_ef(n))
     res["hnsw_text_wide"] = (lat, recall(out, res["truth_text"]))
 
     # Filter keeping 1% of photos (a random subset, as a tag or date range might).
@@ -345,7 +346,7 @@ def filter_sweep(res: dict, n_queries: int) -> list[tuple]:
             lat_a, out_a = timed(index.search, queries, k=K, allowed=allowed)
             row.append(f"{pct(lat_a)} ({out_a[0].method}, recall {recall(out_a, truth):.3f})")
         # ``truth`` is the text queries' now, the last of the loop.
-        lat_w, out_w = timed(index.search, qs, k=K, allowed=allowed, ef=TEXT_QUERY_EF)
+        lat_w, out_w = timed(index.search, qs, k=K, allowed=allowed, ef=text_query_ef(n))
         row.append(f"{pct(lat_w)} ({out_w[0].method}, recall {recall(out_w, truth):.3f})")
         rows.append(tuple(row))
         print(f"  filter {frac:.1%} done", flush=True)
@@ -433,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         for name in ("image", "text", "text_wide"):
             lat, rec = r[f"hnsw_{name}"]
-            label = f"text, ef={TEXT_QUERY_EF}" if name == "text_wide" else name
+            label = f"text, ef={text_query_ef(r['n'])}" if name == "text_wide" else name
             exact_cell = pct(r[f"exact_{name}"]) if name != "text_wide" else ""
             row = f"| {r['n']:,} | {label} | {pct(lat)} | {rec:.3f} | {exact_cell} |"
             if name == "text":
