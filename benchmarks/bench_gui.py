@@ -1,7 +1,13 @@
-"""The desktop app at 100,000 photos: keystroke to grid, cold start, first search, the GUI thread.
+"""The desktop app at 100,000 photos: keystroke to grid, cold start, first search, the GUI thread, timeline.
 
 Prints, from one run on one machine:
 
+* the timeline (issue 19): regrouping the grid by month (the sort control
+  from name to date taken: listing, month counts, layout, paint) next to a
+  re-sort that needs no months (date added to name) as the baseline; and a
+  jump to a year with the scrubber, to the photos on screen painted, next to
+  one page down in the same grid (what any new screenful costs) as the
+  baseline; plus the month layout alone and the catalog's two statements;
 * keystroke-to-grid-updated latency (median, p95) while typing real queries
   one character at a time, with the small model shipped with ClipDesk and with
   a randomly initialised ViT-B-32 bundle (the same cost as the real one);
@@ -27,7 +33,9 @@ real JPEGs, so the startup scan finds every photo unchanged and thumbnails
 are shared. The ViT-B-32 bundle is built once with models/export_openclip.py.
 
     .venv/bin/python benchmarks/bench_gui.py [--count 100000] [--keystrokes 120] [--cold-runs 3]
-        [--index-photos 1000]
+        [--index-photos 1000] [--timeline-only]
+
+``--timeline-only`` measures the timeline alone (no model is exported: no torch needed).
 
 Not part of the test run.
 """
@@ -237,6 +245,118 @@ def _pause(app, seconds: float) -> None:
         time.sleep(0.0005)
 
 
+# -- the timeline -----------------------------------------------------------------------
+
+
+def timeline(paths, repeats: int = 9) -> dict:
+    """Regrouping by month and jumping to a year, each next to its baseline (ms)."""
+    from PySide6.QtWidgets import QApplication
+
+    from clipdesk.core.library import Library
+    from clipdesk.ui.mainwindow import MainWindow
+    from clipdesk.ui.settings import Settings
+
+    app = QApplication.instance() or QApplication([])
+    lib = Library(paths)
+    settings = Settings()
+    settings.sort_browse = "name"
+    window = MainWindow(lib, settings, paths=paths, start_indexing=False, watch=False)
+    window.resize(1280, 820)
+    window.show()
+    window.start()
+    grid, model, thumbs = window.grid, window.model, window.thumbs
+    _spin(app, lambda: window.search_ctl.warm and window.grid_ctl.answer is not None, 300)
+
+    def painted() -> bool:
+        """Every row on screen has its photo and its tile."""
+        spec = grid.delegate.last_spec
+        rows = grid.visible_rows()
+        if not rows or spec is None:
+            return False
+        photos = [model.photo(r) for r in rows]
+        return all(p is not None and thumbs.tile(p, spec) is not None for p in photos)
+
+    def until_painted() -> None:
+        _spin(app, painted, 60)
+        grid.viewport().repaint()
+
+    def sort_by(sort: str) -> float:
+        t0 = time.perf_counter()
+        window.sorting.choose(sort)
+        _spin(app, lambda: window.grid_ctl.answer is not None and window.grid_ctl.answer.result.sort == sort
+              and window.search_ctl.delivered == window.search_ctl.generation, 60)
+        until_painted()
+        return (time.perf_counter() - t0) * 1000
+
+    regroup, resort = [], []
+    for _ in range(repeats):
+        sort_by("added")
+        resort.append(sort_by("name"))  # baseline: a new order, no months
+        regroup.append(sort_by("newest"))  # months: counts, headers, scrubber
+    assert grid.grouped and window.grid_area.scrubber.isVisible(), "the grid did not group by month"
+    months = window.grid_ctl.answer.result.months
+    rows = model.rowCount()
+
+    scrubber = window.grid_area.scrubber
+    years = sorted({y for y, _si in scrubber.years()})
+    order = [years[(i * 7) % len(years)] for i in range(repeats * 2)]  # far apart, in a fixed order
+    jumps, pages = [], []
+    bar = grid.verticalScrollBar()
+    for year in order:
+        t0 = time.perf_counter()
+        scrubber.jump_to_year(year)
+        until_painted()
+        jumps.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        bar.setValue(min(bar.maximum(), bar.value() + bar.pageStep()))  # baseline: one page down
+        until_painted()
+        pages.append((time.perf_counter() - t0) * 1000)
+
+    layout = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        grid.set_sections(None)
+        grid.set_sections(months)
+        layout.append((time.perf_counter() - t0) * 1000)
+
+    from clipdesk.core.query import parse_query
+
+    q = parse_query("sort:newest")
+    sql_ids, sql_months = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        lib.search.listing(q)
+        sql_ids.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        lib.search.month_counts(q)
+        sql_months.append((time.perf_counter() - t0) * 1000)
+    window.close()
+    window.shutdown()
+    lib.close()
+    return {
+        "rows": rows, "months": len(months), "years": len(years),
+        "regroup_median_ms": statistics.median(regroup), "regroup_p95_ms": pct(regroup, 95),
+        "resort_median_ms": statistics.median(resort), "resort_p95_ms": pct(resort, 95),
+        "jump_median_ms": statistics.median(jumps), "jump_p95_ms": pct(jumps, 95),
+        "page_median_ms": statistics.median(pages), "page_p95_ms": pct(pages, 95),
+        "layout_median_ms": statistics.median(layout),
+        "listing_median_ms": statistics.median(sql_ids), "month_counts_median_ms": statistics.median(sql_months),
+    }
+
+
+def print_timeline(t: dict) -> None:
+    print(f"timeline at {t['rows']:,} photos ({t['months']} months, {t['years']} years):")
+    print(f"  regroup by month (sort name -> date taken, to the grid painted): median {t['regroup_median_ms']:.0f} ms, "
+          f"p95 {t['regroup_p95_ms']:.0f} ms; baseline re-sort without months (date added -> name): "
+          f"median {t['resort_median_ms']:.0f} ms, p95 {t['resort_p95_ms']:.0f} ms")
+    print(f"  scroll to a year (scrubber, to the photos on screen painted): median {t['jump_median_ms']:.0f} ms, "
+          f"p95 {t['jump_p95_ms']:.0f} ms; baseline one page down: median {t['page_median_ms']:.0f} ms, "
+          f"p95 {t['page_p95_ms']:.0f} ms")
+    print(f"  month layout alone (ungroup + group {t['months']} months): median {t['layout_median_ms']:.2f} ms; "
+          f"catalog: listing {t['listing_median_ms']:.0f} ms, month counts {t['month_counts_median_ms']:.0f} ms",
+          flush=True)
+
+
 # -- cold start in a fresh process ------------------------------------------------------
 
 
@@ -436,6 +556,7 @@ def main() -> int:
     parser.add_argument("--keystrokes", type=int, default=120, help="keys typed per model")
     parser.add_argument("--cold-runs", type=int, default=3, help="starts of the app (and of the baseline)")
     parser.add_argument("--index-photos", type=int, default=1000, help="photos indexed while the GUI is watched")
+    parser.add_argument("--timeline-only", action="store_true", help="measure the timeline alone (no torch needed)")
     parser.add_argument("--child", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--child-baseline", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -448,8 +569,15 @@ def main() -> int:
         return 0
 
     paths, root = build_library(args.count)
-    install_models(paths)
     results: dict = {"count": args.count, "cpus": os.cpu_count(), "load": os.getloadavg()[0]}
+    results["timeline"] = timeline(paths)
+    print_timeline(results["timeline"])
+    if args.timeline_only:
+        dest = OUT / "bench_gui_timeline.json"
+        dest.write_text(json.dumps(results, indent=2))
+        print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; results in {dest}")
+        return 0
+    install_models(paths)
     for model_id in (MINI, VIT):
         print(f"{model_id}:", flush=True)
         use_model(paths, model_id)

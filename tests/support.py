@@ -61,7 +61,7 @@ def make_photo(
     kwargs = {}
     if fmt == "JPEG":
         kwargs["quality"] = quality
-    if fmt in ("JPEG", "PNG", "WEBP", "TIFF") and len(exif):
+    if fmt in ("JPEG", "PNG", "WEBP", "TIFF") and (len(exif) or taken):  # a date alone lives in the Exif IFD
         kwargs["exif"] = exif.tobytes()
     img.save(buf, fmt, **kwargs)
     data = buf.getvalue()

@@ -39,6 +39,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     vf.add_argument("--json", action="store_true", help="print JSON")
     vf.set_defaults(handler=cmd_verify)
 
+    pr = ms.add_parser("prepare", help="let a model downloaded by an older ClipDesk encode queries at their own "
+                       "length (checked against the original; kept only if every text matches)")
+    pr.add_argument("name", nargs="?", help="model name (default: every downloaded model that has no record yet)")
+    pr.set_defaults(handler=cmd_prepare)
+
     use = ms.add_parser("use", help="search and index with this installed model (photos are re-embedded by the next scan)")
     use.add_argument("name")
     use.add_argument("--no-scan", action="store_true", help="re-embed later, with `clipdesk scan`")
@@ -58,6 +63,30 @@ def cmd_use(args) -> int:
         if args.no_scan or not lib.folders.roots():
             return 0
         return _run_index(lib, quiet=False, as_json=False)
+
+
+def cmd_prepare(args) -> int:
+    paths = _paths()
+    if args.name:
+        names = [args.name]
+    else:
+        names = [m.model_id for m in modelhub.installed_models(paths) if not m.bundled and not m.text_model]
+        if not names:
+            print("every downloaded model already has its text model record")
+            return 0
+    for name in names:
+        form = modelhub.prepare_text_model(paths, name)
+        print(f"{name}: {_text_form(form.to_json())}")
+    return 0
+
+
+def _text_form(record: dict[str, Any]) -> str:
+    """How a model encodes search text, in words (from its manifest's text model record)."""
+    if not record:
+        return "texts at the full 77 tokens (made by an older ClipDesk: `clipdesk models prepare` may speed it up)"
+    if record.get("input_length") == "query":
+        return "texts at their own length"
+    return f"texts at the full length: {record.get('reason') or 'the model takes no other'}"
 
 
 def _paths() -> Paths:
@@ -85,6 +114,7 @@ def _models_table(paths: Paths) -> list[dict[str, Any]]:
             "image_size": info.image_size,
             "good_for": info.good_for,
             "path": str(m.path) if m else None,
+            "text_model": m.text_model if m else None,
         })
     for m in installed.values():
         rows.append({
@@ -208,7 +238,8 @@ def doctor_report(paths: Paths) -> dict[str, Any]:
 
     models = []
     for m in modelhub.installed_models(paths):
-        models.append({"name": m.model_id, "bundled": m.bundled, "path": str(m.path), "size_bytes": m.size_bytes})
+        models.append({"name": m.model_id, "bundled": m.bundled, "path": str(m.path), "size_bytes": m.size_bytes,
+                       "text_model": m.text_model})
     try:
         active = modelhub.choose_model(paths).model_id
     except ClipDeskError:
@@ -264,6 +295,8 @@ def cmd_doctor(args) -> int:
         tag = " (ships with ClipDesk)" if m["bundled"] else ""
         mark = "*" if m["name"] == report["active_model"] else " "
         print(f" {mark} {m['name']}{tag}  {_mb(m['size_bytes'])}")
+        if not m["bundled"]:
+            print(f"     {_text_form(m['text_model'])}")
     if not report["models"]:
         print(f"  none: run `clipdesk models download {modelhub.DEFAULT_MODEL}`")
     lib = report["library"]

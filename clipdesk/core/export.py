@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from clipdesk.core.catalog import Photo
-from clipdesk.core.errors import UsageError
+from clipdesk.core.errors import DecodeError, UsageError
 from clipdesk.core.fsutil import atomic_write
 from clipdesk.core.names import display_path
 
@@ -96,7 +96,7 @@ def export_photos(
                 _export_original(photo, folder, options, report)
             else:
                 _export_jpeg(photo, folder, options, report)
-        except (OSError, ValueError, SyntaxError) as exc:
+        except (OSError, ValueError, SyntaxError, DecodeError) as exc:
             report.failed.append((display_path(photo.path), getattr(exc, "strerror", None) or str(exc)))
         if on_progress is not None:
             on_progress(done, len(photos))
@@ -116,13 +116,18 @@ def _export_original(photo: Photo, folder: Path, options: ExportOptions, report:
     target = _free_name(folder, photo.name)
     if options.metadata == "keep":
         shutil.copy2(photo.path, target)
-        from clipdesk.core.sidecar import sidecar_candidates
+        from clipdesk.core.sidecar import sidecar_candidates, sidecar_for
 
         for sidecar in sidecar_candidates(Path(photo.path)):
-            if sidecar.is_file():
-                shutil.copy2(sidecar, target.with_name(target.name + ".xmp"))
+            if sidecar.is_file():  # named as the copy's sidecar is named (a RAW's is NAME.xmp)
+                shutil.copy2(sidecar, sidecar_for(target))
                 break
         report.written.append(target)
+        if photo.companion and os.path.isfile(photo.companion):  # a RAW's JPEG goes with it, under its name
+            twin = target.with_suffix(Path(photo.companion).suffix)
+            twin = twin if not twin.exists() else _free_name(folder, twin.name)
+            shutil.copy2(photo.companion, twin)
+            report.written.append(twin)
         return
     data = Path(photo.path).read_bytes()
     if data[:2] == b"\xff\xd8":
@@ -205,14 +210,25 @@ def _strip_png(data: bytes, gps_only: bool) -> bytes:
 
 
 def _export_jpeg(photo: Photo, folder: Path, options: ExportOptions, report: ExportReport) -> None:
-    from PIL import Image, ImageOps
+    from PIL import Image
 
-    from clipdesk.core.imaging import to_srgb
+    from clipdesk.core.imaging import picture
+    from clipdesk.core.photofiles import raw_format
 
-    with Image.open(photo.path) as image:
-        exif = image.getexif()
-        rgb = to_srgb(ImageOps.exif_transpose(image))  # sRGB, as the exported JPEG says it is
-        rgb.thumbnail((options.resize, options.resize), Image.Resampling.LANCZOS)
+    # Upright sRGB by the steps indexing takes (a RAW developed through LibRaw).
+    try:
+        rgb = picture(photo.path, max_side=options.resize).image
+    except DecodeError:
+        if not photo.companion:
+            raise
+        rgb = picture(photo.companion, max_side=options.resize).image  # a RAW LibRaw cannot read: its JPEG
+    exif = Image.Exif()
+    if raw_format(photo.name, b"") is None and not photo.companion:
+        with Image.open(photo.path) as image:
+            exif = image.getexif()
+    elif photo.companion:  # a RAW's camera JPEG carries the same EXIF in a form a JPEG takes
+        with Image.open(photo.companion) as image:
+            exif = image.getexif()
     kwargs = {"quality": options.quality, "optimize": True}
     if options.metadata != "strip" and len(exif):
         exif[_ORIENTATION] = 1

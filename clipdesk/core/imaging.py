@@ -43,14 +43,6 @@ from clipdesk.core.photofiles import IMAGE_EXTENSIONS, raw_format  # noqa: F401 
 
 log = logging.getLogger(__name__)
 
-try:  # HEIC/HEIF from phones; AVIF where libheif has it.
-    import pillow_heif
-
-    pillow_heif.register_heif_opener()
-    _HEIF = True
-except ImportError:  # pragma: no cover - it is a hard dependency, but keep decoding others
-    _HEIF = False
-
 Image.init()  # register every plugin, so the whitelist below can be checked
 #: Pillow format names we accept. MPO is how Pillow names many camera JPEGs.
 FORMATS = [
@@ -174,10 +166,66 @@ def decode(
     data, st = read_stable(path)
     raw = raw_format(os.path.basename(os.fsencode(path)), data)
     digest = content_hash(data)
-    try:
+    if raw is not None:
+        return _guarded(lambda: _decode_raw(data, raw, st, digest, embedder, thumb_size, full_decode))
+    return _guarded(lambda: _decode_bytes(data, st, digest, embedder, thumb_size, full_decode))
+
+
+@dataclass
+class Picture:
+    """A photo as a viewer shows it (:func:`picture`): ``image`` is 8-bit sRGB
+    ("RGB"), upright, at most the size asked; ``size`` is the photo's own
+    size in pixels, upright (what 100 % means); ``metadata`` what the file says."""
+
+    image: Image.Image
+    size: tuple[int, int]
+    metadata: metadata.Metadata
+
+
+def picture(path: str | bytes | os.PathLike, max_side: int | None = None) -> Picture:
+    """The photo at ``path`` for a viewer, by the same steps as indexing: the
+    file read once and checked, the type sniffed from the content (a camera
+    RAW developed by :mod:`clipdesk.core.raw`), decompression bombs refused,
+    EXIF orientation applied, every mode made the sRGB a viewer shows
+    (:func:`to_srgb`). ``max_side``: the largest width or height wanted
+    (JPEGs are decoded at a reduced scale when that is enough); None for the
+    full size, at most :data:`MAX_PIXELS` large. Raises DecodeError with the
+    plain-language reason (the file is gone, damaged, not an image...)."""
+    data, _st = read_stable(path)
+    raw = raw_format(os.path.basename(os.fsencode(path)), data)
+
+    def run() -> Picture:
         if raw is not None:
-            return _decode_raw(data, raw, st, digest, embedder, thumb_size, full_decode)
-        return _decode_bytes(data, st, digest, embedder, thumb_size, full_decode)
+            developed = rawfiles.develop(data, raw, max_pixels=MAX_PIXELS)
+            img, orientation, meta = developed.image, developed.orientation, metadata.read_raw(data)
+            size = (developed.width, developed.height)
+        else:
+            img, meta = _open(data, MAX_PIXELS_JPEG)  # a JPEG is decoded at most MAX_PIXELS large (below)
+            orientation = meta.orientation
+            w, h = img.size
+            size = (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+            if img.format not in ("JPEG", "MPO") and w * h > MAX_PIXELS:
+                raise DecodeError(f"refused as a possible decompression bomb: {w}x{h} pixels is more than the "
+                                  f"{MAX_PIXELS:,} allowed for {FORMAT_NAMES.get(img.format or '?', img.format)}")
+        w, h = img.size
+        if img.format in ("JPEG", "MPO"):
+            if max_side is not None and max(w, h) > max_side:
+                img.draft("RGB", (max_side, max_side))
+            elif w * h > MAX_PIXELS:  # the full size, as far as a safe decode goes: 1/2, 1/4 or 1/8
+                scale = next(f for f in (0.5, 0.25, 0.125) if w * h * f * f <= MAX_PIXELS)
+                img.draft("RGB", (math.ceil(w * scale), math.ceil(h * scale)))
+        img = _upright(img, orientation)
+        if max_side is not None and max(img.size) > max_side:
+            img.thumbnail((max_side, max_side), Image.Resampling.BICUBIC)
+        return Picture(img, size, meta)
+
+    return _guarded(run)
+
+
+def _guarded(run):
+    """``run()``, with every way Pillow fails turned into a DecodeError that says why."""
+    try:
+        return run()
     except DecodeError:
         raise
     except Image.DecompressionBombError as exc:
@@ -197,14 +245,9 @@ def _describe(exc: BaseException) -> str:
     return f"could not decode the image: {text}"
 
 
-def _decode_bytes(
-    data: bytes,
-    st: os.stat_result,
-    digest: str,
-    embedder: ImageEmbedder | None,
-    thumb_size: int,
-    full_decode: bool,
-) -> Decoded:
+def _open(data: bytes, limit: int) -> tuple[Image.Image, metadata.Metadata]:
+    """The image Pillow opens from ``data`` (not decoded yet) and its metadata.
+    Only :data:`FORMATS`; more than ``limit`` pixels is refused."""
     try:
         img = Image.open(io.BytesIO(data), formats=FORMATS)
     except UnidentifiedImageError:
@@ -215,7 +258,6 @@ def _decode_bytes(
     w, h = img.size
     if w <= 0 or h <= 0:
         raise DecodeError(f"invalid image size {w}x{h}")
-    limit = MAX_PIXELS_JPEG if fmt in ("JPEG", "MPO") and not full_decode else MAX_PIXELS
     if w * h > limit:
         raise DecodeError(
             f"refused as a possible decompression bomb: {w}x{h} pixels "
@@ -224,6 +266,30 @@ def _decode_bytes(
     meta = metadata.read_image(img, io.BytesIO(data))
     if fmt == "GIF":
         img.seek(0)
+    return img, meta
+
+
+def _upright(img: Image.Image, orientation: int) -> Image.Image:
+    """Decode, make sRGB (:func:`to_srgb`) and turn by the EXIF orientation."""
+    img.load()
+    img = to_srgb(img)
+    for op in _TRANSPOSE.get(orientation, ()):
+        img = img.transpose(op)
+    return img
+
+
+def _decode_bytes(
+    data: bytes,
+    st: os.stat_result,
+    digest: str,
+    embedder: ImageEmbedder | None,
+    thumb_size: int,
+    full_decode: bool,
+) -> Decoded:
+    is_jpeg = data[:3] == b"\xff\xd8\xff"  # JPEG and MPO: how Pillow recognises them
+    img, meta = _open(data, MAX_PIXELS_JPEG if is_jpeg and not full_decode else MAX_PIXELS)
+    fmt = img.format or "?"
+    w, h = img.size
     full = (h, w) if meta.orientation in (5, 6, 7, 8) else (w, h)
     return _finish(img, FORMAT_NAMES.get(fmt, fmt.lower()), full, meta.orientation, meta, st, digest, embedder,
                    thumb_size, full_decode)
@@ -268,10 +334,7 @@ def _finish(
     if fmt in ("JPEG", "MPO") and not full_decode and need_short < short:
         scale = need_short / short
         img.draft("RGB", (max(1, math.ceil(w * scale)), max(1, math.ceil(h * scale))))
-    img.load()
-    img = to_srgb(img)
-    for op in _TRANSPOSE.get(orientation, ()):
-        img = img.transpose(op)
+    img = _upright(img, orientation)
     full_w, full_h = full
 
     model_input = embedder.preprocess(img) if embedder is not None else None

@@ -1,4 +1,5 @@
-"""A photo's metadata as other photo tools read it: capture date, orientation, camera.
+"""A photo's metadata as other photo tools read it: capture date, orientation,
+camera and how the photo was taken (lens, exposure, focal length, position).
 
 One reader for every door: :func:`imaging.decode <clipdesk.core.imaging.decode>`
 calls :func:`read_image` on the image it is about to decode, and
@@ -8,7 +9,9 @@ TIFF tag 700, WebP, HEIF) are parsed by the sidecar module's XMP parser, IPTC
 from Pillow's ``IptcImagePlugin.getiptcinfo`` (JPEG APP13, TIFF tag 33723),
 and two containers are walked here without touching their image data: PNG
 chunks (``eXIf``, XMP in ``iTXt``/``zTXt``/``tEXt``, ``tIME``) and the
-ISO BMFF boxes of HEIF/AVIF (``moov/mvhd``).
+ISO BMFF boxes of HEIF/AVIF (``moov/mvhd``). Camera RAW files are read by
+:func:`read_raw` from their own containers (TIFF-based RAW, CR3, RAF, MRW,
+CRW), by the same precedence.
 
 Capture date: one precedence
 ----------------------------
@@ -75,6 +78,20 @@ Offsets and sub-seconds are kept
     local time at the place the photo was taken, so a holiday abroad sorts
     by its own clock.
 
+How the photo was taken
+-----------------------
+EXIF 2.32 tags of the Exif IFD, read from the same parse as the date (the
+details panel shows them; indexing gets them for free): ``LensModel``
+(0xA434), ``ExposureTime`` (0x829A, seconds), ``FNumber`` (0x829D), ``ISO``
+(PhotographicSensitivity, 0x8827; the first value when there are several),
+``FocalLength`` (0x920A, mm) and ``FocalLengthIn35mmFilm`` (0xA405, mm: the
+35 mm equivalent as the camera states it; ClipDesk does not guess a crop
+factor), and the GPS IFD (0x8825): latitude and longitude in signed decimal
+degrees (south and west negative, from GPSLatitudeRef/GPSLongitudeRef) and
+the altitude in metres (negative below sea level, GPSAltitudeRef 1). A zero,
+infinite or garbage value reads as absent; ExifTool reads the same values on
+real cameras' files (tests/core/test_metadata.py).
+
 Bad input is normal: a field, packet or chunk that does not parse is
 skipped (and the next field tried); nothing here raises for a malformed file.
 """
@@ -100,6 +117,14 @@ from clipdesk.core.sidecar import Marks, marks_in, parse_xmp, tags_in
 
 log = logging.getLogger(__name__)
 
+try:  # HEIC/HEIF from phones; AVIF where libheif has it. Registered here, where
+    # every reader of image files starts (imaging imports this module).
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+except ImportError:  # pragma: no cover - it is a hard dependency, but keep reading others
+    pass
+
 #: Every field that can give the capture date, first to last (see above).
 PRECEDENCE = (
     "EXIF:DateTimeOriginal", "CanonRaw:DateTimeOriginal", "XMP:exif:DateTimeOriginal", "XMP:photoshop:DateCreated", "IPTC:DateCreated",
@@ -115,8 +140,10 @@ _GROUP = {f: next(g for g, end in enumerate(_GROUP_ENDS) if i < end) for f, i in
 #: Years outside [MIN_YEAR, MAX_YEAR) are garbage (0000, 1601, 9999), not dates.
 MIN_YEAR, MAX_YEAR = 1800, 2200
 
-_EXIF_IFD = 0x8769
+_EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
 _ORIENTATION, _MAKE, _MODEL = 0x0112, 0x010F, 0x0110
+_LENS_MODEL, _EXPOSURE_TIME, _F_NUMBER, _ISO = 0xA434, 0x829A, 0x829D, 0x8827
+_FOCAL_LENGTH, _FOCAL_35MM = 0x920A, 0xA405
 #: (field, date tag, sub-second tag, offset tag, IFDs to look in) - EXIF 2.32, CIPA DC-008-2019.
 _EXIF_DATES = (
     ("EXIF:DateTimeOriginal", 0x9003, 0x9291, 0x9011, ("exif", "ifd0")),
@@ -181,17 +208,50 @@ class CaptureDate:
 
 
 @dataclass(frozen=True)
+class Position:
+    """Where a photo was taken (EXIF GPS): WGS 84 decimal degrees, north and
+    east positive; ``altitude`` in metres above sea level, or None."""
+
+    latitude: float
+    longitude: float
+    altitude: float | None = None
+
+
+@dataclass(frozen=True)
+class Shot:
+    """How a photo was taken (see "How the photo was taken" above); every
+    field None when the file does not say. ``exposure_time`` in seconds,
+    ``focal_length`` and ``focal_length_35mm`` in millimetres."""
+
+    lens: str | None = None
+    exposure_time: float | None = None
+    f_number: float | None = None
+    iso: int | None = None
+    focal_length: float | None = None
+    focal_length_35mm: float | None = None
+    position: Position | None = None
+
+
+@dataclass(frozen=True)
 class Metadata:
     """What :func:`read_image` and :func:`read_file` find.
 
     ``orientation``: EXIF orientation 1-8 (1 when absent or garbage).
     ``camera``: make and model, printable, at most 100 characters.
     ``dates``: every date field that parsed, in :data:`PRECEDENCE` order.
+    ``shot``: lens, exposure, focal length and GPS position.
+    ``width``/``height``: the picture's size in pixels as it is shown
+    (orientation applied); ``format``: Pillow's name for the file's type
+    ("JPEG", "HEIF"...).
     """
 
     orientation: int = 1
     camera: str | None = None
     dates: tuple[CaptureDate, ...] = ()
+    shot: Shot = Shot()
+    width: int = 0
+    height: int = 0
+    format: str = ""
     #: Keywords of the embedded XMP (dc:subject, lr:hierarchicalSubject,
     #: digiKam:TagsList) and IPTC (2:25 Keywords), as ClipDesk tag names.
     keywords: tuple[str, ...] = ()
@@ -263,7 +323,7 @@ def read_image(image: Image.Image, container: BinaryIO | None = None) -> Metadat
     if fmt in ("HEIF", "AVIF") and container is not None:
         extra += _guard(_isobmff_dates, container) or []
     iptc = _guard(IptcImagePlugin.getiptcinfo, image) if fmt in ("JPEG", "MPO", "TIFF") else None
-    return _assemble(exif, packet, iptc, extra)
+    return _assemble(exif, packet, iptc, extra, image.size, fmt)
 
 
 def read_raw(data: bytes) -> Metadata:
@@ -289,9 +349,12 @@ def read_raw(data: bytes) -> Metadata:
     return _assemble(exif, packet, _guard(_tiff_iptc, tiff) if tiff else None, [])
 
 
-def _assemble(exif: Image.Exif | None, packet, iptc: dict | None, extra: list[CaptureDate]) -> Metadata:
+def _assemble(exif: Image.Exif | None, packet, iptc: dict | None, extra: list[CaptureDate],
+              size: tuple[int, int] = (0, 0), fmt: str = "") -> Metadata:
     """One Metadata from what a container holds: its EXIF, XMP packet, IPTC
-    datasets ({(record, dataset): value}) and any other dates."""
+    datasets ({(record, dataset): value}) and any other dates; ``size`` is
+    the picture's stored size (0, 0 when unknown), ``fmt`` Pillow's name of
+    the type."""
     dates: list[CaptureDate] = list(extra)
     if exif is not None:
         dates += _guard(_exif_dates, exif) or []
@@ -307,10 +370,16 @@ def _assemble(exif: Image.Exif | None, packet, iptc: dict | None, extra: list[Ca
         dates += _guard(_iptc_dates, iptc) or []
         keywords += _guard(_iptc_keywords, iptc) or []
     dates.sort(key=lambda d: _RANK[d.field])
+    orientation = (_guard(_orientation, exif) or 1) if exif is not None else 1
+    w, h = size
     return Metadata(
-        orientation=(_guard(_orientation, exif) or 1) if exif is not None else 1,
+        orientation=orientation,
         camera=_guard(_camera, exif) if exif is not None else None,
         dates=tuple(dates),
+        shot=(_guard(_shot, exif) or Shot()) if exif is not None else Shot(),
+        width=h if orientation in (5, 6, 7, 8) else w,
+        height=w if orientation in (5, 6, 7, 8) else h,
+        format=fmt,
         keywords=tuple(dict.fromkeys(keywords)),
         marks=marks,
     )
@@ -378,6 +447,70 @@ def _camera(exif: Image.Exif) -> str | None:
     else:
         camera = " ".join(p for p in (make, model) if p)
     return camera[:100] or None
+
+
+def _shot(exif: Image.Exif) -> Shot:
+    sub = _ifd(exif, _EXIF_IFD)
+    iso = _safe_get(sub, _ISO)
+    if isinstance(iso, (tuple, list)):
+        iso = iso[0] if iso else None
+    iso_value = _positive(iso)
+    return Shot(
+        lens=_clean_text(_safe_get(sub, _LENS_MODEL))[:100] or None,
+        exposure_time=_positive(_safe_get(sub, _EXPOSURE_TIME)),
+        f_number=_positive(_safe_get(sub, _F_NUMBER)),
+        iso=int(iso_value) if iso_value is not None else None,
+        focal_length=_positive(_safe_get(sub, _FOCAL_LENGTH)),
+        focal_length_35mm=_positive(_safe_get(sub, _FOCAL_35MM)),
+        position=_guard(_position, _ifd(exif, _GPS_IFD)),
+    )
+
+
+def _ifd(exif: Image.Exif, tag: int):
+    try:
+        return exif.get_ifd(tag)
+    except Exception:  # noqa: BLE001 - a broken IFD pointer
+        return {}
+
+
+def _positive(value) -> float | None:
+    """A rational or number as a float, None unless finite and above zero."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    return number if number > 0 and number == number and number != float("inf") else None
+
+
+def _degrees(value) -> float | None:
+    """EXIF GPS degrees, minutes, seconds (three rationals) as decimal degrees."""
+    if not isinstance(value, (tuple, list)) or not 1 <= len(value) <= 3:
+        return None
+    parts = [float(v) for v in value]
+    if any(p != p or p < 0 for p in parts):  # NaN (a 0/0 rational) or negative
+        return None
+    parts += [0.0] * (3 - len(parts))
+    return parts[0] + parts[1] / 60 + parts[2] / 3600
+
+
+def _position(gps) -> Position | None:
+    lat, lon = _degrees(gps.get(2)), _degrees(gps.get(4))
+    if lat is None or lon is None or lat > 90 or lon > 180:
+        return None
+    if _clean_text(gps.get(1)).upper().startswith("S"):
+        lat = -lat
+    if _clean_text(gps.get(3)).upper().startswith("W"):
+        lon = -lon
+    altitude = None
+    try:
+        raw = float(gps.get(6)) if gps.get(6) is not None else None
+    except (TypeError, ValueError, ZeroDivisionError):
+        raw = None
+    if raw is not None and raw == raw and abs(raw) != float("inf"):
+        below = gps.get(5)
+        below = below[0] if isinstance(below, (bytes, tuple)) and below else below
+        altitude = -raw if below == 1 else raw
+    return Position(lat, lon, altitude)
 
 
 # --------------------------------------------------------------------------- XMP

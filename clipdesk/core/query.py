@@ -9,7 +9,8 @@ Parsing (no model calls here)::
     folder:"Holidays 2023"          filters: folder, after, before, date, type,
     after:2023-07 before:2024       camera, tag (repeatable; -tag:x excludes),
     type:heic camera:pixel          similar:PATH (find photos like a file),
-    tag:family -tag:"to delete"     name:IMG_0042 (file name), sort:relevance|date|newest|oldest
+    tag:family -tag:"to delete"     name:IMG_0042 (file name),
+    sort:relevance|date|newest|oldest|added|name|rating
     rating:>=3 flag:pick label:red  culling marks (flag:reject, label:none, -flag:reject...)
     similar:~/Pictures/cat.jpg
 
@@ -74,8 +75,14 @@ def type_formats(type_name: str) -> tuple[str, ...]:
     return tuple(sorted(RAW_FORMATS)) if type_name == "raw" else (type_name,)
 
 
-SORTS = ("relevance", "newest", "oldest")
-_SORT_ALIASES = {"relevance": "relevance", "date": "newest", "newest": "newest", "oldest": "oldest"}
+#: How results can be ordered: by relevance (the meaning's score), capture date
+#: (newest or oldest first), date added to the library (newest first), file
+#: name (A to Z), or star rating (most stars first, then newest).
+SORTS = ("relevance", "newest", "oldest", "added", "name", "rating")
+#: Sorts that order by capture date: the grid groups them by month.
+DATE_SORTS = ("newest", "oldest")
+_SORT_ALIASES = {"relevance": "relevance", "date": "newest", "newest": "newest", "oldest": "oldest",
+                 "added": "added", "name": "name", "rating": "rating"}
 FILTER_KEYS = ("folder", "after", "before", "date", "type", "camera", "tag", "name", "rating", "flag", "label",
                "similar", "sort")
 _NEGATABLE = {"folder", "type", "camera", "tag", "name", "flag", "label", "similar"}
@@ -520,7 +527,8 @@ def _apply_filter(b: _Builder, key: str, value: str, negated: bool, start: int, 
     if key == "sort":
         sort = _SORT_ALIASES.get(value.lower())
         if sort is None:
-            raise _error(f"sort: expects relevance, date, newest or oldest, got '{value}'", start, span)
+            raise _error(f"sort: expects relevance, date, newest, oldest, added, name or rating, got '{value}'",
+                         start, span)
         if b.sort is not None and b.sort != sort:
             raise _error(f"sort: given twice ({b.sort} and {sort}); keep one", start, span)
         b.sort = sort
@@ -625,6 +633,7 @@ __all__ = [
     "LABELS",
     "MAX_QUERY_LENGTH",
     "Query",
+    "DATE_SORTS",
     "SORTS",
     "TYPE_EXTENSIONS",
     "Token",

@@ -30,7 +30,7 @@ from clipdesk.core.duplicates import DuplicateGroup, find_duplicates
 from clipdesk.core.errors import InvalidEmbedding, NotFound
 from clipdesk.core.models import ModelService
 from clipdesk.core.names import display_path, path_candidates
-from clipdesk.core.query import Query, parse_query
+from clipdesk.core.query import DATE_SORTS, SORTS, Query, parse_query
 
 #: Photos fetched with a listing's ids; the grid fetches the rest as it scrolls.
 PREFETCH = 2000
@@ -56,7 +56,7 @@ class SearchResult:
 
     query: str
     hits: list[Hit]
-    #: "relevance", "newest" or "oldest".
+    #: How the rows are ordered: one of clipdesk.core.query.SORTS.
     sort: str = "relevance"
     model_id: str | None = None
     #: The adaptive relevance cut applied (None when the query had no meaning part).
@@ -78,19 +78,41 @@ class SearchResult:
     more: bool = False
     #: How many "Show more" steps this result went below the adaptive cut.
     widen: int = 0
+    #: For a result sorted by capture date: ("YYYY-MM" or None for no date,
+    #: rows) for each month, in the rows' order; their counts add up to the
+    #: rows. None for the other sorts.
+    months: list[tuple[str | None, int]] | None = None
 
     @property
     def row_ids(self) -> list[int]:
         return self.ids if self.ids is not None else [h.photo.id for h in self.hits]
 
 
-def sort_photos(photos: list[Photo], sort: str) -> list[Photo]:
-    """Photos by capture date for "newest"/"oldest" (id breaks ties); as given otherwise."""
-    if sort == "oldest":
-        return sorted(photos, key=lambda p: (p.taken_at or "9999", p.id))
-    if sort == "newest":
-        return sorted(photos, key=lambda p: (p.taken_at or "", p.id), reverse=True)
-    return photos
+def month_runs(photos: Sequence[Photo]) -> list[tuple[str | None, int]]:
+    """("YYYY-MM" or None, count) of each run of photos taken in the same
+    month, in the order given (photos sorted by date: one run per month)."""
+    runs: list[tuple[str | None, int]] = []
+    for p in photos:
+        month = p.taken_at[:7] if p.taken_at else None
+        if runs and runs[-1][0] == month:
+            runs[-1] = (month, runs[-1][1] + 1)
+        else:
+            runs.append((month, 1))
+    return runs
+
+
+def _check_sort(sort: str | None) -> None:
+    if sort is not None and sort not in SORTS:
+        raise ValueError(f"unknown sort {sort!r}; one of {', '.join(SORTS)}")
+
+
+def _sort_of(query: Query | None, sort: str | None) -> str:
+    """The query's own ``sort:``, else ``sort``, else its default."""
+    if query is not None and query.sort:
+        return query.sort
+    if sort is not None and (sort != "relevance" or (query is not None and query.has_meaning)):
+        return sort
+    return query.effective_sort if query is not None else "newest"
 
 
 class SearchService:
@@ -136,8 +158,13 @@ class SearchService:
         cancelled: Callable[[], bool] | None = None,
         cut: bool = True,
         widen: int = 0,
+        sort: str | None = None,
     ) -> SearchResult:
         """Run a query (a parsed :class:`Query`; text is parsed here, for scripts).
+
+        ``sort`` (one of clipdesk.core.query.SORTS) orders the rows when the
+        query names no ``sort:`` of its own (the grid's sort control); by
+        default relevance when there is something to rank by, else newest.
 
         ``limit``: most photos returned. ``cut=False`` skips the adaptive
         relevance cut (the top ``limit`` by score); ``widen`` > 0 lowers it that
@@ -150,16 +177,18 @@ class SearchService:
         """
         from clipdesk.core.ranking import Cancelled, Ranked
 
+        _check_sort(sort)
         start = time.perf_counter()
         if isinstance(query, str) and not query.strip():
             return SearchResult(query, [], "newest")
         q = parse_query(query) if isinstance(query, str) else query
         text = query if isinstance(query, str) else str(query)
+        order = _sort_of(q, sort)
         if not q.has_meaning:
-            ids = self._catalog.matching_ids(q, limit=limit)
+            ids = self._catalog.matching_ids(q, limit=limit, sort=order)
             hits = [Hit(p, 0.0) for p in self._catalog.photos(ids)]
-            return SearchResult(text, hits, q.effective_sort, None, None, len(hits),
-                                (time.perf_counter() - start) * 1e3)
+            return SearchResult(text, hits, order, None, None, len(hits), (time.perf_counter() - start) * 1e3,
+                                months=month_runs([h.photo for h in hits]) if order in DATE_SORTS else None)
         model = self._models.active()
         # File names are matched beside the ranking (SQLite and ONNX Runtime
         # both let go of the GIL): a keystroke waits for the longer of the two.
@@ -167,7 +196,7 @@ class SearchService:
         try:
             ranked = model.searcher().run(q, limit=limit, cancelled=cancelled, cut=cut, widen=widen)
         except Cancelled:
-            return SearchResult(text, [], q.effective_sort, model.model_id)
+            return SearchResult(text, [], order, model.model_id)
         except InvalidEmbedding:
             if not names.result():
                 raise
@@ -188,12 +217,11 @@ class SearchService:
         status = self._models.status()
         if status.is_demo:
             notice = status.message if notice is None else f"{notice} {status.message}"
-        if q.effective_sort in ("newest", "oldest"):
-            order = {h.photo.id: h for h in hits}
-            hits = [order[p.id] for p in sort_photos([h.photo for h in hits], q.effective_sort)]
-        return SearchResult(text, hits, q.effective_sort, model.model_id, ranked.cut, ranked.considered,
+        hits = self._sorted(hits, order)
+        return SearchResult(text, hits, order, model.model_id, ranked.cut, ranked.considered,
                             (time.perf_counter() - start) * 1e3, notice, confident=ranked.confident,
-                            unknown=not ranked.known, more=ranked.more, widen=widen)
+                            unknown=not ranked.known, more=ranked.more, widen=widen,
+                            months=month_runs([h.photo for h in hits]) if order in DATE_SORTS else None)
 
     def preload(self, part: str) -> None:
         """Load what typed searches need before the first one comes, so that it
@@ -217,19 +245,38 @@ class SearchService:
             return []
         return self._catalog.photos(self._catalog.name_matches(text, q))
 
-    def listing(self, query: Query | None = None, *, prefetch: int = PREFETCH) -> SearchResult:
-        """Photos that pass a filters-only query (every photo without one), newest
-        first (oldest for ``sort:oldest``): every id in ``ids``, the first
-        ``prefetch`` photos in ``hits`` (score NaN). Cheap at 100,000 photos."""
+    def listing(self, query: Query | None = None, *, prefetch: int = PREFETCH,
+                sort: str | None = None) -> SearchResult:
+        """Photos that pass a filters-only query (every photo without one):
+        every id in ``ids``, the first ``prefetch`` photos in ``hits`` (score
+        NaN). Ordered by the query's ``sort:``, else by ``sort``, else newest
+        first; sorted by date, ``months`` holds the month counts
+        (:meth:`month_counts`) the timeline is drawn from. Cheap at 100,000
+        photos: two indexed statements, no photo read beyond the first page."""
+        _check_sort(sort)
         start = time.perf_counter()
-        ids = self._catalog.matching_ids(query)
+        order = _sort_of(query, sort)
+        if order == "relevance":
+            order = "newest"
+        ids = self._catalog.matching_ids(query, sort=order)
+        months = None
+        if order in DATE_SORTS:
+            months = self._catalog.month_counts(query, oldest=order == "oldest")
+            if sum(n for _m, n in months) != len(ids):  # a write came between the two reads
+                ids = self._catalog.matching_ids(query, sort=order)
+                months = month_runs(self._catalog.photos(ids))
         photos = self._catalog.photos(ids[:prefetch])
-        oldest = query is not None and query.effective_sort == "oldest"
         return SearchResult(
             query=str(query or ""), hits=[Hit(p, math.nan) for p in photos],
-            sort="oldest" if oldest else "newest", considered=len(ids),
-            elapsed_ms=(time.perf_counter() - start) * 1e3, ids=ids,
+            sort=order, considered=len(ids),
+            elapsed_ms=(time.perf_counter() - start) * 1e3, ids=ids, months=months,
         )
+
+    def month_counts(self, query: Query | None = None, *, oldest: bool = False) -> list[tuple[str | None, int]]:
+        """("YYYY-MM", photos) of every month with photos that pass the query's
+        filters, newest first (oldest first with ``oldest``); None counts the
+        photos with no date yet. One GROUP BY, no photo read."""
+        return self._catalog.month_counts(query, oldest=oldest)
 
     def count(self, query: Query | str) -> int:
         """How many photos a query shows (a saved search's count)."""
@@ -238,10 +285,14 @@ class SearchService:
             return len(self._catalog.matching_ids(q))
         return len(self.query(q).hits)
 
-    def similar(self, target: int | str | os.PathLike[str], *, limit: int = 200) -> SearchResult:
+    def similar(self, target: int | str | os.PathLike[str], *, limit: int = 200,
+                sort: str | None = None) -> SearchResult:
         """Photos like a catalogued photo (its id) or like any image file (a path);
-        the photo itself is not a result. Raises NotFound for a missing file,
-        DecodeError for one that cannot be read, ModelError without a model."""
+        the photo itself is not a result. ``sort`` (clipdesk.core.query.SORTS)
+        orders them; by default the most alike first. Raises NotFound for a
+        missing file, DecodeError for one that cannot be read, ModelError
+        without a model, ValueError for an unknown sort."""
+        _check_sort(sort)
         start = time.perf_counter()
         model = self._models.active()
         searcher = model.searcher()
@@ -254,13 +305,23 @@ class SearchService:
             exclude = [found.id] if found is not None else []
             label = f"similar:{display_path(target)}"
         ranked = searcher.rank(vec, limit=limit, exclude=exclude)
-        return SearchResult(label, self._hits(ranked.ids, ranked.scores), "relevance", model.model_id,
-                            ranked.cut, ranked.considered, (time.perf_counter() - start) * 1e3)
+        order = sort or "relevance"
+        hits = self._sorted(self._hits(ranked.ids, ranked.scores), order)
+        return SearchResult(label, hits, order, model.model_id, ranked.cut, ranked.considered,
+                            (time.perf_counter() - start) * 1e3,
+                            months=month_runs([h.photo for h in hits]) if order in DATE_SORTS else None)
 
     def duplicates(self, threshold: float = 0.95, limit: int | None = None) -> list[DuplicateGroup]:
         """Groups of photos that are the same or nearly (embedding cosine >=
         ``threshold``, or identical content), each with the copy to keep first."""
         return find_duplicates(self._catalog, self._models.index(), threshold=threshold, limit=limit)
+
+    def _sorted(self, hits: list[Hit], sort: str) -> list[Hit]:
+        """Ranked hits in ``sort`` order (the catalog's, as listings have it)."""
+        if sort == "relevance":
+            return hits
+        by_id = {h.photo.id: h for h in hits}
+        return [by_id[i] for i in self._catalog.ordered_ids(list(by_id), sort)]
 
     def _hits(self, ids: list[int], scores: list[float]) -> list[Hit]:
         photos = {p.id: p for p in self._catalog.photos(ids)}

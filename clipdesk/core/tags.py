@@ -200,7 +200,10 @@ class TagService:
         """Nest a tag (and what is below it) under ``parent``, or at the top for
         None: a rename of its path, so the same rules and undo apply."""
         leaf = tag_name(tag).split(HIERARCHY_SEPARATOR)[-1]
-        return self.rename(tag, f"{tag_name(parent)}{HIERARCHY_SEPARATOR}{leaf}" if parent else leaf)
+        changes = self.rename(tag, f"{tag_name(parent)}{HIERARCHY_SEPARATOR}{leaf}" if parent else leaf)
+        if changes.undo is None or not changes.undo.label.startswith("Rename"):
+            return changes  # a merge keeps its own label
+        return changes.labelled(f"Move tag '{tag}' under '{parent}'" if parent else f"Move tag '{tag}' to the top")
 
     def tree(self) -> list["TagNode"]:
         """The tags as a tree ("Places|Beach" under "Places"), by name; a level

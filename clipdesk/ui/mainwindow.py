@@ -8,7 +8,8 @@ done to its photos in :mod:`clipdesk.ui.grid`, the library's state, indexing
 and the watcher in :mod:`clipdesk.ui.library`, tagging in
 :mod:`clipdesk.ui.tagging`, models in :mod:`clipdesk.ui.models`. Every
 operation's Changes go through one :class:`~clipdesk.ui.hub.ChangeHub`, which
-the views subscribe to; everything that reads or writes the catalog, the disk
+the views subscribe to, and the undo history too (:mod:`clipdesk.ui.undo`,
+behind the Edit menu); everything that reads or writes the catalog, the disk
 or a model runs on the :class:`~clipdesk.ui.workers.Pools`.
 
 The window can paint before any of that exists: ``MainWindow(None, ...)``
@@ -41,6 +42,7 @@ from clipdesk.ui.dnd import local_paths
 from clipdesk.ui.hub import ChangeHub, sidecar_notice
 from clipdesk.ui.search.bar import SearchBar
 from clipdesk.ui.settings import Settings
+from clipdesk.ui.undo import UndoHistory
 from clipdesk.ui.workers import Pools
 
 if TYPE_CHECKING:
@@ -48,8 +50,11 @@ if TYPE_CHECKING:
     from clipdesk.core.changes import Changes
     from clipdesk.core.library import Library
     from clipdesk.core.paths import Paths
+    from clipdesk.ui.duplicates.view import DuplicatesWindow
+    from clipdesk.ui.export.dialog import ExportDialog
     from clipdesk.ui.library.controller import LibraryState
     from clipdesk.ui.models.dialog import ModelsDialog
+    from clipdesk.ui.prefs.dialog import PreferencesDialog
 
 log = logging.getLogger(__name__)
 
@@ -89,11 +94,14 @@ class MainWindow(QMainWindow):
         #: The worker pools (tests hand in synchronous ones).
         self.pools = pools if pools is not None else Pools(self)
         self.hub = ChangeHub(self.pools, self)
+        self.history = UndoHistory(self.hub, self)
         #: Set-up jobs (the demo library) still running before indexing can start.
         self.setup_pending = 0
         self._closing = False
         self._attached = False
         self._models: ModelsDialog | None = None
+        self._prefs: PreferencesDialog | None = None
+        self._duplicates: DuplicatesWindow | None = None
         self._watch, self._pipeline_kwargs = watch, pipeline_kwargs
         self.resize(1280, 820)
         geo = settings.window_geometry
@@ -117,7 +125,7 @@ class MainWindow(QMainWindow):
         v.addWidget(QListView(central), 1)
         self.setCentralWidget(central)
         self._frame_bar.setFocus()
-        for title in ("&File", "&Edit", "&View", "&Help"):
+        for title in ("&File", "&Edit", "&Photo", "&View", "&Help"):
             self.menuBar().addMenu(title)
 
     def attach(self, library: Library) -> None:
@@ -132,6 +140,7 @@ class MainWindow(QMainWindow):
         self._build(self._watch)
         self._build_menus()
         self._wire()
+        self._follow_settings()
         self._restore_window()
         self.setAcceptDrops(True)
         # What was typed into the frame's bar while the library opened.
@@ -152,17 +161,22 @@ class MainWindow(QMainWindow):
         settings.on_change(lambda _name, _value: self._closing or self._save_settings.start())
 
     def _build(self, watch: bool) -> None:
+        from clipdesk.ui.files.operations import FileOperations
         from clipdesk.ui.grid.actions import PhotoActions
         from clipdesk.ui.grid.controller import GridController
         from clipdesk.ui.grid.details import DetailsPanel
+        from clipdesk.ui.grid.marking import MarkActions
+        from clipdesk.ui.grid.marks import MarkBadges, MarkCache
         from clipdesk.ui.grid.model import PhotoListModel
         from clipdesk.ui.grid.preview import PreviewController
+        from clipdesk.ui.grid.sorting import GridArea, SortControl
         from clipdesk.ui.grid.thumbs import ThumbnailLoader
         from clipdesk.ui.grid.view import PhotoGrid
         from clipdesk.ui.library.controller import LibraryController
         from clipdesk.ui.library.indexing import IndexController
         from clipdesk.ui.library.sidebar import Sidebar
         from clipdesk.ui.library.status import IndexStatus
+        from clipdesk.ui.library.tagtree import TagEditor
         from clipdesk.ui.models.banner import ModelBanner
         from clipdesk.ui.search.panel import SearchPanel
         from clipdesk.ui.tagging.panel import AutoTagPanel
@@ -182,15 +196,23 @@ class MainWindow(QMainWindow):
         self.bar, self.chips, self.message = self.search.bar, self.search.chips, self.search.message
         self.search_ctl = self.search.controller
         self.grid = PhotoGrid(self.model, central, size=settings.thumb_size, show_names=settings.show_names)
-        v.addWidget(self.grid, 1)
+        self.grid_area = GridArea(self.grid, central)
+        v.addWidget(self.grid_area, 1)
         self.setCentralWidget(central)
         self.grid_ctl = GridController(self.grid, library, pools, hub, settings, self)
-        self.previews = PreviewController(self.grid, pools, self)
-        self.photo_actions = PhotoActions(library, hub, self.grid_ctl, self.previews, self)
+        self.sorting = SortControl(self.grid_area.sort_combo, settings, self.search_ctl, self.grid_ctl, self)
+        self.previews = PreviewController(self.grid, pools, library.thumbnails, self)
+        self.files = FileOperations(library, hub, settings, self)
+        self.photo_actions = PhotoActions(library, hub, self.grid_ctl, self.previews, self.files, self)
+        self.marks = MarkCache(library, pools, hub, self)
+        self.grid.delegate.overlay = MarkBadges(self.marks)
+        self.mark_actions = MarkActions(library, hub, self.grid_ctl, self.previews, self)
+        self.photo_actions.menu_extensions.append(lambda menu, _photos: self.mark_actions.fill_menu(menu))
 
         self.sidebar = Sidebar(self)
         self.sidebar_dock = self._dock("Library", "sidebarDock", self.sidebar, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.library_ctl = LibraryController(library, pools, hub, self.index, settings, watch=watch, parent=self)
+        self.tag_editor = TagEditor(library, hub, self.sidebar.tags, self)
         self.details = DetailsPanel(library, pools, hub, self)
         self.details_dock = self._dock("Details", "detailsDock", self.details, Qt.DockWidgetArea.RightDockWidgetArea)
         self.autotag = AutoTagPanel(library, pools, hub, settings, self.thumbs, self)
@@ -242,11 +264,19 @@ class MainWindow(QMainWindow):
         add_folder.setShortcut(QKeySequence("Ctrl+O"))
         file.addAction("&Models…", self.open_models)
         file.addAction("Photos that could not be &read…", self.library_ctl.show_failures)
+        export = file.addAction("&Export…", self.export_selected)
+        export.setShortcut(QKeySequence("Ctrl+E"))
         file.addSeparator()
         quit_action = file.addAction("&Quit", self.close)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
 
         edit = mb.addMenu("&Edit")
+        self.undo_action = self.history.undo_action(self)
+        self.redo_action = self.history.redo_action(self)
+        for a in (self.undo_action, self.redo_action):
+            self.addAction(a)
+            edit.addAction(a)
+        edit.addSeparator()
         for seq in ("Ctrl+F", "Ctrl+L"):
             a = QAction("Find" if seq == "Ctrl+F" else "Go to search", self)
             a.setShortcut(QKeySequence(seq))
@@ -262,12 +292,36 @@ class MainWindow(QMainWindow):
         remove.triggered.connect(self.photo_actions.remove_selected)
         self.grid.addAction(remove)
         edit.addAction(remove)
+        edit.addSeparator()
+        prefs = edit.addAction("&Preferences…", self.open_preferences)
+        prefs.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences)
+                           or [QKeySequence("Ctrl+,")])  # the platform's key (Cmd+, on macOS), else Ctrl+,
+        prefs.setMenuRole(QAction.MenuRole.PreferencesRole)
+
+        self.photo_menu = self.mark_actions.fill_menu(mb.addMenu("&Photo"))
+        photo = self.photo_menu
+        photo.addSeparator()
+        for text, slot, keys in (
+                ("View &full screen", lambda: self.previews.open_viewer(self.grid.current_row()), "F"),
+                ("Show in file &manager", lambda: self._first_selected(self.photo_actions.show_in_file_manager), None),
+                ("Move to &folder…", self.photo_actions.move_selected, "Ctrl+Shift+M"),
+                ("Move to &trash…", self.photo_actions.trash_selected, "Ctrl+Del")):
+            a = QAction(text, self.grid)
+            a.triggered.connect(slot)
+            if keys:
+                a.setShortcut(QKeySequence(keys))
+                a.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # the grid's keys, not the search bar's
+                self.grid.addAction(a)
+            photo.addAction(a)
+        photo.addSeparator()
+        photo.addAction("&Duplicates…", self.open_duplicates)
+
 
         view = mb.addMenu("&View")
         view.addAction(self.sidebar_dock.toggleViewAction())
         view.addAction(self.details_dock.toggleViewAction())
         view.addAction(self.autotag_dock.toggleViewAction())
-        names = view.addAction("File &names under thumbnails")
+        names = self.names_action = view.addAction("File &names under thumbnails")
         names.setCheckable(True)
         names.setChecked(self.settings.show_names)
         names.toggled.connect(self.grid_ctl.set_show_names)
@@ -276,12 +330,13 @@ class MainWindow(QMainWindow):
         smaller = view.addAction("&Smaller thumbnails", lambda: self.grid_ctl.zoom(-1))
         smaller.setShortcut(QKeySequence.StandardKey.ZoomOut)
         themes = view.addMenu("&Colours")
-        group = QActionGroup(self)
+        group = self.theme_actions = QActionGroup(self)
         for key, label in (("system", "Follow the system"), ("light", "Light"), ("dark", "Dark")):
             a = themes.addAction(label)
             a.setCheckable(True)
             a.setChecked(self.settings.theme == key)
             a.triggered.connect(lambda _=False, k=key: self.set_theme(k))
+            a.setData(key)
             group.addAction(a)
 
         help_ = mb.addMenu("&Help")
@@ -305,6 +360,18 @@ class MainWindow(QMainWindow):
 
         self.grid.previewRequested.connect(self.previews.open)
         self.grid.previewToggled.connect(self.previews.toggle)
+        self.grid.viewerRequested.connect(self.previews.open_viewer)
+        self.grid.previewRequested.connect(self._viewer_keys)
+        self.grid.previewToggled.connect(self._viewer_keys)
+        self.marks.changed.connect(lambda _ids: self.grid.viewport().update())
+        self.details.marks.markRequested.connect(self.mark_actions.apply)
+        self.mark_actions.statusMessage.connect(self.notify)
+        self.mark_actions.error.connect(self.show_error)
+        self.tag_editor.statusMessage.connect(self.notify)
+        self.tag_editor.error.connect(self.show_error)
+        self.history.failed.connect(self.show_error)
+        self.history.applied.connect(self._undone)
+        self.grid.viewerRequested.connect(self._viewer_keys)
         grid_ctl.selectionSettled.connect(self.details.show_photos)
         grid_ctl.thumbSizeChanged.connect(self.size_slider.setValue)
         self.size_slider.valueChanged.connect(grid_ctl.set_thumb_size)
@@ -312,6 +379,9 @@ class MainWindow(QMainWindow):
         actions.suggestRequested.connect(self._suggest_for)
         actions.statusMessage.connect(self.notify)
         actions.error.connect(self.show_error)
+        actions.exportRequested.connect(self.open_export)
+        self.files.statusMessage.connect(self.notify)
+        self.files.error.connect(self.show_error)
 
         self.sidebar.folderActivated.connect(lambda path: search.filter_by("folder", path))
         self.sidebar.tagActivated.connect(lambda tag: search.filter_by("tag", tag))
@@ -341,9 +411,34 @@ class MainWindow(QMainWindow):
         if app is not None:
             app.styleHints().colorSchemeChanged.connect(self._system_scheme_changed)
 
+    def _follow_settings(self) -> None:
+        """Settings changed in Preferences (or anywhere) take effect at once."""
+        from clipdesk.ui.prefs.dialog import follow_settings
+
+        library, grid_ctl = self.library, self.grid_ctl
+        library.tags.sidecar_style = self.settings.sidecar_style
+
+        def theme_changed(key: str) -> None:
+            self.set_theme(key)
+            for action in self.theme_actions.actions():
+                action.setChecked(action.data() == key)
+
+        def limit_changed(limit: int) -> None:
+            self.search_ctl.limit = limit
+            self.search_ctl.refresh()
+
+        follow_settings(self.settings, {
+            "theme": theme_changed,
+            "thumb_size": grid_ctl.set_thumb_size,
+            "show_names": lambda on: (grid_ctl.set_show_names(on), self.names_action.setChecked(on)),
+            "result_limit": limit_changed,
+            "sidecar_style": lambda style: setattr(library.tags, "sidecar_style", style),
+        })
+
     def _show_library(self, state: LibraryState) -> None:
         names = [t for t, _ in state.tags]
-        self.sidebar.set_tags(state.tags)
+        self.sidebar.set_tag_tree(state.tag_tree)
+        self.photo_actions.set_roots([f.path for f in state.folders])
         self.chips.set_choices([f.path for f in state.folders], names)
         for view in (self.details, self.autotag, self.photo_actions):
             view.set_tag_names(names)
@@ -427,6 +522,17 @@ class MainWindow(QMainWindow):
         self.autotag_dock.raise_()
         self.autotag.start_teaching(tag, [int(i) for i in ids])
 
+    def _viewer_keys(self, _row=None) -> None:
+        """The mark keys and undo work in the preview and the full-screen viewer too (once they exist)."""
+        for viewer in (self.previews.window, self.previews.viewer):
+            if viewer is not None:
+                self.mark_actions.attach(viewer)
+                viewer.addActions([a for a in (self.undo_action, self.redo_action) if a not in viewer.actions()])
+
+    def _undone(self, changes: Changes) -> None:
+        if changes.catalog and not self._closing:
+            self.index.start()  # photos back in the library are indexed again
+
     def add_dropped_paths(self, paths: list[str]) -> None:
         """Folders dropped on the window join the library; image files search by example."""
         def job():
@@ -463,6 +569,49 @@ class MainWindow(QMainWindow):
             self._models.refresh()
         self._models.show()
         self._models.raise_()
+
+    def _first_selected(self, action) -> None:
+        photos = self.grid_ctl.selected_photos()
+        if photos:
+            action(photos[0])
+
+    def export_selected(self) -> None:
+        """File ▸ Export…: the selected photos."""
+        photos = self.grid_ctl.selected_photos()
+        if photos:
+            self.open_export(photos)
+        else:
+            self.notify("Select the photos to export in the grid first", 4000)
+
+    def open_export(self, photos: list[Photo]) -> ExportDialog:
+        from clipdesk.ui.export.dialog import ExportDialog
+
+        dialog = ExportDialog(self.library, self.pools, self.settings, photos, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def open_duplicates(self) -> DuplicatesWindow:
+        """Photo ▸ Duplicates…: groups of copies, the one to keep, the others to the trash."""
+        from clipdesk.ui.duplicates.view import DuplicatesWindow
+
+        if self._duplicates is None:
+            self._duplicates = DuplicatesWindow(self.library, self.pools, self.hub, self.files, self)
+        self._duplicates.refresh()
+        self._duplicates.show()
+        self._duplicates.raise_()
+        return self._duplicates
+
+    def open_preferences(self) -> PreferencesDialog:
+        """Edit ▸ Preferences: every setting, with what it does."""
+        from clipdesk.ui.prefs.dialog import PreferencesDialog
+
+        if self._prefs is None:
+            self._prefs = PreferencesDialog(self.settings, self)
+        self._prefs.load()
+        self._prefs.show()
+        self._prefs.raise_()
+        return self._prefs
 
     @property
     def models_dialog(self) -> ModelsDialog | None:

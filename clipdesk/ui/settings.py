@@ -28,6 +28,13 @@ VERSION = 1
 
 @dataclass(frozen=True)
 class Option:
+    """One setting. ``label`` names it in Preferences, ``doc`` says what it
+    does (shown under it); ``group`` is its section there. ``choices`` (with
+    ``choice_labels``, what Preferences calls each) or ``minimum``/``maximum``
+    bound its value. ``kept``: state ClipDesk remembers by itself (window
+    places, the last folder): Preferences shows it without an editor.
+    ``restart``: it takes effect the next time ClipDesk starts."""
+
     name: str
     type: type
     default: Any
@@ -35,6 +42,11 @@ class Option:
     choices: tuple | None = None
     minimum: int | None = None
     maximum: int | None = None
+    label: str = ""
+    group: str = "General"
+    choice_labels: tuple[str, ...] | None = None
+    kept: bool = False
+    restart: bool = False
 
     def check(self, value: Any) -> Any:
         """The value if it is valid for this option; raises ValueError otherwise."""
@@ -52,22 +64,79 @@ class Option:
             raise ValueError(f"{self.name} must be at most {self.maximum}")
         return value
 
+    def choice_label(self, value: Any) -> str:
+        """What Preferences calls one of the choices."""
+        if self.choices is not None and self.choice_labels is not None and value in self.choices:
+            return self.choice_labels[self.choices.index(value)]
+        return str(value)
+
+
+#: The grid's sorts (clipdesk.core.query.SORTS) as the sort control and Preferences name them.
+SORT_CHOICES = ("relevance", "newest", "oldest", "added", "name", "rating")
+SORT_LABELS = ("Relevance", "Date taken, newest first", "Date taken, oldest first", "Date added",
+               "Name", "Rating")
+_BROWSE_SORTS = SORT_CHOICES[1:]
 
 OPTIONS: tuple[Option, ...] = (
-    Option("thumb_size", int, 160, "Size of the thumbnails in the grid, in pixels", minimum=64, maximum=320),
-    Option("show_names", bool, True, "Show file names under the thumbnails"),
+    # -- how the photos look
+    Option("thumb_size", int, 160, "Size of the thumbnails in the grid, in pixels", minimum=64, maximum=320,
+           label="Thumbnail size", group="Appearance"),
+    Option("show_names", bool, True, "Show file names under the thumbnails", label="File names",
+           group="Appearance"),
     Option("theme", str, "system", "Colours: follow the system, or always light or dark",
-           choices=("system", "light", "dark")),
-    Option("write_sidecars", bool, False, "Also write accepted tags to XMP sidecar files (photo.jpg.xmp)"),
+           choices=("system", "light", "dark"), choice_labels=("Follow the system", "Light", "Dark"),
+           label="Colours", group="Appearance"),
+    # -- searching and sorting
+    Option("result_limit", int, 500, "Most photos a typed search shows", minimum=24, maximum=100000,
+           label="Search results", group="Search and sorting"),
+    Option("search_delay_ms", int, 0, "Wait this long after a keystroke before searching (milliseconds)",
+           minimum=0, maximum=1000, label="Typing pause", group="Search and sorting", restart=True),
+    Option("sort_browse", str, "newest", "How the library is sorted when no words are typed (filters alone "
+           "or nothing); by date it is grouped by month", choices=_BROWSE_SORTS, choice_labels=SORT_LABELS[1:],
+           label="Sort the library by", group="Search and sorting"),
+    Option("sort_search", str, "relevance", "How the results of a typed search are sorted",
+           choices=SORT_CHOICES, choice_labels=SORT_LABELS, label="Sort search results by",
+           group="Search and sorting"),
+    Option("sort_similar", str, "relevance", "How \u201cFind similar\u201d results are sorted",
+           choices=SORT_CHOICES, choice_labels=SORT_LABELS, label="Sort similar photos by",
+           group="Search and sorting"),
+    # -- tags and sidecars
+    Option("write_sidecars", bool, False, "Also write tags, ratings, flags and labels to XMP sidecar files, "
+           "where other photo tools read them", label="Write XMP sidecars", group="Tags and sidecars"),
+    Option("sidecar_style", str, "extension", "The name of a new sidecar (a photo's existing sidecar is "
+           "always the one used): photo.jpg.xmp as darktable and digiKam name it, or photo.xmp as Lightroom "
+           "does", choices=("extension", "stem"), choice_labels=("photo.jpg.xmp", "photo.xmp"),
+           label="New sidecars are named", group="Tags and sidecars"),
+    Option("suggestion_count", int, 8, "Tag suggestions per photo", minimum=1, maximum=50,
+           label="Tag suggestions", group="Tags and sidecars"),
+    # -- export
+    Option("export_folder", str, "", "Where Export\u2026 copies photos to (empty: ask)", label="Export to",
+           group="Export"),
+    Option("export_resize", bool, False, "Export resized JPEGs instead of the original files",
+           label="Resize", group="Export"),
+    Option("export_long_edge", int, 2048, "The long edge of resized JPEGs, in pixels", minimum=16,
+           maximum=20000, label="Long edge", group="Export"),
+    Option("export_quality", int, 90, "JPEG quality of resized exports (1 to 100)", minimum=1, maximum=100,
+           label="JPEG quality", group="Export"),
+    Option("export_metadata", str, "no-gps", "What exported files keep of the photos' metadata",
+           choices=("keep", "no-gps", "strip"), choice_labels=("Everything", "Everything but the position",
+                                                              "Nothing"),
+           label="Metadata", group="Export"),
+    # -- the machine
     Option("device", str, "auto", "Where models run: auto (GPU when there is one), cpu or gpu",
-           choices=("auto", "cpu", "gpu")),
-    Option("result_limit", int, 500, "Most photos a typed search shows", minimum=24, maximum=100000),
-    Option("search_delay_ms", int, 0, "Wait this long after a keystroke before searching", minimum=0, maximum=1000),
-    Option("suggestion_count", int, 8, "Tag suggestions per photo", minimum=1, maximum=50),
-    Option("window_geometry", str, "", "Window position and size (restored at start)"),
-    Option("window_state", str, "", "Panels and their places (restored at start)"),
-    Option("last_folder", str, "", "The folder the last 'Add folder' dialog showed"),
+           choices=("auto", "cpu", "gpu"), choice_labels=("Automatic (a GPU when there is one)", "CPU", "GPU"),
+           label="Run models on", group="Performance", restart=True),
+    # -- what ClipDesk remembers by itself
+    Option("window_geometry", str, "", "Window position and size (restored at start)", label="Window",
+           group="Remembered by ClipDesk", kept=True),
+    Option("window_state", str, "", "Panels and their places (restored at start)", label="Panels",
+           group="Remembered by ClipDesk", kept=True),
+    Option("last_folder", str, "", "The folder the last 'Add folder' dialog showed", label="Last folder",
+           group="Remembered by ClipDesk", kept=True),
 )
+
+#: Preferences' sections, in order.
+GROUPS = tuple(dict.fromkeys(o.group for o in OPTIONS))
 
 _BY_NAME = {o.name: o for o in OPTIONS}
 

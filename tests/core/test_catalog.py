@@ -288,3 +288,19 @@ def test_a_read_only_catalog_folder_says_what_to_do(tmp_path):
     assert done.returncode == 0, done.stderr
     error = json.loads(done.stdout.strip().splitlines()[-1])["error"]
     assert error and "read-only" in error and "intact" in error and "move it aside" not in error
+
+
+def test_the_timeline_s_month_counts_read_an_index_not_every_photo(tmp_path):
+    """Schema 5: month_counts is one GROUP BY that SQLite answers from the
+    photos_month index (no sort of the whole table)."""
+    import sqlite3
+
+    from clipdesk.core.catalog import Catalog
+
+    path = tmp_path / "c.sqlite3"
+    with Catalog(path) as cat:
+        assert cat.month_counts() == []
+    plan = sqlite3.connect(path).execute(
+        "EXPLAIN QUERY PLAN SELECT substr(taken_at, 1, 7) AS month, COUNT(*) FROM photos WHERE 1 "
+        "GROUP BY month ORDER BY month DESC").fetchall()
+    assert any("photos_month" in row[-1] for row in plan) and not any("TEMP B-TREE" in row[-1] for row in plan)

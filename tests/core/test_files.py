@@ -11,6 +11,7 @@ import subprocess
 import pytest
 from PIL import Image
 
+from clipdesk.core.errors import UsageError
 from clipdesk.core.export import ExportOptions
 from clipdesk.core.scan import Scanner
 from support import age, make_photo
@@ -93,8 +94,10 @@ def test_moving_to_the_trash_takes_the_file_and_its_sidecar_out(shoot):
     changes, failed = lib.files.trash([ids["turned.jpg"]])
     assert not failed and changes.removed == {ids["turned.jpg"]}
     assert not (root / "turned.jpg").exists() and not (root / "turned.jpg.xmp").exists()
-    trash = os.path.join(os.environ["XDG_DATA_HOME"], "Trash", "files")
-    assert "turned.jpg" in os.listdir(trash)
+    # send2trash reads XDG_DATA_HOME once, when first imported (by whichever test trashed first).
+    from send2trash.plat_other import HOMETRASH
+
+    assert "turned.jpg" in os.listdir(os.path.join(HOMETRASH, "files"))
     assert lib.search.find_photo(root / "turned.jpg") is None
 
 
@@ -111,3 +114,82 @@ def test_moving_within_the_library_keeps_the_photo_and_its_tags(shoot, tmp_path)
     outside.mkdir()
     changes, _ = lib.files.move([ids["gps.jpg"]], outside)
     assert changes.removed == {ids["gps.jpg"]} and (outside / "gps.jpg").exists()
+
+
+def test_details_read_the_file_and_name_its_sidecar_or_say_why_not(shoot, corpus, tmp_path):
+    lib, root, ids = shoot
+    (root / "gps.xmp").write_text('<x:xmpmeta xmlns:x="adobe:ns:meta/"/>')
+    gps = lib.files.details(lib.search.photo(ids["gps.jpg"]))
+    assert gps.problem is None and gps.metadata.shot.position is not None
+    assert gps.sidecar == str(root / "gps.xmp")
+    turned = lib.files.details(lib.search.photo(ids["turned.jpg"]))
+    assert turned.metadata.camera == "Canon EOS R6" and (turned.metadata.width, turned.metadata.height) == (240, 320)
+    assert turned.sidecar is None
+    os.remove(root / "turned.jpg")
+    assert lib.files.details(lib.search.photo(ids["turned.jpg"])).problem == "the file is not there any more"
+    raw = corpus.select("raw")[0]
+    shutil.copyfile(corpus.path(raw), root / os.path.basename(raw.id))
+    age(root / os.path.basename(raw.id))
+    Scanner(lib.catalog).reconcile()
+    photo = lib.search.find_photo(root / os.path.basename(raw.id))
+    shot = lib.files.details(photo).metadata  # a RAW's own EXIF, read without LibRaw
+    assert shot.camera == "Canon EOS 350D DIGITAL" and shot.shot.iso == 400
+
+
+def test_the_trash_can_be_undone_where_the_system_keeps_a_way_back(shoot):
+    """On freedesktop.org systems the trash records where each file came from:
+    the undo puts the photo, its sidecar, its id and its tags back; redo
+    trashes them again."""
+    from clipdesk.core.trashcan import restorable
+
+    lib, root, ids = shoot
+    pid = ids["turned.jpg"]
+    lib.tags.accept([pid], "portrait")
+    (root / "turned.jpg.xmp").write_text('<x:xmpmeta xmlns:x="adobe:ns:meta/"/>')
+    before = (root / "turned.jpg").read_bytes()
+    trash_info = os.path.join(os.path.dirname(lib_trash_files()), "info")
+    records = sorted(os.listdir(trash_info)) if os.path.isdir(trash_info) else []
+    changes, failed = lib.files.trash([pid])
+    assert not failed and not (root / "turned.jpg").exists()
+    if not restorable():
+        assert changes.undo is None
+        return
+    assert changes.undo.label == "Move 1 photo to the trash"
+    back = changes.undo.run()
+    assert (root / "turned.jpg").read_bytes() == before and (root / "turned.jpg.xmp").exists()
+    photo = lib.search.find_photo(root / "turned.jpg")
+    assert photo.id == pid and back.photos == {pid} and back.catalog
+    assert [t.tag for t in lib.tags.of_photo(pid)] == ["portrait"]
+    assert sorted(os.listdir(trash_info)) == records  # the trash forgot them
+    again = back.undo.run()
+    assert again.removed == {pid} and not (root / "turned.jpg").exists()
+    (root / "turned.jpg").write_bytes(b"another file took its place")
+    with pytest.raises(UsageError, match="there is a file at"):
+        again.undo.run()
+
+
+def lib_trash_files() -> str:
+    """The trash folder send2trash uses in this process (it reads $XDG_DATA_HOME once, on import)."""
+    from send2trash import plat_other
+
+    return os.fsdecode(os.path.join(plat_other.HOMETRASH_B, b"files"))
+
+
+def test_a_move_can_be_undone_inside_and_out_of_the_library(shoot, tmp_path):
+    lib, root, ids = shoot
+    lib.tags.accept([ids["gps.jpg"]], "travel")
+    (root / "best").mkdir()
+    changes, _ = lib.files.move([ids["turned.jpg"]], root / "best")
+    assert changes.undo.label == "Move 1 photo to best"
+    back = changes.undo.run()
+    assert (root / "turned.jpg").exists() and not (root / "best" / "turned.jpg").exists()
+    assert lib.search.find_photo(root / "turned.jpg").id == ids["turned.jpg"] and back.photos == {ids["turned.jpg"]}
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (root / "gps.jpg.xmp").write_text('<x:xmpmeta xmlns:x="adobe:ns:meta/"/>')
+    changes, _ = lib.files.move([ids["gps.jpg"]], outside)
+    assert lib.search.find_photo(root / "gps.jpg") is None
+    changes.undo.run()
+    assert (root / "gps.jpg").exists() and (root / "gps.jpg.xmp").exists() and not (outside / "gps.jpg").exists()
+    photo = lib.search.find_photo(root / "gps.jpg")
+    assert photo.id == ids["gps.jpg"] and [t.tag for t in lib.tags.of_photo(photo.id)] == ["travel"]

@@ -616,3 +616,28 @@ def test_every_real_odd_mode_file_decodes_to_srgb(corpus):
             continue
         assert d.model_input.dtype == np.uint8 and d.model_input.shape[2] == 3
     assert not failed
+
+
+def test_a_viewer_gets_the_picture_by_the_same_steps_as_indexing(tmp_path, corpus):
+    """Issue 19's viewer: upright, sRGB, at the size asked or in full; HEIC
+    through the same path; a RAW LibRaw cannot develop refused with the
+    reason the catalog records (tests/core/test_raw.py: the RAW it can)."""
+    from clipdesk.core.imaging import picture
+
+    turned = tmp_path / "turned.jpg"
+    make_photo(turned, (320, 240), seed=2, orientation=6, make="Canon", model="Canon EOS R6")
+    full = picture(turned)
+    assert full.size == (240, 320) and full.image.size == (240, 320) and full.image.mode == "RGB"
+    small = picture(turned, max_side=100)
+    assert small.size == (240, 320) and max(small.image.size) == 100 and small.image.size[1] == 100
+    assert np.abs(np.asarray(small.image.resize((24, 32)), np.int16)
+                  - np.asarray(full.image.resize((24, 32)), np.int16)).mean() < 6
+    heic = next(e for e in corpus.select("format:heic", "decodes", "camera") if 0 < e.width * e.height < 20_000_000)
+    shown = picture(corpus.path(heic), max_side=512)
+    assert shown.size == (decode(corpus.path(heic)).width, decode(corpus.path(heic)).height)
+    assert max(shown.image.size) <= 512 and shown.metadata.camera
+    raw = next(e for e in corpus.select("raw") if e.id.endswith(".cr2"))  # metadata, no sensor data
+    with pytest.raises(DecodeError, match="LibRaw"):
+        picture(corpus.path(raw))
+    with pytest.raises(DecodeError, match="vanished"):
+        picture(tmp_path / "gone.jpg")

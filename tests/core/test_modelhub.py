@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 
@@ -293,3 +294,25 @@ def test_a_model_installed_before_query_length_models_can_get_one(app, served, t
         hub.prepare_text_model(app, "clipdesk-mini")
     with pytest.raises(NotFound):
         hub.prepare_text_model(app, "gone__model")
+
+
+def test_the_cli_prepares_older_downloads_and_doctor_says_how_texts_are_encoded(app, served, tmp_path):
+    from support import run_cli
+
+    _serve_text_tower(tmp_path, served, CAUSAL, transformer_text_model(16, 8, batch="batch"))
+    path = hub.download_model(CAUSAL, app, endpoint=served.url, backoff=0.01)
+    (path / B.QUERY_TEXTUAL_MODEL).unlink()  # as an older ClipDesk left it
+    manifest = json.loads((path / B.MANIFEST).read_text())
+    del manifest["text_model"], manifest["files"][B.QUERY_TEXTUAL_MODEL]
+    (path / B.MANIFEST).write_text(json.dumps(manifest))
+    env = {"CLIPDESK_DATA_DIR": str(app.data_dir), "CLIPDESK_CACHE_DIR": str(app.cache_dir),
+           "CLIPDESK_MODELS_DIR": os.environ["CLIPDESK_MODELS_DIR"]}
+    doctor = run_cli("doctor", env=env)
+    assert "clipdesk models prepare" in doctor.stdout, doctor.stdout + doctor.stderr
+    done = run_cli("models", "prepare", env=env)
+    assert done.returncode == 0 and f"{CAUSAL.name}: texts at their own length" in done.stdout, done.stderr
+    report = json.loads(run_cli("doctor", "--json", env=env).stdout)
+    record = next(m for m in report["models"] if m["name"] == CAUSAL.name)["text_model"]
+    assert record["input_length"] == "query"
+    again = run_cli("models", "prepare", env=env)
+    assert "already has its text model record" in again.stdout

@@ -110,7 +110,7 @@ def test_parse_date_period_rejects_impossible_dates():
         ("tags:family", "unknown filter 'tags:'; did you mean tag:?", 0),
         ("x foldr:a", "did you mean folder:?", 2),
         ("type:psd", "type: expects one of jpeg, png, heic", 0),
-        ("sort:name", "sort: expects relevance, date, newest or oldest, got 'name'", 0),
+        ("sort:size", "sort: expects relevance, date, newest, oldest, added, name or rating, got 'size'", 0),
         ("sort:date sort:relevance", "sort: given twice", 10),
         ("-after:2020", "after: cannot be negated; use before: instead", 0),
         ("-sort:date", "sort: cannot be negated", 0),
@@ -142,6 +142,8 @@ def test_default_sort_follows_the_query():
     assert parse_query("dog").effective_sort == "relevance"
     assert parse_query("tag:x").effective_sort == "newest"
     assert parse_query("dog sort:date").effective_sort == "newest"
+    assert [parse_query(f"sort:{s}").sort for s in ("added", "name", "rating", "NAME")] == [
+        "added", "name", "rating", "name"]
     assert not Query().has_meaning and not Query().has_filters
 
 

@@ -172,3 +172,71 @@ def test_type_raw_finds_every_raw_format_and_type_dng_one(library, tmp_path, pho
     assert [h.photo.path for h in library.search.query("type:raw").hits] == [str(dng)]
     assert [h.photo.path for h in library.search.query("type:dng").hits] == [str(dng)]
     assert [h.photo.name for h in library.search.query("-type:raw").hits] == ["other.JPG"]
+
+
+def test_a_removed_pair_stays_out_and_comes_back_whole_on_undo(library, tmp_path, photograph):
+    root = tmp_path / "card"
+    raw, jpeg = shoot(root, photograph)
+    library.folders.add(root)
+    library.folders.index(embed=False)
+    pair = library.search.find_photo(raw)
+    library.tags.accept([pair.id], "Garden")
+    library.marks.rate([pair.id], 5)
+    library.marks.flag([pair.id], "pick")
+    removed = library.folders.remove_photos([pair.id])
+    library.folders.index(embed=False)
+    assert library.search.find_photo(raw) is None and library.search.find_photo(jpeg) is None  # neither file returns
+    removed.undo.run()
+    back = library.search.find_photo(raw)
+    assert back.companion == str(jpeg)
+    assert library.marks.of([back.id])[back.id] == (5, "pick", None)
+    assert [t.tag for t in library.tags.of_photo(back.id)] == ["Garden"]
+
+
+def _pair_library(library, tmp_path, photograph):
+    root = tmp_path / "lib"
+    raw, jpeg = shoot(root / "card", photograph)
+    (root / "card" / "DSC_0001.xmp").write_text(
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="2"/></rdf:RDF></x:xmpmeta>')
+    age(root / "card" / "DSC_0001.xmp")
+    library.folders.add(root)
+    library.folders.index(embed=False)
+    return root, raw, jpeg, library.search.find_photo(raw)
+
+
+def test_moving_a_pair_takes_both_files_and_their_sidecar_and_undo_brings_them_back(library, tmp_path, photograph):
+    root, raw, jpeg, pair = _pair_library(library, tmp_path, photograph)
+    (root / "best").mkdir()
+    changes, failed = library.files.move([pair.id], root / "best")
+    assert not failed
+    assert sorted(p.name for p in (root / "best").iterdir()) == ["DSC_0001.DNG", "DSC_0001.JPG", "DSC_0001.xmp"]
+    moved = library.search.find_photo(root / "best" / "DSC_0001.DNG")
+    assert moved.id == pair.id and moved.companion == str(root / "best" / "DSC_0001.JPG")
+    changes.undo.run()
+    assert sorted(p.name for p in (root / "card").iterdir()) == ["DSC_0001.DNG", "DSC_0001.JPG", "DSC_0001.xmp"]
+    assert library.search.find_photo(raw).companion == str(jpeg)
+
+
+def test_trashing_a_pair_trashes_both_files_and_their_sidecar(library, tmp_path, photograph):
+    root, raw, jpeg, pair = _pair_library(library, tmp_path, photograph)
+    changes, failed = library.files.trash([pair.id])
+    assert not failed and list((root / "card").iterdir()) == []
+    if changes.undo is not None:
+        changes.undo.run()
+        assert sorted(p.name for p in (root / "card").iterdir()) == ["DSC_0001.DNG", "DSC_0001.JPG", "DSC_0001.xmp"]
+        assert library.search.find_photo(jpeg).id == library.search.find_photo(raw).id
+
+
+def test_exporting_a_pair(library, tmp_path, photograph):
+    from clipdesk.core.export import ExportOptions
+
+    root, raw, jpeg, pair = _pair_library(library, tmp_path, photograph)
+    originals = library.files.export([pair.id], tmp_path / "out")
+    assert not originals.failed
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["DSC_0001.DNG", "DSC_0001.JPG", "DSC_0001.xmp"]
+    resized = library.files.export([pair.id], tmp_path / "small", ExportOptions(resize=200))
+    assert not resized.failed
+    (small,) = (tmp_path / "small").iterdir()
+    with Image.open(small) as img:
+        assert max(img.size) == 200 and img.format == "JPEG"

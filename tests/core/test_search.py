@@ -7,6 +7,7 @@ import shutil
 import pytest
 from PIL import Image
 
+from clipdesk.core import query as querylang
 from clipdesk.core.errors import QueryError
 from colourkit import colour_photo
 from support import hit_names as names
@@ -141,3 +142,53 @@ def test_preloading_loads_the_index_and_the_text_encoder(colour_library):
         assert model.index is not None and len(model.index) == 61
         with pytest.raises(ValueError):
             fresh.search.preload("everything")
+
+def test_sorts_and_the_timeline_months(library, tmp_path):
+    """Issue 19: date taken (newest/oldest), date added, name and rating, the
+    same order for a listing and for any set of photos; the month counts of a
+    date sort add up to its rows, photos with no date where the sort puts them."""
+    from support import make_photo
+
+    from clipdesk.core.scan import Scanner
+
+    root = tmp_path / "timeline"
+    shots = {"b.jpg": "2021:03:05 10:00:00", "a.jpg": "2021:03:20 10:00:00", "c.jpg": "2022:11:01 08:00:00",
+             "d.jpg": "2019:12:31 23:59:00"}
+    for i, (name, taken) in enumerate(shots.items()):
+        make_photo(root / name, (64, 48), seed=i, taken=taken)
+        age(root / name)
+    library.folders.add(root)
+    library.folders.index()
+    (root / "late").mkdir()
+    make_photo(root / "late" / "e.jpg", (64, 48), seed=9)
+    age(root / "late" / "e.jpg")
+    Scanner(library.catalog).reconcile()  # catalogued, not decoded yet: no date
+    ids = {p.name: p.id for p in library.search.photos(library.search.listing().ids)}
+    library.marks.rate([ids["c.jpg"]], 2)
+    library.marks.rate([ids["d.jpg"], ids["b.jpg"]], 5)
+
+    def order(sort=None, text=None):
+        q = querylang.parse_query(text) if text else None
+        return [p.name for p in library.search.photos(library.search.listing(q, sort=sort).ids)]
+
+    assert order() == ["c.jpg", "a.jpg", "b.jpg", "d.jpg", "e.jpg"]
+    assert order("oldest") == ["e.jpg", "d.jpg", "b.jpg", "a.jpg", "c.jpg"]
+    assert order("name") == ["a.jpg", "b.jpg", "c.jpg", "d.jpg", "e.jpg"]
+    assert order("added")[0] == "e.jpg"
+    assert order("rating") == ["b.jpg", "d.jpg", "c.jpg", "a.jpg", "e.jpg"]
+    assert order("name", "sort:oldest") == order("oldest")  # what the user typed wins
+    assert order("relevance") == order()  # nothing to rank by: newest
+    newest = library.search.listing()
+    assert newest.sort == "newest" and newest.months == [("2022-11", 1), ("2021-03", 2), ("2019-12", 1), (None, 1)]
+    assert library.search.listing(sort="oldest").months == [(None, 1), ("2019-12", 1), ("2021-03", 2),
+                                                           ("2022-11", 1)]
+    assert library.search.listing(sort="name").months is None
+    assert library.search.month_counts(querylang.parse_query("after:2021")) == [("2022-11", 1), ("2021-03", 2)]
+    mixed = [ids[n] for n in ("e.jpg", "a.jpg", "d.jpg")]
+    assert library.catalog.ordered_ids(mixed, "name") == [ids["a.jpg"], ids["d.jpg"], ids["e.jpg"]]
+    assert library.catalog.ordered_ids(mixed, "relevance") == mixed
+    filtered = library.search.query("after:2021 sort:oldest")
+    assert [h.photo.name for h in filtered.hits] == ["b.jpg", "a.jpg", "c.jpg"]
+    assert filtered.months == [("2021-03", 2), ("2022-11", 1)]
+    with pytest.raises(ValueError):
+        library.search.listing(sort="size")

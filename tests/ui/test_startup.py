@@ -35,7 +35,7 @@ def test_the_frame_takes_typing_and_the_window_searches_it_once_built(indexed, s
         qtbot.waitUntil(lambda: window.grid_ctl.answer is not None and window.grid_ctl.answer.text == "blue",
                         timeout=20000)
         assert all(h.photo.name.startswith("blue") for h in window.model.hits()[:5])
-        assert window.menuBar().actions()[0].text() == "&File" and len(window.menuBar().actions()) == 4
+        assert window.menuBar().actions()[0].text() == "&File" and len(window.menuBar().actions()) == 5
     finally:
         window.close()
         window.shutdown()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
+from PySide6.QtCore import QMimeData, QObject, QPoint, Qt, QUrl, Slot
 from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 from support import age
@@ -80,3 +80,28 @@ def small_jpegs(folder: Path, n: int, seed: int = 0) -> list[Path]:
         age(p)
         out.append(p)
     return out
+
+
+def index_folder(paths, root: Path) -> None:
+    """Add ``root`` (its files made to look settled) to the library at ``paths``
+    and index it, before any window opens."""
+    from clipdesk.core.library import Library
+
+    for f in Path(root).iterdir():
+        age(f)
+    with Library(paths) as lib:
+        lib.folders.add(root)
+        lib.folders.index()
+
+
+class UrlCatcher(QObject):
+    """Receives the URLs the app asks the system to open: hand it to
+    ``QDesktopServices.setUrlHandler(scheme, catcher, "open")``."""
+
+    def __init__(self):
+        super().__init__()
+        self.opened: list[QUrl] = []
+
+    @Slot(QUrl)
+    def open(self, url: QUrl) -> None:
+        self.opened.append(url)

@@ -20,6 +20,24 @@ from clipdesk.core.query import Query
 
 _ORDERS = {"path": "path", "date": "taken_at DESC, id", "id": "id"}
 
+#: ORDER BY of each sort (clipdesk.core.query.SORTS but relevance, which needs
+#: a model): the id breaks ties, so every order is total and stable. A photo
+#: with no capture date yet (NULL) comes last newest first, first oldest first,
+#: as :meth:`PhotoQueries.month_counts` counts it.
+SORT_ORDERS = {
+    "newest": "taken_at DESC, id DESC",
+    "oldest": "taken_at ASC, id ASC",
+    "added": "added_at DESC, id DESC",
+    "name": "name_key ASC, id ASC",
+    "rating": "rating DESC, taken_at DESC, id DESC",
+}
+
+
+def _order(sort: str | None, query: Query | None) -> str:
+    """The ORDER BY for ``sort`` (else the query's sort; relevance and none: newest)."""
+    sort = sort or (query.effective_sort if query is not None else "newest")
+    return SORT_ORDERS.get(sort, SORT_ORDERS["newest"])
+
 
 class KnownFile(NamedTuple):
     """A catalogued file as the scanner compares it with the disk."""
@@ -40,6 +58,12 @@ def _below(prefix: bytes) -> tuple[bytes, bytes]:
     sep = os.sep.encode()
     base = prefix.rstrip(sep)
     return base + sep, base + bytes([sep[0] + 1])
+
+
+#: What a removed photo's snapshot keeps besides its tags, so an undo or a
+#: restore gives back all the user made: marks, the RAW's companion, and what
+#: its files said when last imported (so they are not imported again as new).
+_KEPT_ON_REMOVAL = ("rating", "flag", "label", "companion", "file_keywords", "file_marks", "sidecar_mtime_ns")
 
 
 class PhotoQueries(CatalogBase):
@@ -174,16 +198,40 @@ class PhotoQueries(CatalogBase):
             "SELECT group_concat(id) FROM photos WHERE hash IS NOT NULL GROUP BY hash HAVING COUNT(*) > 1")]
 
     # -- listings by a query's filters --------------------------------------------------
-    def matching_ids(self, query: Query | None = None, *, limit: int | None = None) -> list[int]:
+    def matching_ids(self, query: Query | None = None, *, limit: int | None = None,
+                     sort: str | None = None) -> list[int]:
         """Ids of the photos that pass a parsed query's filters (every photo
-        without a query), newest first (oldest first for ``sort:oldest``)."""
+        without a query), in ``sort`` order (one of :data:`SORT_ORDERS`; by
+        default the query's own sort, newest first for relevance)."""
         where, args = filter_sql(query) if query is not None else ("", [])
-        oldest = query is not None and query.effective_sort == "oldest"
-        order = "taken_at ASC, id" if oldest else "taken_at DESC, id DESC"
-        sql = f"SELECT id FROM photos WHERE {where or '1'} ORDER BY {order}"
+        sql = f"SELECT id FROM photos WHERE {where or '1'} ORDER BY {_order(sort, query)}"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return [r[0] for r in self._read(sql, args)]
+
+    def ordered_ids(self, ids: Sequence[int], sort: str) -> list[int]:
+        """These photos in ``sort`` order, by the same ORDER BY as
+        :meth:`matching_ids` (ids no longer catalogued are dropped). One
+        statement whatever the count: the ids travel as one JSON array."""
+        if sort == "relevance":
+            return list(ids)
+        rows = self._read(
+            f"SELECT id FROM photos WHERE id IN (SELECT value FROM json_each(?)) ORDER BY {_order(sort, None)}",
+            (json.dumps([int(i) for i in ids]),))
+        return [r[0] for r in rows]
+
+    def month_counts(self, query: Query | None = None, *, oldest: bool = False) -> list[tuple[str | None, int]]:
+        """(``"YYYY-MM"`` of the capture date, photos) for every month that has
+        photos passing the query's filters, newest month first (oldest first
+        with ``oldest``); photos with no date yet count under None, where the
+        date sorts put them (last newest first, first oldest first). One
+        GROUP BY over the capture-date index: the timeline's sections and
+        scrubber without reading a single photo."""
+        where, args = filter_sql(query) if query is not None else ("", [])
+        rows = self._read(
+            f"SELECT substr(taken_at, 1, 7) AS month, COUNT(*) FROM photos WHERE {where or '1'} "
+            f"GROUP BY month ORDER BY month {'ASC' if oldest else 'DESC'}", args)
+        return [(m, n) for m, n in rows]
 
     def name_matches(self, text: str, query: Query | None = None, *, limit: int = 200) -> list[int]:
         """Photos whose file name contains ``text`` (NFC, case-folded) and that
@@ -386,27 +434,74 @@ class PhotoQueries(CatalogBase):
             con.execute("UPDATE photos SET reason = ? WHERE id = ?", (reason, photo_id))
 
     # -- photos the user removed ------------------------------------------------------------
+    def snapshot_photos(self, ids: Sequence[int]) -> dict[bytes, str]:
+        """path -> what :meth:`restore_snapshots` needs to bring each photo back
+        (its id, folder, file facts and tags, as JSON text)."""
+        out: dict[bytes, str] = {}
+        for photo in self.photos(ids):
+            tags = [list(t) for t in self._read(
+                "SELECT t.name, pt.source, pt.state, pt.score FROM photo_tags pt "
+                "JOIN tags t ON t.id = pt.tag_id WHERE pt.photo_id = ?", (photo.id,))]
+            kept = dict(zip(_KEPT_ON_REMOVAL, self._one(
+                f"SELECT {', '.join(_KEPT_ON_REMOVAL)} FROM photos WHERE id = ?", (photo.id,))))
+            kept["companion"] = os.fsdecode(kept["companion"]) if kept["companion"] is not None else None
+            out[os.fsencode(photo.path)] = json.dumps({
+                "id": photo.id, "folder_id": photo.folder_id, "size": photo.size, "mtime_ns": photo.mtime_ns,
+                "hash": photo.hash, "tags": tags, **kept})
+        return out
+
+    def restore_snapshots(self, snapshots: dict[bytes, str]) -> list[int]:
+        """Photos back from :meth:`snapshot_photos` (pending: they are indexed
+        again), with their id when it is free and their tags, under the
+        library folder that covers each path now; a path no library folder
+        covers, or one catalogued meanwhile, is skipped. Returns the new ids."""
+        roots = self._roots_longest_first()
+        with self._write() as con:
+            return [pid for raw, snap in snapshots.items()
+                    if (pid := self._restore_one(con, bytes(raw), json.loads(snap), roots)) is not None]
+
+    def _roots_longest_first(self) -> list[tuple[bytes, int]]:
+        """(path, id) of the library folders, innermost first."""
+        return sorted(((os.fsencode(f.path), f.id) for f in self.folders("root")), key=lambda r: -len(r[0]))
+
+    def _restore_one(self, con: sqlite3.Connection, raw: bytes, snap: dict,
+                     roots: list[tuple[bytes, int]]) -> int | None:
+        folder_id = next((fid for root, fid in roots if is_under(raw, root)), None)
+        if folder_id is None:
+            return None
+        taken = con.execute("SELECT 1 FROM photos WHERE id = ?", (snap["id"],)).fetchone()
+        cur = con.execute(
+            "INSERT INTO photos(id, folder_id, path, size, mtime_ns, hash, added_at, name_key) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO NOTHING",
+            (None if taken else snap["id"], folder_id, raw, snap["size"], snap["mtime_ns"],
+             snap["hash"], time.time(), name_key(raw)))
+        if not cur.rowcount:
+            return None
+        pid = int(cur.lastrowid)
+        kept = {k: snap[k] for k in _KEPT_ON_REMOVAL if k in snap}  # older snapshots have tags only
+        if kept.get("companion") is not None:
+            kept["companion"] = os.fsencode(kept["companion"])
+        if kept:
+            con.execute(f"UPDATE photos SET {', '.join(f'{k} = ?' for k in kept)} WHERE id = ?", [*kept.values(), pid])
+        for name, source, state, score in snap["tags"]:
+            con.execute(
+                "INSERT OR IGNORE INTO photo_tags(photo_id, tag_id, source, state, score, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)", (pid, self.tag_id(name), source, state, score, time.time()))
+        return pid
+
     def archive_photos(self, ids: Sequence[int]) -> list[bytes]:
         """Take photos out of the library but remember them: their paths are
         skipped by later scans, and :meth:`restore_archived` brings them back
         with their tags. Returns the archived paths."""
         now = time.time()
-        paths = []
         with self._write() as con:
-            for photo in self.photos(ids):
-                tags = [list(t) for t in con.execute(
-                    "SELECT t.name, pt.source, pt.state, pt.score FROM photo_tags pt "
-                    "JOIN tags t ON t.id = pt.tag_id WHERE pt.photo_id = ?", (photo.id,))]
-                raw = os.fsencode(photo.path)
-                snapshot = {"id": photo.id, "folder_id": photo.folder_id, "size": photo.size,
-                            "mtime_ns": photo.mtime_ns, "hash": photo.hash, "tags": tags}
-                con.execute(
-                    "INSERT INTO removed_files(path, removed_at, snapshot) VALUES (?, ?, ?) "
-                    "ON CONFLICT(path) DO UPDATE SET removed_at = excluded.removed_at, snapshot = excluded.snapshot",
-                    (raw, now, json.dumps(snapshot)))
-                paths.append(raw)
+            snapshots = self.snapshot_photos(ids)
+            con.executemany(
+                "INSERT INTO removed_files(path, removed_at, snapshot) VALUES (?, ?, ?) "
+                "ON CONFLICT(path) DO UPDATE SET removed_at = excluded.removed_at, snapshot = excluded.snapshot",
+                [(raw, now, snap) for raw, snap in snapshots.items()])
             self.delete_photos(ids)
-        return paths
+        return list(snapshots)
 
     def archived_paths(self) -> set[bytes]:
         """Paths of photos the user removed (the scanner skips them)."""
@@ -420,31 +515,18 @@ class PhotoQueries(CatalogBase):
         """Bring removed photos back (pending: they are indexed again) with their
         tags, under the library folder that covers each now. Paths no library
         folder covers stay archived. Returns the restored photo ids."""
-        roots = sorted(((os.fsencode(f.path), f.id) for f in self.folders("root")), key=lambda r: -len(r[0]))
         restored = []
+        roots = self._roots_longest_first()
         with self._write() as con:
             for raw in paths:
-                row = con.execute("SELECT snapshot FROM removed_files WHERE path = ?", (bytes(raw),)).fetchone()
-                folder_id = next((fid for root, fid in roots if is_under(bytes(raw), root)), None)
-                if row is None or folder_id is None:
+                raw = bytes(raw)
+                row = con.execute("SELECT snapshot FROM removed_files WHERE path = ?", (raw,)).fetchone()
+                if row is None or not any(is_under(raw, root) for root, _fid in roots):
                     continue
-                snap = json.loads(row[0])
-                taken = con.execute("SELECT 1 FROM photos WHERE id = ?", (snap["id"],)).fetchone()
-                cur = con.execute(
-                    "INSERT INTO photos(id, folder_id, path, size, mtime_ns, hash, added_at, name_key) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO NOTHING",
-                    (None if taken else snap["id"], folder_id, bytes(raw), snap["size"], snap["mtime_ns"],
-                     snap["hash"], time.time(), name_key(bytes(raw))))
-                con.execute("DELETE FROM removed_files WHERE path = ?", (bytes(raw),))
-                if not cur.rowcount:
-                    continue
-                pid = int(cur.lastrowid)
-                for name, source, state, score in snap["tags"]:
-                    tid = self.tag_id(name)
-                    con.execute(
-                        "INSERT OR IGNORE INTO photo_tags(photo_id, tag_id, source, state, score, updated_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?)", (pid, tid, source, state, score, time.time()))
-                restored.append(pid)
+                con.execute("DELETE FROM removed_files WHERE path = ?", (raw,))
+                pid = self._restore_one(con, raw, json.loads(row[0]), roots)
+                if pid is not None:
+                    restored.append(pid)
         return restored
 
     def retry_failed(self, ids: Iterable[int] | None = None) -> int:

@@ -48,6 +48,8 @@ class GridController(QObject):
         self.answer: Answer | None = None
         #: Whether the library has folders (None until known).
         self._has_folders: bool | None = None
+        #: The next answer starts at the top even for the same query (a new sort).
+        self._start_over = False
         self._selection = QTimer(self)
         self._selection.setSingleShot(True)
         self._selection.setInterval(60)
@@ -59,19 +61,26 @@ class GridController(QObject):
 
     # -- answers -------------------------------------------------------------------
     def show_answer(self, answer: Answer) -> None:
-        """Show ``answer``; the same query again keeps the selection, current photo and scroll."""
-        same_query = self.answer is not None and self.answer.text == answer.text
+        """Show ``answer``; the same query again keeps the selection, current photo
+        and scroll. Sorted by date, its rows go under month headers."""
+        same_query = self.answer is not None and self.answer.text == answer.text and not self._start_over
+        self._start_over = False
         self.answer = answer
         selected = {self.model.photo_id(r) for r in self.grid.selected_rows()}
         current = self.grid.current_row()
         current_id = self.model.photo_id(current) if current is not None and current < self.model.rowCount() else None
         scroll = self.grid.verticalScrollBar().value()
         how = self.model.set_rows(answer.ids, answer.scores, answer.photos, answer.fingerprint)
+        self.grid.set_sections(answer.result.months, keep_place=how != "reset")
         if how == "reset":
             if selected or current_id is not None:
                 self._restore_selection(selected, current_id)
             self.grid.verticalScrollBar().setValue(scroll if same_query else 0)
         self._update_empty()
+
+    def start_over(self) -> None:
+        """Show the next answer from its top, even for the same query (it comes in a new order)."""
+        self._start_over = True
 
     def _restore_selection(self, ids: set[int], current_id: int | None) -> None:
         sm = self.grid.selectionModel()

@@ -1,4 +1,14 @@
-"""The details panel: a larger preview, the file's facts, and its tags (editable).
+"""The details panel: the preview pane, the photo's facts, its marks, and its tags (editable).
+
+One photo: a zoomable preview (decoded by indexing's path; the cached
+thumbnail with a note when the file cannot be shown), and what the file
+says of it through the one metadata reader scanning uses
+(``library.files.details``): camera, lens, exposure, focal length with its
+35 mm equivalent, size, format, the capture date with its time-zone offset,
+the GPS position ("Open in map" hands a ``geo:`` link to the system, or an
+OpenStreetMap page to the browser when nothing takes ``geo:``), the sidecar;
+then its stars, flag and colour label (to set, :class:`~clipdesk.ui.grid.marks.MarksLine`)
+and tags. Several photos: a summary.
 
 Tags added or removed here go through the change hub; the panel reads the
 shown photos' tags again whenever the hub says tags or photos changed,
@@ -10,42 +20,42 @@ from __future__ import annotations
 import html
 import logging
 import os
-from datetime import datetime
 
-from PySide6.QtCore import QStringListModel, Qt
+from PySide6.QtCore import QStringListModel, Qt, QUrl
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QCompleter, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from clipdesk.core.catalog import Photo
 from clipdesk.core.changes import Changes
 from clipdesk.core.library import Library
-from clipdesk.ui.grid.preview import ImageView, load_image
+from clipdesk.core.metadata import Position
+from clipdesk.ui.grid import facts
+from clipdesk.ui.grid.facts import human_date, human_size
+from clipdesk.ui.grid.marks import MarksLine
 from clipdesk.ui.hub import ChangeHub
+from clipdesk.ui.viewer.loading import load_photo
+from clipdesk.ui.viewer.zoom import ZoomView
 from clipdesk.ui.workers import CancelToken, Pools
 
 log = logging.getLogger(__name__)
 
 PREVIEW_SIDE = 640
 
-
-def human_size(n: int | None) -> str:
-    if n is None:
-        return ""
-    size = float(n)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:,.0f} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
-        size /= 1000
-    return str(n)
+#: The rows of facts, in order: (key, label).
+FIELDS = (("file", "File"), ("folder", "Folder"), ("date", "Taken"), ("camera", "Camera"), ("lens", "Lens"),
+          ("exposure", "Exposure"), ("focal", "Focal length"), ("size", "Size"), ("place", "Location"),
+          ("sidecar", "Sidecar"), ("status", "Status"))
 
 
-def human_date(taken: str | None, source: str | None) -> str:
-    if not taken:
-        return ""
-    try:
-        text = datetime.fromisoformat(taken).strftime("%d %b %Y, %H:%M")
-    except ValueError:
-        text = taken
-    return text + (" (file date)" if source == "file" else "")
+def open_map(position: Position) -> str:
+    """Show ``position`` on a map: the system's ``geo:`` handler (a map app),
+    else OpenStreetMap in the browser. Returns the URL that was opened."""
+    url = facts.geo_url(position)
+    if QDesktopServices.openUrl(QUrl(url)):
+        return url
+    url = facts.web_map_url(position)
+    QDesktopServices.openUrl(QUrl(url))
+    return url
 
 
 class DetailsPanel(QWidget):
@@ -60,25 +70,41 @@ class DetailsPanel(QWidget):
         self.hub = hub
         self.photos: list[Photo] = []
         self.tags: list[tuple[str, str, str, float | None]] = []
+        #: The position of the photo shown, when it has one ("Open in map").
+        self.position: Position | None = None
         self._token: CancelToken | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
-        self.preview = ImageView(self)
+        self.preview = ZoomView(self)
+        self.preview.setObjectName("detailsPreview")
         self.preview.setMinimumHeight(120)
-        self.preview.set_image(None, "Select a photo to see its details")
+        self.preview.set_image(None, None, "Select a photo to see its details")
         lay.addWidget(self.preview, 3)
+        self.note = QLabel(self)
+        self.note.setObjectName("detailsNote")
+        self.note.setWordWrap(True)
+        self.note.hide()
+        lay.addWidget(self.note)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.fields: dict[str, QLabel] = {}
-        for key, label in (("file", "File"), ("folder", "Folder"), ("date", "Taken"), ("camera", "Camera"),
-                           ("size", "Size"), ("status", "Status")):
+        self._rows: dict[str, QLabel] = {}
+        for key, label in FIELDS:
             value = QLabel(self)
             value.setWordWrap(True)
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                          | Qt.TextInteractionFlag.LinksAccessibleByMouse)
             value.setObjectName(f"detail_{key}")
-            form.addRow(label, value)
+            name = QLabel(label, self)
+            form.addRow(name, value)
             self.fields[key] = value
+            self._rows[key] = name
+        self.fields["place"].setTextFormat(Qt.TextFormat.RichText)
+        self.fields["place"].linkActivated.connect(lambda _link: self.position and open_map(self.position))
         lay.addLayout(form)
+        #: Stars, flag and colour label (clicks ask the window's mark actions).
+        self.marks = MarksLine(library, pools, hub, self)
+        lay.addWidget(self.marks)
         self.tag_label = QLabel(self)
         self.tag_label.setObjectName("detailTags")
         self.tag_label.setWordWrap(True)
@@ -98,6 +124,7 @@ class DetailsPanel(QWidget):
         lay.addWidget(self.add_tag)
         lay.addStretch(1)
         self._set_enabled(False)
+        self._set_fields({})
         hub.changed.connect(self._on_changes)
 
     def set_tag_names(self, names: list[str]) -> None:
@@ -106,66 +133,77 @@ class DetailsPanel(QWidget):
     def _set_enabled(self, on: bool) -> None:
         self.add_tag.setEnabled(on)
 
+    def _set_fields(self, values: dict[str, str]) -> None:
+        """Fill the rows; a row with nothing to say is hidden."""
+        for key, value in self.fields.items():
+            text = values.get(key, "")
+            value.setText(text)
+            value.setVisible(bool(text))
+            self._rows[key].setVisible(bool(text))
+
     # -- showing -------------------------------------------------------------------
     def show_photos(self, photos: list[Photo]) -> None:
         if [p.id for p in photos] == [p.id for p in self.photos] and photos == self.photos:
             return
         self.photos = list(photos)
+        self.position = None
+        self.marks.show_photos([p.id for p in photos])
         if self._token is not None:
             self._token.cancel()
+        self.note.hide()
         if not photos:
-            for v in self.fields.values():
-                v.setText("")
-            self.preview.set_image(None, "Select a photo to see its details")
+            self._set_fields({})
+            self.preview.set_image(None, None, "Select a photo to see its details")
             self.tag_label.setText("")
             self._set_enabled(False)
             return
         self._set_enabled(True)
         first = photos[0]
-        if len(photos) == 1:
-            p = first
-            self.fields["file"].setText(html.escape(p.name))
-            self.fields["folder"].setText(html.escape(os.path.dirname(p.path)))
-            self.fields["date"].setText(human_date(p.taken_at, p.date_source))
-            self.fields["camera"].setText(p.camera or "")
-            dims = f"{p.width} × {p.height}, " if p.width and p.height else ""
-            self.fields["size"].setText(f"{dims}{human_size(p.size)}" + (f", {p.format}" if p.format else ""))
-            status = {"indexed": "indexed", "pending": "waiting to be indexed",
-                      "offline": "offline (folder not reachable)"}.get(p.status, p.status)
-            if p.status == "failed":
-                status = f"could not be indexed: {p.reason}"
-            self.fields["status"].setText(status)
-        else:
-            self.fields["file"].setText(f"{len(photos)} photos selected")
-            self.fields["folder"].setText("")
-            dates = sorted(p.taken_at for p in photos if p.taken_at)
-            self.fields["date"].setText(
-                f"{human_date(dates[0], None)} – {human_date(dates[-1], None)}" if dates else ""
-            )
-            self.fields["camera"].setText(", ".join(sorted({p.camera for p in photos if p.camera}))[:200])
-            self.fields["size"].setText(human_size(sum(p.size or 0 for p in photos)))
-            self.fields["status"].setText("")
-        self.preview.set_image(None, "loading…")
+        self._set_fields(_catalog_facts(photos))
+        self.preview.set_image(None, None, "loading…")
         self.tag_label.setText("")
         ids = [p.id for p in photos]
         library = self.library
 
         def job():
             tags = library.tags.common(ids)
-            try:
-                image, text = load_image(first.path, PREVIEW_SIDE), ""
-            except Exception as exc:  # noqa: BLE001 - the panel says why, nothing else breaks
-                image, text = None, str(exc)
-            return tags, image, text
+            shown = load_photo(first, library.thumbnails, PREVIEW_SIDE)
+            details = library.files.details(first) if len(photos) == 1 else None
+            return tags, shown, details
 
         def done(value) -> None:
-            tags, image, text = value
+            tags, shown, details = value
             self.tags = tags
-            self.preview.set_image(image, text)
+            self.preview.set_image(shown.image, shown.size, shown.note)
+            self.note.setText(shown.note if shown.image is not None else "")
+            self.note.setVisible(bool(shown.note) and shown.image is not None)
+            fields = _catalog_facts(self.photos)
+            if details is not None:
+                fields.update(self._file_facts(first, details))
+            self._set_fields(fields)
             self._render_tags()
 
         self._token = self.pools.run(self.pools.general, job, done, lambda e: log.error("details", exc_info=e),
                                      owner=self)
+
+    def _file_facts(self, photo: Photo, details) -> dict[str, str]:
+        """The rows that come from the file itself (one photo)."""
+        out = {"sidecar": html.escape(details.sidecar) if details.sidecar else "none"}
+        meta = details.metadata
+        if meta is None:
+            out["status"] = f"{self.fields['status'].text()} — {details.problem}" if details.problem else ""
+            return {k: v for k, v in out.items() if v}
+        shot = meta.shot
+        out.update({"lens": shot.lens or "", "exposure": facts.exposure(shot), "focal": facts.focal_length(shot)})
+        if meta.camera:
+            out["camera"] = meta.camera
+        width, height = photo.width or meta.width, photo.height or meta.height
+        out["size"] = " · ".join(p for p in (facts.dimensions(width, height), human_size(photo.size),
+                                            photo.format or meta.format.lower()) if p)
+        if shot.position is not None:
+            self.position = shot.position
+            out["place"] = f'{facts.place(shot.position)} &nbsp;<a href="map:">Open in map</a>'
+        return out
 
     def _on_changes(self, changes: Changes) -> None:
         if changes.tags or changes.photos:
@@ -222,3 +260,23 @@ class DetailsPanel(QWidget):
             return
         self.hub.write(lambda: operation(ids, name), None,
                        lambda e: self.tag_label.setText(f"Could not {verb} the tag: {html.escape(str(e))}"), owner=self)
+
+
+def _catalog_facts(photos: list[Photo]) -> dict[str, str]:
+    """What the catalog knows of one photo, or a summary of several."""
+    if len(photos) == 1:
+        p = photos[0]
+        status = {"indexed": "indexed", "pending": "waiting to be indexed",
+                  "offline": "offline (folder not reachable)"}.get(p.status, p.status)
+        if p.status == "failed":
+            status = f"could not be indexed: {p.reason}"
+        size = " · ".join(x for x in (facts.dimensions(p.width, p.height), human_size(p.size), p.format) if x)
+        return {"file": html.escape(p.name), "folder": html.escape(os.path.dirname(p.path)),
+                "date": human_date(p.taken_at, p.date_source, p.taken_offset), "camera": p.camera or "",
+                "size": size, "status": status}
+    dates = sorted(p.taken_at for p in photos if p.taken_at)
+    return {"file": f"{len(photos)} photos selected",
+            "date": f"{human_date(dates[0], None)} – {human_date(dates[-1], None)}" if dates else "",
+            "camera": ", ".join(sorted({p.camera for p in photos if p.camera}))[:200],
+            "size": human_size(sum(p.size or 0 for p in photos))}
+

@@ -1,182 +1,136 @@
-"""Large previews: the details panel's picture and the QuickLook-style viewer.
+"""Looking at the grid's photos: the QuickLook-style preview and the full-screen viewer.
 
-:func:`load_image` runs on a worker thread: Pillow decodes the original (JPEG
-draft mode keeps it quick, EXIF orientation applied) into a ``QImage`` no
-larger than asked; the GUI thread only paints it. :class:`PreviewController`
-opens the viewer on a row of the grid and steps through the grid from it.
+:class:`PreviewController` opens either on a row of the grid and steps
+through the grid from it (the arrow keys move the grid's current photo). A
+photo is decoded off the GUI thread (:func:`clipdesk.ui.viewer.loading.load_photo`,
+indexing's decode path) at about the screen's size first; when the user
+zooms past that, it is decoded again at its own size, the view kept where it
+was. A file that cannot be shown shows its cached thumbnail and says why.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 
-from PIL import Image, ImageOps
-from PySide6.QtCore import QObject, QSize, Qt, Signal
-from PySide6.QtGui import QImage, QKeyEvent, QPainter, QPalette, QPixmap
-from PySide6.QtWidgets import QDialog, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QWidget
 
-from clipdesk.core.errors import DecodeError
-from clipdesk.core.imaging import FORMATS, read_stable, to_srgb
+from clipdesk.core.catalog import Photo
+from clipdesk.core.imaging import ThumbnailCache
 from clipdesk.ui.grid.view import PhotoGrid
+from clipdesk.ui.viewer.loading import Shown, load_photo
+from clipdesk.ui.viewer.window import PreviewWindow, ViewerWindow
 from clipdesk.ui.workers import Pools
 
 log = logging.getLogger(__name__)
 
 
-def load_image(path: str, max_side: int) -> QImage:
-    """Decode ``path`` to a QImage at most ``max_side`` pixels wide and high (worker thread)."""
-    data, _ = read_stable(path)
-    try:
-        img = Image.open(io.BytesIO(data), formats=FORMATS)
-        if img.format in ("JPEG", "MPO"):
-            img.draft("RGB", (max_side, max_side))
-        img = to_srgb(ImageOps.exif_transpose(img))  # the same colours the thumbnail and the model get
-        img.thumbnail((max_side, max_side), Image.Resampling.BICUBIC)
-    except (OSError, ValueError, SyntaxError, MemoryError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as exc:
-        raise DecodeError(f"cannot show this image: {exc}") from None
-    raw = img.tobytes()
-    q = QImage(raw, img.width, img.height, img.width * 3, QImage.Format.Format_RGB888)
-    return q.copy()  # own the pixels: ``raw`` goes away
-
-
-class ImageView(QWidget):
-    """Paints an image scaled to fit, centred; a message while there is none."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self._pixmap: QPixmap | None = None
-        self._text = ""
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(QSize(120, 120))
-
-    def set_image(self, image: QImage | None, text: str = "") -> None:
-        self._pixmap = QPixmap.fromImage(image) if image is not None and not image.isNull() else None
-        self._text = text
-        self.update()
-
-    def has_image(self) -> bool:
-        return self._pixmap is not None
-
-    def paintEvent(self, event) -> None:
-        p = QPainter(self)
-        try:
-            r = self.rect()
-            if self._pixmap is None:
-                p.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
-                p.drawText(r, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._text)
-                return
-            pm = self._pixmap
-            scale = min(r.width() / pm.width(), r.height() / pm.height(), 1.0)
-            w, h = int(pm.width() * scale), int(pm.height() * scale)
-            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-            p.drawPixmap((r.width() - w) // 2, (r.height() - h) // 2, w, h, pm)
-        finally:
-            p.end()
-
-
-class PreviewWindow(QDialog):
-    """QuickLook: Space or Esc closes, arrow keys move through the grid."""
-
-    step = Signal(int)  # -1 / +1: the previous / next photo
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setObjectName("previewWindow")
-        self.setWindowTitle("Preview")
-        self.setModal(False)
-        self.view = ImageView(self)
-        self.caption = QLabel(self)
-        self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(6, 6, 6, 6)
-        lay.addWidget(self.view, 1)
-        lay.addWidget(self.caption)
-        self.photo_id: int | None = None
-        self.resize(900, 700)
-
-    def show_photo(self, photo_id: int, caption: str, image: QImage | None, text: str = "") -> None:
-        self.photo_id = photo_id
-        self.caption.setText(caption)
-        self.setWindowTitle(caption)
-        self.view.set_image(image, text)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        key = event.key()
-        if key in (Qt.Key.Key_Space, Qt.Key.Key_Escape):
-            self.close()
-            return
-        if key in (Qt.Key.Key_Right, Qt.Key.Key_Down):
-            self.step.emit(1)
-            return
-        if key in (Qt.Key.Key_Left, Qt.Key.Key_Up):
-            self.step.emit(-1)
-            return
-        super().keyPressEvent(event)
-
-
 class PreviewController(QObject):
-    """The viewer for the grid's photos: Enter opens it on the current photo,
-    Space toggles it, the arrow keys in it move the grid's current photo. The
-    photo is decoded off the GUI thread at about the screen's size."""
+    """Enter opens the preview on the current photo, Space toggles it; F or a
+    double click opens the full-screen viewer. In either, the arrow keys move
+    the grid's current photo."""
 
-    def __init__(self, grid: PhotoGrid, pools: Pools, parent: QWidget):
+    def __init__(self, grid: PhotoGrid, pools: Pools, thumbnails: ThumbnailCache, parent: QWidget):
         super().__init__(parent)
         self.grid = grid
         self.pools = pools
+        self.thumbnails = thumbnails
         self._host = parent
         self._window: PreviewWindow | None = None
+        self._viewer: ViewerWindow | None = None
+        #: Photos whose full-size decode was asked for (per window).
+        self._detail: dict[int, int] = {}
 
     @property
     def window(self) -> PreviewWindow | None:
-        """The viewer, once it was opened."""
+        """The preview, once it was opened."""
         return self._window
 
+    @property
+    def viewer(self) -> ViewerWindow | None:
+        """The full-screen viewer, once it was opened."""
+        return self._viewer
+
     def open(self, row: int) -> None:
-        """Show the photo of ``row`` in the viewer and make it the grid's current one."""
-        model = self.grid.photo_model()
-        if row is None or not (0 <= row < model.rowCount()):
-            return
+        """Show the photo of ``row`` in the preview and make it the grid's current one."""
         if self._window is None:
-            self._window = PreviewWindow(self._host)
-            self._window.step.connect(self._step)
-        photo = model.photo(row)
-        if photo is None:
-            return
-        self.grid.setCurrentIndex(model.index(row))
-        preview = self._window
-        preview.show_photo(photo.id, photo.name, None, "loading…")
-        preview.show()
-        preview.raise_()
-        screen = self._host.screen().availableGeometry() if self._host.screen() else None
-        side = max(800, min(2400, max(screen.width(), screen.height()) if screen else 1600))
+            self._window = self._connect(PreviewWindow(self._host))
+        self._show(self._window, row)
+        self._window.show()
+        self._window.raise_()
 
-        def done(image) -> None:
-            if preview.photo_id == photo.id:
-                preview.show_photo(photo.id, photo.name, image)
+    def open_viewer(self, row: int) -> None:
+        """Show the photo of ``row`` full screen (F, a double click)."""
+        if self._viewer is None:
+            self._viewer = self._connect(ViewerWindow(self._host))
+        if self._show(self._viewer, row):
+            self._viewer.open()
 
-        def failed(exc) -> None:
-            if preview.photo_id == photo.id:
-                preview.show_photo(photo.id, photo.name, None, str(exc))
-
-        self.pools.run(self.pools.general, lambda: load_image(photo.path, side), done, failed, owner=preview)
+    def _connect(self, window):
+        window.step.connect(lambda step, w=window: self._step(w, step))
+        window.view.detailWanted.connect(lambda w=window: self._load_detail(w))
+        return window
 
     def toggle(self, row: int) -> None:
-        """Close the viewer when it is open, else open it on ``row`` (Space)."""
+        """Close the preview when it is open, else open it on ``row`` (Space)."""
         if self._window is not None and self._window.isVisible():
             self._window.close()
         else:
             self.open(row)
 
     def close(self) -> None:
-        if self._window is not None:
-            self._window.close()
+        for window in (self._window, self._viewer):
+            if window is not None:
+                window.close()
 
-    def _step(self, step: int) -> None:
+    # -- loading -----------------------------------------------------------------------
+    def _show(self, window, row: int | None) -> bool:
+        model = self.grid.photo_model()
+        if row is None or not (0 <= row < model.rowCount()):
+            return False
+        photo = model.photo(row)
+        if photo is None:
+            return False
+        self.grid.setCurrentIndex(model.index(row))
+        window.show_photo(photo.id, photo.name, None, None, "loading…")
+        self._detail.pop(id(window), None)
+        screen = self._host.screen().availableGeometry() if self._host.screen() else None
+        side = max(800, min(2400, max(screen.width(), screen.height()) if screen else 1600))
+        self._load(window, photo, side, keep_view=False)
+        return True
+
+    def _load(self, window, photo: Photo, side: int | None, *, keep_view: bool) -> None:
+        thumbnails = self.thumbnails
+
+        def done(shown: Shown) -> None:
+            if window.photo_id == photo.id:
+                alone = shown.image is None  # nothing to show: the note takes the picture's place
+                window.show_photo(photo.id, photo.name, shown.image, shown.size, shown.note if alone else "",
+                                  "" if alone else shown.note, keep_view=keep_view)
+                if shown.full:
+                    self._detail[id(window)] = photo.id  # nothing more to load
+
+        def failed(exc: BaseException) -> None:
+            log.error("could not load %s", photo.path, exc_info=exc)
+            if window.photo_id == photo.id:
+                window.show_photo(photo.id, photo.name, None, None, f"Could not show this photo: {exc}")
+
+        self.pools.run(self.pools.general, lambda: load_photo(photo, thumbnails, side), done, failed, owner=window)
+
+    def _load_detail(self, window) -> None:
+        """The user zoomed past the picture's pixels: decode the photo at its own size (once)."""
+        pid = window.photo_id
+        row = self.grid.photo_model().row_of(pid) if pid is not None else None
+        photo = self.grid.photo_model().photo(row) if row is not None else None
+        if photo is None or self._detail.get(id(window)) == pid:
+            return
+        self._detail[id(window)] = pid
+        self._load(window, photo, None, keep_view=True)
+
+    def _step(self, window, step: int) -> None:
         row = self.grid.current_row()
         if row is None:
             return
         row = max(0, min(self.grid.photo_model().rowCount() - 1, row + step))
         self.grid.selectionModel().clearSelection()
-        self.open(row)
+        self._show(window, row)

@@ -12,7 +12,7 @@ could not be read go through it.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
@@ -39,6 +39,8 @@ class LibraryState:
     saved: list[tuple[str, str]]
     photos: int
     failed: int
+    #: The tags nested as ``library.tags.tree()`` makes them (TagNode).
+    tag_tree: list = field(default_factory=list)
 
 
 class LibraryController(QObject):
@@ -89,7 +91,7 @@ class LibraryController(QObject):
             tags = [(t.name, t.photos) for t in library.tags.list()]
             saved = library.search.saved()
             totals = library.folders.counts()
-            return LibraryState(rows, tags, saved, sum(totals.values()), totals.get("failed", 0))
+            return LibraryState(rows, tags, saved, sum(totals.values()), totals.get("failed", 0), library.tags.tree())
 
         def done(state: LibraryState) -> None:
             if generation != self._generation:

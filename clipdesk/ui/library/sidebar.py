@@ -1,9 +1,9 @@
-"""The sidebar: library folders with their state, tags with counts, saved searches.
+"""The sidebar: library folders with their state, saved searches, and the tag tree.
 
 It shows what the library controller reads (the window connects the two) and
 says what the user asked for; it never reads the library itself. Dropping
 photos on a tag teaches that tag from them; dropping a folder adds it to the
-library.
+library. The tags, nested and editable, are :class:`~clipdesk.ui.library.tagtree.TagTree`.
 """
 
 from __future__ import annotations
@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
-    QAbstractItemView, QHBoxLayout, QHeaderView, QMenu, QToolButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QMenu, QSplitter, QToolButton, QTreeWidget, QTreeWidgetItem,
+    QVBoxLayout, QWidget,
 )
 
-from clipdesk.ui.dnd import PHOTO_IDS_MIME, decode_ids, local_paths
+from clipdesk.core.tags import TagNode
+from clipdesk.ui.dnd import PHOTO_IDS_MIME, local_paths
+from clipdesk.ui.library.tagtree import TagTree
 
 KIND_ROLE = Qt.ItemDataRole.UserRole + 1
 VALUE_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -84,15 +87,36 @@ class Sidebar(QWidget):
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._menu)
         self.tree.itemClicked.connect(self._clicked)
-        self.tree.photosDropped.connect(self.teachRequested)
         self.tree.pathsDropped.connect(self.pathsDropped)
-        layout.addWidget(self.tree)
+
+        tags_pane = QWidget(self)
+        tags_layout = QVBoxLayout(tags_pane)
+        tags_layout.setContentsMargins(0, 0, 0, 0)
+        tags_layout.setSpacing(0)
+        title = QLabel("Tags", tags_pane)
+        title.setObjectName("tagsTitle")
+        font = QFont(title.font())
+        font.setBold(True)
+        title.setFont(font)
+        title.setContentsMargins(6, 4, 4, 2)
+        tags_layout.addWidget(title)
+        self.tags = TagTree(tags_pane)
+        self.tags.tagActivated.connect(self.tagActivated)
+        self.tags.teachRequested.connect(self.teachRequested)
+        self.tags.pathsDropped.connect(self.pathsDropped)
+        tags_layout.addWidget(self.tags)
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.setObjectName("sidebarSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.tree)
+        self.splitter.addWidget(tags_pane)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        layout.addWidget(self.splitter)
 
         self.folders_item = self._section("Folders")
-        self.tags_item = self._section("Tags")
         self.saved_item = self._section("Saved searches")
         self._folder_rows: list[FolderRow] = []
-        self._tags: list[tuple[str, int]] = []
         self._saved: list[tuple[str, str, int | None]] = []
 
     def _section(self, title: str) -> QTreeWidgetItem:
@@ -116,14 +140,9 @@ class Sidebar(QWidget):
             for r in rows
         ], empty="Add a folder to start")
 
-    def set_tags(self, tags: list[tuple[str, int]]) -> None:
-        if list(tags) == self._tags and self.tags_item.childCount():
-            return
-        self._tags = list(tags)
-        self._refill(self.tags_item, [
-            (name, f"{count:,}", "tag", name, f"{name}: {count} photos (drop photos here to teach it)", None)
-            for name, count in tags
-        ], empty="No tags yet")
+    def set_tag_tree(self, nodes: list[TagNode]) -> None:
+        """The tags as a tree (``library.tags.tree()``)."""
+        self.tags.set_tree(nodes)
 
     def set_saved(self, saved: list[tuple[str, str, int | None]]) -> None:
         if list(saved) == self._saved and self.saved_item.childCount():
@@ -154,7 +173,10 @@ class Sidebar(QWidget):
                 self.tree.setCurrentItem(item)
 
     def items(self, kind: str) -> list[QTreeWidgetItem]:
-        section = {"folder": self.folders_item, "tag": self.tags_item, "saved": self.saved_item}[kind]
+        """The rows of one kind: "folder", "saved", or "tag" (the top-level tags)."""
+        if kind == "tag":
+            return [i for i in self.tags.tag_items() if i.parent() is None]
+        section = {"folder": self.folders_item, "saved": self.saved_item}[kind]
         return [section.child(i) for i in range(section.childCount())
                 if section.child(i).data(0, KIND_ROLE) == kind]
 
@@ -163,8 +185,6 @@ class Sidebar(QWidget):
         kind, value = item.data(0, KIND_ROLE), item.data(0, VALUE_ROLE)
         if kind == "folder":
             self.folderActivated.emit(value)
-        elif kind == "tag":
-            self.tagActivated.emit(value)
         elif kind == "saved":
             self.savedActivated.emit(value)
 
@@ -182,8 +202,6 @@ class Sidebar(QWidget):
         if kind == "folder":
             menu.addAction("Show these photos", lambda: self.folderActivated.emit(value))
             menu.addAction("Remove from library…", lambda: self.removeFolderRequested.emit(value))
-        elif kind == "tag":
-            menu.addAction("Show these photos", lambda: self.tagActivated.emit(value))
         elif kind == "saved":
             menu.addAction("Run", lambda: self.savedActivated.emit(value))
             menu.addAction("Delete", lambda: self.deleteSavedRequested.emit(item.text(0)))
@@ -227,7 +245,8 @@ def _folder_tip(r: FolderRow) -> str:
 
 
 class _DropTree(QTreeWidget):
-    photosDropped = Signal(str, list)
+    """Takes folders dropped from the file manager (photos go on the tag tree)."""
+
     pathsDropped = Signal(list)
 
     def __init__(self, parent=None):
@@ -236,39 +255,20 @@ class _DropTree(QTreeWidget):
         self.setDropIndicatorShown(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
 
-    def _tag_at(self, pos) -> QTreeWidgetItem | None:
-        item = self.itemAt(pos)
-        return item if item is not None and item.data(0, KIND_ROLE) == "tag" else None
-
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         mime = event.mimeData()
-        if mime.hasFormat(PHOTO_IDS_MIME) or local_paths(mime):
+        if local_paths(mime) and not mime.hasFormat(PHOTO_IDS_MIME):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dragMoveEvent(self, event) -> None:
-        mime = event.mimeData()
-        if mime.hasFormat(PHOTO_IDS_MIME):
-            if self._tag_at(event.position().toPoint()) is not None:
-                event.acceptProposedAction()
-            else:
-                event.ignore()
-        elif local_paths(mime):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+        self.dragEnterEvent(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
         mime = event.mimeData()
-        ids = decode_ids(mime)
-        item = self._tag_at(event.position().toPoint())
-        if ids and item is not None:
-            event.acceptProposedAction()
-            self.photosDropped.emit(item.data(0, VALUE_ROLE), ids)
-            return
         paths = local_paths(mime)
-        if paths and not ids:
+        if paths and not mime.hasFormat(PHOTO_IDS_MIME):
             event.acceptProposedAction()
             self.pathsDropped.emit(paths)
             return

@@ -94,6 +94,9 @@ class SearchController(QObject):
         #: The request waiting for the search that runs (at most one: the newest).
         self._pending: tuple | None = None
         self._running = False
+        #: The sort of each kind of answer ("list", "text", "similar") when the
+        #: query names none (the grid's sort control sets it).
+        self.sorts: dict[str, str] = {}
         self._delay = QTimer(self)
         self._delay.setSingleShot(True)
         self._delay.setInterval(delay_ms)
@@ -129,9 +132,11 @@ class SearchController(QObject):
         self._submit(*self._last, refresh=True)
 
     def _on_changes(self, changes: Changes) -> None:
-        kind, _target, shown = self._last
+        kind, target, shown = self._last
         by_tag = kind == "text" and "tag:" in shown.lower()
-        if changes.removed or changes.model or changes.catalog or changes.folders or (changes.tags and by_tag):
+        by_marks = kind == "text" and target is not None and _filters_marks(target)
+        if changes.removed or changes.model or changes.catalog or changes.folders or (changes.tags and by_tag) \
+                or (changes.photos and by_marks):
             self.refresh()
 
     def _submit(self, kind: str, target, shown: str, refresh: bool = False) -> None:
@@ -153,20 +158,20 @@ class SearchController(QObject):
         generation, kind, target, shown, token = self._pending
         self._pending = None
         self._running = True
-        library, limit = self.library, self.limit
+        library, limit, sorts = self.library, self.limit, dict(self.sorts)
 
         def job():
             if token.cancelled:
                 return None  # overtaken before it started
             q: Query | None = target if kind == "text" else None
             if kind == "similar":
-                result = library.search.similar(target, limit=limit)
+                result = library.search.similar(target, limit=limit, sort=sorts.get("similar"))
                 got_kind, scores = "similar", [h.score for h in result.hits]
             elif q is None or not q.has_meaning:
-                result = library.search.listing(q)
+                result = library.search.listing(q, sort=sorts.get("list"))
                 got_kind, scores = "list", None
             else:
-                result = library.search.query(q, limit=limit, cancelled=token)
+                result = library.search.query(q, limit=limit, cancelled=token, sort=sorts.get("text"))
                 got_kind, scores = "text", [h.score for h in result.hits]
             ids = result.row_ids
             return got_kind, result, ids, scores, fingerprint(ids, result)
@@ -256,3 +261,9 @@ class SearchController(QObject):
         for part in sorted(waiting):
             pools.run(pools.long, preload(part), lambda _=None, p=part: loaded(p), lambda _e, p=part: loaded(p),
                       owner=self)
+
+
+def _filters_marks(q: Query) -> bool:
+    """Whether a photo's stars, flag or colour label decide if it is in the answer."""
+    return (q.rating_min is not None or q.rating_max is not None
+            or bool(q.flags or q.exclude_flags or q.labels or q.exclude_labels))

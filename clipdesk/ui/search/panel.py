@@ -1,10 +1,11 @@
 """The search feature as one widget: what the user types, and what is said about it.
 
 The bar, the save button and the filter chips on one row, the message line
-under them, and the result count (the window puts it in the status bar). The
-panel owns the :class:`~clipdesk.ui.search.controller.SearchController`: text
-typed in the bar runs it, its parse goes to the chips, its answers' count and
-notice and its errors show here. The grid shows the answers' photos.
+and the chips of the marks (rating, flag, colour label) under them, and the
+result count (the window puts it in the status bar). The panel owns the
+:class:`~clipdesk.ui.search.controller.SearchController`: text typed in the
+bar runs it, its parse goes to the chips, its answers' count and notice and
+its errors show here. The grid shows the answers' photos.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from clipdesk.core.wording import plural
 from clipdesk.ui.hub import ChangeHub
 from clipdesk.ui.search.bar import ErrorLine, FilterChips, SearchBar
 from clipdesk.ui.search.controller import Answer, SearchController
+from clipdesk.ui.search.markfilters import MarkFilters
 from clipdesk.ui.settings import Settings
 from clipdesk.ui.workers import Pools
 
@@ -29,6 +31,7 @@ SYNTAX_HELP = (
     "<b>beach + sunset</b> — both<br><b>red car -night</b> — push away from a word<br>"
     "<b>folder:Holidays</b>, <b>after:2023-07</b>, <b>before:2024</b>, <b>type:heic</b>, "
     "<b>camera:pixel</b>, <b>tag:family</b>, <b>-tag:\"to delete\"</b><br>"
+    "<b>rating:&gt;=3</b>, <b>rating:0</b> (unrated), <b>flag:pick</b>, <b>-flag:reject</b>, <b>label:red</b><br>"
     "<b>similar:~/Pictures/cat.jpg</b> — photos like a file (or drop it on the search bar)<br>"
     "<b>sort:newest</b>, <b>sort:oldest</b></p>"
 )
@@ -56,12 +59,18 @@ class SearchPanel(QWidget):
         self.save_button.setText("☆ Save")
         self.save_button.setToolTip("Save this search; it stays live as photos arrive")
         self.chips = FilterChips(self.bar, self)
+        self.mark_chips = MarkFilters(self.bar, self)
         row.addWidget(self.bar, 1)
         row.addWidget(self.save_button)
         row.addWidget(self.chips)
         v.addLayout(row)
+        # The marks' chips under the others, beside the message line: the
+        # first row is as wide as a small window allows already.
+        second = QHBoxLayout()
         self.message = ErrorLine(self)
-        v.addWidget(self.message)
+        second.addWidget(self.message, 1)
+        second.addWidget(self.mark_chips, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        v.addLayout(second)
         self.count_label = QLabel("", self)
         self.count_label.setObjectName("countLabel")
         self.controller = SearchController(library, pools, hub, limit=settings.result_limit,
@@ -81,6 +90,7 @@ class SearchPanel(QWidget):
         self.bar.textChanged.connect(self.controller.search)
         self.save_button.clicked.connect(self.save_current)
         self.controller.parsed.connect(self.chips.show_query)
+        self.controller.parsed.connect(self.mark_chips.show_query)
         self.controller.answered.connect(self._answered)
         self.controller.failed.connect(self._failed)
 

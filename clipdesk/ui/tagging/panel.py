@@ -429,6 +429,11 @@ class AutoTagPanel(QWidget):
                 note += [f"{os.path.basename(f.path)}: {f.reason}" for f in changes.sidecar_failures
                          if f.path in g.paths]
                 notes[g.tag] = "; ".join(note)
+            decided = [f"'{g.tag}'" for g in groups if g.photo_ids]
+            if len(decided) > 1:  # one undo for them all, named for them all
+                verb = "Add tags" if decision == "accepted" else "Reject tags"
+                more = f" and {len(decided) - 3} more" if len(decided) > 3 else ""
+                changes = changes.labelled(f"{verb} {', '.join(decided[:3])}{more}")
             return notes, changes
 
         def done(value) -> None:

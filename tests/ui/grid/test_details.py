@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+
+import pytest
+from PIL import Image
 from PySide6.QtCore import Qt
-from uikit import select
+from PySide6.QtGui import QDesktopServices
+from support import photo_array
+from uikit import UrlCatcher, index_folder, select
 
 
 def test_details_show_the_photo_and_edit_its_tags(open_window, indexed, qtbot, photos_root):
@@ -34,3 +40,74 @@ def test_details_follow_tags_changed_elsewhere(open_window, indexed, qtbot):
     qtbot.waitUntil(lambda: details.fields["file"].text() == "blue1.jpg", timeout=5000)
     window.photo_actions.tag([details.photos[0]], "sky")
     assert "sky" in details.tag_label.text()
+
+
+@pytest.fixture
+def camera_shot(colour_model, tmp_path, corpus):
+    """A phone photo from the corpus (lens, exposure, GPS) and a camera JPEG whose
+    date states its time-zone offset, with a sidecar."""
+    root = tmp_path / "camera"
+    root.mkdir()
+    shutil.copyfile(corpus.path("opencv/examples/data/leuvenA.jpg"), root / "leuven.jpg")
+    img = Image.fromarray(photo_array(120, 80, seed=3))
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "FUJIFILM", "X-T5"
+    sub = exif.get_ifd(0x8769)
+    sub[0x9003], sub[0x9011] = "2024:05:01 19:45:00", "+09:00"
+    sub[0x829A], sub[0x829D], sub[0x8827], sub[0x920A] = 1 / 250, 5.6, 200, 23.0
+    img.save(root / "tokyo.jpg", exif=exif.tobytes())
+    (root / "tokyo.jpg.xmp").write_text('<x:xmpmeta xmlns:x="adobe:ns:meta/"/>')
+    index_folder(colour_model, root)
+    return colour_model, root
+
+
+# The offscreen platform opens no URL and says so: here, like a desktop with no map app for geo:.
+@pytest.mark.qt_log_ignore(r"does not support QPlatformServices::openUrl\(\) for 'geo:",
+                           r"This plugin does not support (propagateSizeHints|raise)\(\)")
+def test_details_show_how_and_where_a_photo_was_taken(open_window, camera_shot, qtbot):
+    paths, root = camera_shot
+    window = open_window(paths)
+    select(window, "leuven.jpg")
+    details = window.details
+    qtbot.waitUntil(lambda: details.fields["lens"].text() != "", timeout=5000)
+    f = {k: v.text() for k, v in details.fields.items()}
+    assert f["camera"] == "Apple iPhone 6" and f["lens"] == "iPhone 6 back camera 4.15mm f/2.2"
+    assert f["exposure"] == "1/1,799 s · f/2.2 · ISO 32"
+    assert f["focal"] == "4.15 mm (29 mm in 35 mm terms)"
+    assert f["size"].startswith("751 × 563") and "jpeg" in f["size"]
+    assert "50.87153° N, 4.69698° E" in f["place"] and "Open in map" in f["place"]
+    assert f["sidecar"] == "none"
+    # Open in map: the system's geo: handler when there is one, else the map in the browser.
+    web, geo = UrlCatcher(), UrlCatcher()
+    QDesktopServices.setUrlHandler("https", web, "open")
+    try:
+        details.fields["place"].linkActivated.emit("map:")
+        osm = "https://www.openstreetmap.org/?mlat=50.871528&mlon=4.696983"
+        assert web.opened and web.opened[-1].toString().startswith(osm)
+        QDesktopServices.setUrlHandler("geo", geo, "open")
+        details.fields["place"].linkActivated.emit("map:")
+        assert [u.toString() for u in geo.opened] == ["geo:50.871528,4.696983"]
+    finally:
+        QDesktopServices.unsetUrlHandler("https")
+        QDesktopServices.unsetUrlHandler("geo")
+    select(window, "tokyo.jpg")
+    qtbot.waitUntil(lambda: details.fields["sidecar"].text() != "none" and details.fields["sidecar"].text() != "",
+                    timeout=5000)
+    assert details.fields["date"].text() == "01 May 2024, 19:45 (UTC+09:00)"
+    assert details.fields["sidecar"].text() == str(root / "tokyo.jpg.xmp")
+    assert details.fields["exposure"].text() == "1/250 s · f/5.6 · ISO 200"
+    assert details.fields["focal"].text() == "23 mm" and not details.fields["place"].isVisible()
+
+
+def test_details_show_the_rating_flag_and_label_and_follow_them(open_window, camera_shot, qtbot):
+    paths, root = camera_shot
+    window = open_window(paths)
+    select(window, "tokyo.jpg")
+    details = window.details
+    qtbot.waitUntil(lambda: details.fields["file"].text() == "tokyo.jpg", timeout=5000)
+    ids = [details.photos[0].id]
+    marks = window.library.marks
+    window.hub.write(lambda: marks.rate(ids, 3))
+    window.hub.write(lambda: marks.flag(ids, "pick"))
+    window.hub.write(lambda: marks.label(ids, "red"))
+    assert (details.marks.rating, details.marks.flag, details.marks.label) == (3, "pick", "red")

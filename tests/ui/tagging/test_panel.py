@@ -84,7 +84,7 @@ def test_dropping_photos_on_a_sidebar_tag_teaches_it(open_window, indexed, qtbot
     window.photo_actions.tag([photo_named(window, "blue2.jpg")], "sea")
     assert [i.text(0) for i in window.sidebar.items("tag")] == ["sea"]
     item = window.sidebar.items("tag")[0]
-    tree = window.sidebar.tree
+    tree = window.sidebar.tags
     pos = tree.visualItemRect(item).center()
     assert drop(tree.viewport(), ids_mime(*blue), pos)
     assert window.autotag.teach_tag.currentText() == "sea"
