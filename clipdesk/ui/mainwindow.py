@@ -23,24 +23,21 @@ paints: :func:`import_features`).
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
-import pkgutil
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication, QDockWidget, QFrame, QLabel, QListView, QMainWindow, QMessageBox, QScrollArea, QSlider, QVBoxLayout,
-    QWidget,
+    QApplication, QDockWidget, QFrame, QLabel, QLineEdit, QListView, QMainWindow, QMessageBox, QScrollArea, QSlider,
+    QVBoxLayout, QWidget,
 )
 
 from clipdesk import __version__
 from clipdesk.ui import theme
 from clipdesk.ui.dnd import local_paths
 from clipdesk.ui.hub import ChangeHub, sidecar_notice
-from clipdesk.ui.search.bar import SearchBar
 from clipdesk.ui.settings import Settings
 from clipdesk.ui.undo import UndoHistory
 from clipdesk.ui.workers import Pools
@@ -63,6 +60,9 @@ def import_features() -> None:
     """Import every module of the app's features, and through them the core
     (any thread: app.run does it on a worker while the frame paints), so that
     :meth:`MainWindow.attach` on the GUI thread only builds widgets."""
+    import importlib
+    import pkgutil
+
     import clipdesk.ui
 
     for module in pkgutil.walk_packages(clipdesk.ui.__path__, "clipdesk.ui."):
@@ -113,14 +113,18 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ building
     def _frame(self) -> None:
-        """What the window shows before the features are built: the search bar
-        (it takes typing at once; :meth:`attach` carries the text over), an
-        empty grid, the menus' titles. Qt widgets only."""
+        """What the window shows before the features are built: a search field
+        (it takes typing at once; :meth:`attach` carries the text over to the
+        search bar), an empty grid, the menus' titles. Plain Qt widgets: the
+        search bar's module brings the query language with it."""
         central = QWidget(self)
         v = QVBoxLayout(central)
         v.setContentsMargins(6, 6, 6, 0)
         v.setSpacing(4)
-        self._frame_bar = SearchBar(central)
+        self._frame_bar = QLineEdit(central)
+        self._frame_bar.setObjectName("searchBar")
+        self._frame_bar.setPlaceholderText("Search your photos")
+        self._frame_bar.setClearButtonEnabled(True)
         v.addWidget(self._frame_bar)
         v.addWidget(QListView(central), 1)
         self.setCentralWidget(central)

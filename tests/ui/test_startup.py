@@ -9,14 +9,15 @@ import subprocess
 import sys
 import textwrap
 
+from PySide6.QtWidgets import QLineEdit
 from support import REPO
 
 from clipdesk.ui.mainwindow import MainWindow
-from clipdesk.ui.search.bar import SearchBar
 
 #: What the first paint must not wait for.
 HEAVY = ("numpy", "PIL", "sqlite3", "onnxruntime", "hnswlib", "tokenizers", "clipdesk.core.library",
-         "clipdesk.core.catalog", "clipdesk.ui.grid.view", "clipdesk.ui.tagging.panel")
+         "clipdesk.core.catalog", "clipdesk.core.query", "clipdesk.ui.grid.view", "clipdesk.ui.search.bar",
+         "clipdesk.ui.tagging.panel")
 
 
 def test_the_frame_takes_typing_and_the_window_searches_it_once_built(indexed, settings, qtbot):
@@ -25,7 +26,7 @@ def test_the_frame_takes_typing_and_the_window_searches_it_once_built(indexed, s
     window = MainWindow(None, settings, paths=indexed, watch=False, start_indexing=False)
     qtbot.addWidget(window)
     window.show()
-    qtbot.keyClicks(window.findChild(SearchBar, "searchBar"), "blu")
+    qtbot.keyClicks(window.findChild(QLineEdit, "searchBar"), "blu")
     library = Library(indexed)
     try:
         window.attach(library)
