@@ -65,6 +65,17 @@ def tree(src: Path, dest: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def cv2_cascades() -> list[tuple[str, str]]:
+    """(source file, destination folder) of the OpenCV Haar cascades the people
+    guard's face detector reads (clipdesk.core.people.CASCADES), where
+    ``cv2.data.haarcascades`` finds them in the bundle."""
+    import cv2
+
+    from clipdesk.core.people import CASCADES
+
+    return [(str(Path(cv2.data.haarcascades) / name), "cv2/data") for name, _ in CASCADES]
+
+
 # -- lean Qt --------------------------------------------------------------------
 
 #: Plugins kept, by plugin type; a type not listed is left out entirely.
@@ -159,6 +170,7 @@ def lean_qt_hook(hook_file: str) -> tuple[list, list, list]:
 RUNTIME_MODULES = [
     "numpy", "PIL.Image", "pillow_heif", "platformdirs", "filelock", "watchdog.observers",
     "onnxruntime", "tokenizers", "hnswlib", "rich", "send2trash", "rawpy", "PySide6.QtWidgets",
+    "cv2",  # the people guard's face detector (its Haar cascades are data files in cv2/data)
 ]
 
 #: Python packages that must never end up in the installer: torch and the

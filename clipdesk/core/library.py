@@ -28,6 +28,7 @@ from clipdesk.core.folders import FolderService
 from clipdesk.core.imaging import ThumbnailCache
 from clipdesk.core.models import ModelService
 from clipdesk.core.paths import Paths
+from clipdesk.core.people import PeopleGuard
 from clipdesk.core.search import SearchService
 from clipdesk.core.marks import MarkService
 from clipdesk.core.tags import SidecarPolicy, TagService
@@ -57,10 +58,13 @@ class Library:
         self.models = ModelService(paths, self.catalog, requested=model, engine_options=engine_options,
                                    save_index=self.exclusive)
         self.folders = FolderService(self.catalog, self.models, self.thumbnails)
-        self.search = SearchService(self.catalog, self.models)
+        #: Every automatic label and text search passes through it (issue 21).
+        self.people = PeopleGuard(self.catalog, self.models, self.thumbnails, paths.resources_dir,
+                                  None if readonly else paths.cache_dir / "people")
+        self.search = SearchService(self.catalog, self.models, self.people)
         #: Whether edits go to XMP sidecars (the user's setting), for tags and marks alike.
         self.sidecars = SidecarPolicy()
-        self.tags = TagService(self.catalog, self.models, paths, self.sidecars)
+        self.tags = TagService(self.catalog, self.models, paths, self.sidecars, self.people)
         self.marks = MarkService(self.catalog, self.sidecars)
         self.files = FileService(self.catalog, self.models)
 

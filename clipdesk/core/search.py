@@ -116,9 +116,12 @@ def _sort_of(query: Query | None, sort: str | None) -> str:
 
 
 class SearchService:
-    def __init__(self, catalog: Catalog, models: ModelService):
+    def __init__(self, catalog: Catalog, models: ModelService, guard=None):
         self._catalog = catalog
         self._models = models
+        #: :class:`clipdesk.core.people.PeopleGuard`: a search for a denied word
+        #: (an animal, a crime, an insult) never returns photos of people.
+        self._guard = guard
         #: One thread for work a search does beside its ranking.
         self._beside = ThreadPoolExecutor(1, thread_name_prefix="search-beside")
 
@@ -202,6 +205,8 @@ class SearchService:
                 raise
             ranked = Ranked([], [], None, 0, True, "none")  # a file name the model cannot read as text
         named = names.result()
+        if self._guard is not None and q.positives and ranked.ids:
+            ranked = self._screen(" ".join(q.positives), ranked, model)
         hits = self._hits(ranked.ids, ranked.scores)
         if named:  # a file name typed (IMG_0003, holiday-2019): those files first, as Immich does
             seen = {p.id for p in named}
@@ -236,6 +241,30 @@ class SearchService:
             model.text.load()
         else:
             raise ValueError(f"nothing called {part!r} to preload")
+
+    def _screen(self, text: str, ranked, model):
+        """``ranked`` less the photos of people, when ``text`` names a denied
+        word: not shown at all, and nothing says so."""
+        from dataclasses import replace
+
+        from clipdesk.core.people import SEARCH_FACE_BUDGET, Subject
+
+        if not self._guard.denied.denies(text):
+            return ranked
+        from clipdesk.core.tagging import VocabEntry, Vocabulary, ZeroShotTagger, library_sample
+
+        index = model.open_index()
+        ids, vecs = index.vectors(ranked.ids)
+        # The query calibrated against the library like a tag: its confidence on each photo.
+        qvec = model.searcher().query_vector(parse_query(text))
+        tagger = ZeroShotTagger(Vocabulary([VocabEntry(text, (text,))], qvec[None]), library_sample(index))
+        # A query the model does not know gets no benefit of the doubt.
+        conf = tagger.confidences(vecs)[0][:, 0] if tagger.calibrated and ranked.known else None
+        keep = self._guard.allowed(text, [Subject(int(i), v) for i, v in zip(ids, vecs)], conf,
+                                   budget=SEARCH_FACE_BUDGET)
+        allowed = {int(i) for i, k in zip(ids, keep) if k}
+        pairs = [(i, s) for i, s in zip(ranked.ids, ranked.scores) if i in allowed]
+        return replace(ranked, ids=[i for i, _ in pairs], scores=[s for _, s in pairs])
 
     def _name_matches(self, q: Query) -> list[Photo]:
         """Photos whose file name holds the query's whole text (at least

@@ -109,9 +109,13 @@ class Vocabulary:
 
     @classmethod
     def load(
-        cls, path: Path, encoder: TextEmbedder, cache_dir: Path | None = None
+        cls, path: Path, encoder: TextEmbedder, cache_dir: Path | None = None, *, denied=None
     ) -> "Vocabulary":
+        """``denied`` (:class:`clipdesk.core.people.DeniedWords`): refuse a line
+        that would put a denied word on people (VocabularyRefused)."""
         text = Path(path).read_text(encoding="utf-8")
+        if denied is not None:
+            denied.check_vocabulary(text, str(path))
         entries = parse_vocabulary(text)
         if not entries:
             raise UsageError(f"the vocabulary {path} has no tags")
@@ -144,6 +148,15 @@ class Vocabulary:
             out[j] = unit(m)
             i += len(e.prompts)
         return out
+
+
+def library_sample(index, n: int = BACKGROUND_SAMPLE) -> np.ndarray:
+    """Embeddings of up to ``n`` photos of a vector index, the same seeded
+    sample every time: the library that tags and person prompts are calibrated on."""
+    ids = index.ids()
+    if len(ids) > n:
+        ids = np.random.default_rng(0).choice(ids, n, replace=False)
+    return index.vectors(ids)[1]
 
 
 def _robust(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:

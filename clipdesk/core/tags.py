@@ -28,6 +28,7 @@ from clipdesk.core.errors import ClipDeskError, UsageError
 from clipdesk.core.models import ModelService
 from clipdesk.core.names import HIERARCHY_SEPARATOR, display_path, path_candidates, tag_key, tag_name
 from clipdesk.core.paths import Paths
+from clipdesk.core.people import PeopleGuard, Subject
 from clipdesk.core.search import Hit
 
 Target = int | str | os.PathLike
@@ -81,6 +82,17 @@ def _photos_of(snapshot) -> set[int]:
     return {link[0] for e in snapshot.entries.values() if e is not None for link in e[2]}
 
 
+def _label_confidence(conf: np.ndarray, n_auto: int) -> np.ndarray:
+    """The confidences the people guard weighs where its evidence is unsure:
+    zero-shot tags' calibrated confidence; none (0) for learned tags, whose
+    probability says how like the examples a photo is, not how sure the model
+    is of the word (examples of people named "monkey" must not put it on
+    people the detector missed)."""
+    out = np.array(conf, dtype=float, ndmin=2)
+    out[:, n_auto:] = 0.0
+    return out
+
+
 @dataclass(frozen=True)
 class AutoTagResult:
     """What tagging the whole library did: photos per tag, and the changes."""
@@ -90,10 +102,13 @@ class AutoTagResult:
 
 
 class TagService:
-    def __init__(self, catalog: Catalog, models: ModelService, paths: Paths, sidecars: "SidecarPolicy | None" = None):
+    def __init__(self, catalog: Catalog, models: ModelService, paths: Paths, sidecars: "SidecarPolicy | None" = None,
+                 guard: "PeopleGuard | None" = None):
         self._catalog = catalog
         self._models = models
         self._paths = paths
+        #: Every automatic label passes through it (clipdesk.core.people).
+        self._guard = guard or PeopleGuard(catalog, models, None, paths.resources_dir, paths.cache_dir / "people")
         self._sidecars = sidecars or SidecarPolicy()
         self._cache: dict[tuple, object] = {}
         self._cache_lock = threading.Lock()
@@ -305,20 +320,30 @@ class TagService:
         shells, vecs = self._embeddings_for(targets)
         if not len(vecs):
             return shells
-        zs = self._zero_shot().suggest(vecs, top=top)
+        tagger = self._zero_shot()
         learned = self._learned_models()
-        for i, shell in enumerate(s for s in shells if s.error is None):
+        tags = [*tagger.vocab.tags, *(lt.tag for lt in learned)]
+        conf, accepted = tagger.confidences(vecs)
+        if learned:
+            probs = np.stack([lt.probability(vecs) for lt in learned], axis=1)
+            conf, accepted = np.hstack([conf, probs]), np.hstack([accepted, probs >= 0.5])
+        readable = [s for s in shells if s.error is None]
+        n_auto = len(tagger.vocab.tags)
+        accepted = self._guard.screen(tags, accepted, [
+            Subject(s.photo_id, v, None if s.photo_id is not None else s.path) for s, v in zip(readable, vecs)],
+            _label_confidence(conf, n_auto))
+        for i, shell in enumerate(readable):
             decided = {}
             if shell.photo_id is not None:
                 decided = {tag_key(t.tag): t.state for t in self._catalog.photo_tags(shell.photo_id)}
             out: dict[str, TagSuggestion] = {}
-            for tag, conf in zs[i]:
-                out[tag_key(tag)] = TagSuggestion(tag, conf, "auto")
-            for lt in learned:
-                p = float(lt.probability(vecs[i])[0])
-                key = tag_key(lt.tag)
-                if p >= 0.5 and (key not in out or p > out[key].score):
-                    out[key] = TagSuggestion(lt.tag, p, "learned")
+            # Zero-shot first, best first; a learned tag replaces one of the same name it beats.
+            for j in sorted(np.flatnonzero(accepted[i, :n_auto]), key=lambda j: -conf[i, j])[:top]:
+                out[tag_key(tags[j])] = TagSuggestion(tags[j], float(conf[i, j]), "auto")
+            for j in np.flatnonzero(accepted[i, n_auto:]) + n_auto:
+                key = tag_key(tags[j])
+                if key not in out or conf[i, j] > out[key].score:
+                    out[key] = TagSuggestion(tags[j], float(conf[i, j]), "learned")
             shell.suggestions = sorted(
                 (s for k, s in out.items() if decided.get(k) != "rejected"), key=lambda s: -s.score)[:top]
         return shells
@@ -345,11 +370,9 @@ class TagService:
         return shells, (np.stack(vecs) if vecs else np.zeros((0, model.dim), np.float32))
 
     def _background(self, n: int = 4000) -> np.ndarray:
-        index = self._models.index()
-        ids = index.ids()
-        if len(ids) > n:
-            ids = np.random.default_rng(0).choice(ids, n, replace=False)
-        return index.vectors(ids)[1]
+        from clipdesk.core.tagging import library_sample
+
+        return library_sample(self._models.index(), n)
 
     def _zero_shot(self):
         """The calibrated zero-shot tagger, recalibrated as the library grows."""
@@ -364,7 +387,8 @@ class TagService:
             return tagger
         if model.vocabulary is None:
             model.vocabulary = Vocabulary.load(
-                vocabulary_file(self._paths.resources_dir, model.model_id), model.text, self._paths.text_cache_dir)
+                vocabulary_file(self._paths.resources_dir, model.model_id), model.text, self._paths.text_cache_dir,
+                denied=self._guard.denied)
         tagger = ZeroShotTagger(model.vocabulary, self._background())
         with self._cache_lock:
             self._cache = {k: v for k, v in self._cache.items() if k[0] != "zeroshot"}
@@ -423,9 +447,12 @@ class TagService:
         if k == 0:
             return []
         hits = index.search(learned.direction, k)
-        _, vecs = index.vectors(hits.ids)
+        ids, vecs = index.vectors(hits.ids)
         probs = learned.probability(vecs) if len(vecs) else np.zeros(0)
-        order = [(int(i), float(p)) for i, p in zip(hits.ids, probs) if p >= 0.5 and int(i) not in decided]
+        fresh = [(int(i), v, p) for i, v, p in zip(ids, vecs, probs) if p >= 0.5 and int(i) not in decided]
+        ok = self._guard.allowed(tag, [Subject(i, v) for i, v, _p in fresh])
+        prob = dict(zip(ids.tolist(), probs.tolist()))
+        order = [(i, float(prob[i])) for (i, _v, _p), keep in zip(fresh, ok) if keep]
         order.sort(key=lambda t: -t[1])
         order = order[:limit]
         photos = {p.id: p for p in self._catalog.photos([i for i, _ in order])}
@@ -443,14 +470,18 @@ class TagService:
         for start in range(0, len(ids_all), 4096):
             ids, vecs = index.vectors(ids_all[start : start + 4096])
             conf, ok = tagger.confidences(vecs)
-            candidates = [(tag, "auto", conf[:, j], ok[:, j]) for j, tag in enumerate(tagger.vocab.tags)]
-            for lt in learned:
-                p = lt.probability(vecs)
-                candidates.append((lt.tag, "learned", p, p >= 0.5))
-            for tag, source, scores, accepted in candidates:
-                if wanted is not None and tag_key(tag) not in wanted:
-                    continue
-                rows = np.flatnonzero(accepted)
+            names = [*tagger.vocab.tags, *(lt.tag for lt in learned)]
+            sources = ["auto"] * len(tagger.vocab.tags) + ["learned"] * len(learned)
+            if learned:
+                probs = np.stack([lt.probability(vecs) for lt in learned], axis=1)
+                conf, ok = np.hstack([conf, probs]), np.hstack([ok, probs >= 0.5])
+            if wanted is not None:
+                ok[:, [tag_key(t) not in wanted for t in names]] = False
+            ok = self._guard.screen(names, ok, [Subject(int(i), v) for i, v in zip(ids, vecs)],
+                                    _label_confidence(conf, len(tagger.vocab.tags)))
+            for j, (tag, source) in enumerate(zip(names, sources)):
+                scores = conf[:, j]
+                rows = np.flatnonzero(ok[:, j])
                 if len(rows):
                     _src, pid, pc = out.setdefault(tag, (source, [], []))
                     pid.extend(ids[rows].tolist())

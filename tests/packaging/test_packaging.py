@@ -210,6 +210,14 @@ def test_torch_and_test_tools_are_excluded():
     assert not set(bc.RUNTIME_MODULES) & set(bc.EXCLUDED_MODULES)
 
 
+def test_the_face_detector_and_its_cascades_are_shipped():
+    assert "cv2" in bc.RUNTIME_MODULES
+    pairs = bc.cv2_cascades()
+    assert pairs and all(Path(src).is_file() and dest == "cv2/data" for src, dest in pairs)
+    assert all(Path(src).read_text(encoding="utf-8", errors="replace").count("Intel License Agreement")
+               for src, _ in pairs)  # the cascades' own licence travels inside each file
+
+
 def test_third_party_licenses_come_from_each_distribution():
     import numpy
     import PySide6
