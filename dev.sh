@@ -7,11 +7,12 @@
 #                    Debian 12 root (packaging/linux/{build,verify}.sh)
 #
 # Works on a fresh Debian 12 with Python 3.11. Debian packages that are missing
-# (python3-venv, the libraries Qt needs headless, xvfb, the Fashion-MNIST data
-# set, debootstrap for the packaging check, ExifTool as the tests' metadata
-# oracle) are installed with apt-get when we are root or have password-less
-# sudo; otherwise we say what to install. The tests' real-photo corpus is
-# fetched by the tests themselves (tests/corpus/README.md).
+# (python3-venv, the libraries Qt needs headless, xvfb and xdotool for the
+# real-X tests, the Fashion-MNIST data set, debootstrap for the packaging
+# check, ExifTool as the tests' metadata oracle) are installed with apt-get
+# when we are root or have password-less sudo; otherwise we say what to
+# install. The tests' real-photo corpus is fetched by the tests themselves
+# (tests/corpus/README.md).
 set -eu
 
 cd "$(dirname "$0")"
@@ -46,7 +47,7 @@ as_root() {
 # Debian packages: Qt's runtime libraries (offscreen and xcb), venv support,
 # and what the tests use. Only the missing ones are installed.
 DEB_RUNTIME="libgl1 libegl1 libglib2.0-0 libxkbcommon0 libx11-6 libfreetype6 libfontconfig1 libdbus-1-3 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0"
-DEB_TEST="xvfb dataset-fashion-mnist debootstrap dpkg-dev fakeroot shellcheck libimage-exiftool-perl"
+DEB_TEST="xvfb xdotool dataset-fashion-mnist debootstrap dpkg-dev fakeroot shellcheck libimage-exiftool-perl"
 
 apt_ensure() {
     command -v dpkg-query >/dev/null 2>&1 || return 0

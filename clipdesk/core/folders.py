@@ -55,6 +55,14 @@ class FolderService:
         self._models = models
         self._thumbnails = thumbnails
 
+    # -- edits by other programs -------------------------------------------------------
+    def edited_elsewhere(self) -> bool:
+        """True when another program (`clipdesk tags add`, `folders add`, a
+        `clipdesk scan --watch`) changed the catalog since the last call; the
+        first call only takes the reference. Cheap: the GUI polls it every
+        second (:meth:`Catalog.edited_elsewhere <clipdesk.core.catalog.base.CatalogBase.edited_elsewhere>`)."""
+        return self._catalog.edited_elsewhere()
+
     # -- folders ---------------------------------------------------------------------------
     def add(self, path: str | os.PathLike) -> Folder:
         """Add a folder to the library, recorded where it really is (symbolic

@@ -10,6 +10,11 @@ model and the search index load in the background (see
 :meth:`~clipdesk.ui.search.controller.SearchController.warm_up`). The search
 bar takes typing from the first paint: what is typed is searched as soon as
 the model can answer.
+
+A second launch on the same catalog brings the first window forward. When
+another program that is no window holds the catalog (``clipdesk scan
+--watch``), the library is opened beside it (:func:`open_library`) instead of
+waiting on it: nothing at start waits for a click that no one can give.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import logging
 import sys
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -32,6 +38,9 @@ from clipdesk.ui.settings import Settings
 from clipdesk.ui.single import SingleInstance
 from clipdesk.ui.stalls import StallMeter
 from clipdesk.ui.workers import Pools
+
+if TYPE_CHECKING:
+    from clipdesk.core.library import Library
 
 log = logging.getLogger(__name__)
 
@@ -59,29 +68,8 @@ def application(argv: list[str] | None = None) -> QApplication:
 
 
 def start_demo(window: MainWindow) -> None:
-    """Set up the demo library (off the GUI thread) and index it in the background."""
-    from clipdesk.core.changes import Changes
-    from clipdesk.demo import needs_demo, setup_demo
-
-    library = window.library
-    window.setup_pending += 1
-
-    def job():
-        if not needs_demo(library):
-            return None
-        return setup_demo(library)
-
-    def done(dest) -> None:
-        window.setup_pending -= 1
-        if dest is not None:
-            window.notify("Demo library added: try typing “red sneaker” or “bags on grass”", 15000)
-            window.index.start()
-
-    def failed(exc) -> None:
-        window.setup_pending -= 1
-        window.notify(f"Could not set up the demo: {exc}", 10000)
-
-    window.hub.write(job, done, failed, owner=window, changes=lambda dest: Changes(folders=dest is not None))
+    """Set up the demo library (off the GUI thread); it is indexed in the background."""
+    window.library_ctl.add_demo()
 
 
 def take_screenshot(window: MainWindow, path: Path, query: str | None, on_saved, timeout_ms: int = 120000) -> None:
@@ -136,16 +124,48 @@ def take_screenshot(window: MainWindow, path: Path, query: str | None, on_saved,
     window.index.finished.connect(index_finished)
 
 
-def open_library(paths: Paths, settings: Settings, pools: Pools, on_open, on_error, opened: list) -> None:
-    """Open the library on a worker (it goes in ``opened``, to be closed at the
-    end), start loading its model and search index beside it, and import the
-    app's features meanwhile; then ``on_open(library)`` or ``on_error(exc)``
-    on the GUI thread."""
+def open_library(paths: Paths, settings: Settings) -> Library:
+    """The library, for this window alone; or, when another program that is no
+    ClipDesk window holds the catalog (`clipdesk scan --watch`, which never
+    lets go), opened beside it: search, browse and tag work, indexing and
+    watching stay with that program (the window says so). Nothing waits for a
+    click no one can give. Raises ClipDeskError when the catalog cannot be
+    opened at all. (Imports the core: call it after the window paints.)"""
+    from clipdesk.core.library import Library
+
+    options = engine_options(settings.device)
+    try:
+        return Library(paths, engine_options=options)
+    except CatalogLocked as exc:
+        log.info("%s; opening the library beside it", exc)
+        return Library(paths, lock=False, engine_options=options)
+
+
+def start_window(args: argparse.Namespace, paths: Paths, settings: Settings) -> MainWindow:
+    """Open the library (beside another program that holds it, if one does),
+    show its window and start it. Raises ClipDeskError when the catalog cannot
+    be opened."""
+    library = open_library(paths, settings)
+    #: The startup scan for new photos waits a moment: the first search comes first.
+    window = MainWindow(library, settings, paths=paths, watch=not args.screenshot,
+                        index_delay_ms=0 if args.screenshot else STARTUP_SCAN_DELAY_MS)
+    if args.screenshot:
+        window.resize(args.width, args.height)
+    window.show()
+    window.start()
+    if args.first_run_demo:
+        start_demo(window)
+    return window
+
+
+def open_in_background(paths: Paths, settings: Settings, pools: Pools, on_open, on_error, opened: list) -> None:
+    """:func:`open_library` on a worker (the library goes in ``opened``, to be
+    closed at the end), then its model and search index start loading beside
+    it while the app's features are imported; then ``on_open(library)`` or
+    ``on_error(exc)`` on the GUI thread."""
 
     def job():
-        from clipdesk.core.library import Library
-
-        library = Library(paths, engine_options=engine_options(settings.device))
+        library = open_library(paths, settings)
         opened.append(library)
         # What the first search needs loads on two threads from now on; the
         # window's warm-up (SearchController.warm_up) waits for it.
@@ -225,13 +245,9 @@ def run(args: argparse.Namespace) -> int:
         if not isinstance(exc, ClipDeskError):
             log.error("could not start", exc_info=exc)
             exc = ClipDeskError(f"ClipDesk could not start: {exc}")
-        if args.screenshot:
-            print(f"clipdesk: {exc}", file=sys.stderr)
-        elif isinstance(exc, CatalogLocked):
-            QMessageBox.critical(window, "ClipDesk", f"ClipDesk cannot open the library.\n\n{exc}")
-        else:
+        if not args.screenshot:
             QMessageBox.critical(window, "ClipDesk", str(exc))
-            print(f"clipdesk: {exc}", file=sys.stderr)
+        print(f"clipdesk: {exc}", file=sys.stderr)
         code["value"] = exc.exit_code
         # Hidden, not closed: closing the last window would queue a second
         # quit, which outlives this event loop (and ends the next one at once).
@@ -250,7 +266,7 @@ def run(args: argparse.Namespace) -> int:
 
     # The library opens once the window is on screen (a worker importing
     # holds the GIL, which the paint needs too).
-    _FirstPaint(window, lambda: open_library(paths, settings, pools, start, failed, opened))
+    _FirstPaint(window, lambda: open_in_background(paths, settings, pools, start, failed, opened))
     try:
         app.exec()
     finally:

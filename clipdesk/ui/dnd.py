@@ -13,7 +13,7 @@ from typing import Iterable
 
 from PySide6.QtCore import QByteArray, QMimeData
 
-from clipdesk.core.photofiles import IMAGE_EXTENSIONS
+from clipdesk.core.photofiles import Kind, classify
 
 #: Photo ids dragged inside ClipDesk (grid -> auto-tag panel, search bar, tags).
 PHOTO_IDS_MIME = "application/x-clipdesk-photo-ids"
@@ -31,14 +31,25 @@ def decode_ids(mime: QMimeData) -> list[int]:
 
 
 def image_paths(mime) -> list[str]:
-    """Local image files in a drop (by extension; the core checks the content)."""
+    """Local files in a drop that may be photos, judged by the one predicate
+    the scanner and the watcher use (:func:`clipdesk.core.photofiles.classify`)
+    from their names: no disk is read while the user drags. Leftovers
+    (``._IMG_1.jpg``, ``IMG_1.jpg~``) and camera RAW files (not supported yet)
+    are refused; a name that says nothing (``scan``) is accepted, and the
+    worker that opens it reads its content."""
     out = []
     for url in mime.urls():
         if url.isLocalFile():
             path = url.toLocalFile()
-            if os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS:
+            if classify(os.path.basename(path)) is Kind.PHOTO:
                 out.append(path)
     return out
+
+
+def photo_files(paths: list[str]) -> list[str]:
+    """The dropped files that are photos by their content too (reads the disk:
+    call it on a worker)."""
+    return [p for p in paths if os.path.isfile(p) and classify(os.path.basename(p), p) is Kind.PHOTO]
 
 
 def local_paths(mime) -> list[str]:

@@ -30,13 +30,12 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication, QDockWidget, QFrame, QLabel, QLineEdit, QListView, QMainWindow, QMessageBox, QScrollArea, QSlider,
-    QVBoxLayout, QWidget,
+    QApplication, QDockWidget, QLabel, QLineEdit, QListView, QMainWindow, QMessageBox, QSlider, QVBoxLayout, QWidget,
 )
 
 from clipdesk import __version__
 from clipdesk.ui import theme
-from clipdesk.ui.dnd import local_paths
+from clipdesk.ui.dnd import local_paths, photo_files
 from clipdesk.ui.hub import ChangeHub, sidecar_notice
 from clipdesk.ui.settings import Settings
 from clipdesk.ui.undo import UndoHistory
@@ -95,8 +94,6 @@ class MainWindow(QMainWindow):
         self.pools = pools if pools is not None else Pools(self)
         self.hub = ChangeHub(self.pools, self)
         self.history = UndoHistory(self.hub, self)
-        #: Set-up jobs (the demo library) still running before indexing can start.
-        self.setup_pending = 0
         self._closing = False
         self._attached = False
         self._models: ModelsDialog | None = None
@@ -147,11 +144,13 @@ class MainWindow(QMainWindow):
         self._follow_settings()
         self._restore_window()
         self.setAcceptDrops(True)
-        # What was typed into the frame's bar while the library opened.
-        self.bar.setText(typed.text())
-        self.bar.setCursorPosition(typed.cursorPosition())
-        if typed.hasSelectedText():
-            self.bar.setSelection(typed.selectionStart(), typed.selectionLength())
+        #: Text was typed into the frame while the library opened (kept as the user left it).
+        self._typed_early = typed.isModified()
+        if self._typed_early:
+            self.bar.setText(typed.text())
+            self.bar.setCursorPosition(typed.cursorPosition())
+            if typed.hasSelectedText():
+                self.bar.setSelection(typed.selectionStart(), typed.selectionLength())
         if typed.hasFocus():
             self.bar.setFocus()
         typed.deleteLater()
@@ -172,6 +171,7 @@ class MainWindow(QMainWindow):
         from clipdesk.ui.grid.marking import MarkActions
         from clipdesk.ui.grid.marks import MarkBadges, MarkCache
         from clipdesk.ui.grid.model import PhotoListModel
+        from clipdesk.ui.grid.more import MoreBar
         from clipdesk.ui.grid.preview import PreviewController
         from clipdesk.ui.grid.sorting import GridArea, SortControl
         from clipdesk.ui.grid.thumbs import ThumbnailLoader
@@ -179,11 +179,12 @@ class MainWindow(QMainWindow):
         from clipdesk.ui.library.controller import LibraryController
         from clipdesk.ui.library.indexing import IndexController
         from clipdesk.ui.library.sidebar import Sidebar
-        from clipdesk.ui.library.status import IndexStatus
+        from clipdesk.ui.library.status import BesideBanner, IndexStatus
         from clipdesk.ui.library.tagtree import TagEditor
+        from clipdesk.ui.library.welcome import WelcomePanel
         from clipdesk.ui.models.banner import ModelBanner
         from clipdesk.ui.search.panel import SearchPanel
-        from clipdesk.ui.tagging.panel import AutoTagPanel
+        from clipdesk.ui.tagging.panel import AutoTagPanel, PanelScroll
 
         library, pools, hub, settings = self.library, self.pools, self.hub, self.settings
         self.index = IndexController(library, hub, parent=self, pipeline_kwargs=self._pipeline_kwargs)
@@ -195,6 +196,9 @@ class MainWindow(QMainWindow):
         v.setSpacing(4)
         self.banner = ModelBanner(library, pools, hub, central)
         v.addWidget(self.banner)
+        self.beside = BesideBanner(central)
+        self.beside.setVisible(not getattr(library, "exclusive", True))
+        v.addWidget(self.beside)
         self.search = SearchPanel(library, pools, hub, settings, central)
         v.addWidget(self.search)
         self.bar, self.chips, self.message = self.search.bar, self.search.chips, self.search.message
@@ -202,6 +206,8 @@ class MainWindow(QMainWindow):
         self.grid = PhotoGrid(self.model, central, size=settings.thumb_size, show_names=settings.show_names)
         self.grid_area = GridArea(self.grid, central)
         v.addWidget(self.grid_area, 1)
+        self.more_bar = MoreBar(self.grid, settings, central)
+        v.addWidget(self.more_bar)
         self.setCentralWidget(central)
         self.grid_ctl = GridController(self.grid, library, pools, hub, settings, self)
         self.sorting = SortControl(self.grid_area.sort_combo, settings, self.search_ctl, self.grid_ctl, self)
@@ -217,15 +223,12 @@ class MainWindow(QMainWindow):
         self.sidebar_dock = self._dock("Library", "sidebarDock", self.sidebar, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.library_ctl = LibraryController(library, pools, hub, self.index, settings, watch=watch, parent=self)
         self.tag_editor = TagEditor(library, hub, self.sidebar.tags, self)
+        self.welcome = WelcomePanel(self.grid.viewport())
         self.details = DetailsPanel(library, pools, hub, self)
         self.details_dock = self._dock("Details", "detailsDock", self.details, Qt.DockWidgetArea.RightDockWidgetArea)
         self.autotag = AutoTagPanel(library, pools, hub, settings, self.thumbs, self)
-        # The panel is tall; in a scroll area it never forces the window to be.
-        autotag_scroll = QScrollArea(self)
-        autotag_scroll.setWidgetResizable(True)
-        autotag_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        autotag_scroll.setWidget(self.autotag)
-        self.autotag_dock = self._dock("Auto-tag", "autotagDock", autotag_scroll, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.autotag_dock = self._dock("Auto-tag", "autotagDock", PanelScroll(self.autotag, self),
+                                       Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.details_dock, self.autotag_dock)
         self.details_dock.raise_()
 
@@ -325,6 +328,7 @@ class MainWindow(QMainWindow):
         view.addAction(self.sidebar_dock.toggleViewAction())
         view.addAction(self.details_dock.toggleViewAction())
         view.addAction(self.autotag_dock.toggleViewAction())
+        view.addAction(self.search.restore_action)
         names = self.names_action = view.addAction("File &names under thumbnails")
         names.setCheckable(True)
         names.setChecked(self.settings.show_names)
@@ -359,7 +363,10 @@ class MainWindow(QMainWindow):
         search.statusMessage.connect(self.notify)
         self.search_ctl.answered.connect(grid_ctl.show_answer)
         self.search_ctl.answered.connect(self.resultsShown)
-        self.banner.messageChanged.connect(search.set_said_elsewhere)
+        self.search_ctl.answered.connect(self.more_bar.show_answer)
+        self.more_bar.moreRequested.connect(self.search_ctl.show_more)
+        self.banner.statusChanged.connect(search.set_model_status)
+        search.filtersShown.connect(self.sidebar.show_query)
         self.banner.button.clicked.connect(self.open_models)
 
         self.grid.previewRequested.connect(self.previews.open)
@@ -387,8 +394,8 @@ class MainWindow(QMainWindow):
         self.files.statusMessage.connect(self.notify)
         self.files.error.connect(self.show_error)
 
-        self.sidebar.folderActivated.connect(lambda path: search.filter_by("folder", path))
-        self.sidebar.tagActivated.connect(lambda tag: search.filter_by("tag", tag))
+        self.sidebar.folderActivated.connect(lambda path, add: search.filter_by("folder", path, add))
+        self.sidebar.tagActivated.connect(lambda tag, add: search.filter_by("tag", tag, add))
         self.sidebar.savedActivated.connect(search.set_query)
         self.sidebar.addFolderRequested.connect(library_ctl.choose_folder)
         self.sidebar.removeFolderRequested.connect(library_ctl.remove_folder)
@@ -396,6 +403,11 @@ class MainWindow(QMainWindow):
         self.sidebar.teachRequested.connect(self._teach_from_sidebar)
         self.sidebar.pathsDropped.connect(self.add_dropped_paths)
         library_ctl.loaded.connect(self._show_library)
+        library_ctl.demoPending.connect(self.welcome.set_busy)
+        self.welcome.addFolderRequested.connect(library_ctl.choose_folder)
+        self.welcome.demoRequested.connect(library_ctl.add_demo)
+        self.welcome.modelRequested.connect(self.open_models)
+        self.banner.statusChanged.connect(self.welcome.set_model_status)
         library_ctl.foldersChanged.connect(self.sidebar.set_folders)
         library_ctl.savedChanged.connect(self.sidebar.set_saved)
         library_ctl.statusMessage.connect(self.notify)
@@ -421,6 +433,7 @@ class MainWindow(QMainWindow):
 
         library, grid_ctl = self.library, self.grid_ctl
         library.tags.sidecar_style = self.settings.sidecar_style
+        library.tags.write_sidecars = self.settings.write_sidecars  # tag edits from every panel
 
         def theme_changed(key: str) -> None:
             self.set_theme(key)
@@ -437,6 +450,9 @@ class MainWindow(QMainWindow):
             "show_names": lambda on: (grid_ctl.set_show_names(on), self.names_action.setChecked(on)),
             "result_limit": limit_changed,
             "sidecar_style": lambda style: setattr(library.tags, "sidecar_style", style),
+            "write_sidecars": lambda on: setattr(library.tags, "write_sidecars", on),
+            "show_scores": self.more_bar.scores.setChecked,
+            "restore_search": self.search.restore_action.setChecked,
         })
 
     def _show_library(self, state: LibraryState) -> None:
@@ -449,12 +465,18 @@ class MainWindow(QMainWindow):
         self.index_status.set_failures(state.failed)
         self.index_status.set_photo_count(state.photos)
         self.grid_ctl.set_has_folders(bool(state.folders))
+        self.welcome.show_for(bool(state.folders))
+
+    @property
+    def setup_pending(self) -> int:
+        """Set-up jobs (the demo library) still running before indexing can start."""
+        return self.library_ctl.setup_pending
 
     # ------------------------------------------------------------------ start / stop
     def start(self) -> None:
         """Load the library's state, show every photo, get the model ready, then
         look for new photos (a little later: the first search comes first)."""
-        if not self.bar.text():  # (text typed into the frame stays as the user left it)
+        if not self._typed_early:
             self.search.focus()
         self.library_ctl.refresh()
         self.banner.refresh()
@@ -538,9 +560,9 @@ class MainWindow(QMainWindow):
             self.index.start()  # photos back in the library are indexed again
 
     def add_dropped_paths(self, paths: list[str]) -> None:
-        """Folders dropped on the window join the library; image files search by example."""
+        """Folders dropped on the window join the library; photos search by example."""
         def job():
-            return [p for p in paths if os.path.isdir(p)], [p for p in paths if os.path.isfile(p)]
+            return [p for p in paths if os.path.isdir(p)], photo_files(paths)
 
         def done(value) -> None:
             folders, files = value

@@ -83,6 +83,8 @@ OPTIONS: tuple[Option, ...] = (
            label="Thumbnail size", group="Appearance"),
     Option("show_names", bool, True, "Show file names under the thumbnails", label="File names",
            group="Appearance"),
+    Option("show_scores", bool, False, "Show how well each photo matches a search on its thumbnail",
+           label="Match scores", group="Appearance"),
     Option("theme", str, "system", "Colours: follow the system, or always light or dark",
            choices=("system", "light", "dark"), choice_labels=("Follow the system", "Light", "Dark"),
            label="Colours", group="Appearance"),
@@ -91,6 +93,8 @@ OPTIONS: tuple[Option, ...] = (
            label="Search results", group="Search and sorting"),
     Option("search_delay_ms", int, 0, "Wait this long after a keystroke before searching (milliseconds)",
            minimum=0, maximum=1000, label="Typing pause", group="Search and sorting", restart=True),
+    Option("restore_search", bool, False, "Show the last search again when ClipDesk starts",
+           label="Show the last search at start", group="Search and sorting"),
     Option("sort_browse", str, "newest", "How the library is sorted when no words are typed (filters alone "
            "or nothing); by date it is grouped by month", choices=_BROWSE_SORTS, choice_labels=SORT_LABELS[1:],
            label="Sort the library by", group="Search and sorting"),
@@ -133,6 +137,8 @@ OPTIONS: tuple[Option, ...] = (
            group="Remembered by ClipDesk", kept=True),
     Option("last_folder", str, "", "The folder the last 'Add folder' dialog showed", label="Last folder",
            group="Remembered by ClipDesk", kept=True),
+    Option("last_search", str, "", "The search shown last (shown again at start when that is asked for)",
+           label="Last search", group="Remembered by ClipDesk", kept=True),
 )
 
 #: Preferences' sections, in order.
@@ -235,3 +241,4 @@ class Settings:
     @property
     def path(self) -> Path | None:
         return self._path
+

@@ -4,15 +4,28 @@ Qt 6.5+ reports the system's scheme (``QStyleHints.colorScheme``) and tells
 when it changes. The Fusion style is used everywhere so both palettes look the
 same on every platform; the dark palette is spelled out here because not every
 platform theme (or the offscreen platform of the tests) provides one.
+
+Colours the palette has no role for (an error's red) are *tints*: one per
+theme, each readable on that theme's window colour (WCAG AA, 4.5:1), given to
+a widget with :func:`set_tint` and given again whenever the theme changes. A
+style sheet is not used for this: it fixes a widget's palette when it is
+applied, so text set up in the light theme stayed dark in the dark one.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 ACCENT = QColor(0x2F, 0x7F, 0xE0)
+
+#: Text colours for what the palette has no role for: (light theme, dark theme).
+TINTS = {
+    "error": (QColor(0xB0, 0x1E, 0x1E), QColor(0xFF, 0x8A, 0x80)),
+    "warning": (QColor(0x80, 0x55, 0x00), QColor(0xF0, 0xC0, 0x60)),
+}
+_TINT = "clipdesk_tint"
 
 
 def system_is_dark(app: QGuiApplication) -> bool:
@@ -73,8 +86,35 @@ def apply(app: QApplication, choice: str) -> None:
     dark = wants_dark(app, choice)
     app.setPalette(dark_palette() if dark else light_palette(app))
     app.setProperty("clipdesk_dark", dark)
+    for widget in QApplication.allWidgets():
+        if widget.property(_TINT) is not None:
+            _apply_tint(widget)
 
 
 def is_dark(app: QApplication | None = None) -> bool:
     app = app or QApplication.instance()
     return bool(app and app.property("clipdesk_dark"))
+
+
+def tint(name: str) -> QColor:
+    """The colour of the tint ``name`` in the current theme."""
+    light, dark = TINTS[name]
+    return QColor(dark if is_dark() else light)
+
+
+def set_tint(widget: QWidget, name: str | None) -> None:
+    """Draw ``widget``'s text in the tint ``name`` (None: the palette's own
+    colour), now and after every change of theme."""
+    widget.setProperty(_TINT, name or "")
+    _apply_tint(widget)
+
+
+def _apply_tint(widget: QWidget) -> None:
+    name = widget.property(_TINT)
+    if not name:
+        widget.setPalette(QPalette())  # inherit everything again
+        return
+    palette = QPalette(QApplication.palette(widget))
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        palette.setColor(role, tint(name))
+    widget.setPalette(palette)

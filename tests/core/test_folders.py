@@ -209,3 +209,23 @@ def test_removing_photos_and_excluding_a_folder_are_undone_and_redone(library, t
     redo.undo.run()
     assert library.search.find_photo(lib_dir / "private" / "x.jpg") is None
     assert scan(library).added == 0
+
+
+def test_edits_by_another_program_are_noticed(paths, tmp_path):
+    """The app polls this to pick up `clipdesk tags add` or `folders add` run beside it."""
+    from clipdesk.core.library import Library
+
+    for name in ("a", "b"):
+        settled(tmp_path / name / "p.jpg")
+    with Library(paths) as app, Library(paths, lock=False) as cli:
+        assert not app.folders.edited_elsewhere()  # the first call takes the reference
+        assert not app.folders.edited_elsewhere()
+        cli.folders.add(tmp_path / "a")
+        assert app.folders.edited_elsewhere()
+        assert not app.folders.edited_elsewhere()  # said once
+        app.folders.add(tmp_path / "b")
+        assert not app.folders.edited_elsewhere()  # its own edit (the app announced it already)
+        cli.folders.remove(tmp_path / "a")
+        app.folders.remove(tmp_path / "b")  # an edit of its own right after another program's
+        assert app.folders.edited_elsewhere()
+        assert not app.folders.edited_elsewhere()

@@ -148,3 +148,17 @@ def test_sidecars_follow_renames_and_undo(tagged):
     assert read_tags(root / "p0.jpg").tags == ("Travel|Beach",)
     changes.undo.run()
     assert read_tags(root / "p0.jpg").tags == ("Places|Beach",)
+
+
+def test_a_rejection_alone_makes_no_tag(tagged):
+    """Issue 16: rejecting "pullover" in the auto-tag panel put a "pullover" with 0
+    photos in the sidebar and the Tag menu: the rejection is stored as a link to
+    the tag, and every tag row was listed."""
+    lib, _, ids = tagged
+    lib.tags.reject(ids[:2], "pullover")
+    lib.tags.accept(ids[:1], "dress")
+    assert [t.name for t in lib.tags.list()] == ["dress"]
+    lib.tags.accept(ids[2:3], "pullover")
+    assert {t.name: t.photos for t in lib.tags.list()} == {"dress": 1, "pullover": 1}
+    lib.tags.remove(ids[:1], "dress")  # emptied by the user: still the user's tag
+    assert {t.name: t.photos for t in lib.tags.list()} == {"dress": 0, "pullover": 1}

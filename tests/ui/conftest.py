@@ -6,6 +6,7 @@ ONNX model whose meaning is known, so "red" really finds the red photos.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -132,3 +133,20 @@ def model_hub(tmp_path):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def demo(paths):
+    """The demo library (300 scenes with their ground truth) indexed with the
+    shipped demo model, as the first run sets it up."""
+    from support import REPO
+
+    from clipdesk.core.library import Library
+    from clipdesk.demo import setup_demo
+
+    if not (REPO / "models" / "clipdesk-mini" / "manifest.json").is_file():
+        pytest.skip("the shipped demo model is not in this checkout")
+    with Library(paths) as lib:
+        folder = setup_demo(lib)
+        assert lib.folders.index().indexed == 300
+    return paths, {r["file"]: r for r in json.loads((folder / "ground_truth.json").read_text())}

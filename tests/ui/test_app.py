@@ -7,17 +7,20 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
-from support import REPO
+from colourkit import colour_photo
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLineEdit
+from support import REPO, age
+from uikit import names, photo_named
 
+from clipdesk.core.paths import Paths
 from clipdesk.demo import needs_demo
-from clipdesk.ui.app import start_demo
+from clipdesk.ui.app import start_demo, start_window
+from clipdesk.ui.settings import Settings
 from clipdesk.ui.single import SingleInstance
 
 MINI = REPO / "models" / "clipdesk-mini"
@@ -46,42 +49,56 @@ def test_a_crashed_instance_does_not_block_the_next(paths, qtbot):
     again.close()
 
 
-def test_a_catalog_locked_by_the_cli_is_explained(paths, qtbot, monkeypatch):
-    from clipdesk.ui.app import run
+def _clipdesk(*args: str, **kwargs):
+    return [sys.executable, "-m", "clipdesk", *args]
 
-    monkeypatch.setenv("CLIPDESK_DATA_DIR", str(paths.data_dir))
-    monkeypatch.setenv("CLIPDESK_CACHE_DIR", str(paths.cache_dir))
-    holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent("""
-            import sys, time
-            from clipdesk.core.library import Library
-            from clipdesk.core.paths import Paths
-            with Library(Paths.from_env()):
-                print("locked", flush=True)
-                sys.stdin.read()
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO, env=os.environ.copy(),
-    )
+
+def test_beside_a_scan_watch_the_window_opens_and_follows_it(indexed, photos_root, qtbot, monkeypatch):
+    """Issue 14: `clipdesk gui` started while `clipdesk scan --watch` held the
+    catalog waited forever on a modal box. It opens the library beside it:
+    search, browse and tag work here; indexing and watching stay with the
+    other process, whose work (and the command line's edits) reach the window."""
+    monkeypatch.setenv("CLIPDESK_DATA_DIR", str(indexed.data_dir))
+    monkeypatch.setenv("CLIPDESK_CACHE_DIR", str(indexed.cache_dir))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    watch = subprocess.Popen(_clipdesk("scan", "--watch", "--quiet"), stderr=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True, cwd=REPO, env=env)
+    window = None
     try:
-        assert holder.stdout.readline().strip() == "locked"
-        seen = []
+        for line in watch.stderr:
+            if line.startswith("watching"):
+                break
+        args = argparse.Namespace(first_run_demo=False, screenshot=None, query=None, theme=None, width=800, height=600)
+        window = start_window(args, Paths.from_env(), Settings(None))
+        qtbot.addWidget(window)
+        assert QApplication.activeModalWidget() is None
+        assert not window.library.exclusive and window.beside.isVisible()
+        assert "scan --watch" in window.beside.text()
+        qtbot.waitUntil(lambda: window.grid_ctl.answer is not None and window.model.rowCount() == 60, timeout=30000)
+        qtbot.keyClicks(window.bar, "red")
+        qtbot.waitUntil(lambda: window.grid_ctl.answer.text == "red", timeout=10000)
+        assert sorted(names(window)[:5]) == [f"red{i}.jpg" for i in range(5)]
+        window.photo_actions.tag([photo_named(window, "red0.jpg")], "mine")
+        qtbot.waitUntil(lambda: "mine" in [i.text(0) for i in window.sidebar.items("tag")], timeout=10000)
+        assert not window.index.running  # the other process indexes
 
-        def answer_the_box():
-            box = QApplication.activeModalWidget()
-            if isinstance(box, QMessageBox):
-                seen.append(box.text())
-                box.accept()
-            else:
-                QTimer.singleShot(50, answer_the_box)
-
-        QTimer.singleShot(50, answer_the_box)
-        args = argparse.Namespace(first_run_demo=False, screenshot=None, query=None, theme=None,
-                                  width=800, height=600)
-        assert run(args) == 3
-        assert seen and "in use by another ClipDesk" in seen[0]
-        assert f"process {holder.pid}" in seen[0]
+        # An edit from the command line reaches the window.
+        done = subprocess.run(_clipdesk("tags", "add", "sky", str(photos_root / "cold" / "blue1.jpg")),
+                              capture_output=True, text=True, cwd=REPO, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        qtbot.waitUntil(lambda: "sky" in [i.text(0) for i in window.sidebar.items("tag")], timeout=20000)
+        # A new photo, indexed by the watching process, shows up.
+        window.bar.clear()
+        colour_photo(photos_root / "warm" / "red9.jpg", "red", noise=25, seed=9)
+        age(photos_root / "warm" / "red9.jpg")
+        qtbot.waitUntil(lambda: window.model.rowCount() == 61, timeout=60000)
     finally:
-        holder.communicate("", timeout=30)
+        if window is not None:
+            window.close()
+            window.shutdown()
+            window.library.close()
+        watch.terminate()
+        watch.communicate(timeout=30)
 
 
 def test_the_screenshot_command_renders_the_window_after_the_search(indexed, tmp_path):
@@ -132,3 +149,21 @@ def test_first_run_indexes_the_demo_and_typed_queries_find_its_photos(open_windo
     assert top and all(truth[name]["background"] == "grass" for name in top), top
     # The demo notice is the banner's; the line under the bar does not repeat it.
     assert "Demo model" not in window.message.text()
+
+
+@pytest.mark.skipif(not (MINI / "manifest.json").is_file(), reason="the shipped demo model is not in this checkout")
+def test_a_first_start_offers_the_demo_library_and_a_model(open_window, paths, qtbot):
+    """Issue 16: a fresh `clipdesk gui` (the installer's route, without
+    --first-run-demo) showed an empty library with no way to the demo."""
+    window = open_window(paths)
+    welcome = window.welcome
+    assert welcome.isVisible()
+    assert welcome.add_folder.isVisible() and welcome.demo.isVisible() and welcome.model.isVisible()
+    qtbot.mouseClick(welcome.model, Qt.MouseButton.LeftButton)
+    assert window.models_dialog is not None and window.models_dialog.isVisible()
+    window.models_dialog.close()
+    with qtbot.waitSignal(window.index.finished, timeout=120000):
+        qtbot.mouseClick(welcome.demo, Qt.MouseButton.LeftButton)
+    assert not welcome.isVisible()
+    qtbot.waitUntil(lambda: window.model.rowCount() == 300, timeout=30000)
+    assert "Demo library added" in window.notice.text()

@@ -55,6 +55,12 @@ class CatalogBase:
         self._conns_lock = threading.Lock()
         self._lock: FileLock | None = None
         self._closed = False
+        # Edits by other connections (edited_elsewhere): the data_version last
+        # accounted for (None until someone asks), and whether one was seen.
+        self._watch: sqlite3.Connection | None = None
+        self._watch_lock = threading.Lock()
+        self._version: int | None = None
+        self._elsewhere = False
         if readonly:
             if not self.path.exists():
                 raise CatalogError(f"there is no catalog at {self.path}")
@@ -88,6 +94,11 @@ class CatalogBase:
                 with contextlib.suppress(sqlite3.Error):
                     con.close()
             self._conns.clear()
+        with self._watch_lock:
+            if self._watch is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    self._watch.close()
+                self._watch = None
         if self._lock is not None:
             with contextlib.suppress(OSError):
                 self._owner_file.unlink()
@@ -178,6 +189,7 @@ class CatalogBase:
             con.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             raise self._explain(exc, "write") from exc
+        self._account(before_own_write=True)
         try:
             yield con
         except sqlite3.OperationalError as exc:
@@ -194,6 +206,56 @@ class CatalogBase:
                 with contextlib.suppress(sqlite3.Error):
                     con.execute("ROLLBACK")
                 raise self._explain(exc, "write") from exc
+            self._account(before_own_write=False)
+
+    # -- edits by other programs -------------------------------------------------
+    def edited_elsewhere(self) -> bool:
+        """True when another program (or another Catalog on this file) committed
+        to the catalog since the last call; the first call only starts
+        watching. It reads SQLite's ``PRAGMA data_version`` on a connection of
+        its own, which changes with every commit of any other connection, ours
+        included: so each of this Catalog's write transactions notes the value
+        as it begins (a change since the last one noted is someone else's; no
+        one else can commit while we hold the write lock) and as it ends (that
+        change is ours). Cheap enough to poll every second."""
+        with self._watch_lock:
+            version = self._data_version()
+            if self._version is None:
+                self._version = version
+                return False
+            seen = self._elsewhere or version != self._version
+            self._version, self._elsewhere = version, False
+            return seen
+
+    def _account(self, *, before_own_write: bool) -> None:
+        """Note the data_version around one of our write transactions (only once
+        edited_elsewhere was asked for: the command line never pays for it)."""
+        if self._version is None:
+            return
+        with self._watch_lock:
+            if self._version is None or self._closed:
+                return
+            try:
+                version = self._data_version()
+            except CatalogError:
+                return
+            if before_own_write and version != self._version:
+                self._elsewhere = True
+            self._version = version
+
+    def _data_version(self) -> int:
+        if self._closed:
+            raise CatalogError("the catalog is closed")
+        if self._watch is None:
+            try:
+                self._watch = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5.0,
+                                              isolation_level=None, check_same_thread=False)
+            except sqlite3.DatabaseError as exc:
+                raise self._explain(exc, "open") from exc
+        try:
+            return int(self._watch.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.DatabaseError as exc:
+            raise CatalogError(f"cannot read the catalog {self.path}: {exc}") from exc
 
     def _disk_nearly_full(self) -> bool:
         """SQLite reports a full disk as "disk I/O error" when it cannot map its

@@ -44,11 +44,16 @@ class TagQueries(CatalogBase):
         return self._one("SELECT 1 FROM tags WHERE key = ?", (tag_key(tag_name(name)),)) is not None
 
     def tags(self) -> list[TagCount]:
-        """Every tag with its accepted photo count, by name."""
+        """Every tag with its accepted photo count, by name. A tag that only
+        records decisions against it (rejected, or suggested and never
+        accepted) is not the user's tag and is left out: rejecting "pullover"
+        must not add a "pullover" with no photos to the tag lists. A tag taught
+        from examples, or one with no links at all (the user emptied it), stays."""
         return [TagCount(r[0], r[1], r[2], bool(r[3])) for r in self._read(
-            "SELECT t.id, t.name, COUNT(pt.photo_id), t.learned FROM tags t "
-            "LEFT JOIN photo_tags pt ON pt.tag_id = t.id AND pt.state = 'accepted' "
-            "GROUP BY t.id ORDER BY t.name COLLATE NOCASE")]
+            "SELECT t.id, t.name, COALESCE(SUM(pt.state = 'accepted'), 0) AS n, t.learned FROM tags t "
+            "LEFT JOIN photo_tags pt ON pt.tag_id = t.id "
+            "GROUP BY t.id HAVING n > 0 OR t.learned OR COUNT(pt.photo_id) = 0 "
+            "ORDER BY t.name COLLATE NOCASE")]
 
     def delete_tag(self, name: str) -> None:
         """Delete a tag and the tags nested below it; a level that is only a path

@@ -123,19 +123,19 @@ class PhotoActions(QObject):
 
     def copy_paths(self, photos: list[Photo]) -> None:
         QGuiApplication.clipboard().setText("\n".join(p.path for p in photos))
-        self.statusMessage.emit(f"Copied {len(photos)} path(s)", 3000)
+        self.statusMessage.emit(f"Copied {plural(len(photos), 'path')}", 3000)
 
     def tag(self, photos: list[Photo], tag: str) -> None:
         """Put ``tag`` on ``photos`` (an accepted tag, as if typed in the details panel)."""
         ids = [p.id for p in photos]
         tags = self.library.tags
         self.hub.write(lambda: tags.accept(ids, tag),
-                       lambda _: self.statusMessage.emit(f"Tagged {len(ids)} photo(s) '{tag}'", 4000),
+                       lambda _: self.statusMessage.emit(f"Tagged {plural(len(ids), 'photo')} '{tag}'", 4000),
                        lambda e: self.error.emit(f"Could not tag: {e}"), owner=self)
 
     def tag_new(self, photos: list[Photo]) -> None:
         """Ask for a tag's name and put it on ``photos``."""
-        name, ok = QInputDialog.getText(self._host, "New tag", f"Tag for {len(photos)} photo(s):")
+        name, ok = QInputDialog.getText(self._host, "New tag", f"Tag for {plural(len(photos), 'photo')}:")
         if ok and name.strip():
             self.tag(photos, name.strip())
 

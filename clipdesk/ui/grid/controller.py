@@ -77,6 +77,13 @@ class GridController(QObject):
                 self._restore_selection(selected, current_id)
             self.grid.verticalScrollBar().setValue(scroll if same_query else 0)
         self._update_empty()
+        self._details_follow_rows()
+
+    def _details_follow_rows(self) -> None:
+        """The details panel shows the selection as it is after the rows changed:
+        a photo that left the grid is no longer shown there. (A model reset
+        drops the selection without a selectionChanged signal.)"""
+        self._selection.start()
 
     def start_over(self) -> None:
         """Show the next answer from its top, even for the same query (it comes in a new order)."""
@@ -105,6 +112,7 @@ class GridController(QObject):
     def _on_changes(self, changes: Changes) -> None:
         if changes.removed:
             self.model.remove_ids(list(changes.removed))
+            self._details_follow_rows()
 
     # -- what is shown ---------------------------------------------------------------
     def photo(self, photo_id: int) -> Photo | None:

@@ -248,6 +248,11 @@ def common(values: Sequence) -> tuple[bool, object]:
     return (all(v == first for v in values), first) if values else (False, None)
 
 
+#: A mark that is not set: a grey with 3:1 contrast (WCAG's minimum for
+#: controls) on the window and base colours of both themes.
+UNSET_COLOR = "#7a7a7a"
+
+
 class MarksLine(QWidget):
     """The shown photos' stars, flag and colour label; clicking one sets it on
     all of them (clicking the one already set takes it off), through
@@ -324,7 +329,7 @@ class MarksLine(QWidget):
         b.setCheckable(True)
         b.setAutoRaise(True)
         b.setIconSize(QSize(12, 12))
-        b.setFixedSize(QSize(18, 18))
+        b.setFixedSize(b.sizeHint().expandedTo(QSize(18, 18)))  # the glyph whole, not clipped to 18 px
         return b
 
     # -- showing ---------------------------------------------------------------------
@@ -368,11 +373,11 @@ class MarksLine(QWidget):
         rating = self.rating or 0
         for n, b in enumerate(self.stars, 1):
             b.setChecked(n <= rating)
-            b.setStyleSheet(f"color: {STAR_COLOR.name() if n <= rating else 'palette(mid)'};")
+            b.setStyleSheet(f"color: {STAR_COLOR.name() if n <= rating else UNSET_COLOR};")
         self.pick.setChecked(self.flag == "pick")
         self.reject.setChecked(self.flag == "reject")
-        self.pick.setStyleSheet(f"color: {PICK_COLOR.name() if self.flag == 'pick' else 'palette(mid)'};")
-        self.reject.setStyleSheet(f"color: {'#d04040' if self.flag == 'reject' else 'palette(mid)'};")
+        self.pick.setStyleSheet(f"color: {PICK_COLOR.name() if self.flag == 'pick' else UNSET_COLOR};")
+        self.reject.setStyleSheet(f"color: {'#d04040' if self.flag == 'reject' else UNSET_COLOR};")
         for name, b in self.labels.items():
             b.setChecked(self.label == name)
         mixed = [m for m in ("rating", "flag", "label") if m in self._mixed]

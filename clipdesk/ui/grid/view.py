@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from clipdesk.ui.grid.model import PhotoListModel, Roles
+from clipdesk.ui.grid.more import paint_score
 from clipdesk.ui.grid.thumbs import PAD, ThumbnailLoader, TileSpec
 
 #: Space around the cells, in pixels.
@@ -44,6 +45,8 @@ class ThumbnailDelegate(QStyledItemDelegate):
         self._spec_inputs: tuple = ()
         #: Paints over each cell after its tile (``paint(painter, option, index, size)``): the marks.
         self.overlay = None
+        #: Each photo's score on its cell (on demand: grid.more.MoreBar).
+        self.show_scores = False
 
     def cell_size(self, font) -> QSize:
         text_h = QFontMetrics(font).height() + 2 if self.show_names else 0
@@ -85,6 +88,8 @@ class ThumbnailDelegate(QStyledItemDelegate):
                 painter.drawPixmap(rect, tile)
         if self.overlay is not None:
             self.overlay.paint(painter, option, index, self.size)
+        if self.show_scores:
+            paint_score(painter, rect, index.data(Roles.Score), option.font)
         if state & QStyle.StateFlag.State_HasFocus and not selected:
             painter.setPen(QPen(option.palette.color(QPalette.ColorRole.Highlight), 1, Qt.PenStyle.DotLine))
             painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -173,6 +178,10 @@ class PhotoGrid(QAbstractItemView):
     def set_show_names(self, show: bool) -> None:
         self.delegate.show_names = show
         self._relayout()
+
+    def set_show_scores(self, show: bool) -> None:
+        self.delegate.show_scores = show
+        self.viewport().update()
 
     def set_sections(self, groups: list[tuple[str | None, int]] | None, *, keep_place: bool = True) -> None:
         """Group the rows under month headers: ("YYYY-MM" or None, rows) in row

@@ -3,10 +3,20 @@
 :class:`LibraryController` reads them on a worker whenever the change hub says
 they changed (the newest read wins) and emits them; gives each folder its
 live state (indexing, scanning, watching, polling, offline, idle) as indexing
-moves on; counts the photos of each saved search; and watches the online
-folders, starting an indexing run when something in them changes. Adding and
-removing folders, saving and deleting searches and retrying the photos that
-could not be read go through it.
+moves on; counts the photos of each saved search; and watches every library
+folder, offline ones included (the watcher polls those, so a drive that comes
+back is indexed by itself), starting an indexing run when something in them
+changes. A folder that joins the library, here or from the command line, is
+indexed.
+
+Other programs may change the catalog while the window is open
+(`clipdesk tags add`, `clipdesk folders add`, a `clipdesk scan --watch` that
+holds it): the controller polls
+:meth:`~clipdesk.core.folders.FolderService.edited_elsewhere` and announces
+such edits on the change hub, so every view refreshes as after its own edits.
+
+Adding and removing folders, saving and deleting searches and retrying the
+photos that could not be read go through it.
 """
 
 from __future__ import annotations
@@ -14,7 +24,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from clipdesk.core import query as querylang
@@ -22,6 +32,7 @@ from clipdesk.core.changes import Changes
 from clipdesk.core.errors import ClipDeskError
 from clipdesk.core.library import Library
 from clipdesk.core.pipeline import Progress
+from clipdesk.core.wording import plural
 from clipdesk.ui.hub import ChangeHub
 from clipdesk.ui.library.indexing import IndexController
 from clipdesk.ui.library.sidebar import FolderRow
@@ -54,6 +65,13 @@ class LibraryController(QObject):
     savedChanged = Signal(list)
     statusMessage = Signal(str, int)  # text, milliseconds
     error = Signal(str)
+    #: The demo library is being set up (True), or that is over (False).
+    demoPending = Signal(bool)
+
+    #: How often the catalog is checked for edits by other programs.
+    POLL_MS = 1000
+    #: Edits by other programs may have changed any of these.
+    ELSEWHERE = Changes(tags=True, folders=True, saved_searches=True, catalog=True)
 
     def __init__(self, library: Library, pools: Pools, hub: ChangeHub, index: IndexController, settings: Settings,
                  *, watch: bool = True, parent: QWidget):
@@ -76,6 +94,14 @@ class LibraryController(QObject):
         self._progress_where: tuple = ()
         self._failures: FailuresDialog | None = None
         self._closing = False
+        #: Set-up jobs (the demo library) still running before it can be indexed.
+        self.setup_pending = 0
+        #: Options for the folder watcher (clipdesk.core.watch.Watcher), e.g. its poll periods.
+        self.watcher_options: dict = {}
+        self._poll = QTimer(self)
+        self._poll.setInterval(self.POLL_MS)
+        self._poll.timeout.connect(self._poll_catalog)
+        self._polling = False
         hub.changed.connect(self._on_changes)
         index.progress.connect(self._progress)
 
@@ -86,17 +112,27 @@ class LibraryController(QObject):
         self._generation += 1
         generation = self._generation
 
-        def job() -> LibraryState:
+        def job() -> tuple[LibraryState, bool]:
+            # Edits by other programs are looked for from here on (the first
+            # read takes the reference); the state read next includes them.
+            elsewhere = library.folders.edited_elsewhere()
             rows = [FolderRow(f.path, f.photos, f.state, f.note) for f in library.folders.rows("root")]
             tags = [(t.name, t.photos) for t in library.tags.list()]
             saved = library.search.saved()
             totals = library.folders.counts()
-            return LibraryState(rows, tags, saved, sum(totals.values()), totals.get("failed", 0), library.tags.tree())
+            return LibraryState(rows, tags, saved, sum(totals.values()), totals.get("failed", 0),
+                                library.tags.tree()), elsewhere
 
-        def done(state: LibraryState) -> None:
+        def done(value: tuple[LibraryState, bool]) -> None:
+            state, elsewhere = value
+            if elsewhere and not self._closing:
+                self.hub.announce(self.ELSEWHERE)  # the other views refresh too (this read runs again)
             if generation != self._generation:
                 return  # a later read is on its way; this one may be older than what is shown
-            self.state = state
+            before, self.state = self.state, state
+            self._index_new_folders(before, state)
+            if not self._poll.isActive() and not self._closing:
+                self._poll.start()
             self.loaded.emit(state)
             self._show_folders()
             self._show_saved()
@@ -105,6 +141,30 @@ class LibraryController(QObject):
 
         self.pools.run(self.pools.general, job, done, lambda e: self.error.emit(f"Could not read the library: {e}"),
                        owner=self)
+
+    def _index_new_folders(self, before: LibraryState | None, now: LibraryState) -> None:
+        """A folder joined the library (added here or by another program): index it."""
+        if before is None or not getattr(self.library, "exclusive", True):
+            return
+        if {r.path for r in now.folders} - {r.path for r in before.folders}:
+            self.index.start()
+
+    def _poll_catalog(self) -> None:
+        """Announce edits other programs made to the catalog (a worker reads it)."""
+        if self._polling or self._closing:
+            return
+        self._polling = True
+        folders, hub = self.library.folders, self.hub
+
+        def done(edited: bool) -> None:
+            self._polling = False
+            if edited and not self._closing:
+                hub.announce(self.ELSEWHERE)
+
+        def failed(exc: BaseException) -> None:
+            self._polling = False
+
+        self.pools.run(self.pools.general, folders.edited_elsewhere, done, failed, owner=self)
 
     def _on_changes(self, changes: Changes) -> None:
         if changes.tags or changes.folders or changes.saved_searches or changes.removed or changes.catalog:
@@ -169,10 +229,12 @@ class LibraryController(QObject):
 
     # -- the watcher -------------------------------------------------------------------
     def _sync_watcher(self) -> None:
-        """Watch the online roots (again, when they change)."""
-        if not self.watch or self._closing or self.state is None:
+        """Watch every root (again, when they change), offline ones included:
+        the watcher polls those and asks for a run when one comes back. Beside
+        another ClipDesk that holds the catalog, that one watches."""
+        if not self.watch or self._closing or self.state is None or not getattr(self.library, "exclusive", True):
             return
-        roots = sorted(r.path for r in self.state.folders if r.state != "offline")
+        roots = sorted(r.path for r in self.state.folders)
         if roots == self._watched_roots:
             return
         self._watched_roots = roots
@@ -184,7 +246,7 @@ class LibraryController(QObject):
         def on_change() -> None:  # the watcher's thread
             dispatcher.post(index.start)
 
-        new = Watcher(roots, on_change) if roots else None
+        new = Watcher(roots, on_change, **self.watcher_options) if roots else None
 
         def job():
             if old is not None:
@@ -204,8 +266,9 @@ class LibraryController(QObject):
         self.pools.run(self.pools.long, job, done, owner=self)
 
     def shutdown(self) -> None:
-        """Stop watching (the window is closing)."""
+        """Stop watching and polling (the window is closing)."""
         self._closing = True
+        self._poll.stop()
         if self.watcher is not None:
             self.watcher.stop()
             self.watcher = None
@@ -232,11 +295,10 @@ class LibraryController(QObject):
                     errors.append(str(exc))
             return added, errors
 
-        def done(value) -> None:
+        def done(value) -> None:  # the new folders are indexed once the library is read again
             added, errors = value
             if added:
                 self.statusMessage.emit(f"Added {', '.join(os.path.basename(a) for a in added)}", 5000)
-                self.index.start()
             if errors:
                 self.error.emit("\n".join(errors))
 
@@ -259,6 +321,32 @@ class LibraryController(QObject):
 
         self.hub.write(lambda: folders.remove(path), done,
                        lambda e: self.error.emit(f"Could not remove the folder: {e}"), owner=self)
+
+    def add_demo(self) -> None:
+        """Set up the demo library (off the GUI thread) and add it; it is indexed
+        like any folder that joins the library. Nothing happens when the library
+        is not empty or a real model is installed."""
+        library = self.library
+        self.setup_pending += 1
+        self.demoPending.emit(True)
+
+        def job():
+            from clipdesk.demo import needs_demo, setup_demo
+
+            return setup_demo(library) if needs_demo(library) else None
+
+        def done(dest) -> None:
+            self.setup_pending -= 1
+            self.demoPending.emit(False)
+            if dest is not None:
+                self.statusMessage.emit("Demo library added: try typing “red sneaker” or “bags on grass”", 15000)
+
+        def failed(exc: BaseException) -> None:
+            self.setup_pending -= 1
+            self.demoPending.emit(False)
+            self.error.emit(f"Could not set up the demo library: {exc}")
+
+        self.hub.write(job, done, failed, owner=self, changes=lambda dest: Changes(folders=dest is not None))
 
     # -- saved searches --------------------------------------------------------------------
     def save_search(self, name: str, query: str) -> None:
@@ -295,7 +383,7 @@ class LibraryController(QObject):
         folders = self.library.folders
 
         def done(n: int) -> None:
-            self.statusMessage.emit(f"Retrying {n} photo(s)", 4000)
+            self.statusMessage.emit(f"Retrying {plural(n, 'photo')}", 4000)
             self.index.start()
             if self._failures is not None and self._failures.isVisible():
                 self._list_failures()

@@ -62,6 +62,8 @@ class IndexController(QObject):
         return self._paused
 
     def start(self) -> None:
+        if not getattr(self.library, "exclusive", True):
+            return  # another ClipDesk holds the catalog: it indexes, and its work reaches us by polling
         if self._thread is not None:
             self._again = True
             return

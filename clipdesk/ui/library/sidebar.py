@@ -4,6 +4,11 @@ It shows what the library controller reads (the window connects the two) and
 says what the user asked for; it never reads the library itself. Dropping
 photos on a tag teaches that tag from them; dropping a folder adds it to the
 library. The tags, nested and editable, are :class:`~clipdesk.ui.library.tagtree.TagTree`.
+
+What is highlighted is what the query on screen filters by (:meth:`Sidebar.show_query`),
+never a click that the query has left behind. As in Lightroom's keyword list,
+clicking a tag or folder shows its photos (it replaces that filter); with Ctrl
+or Shift held it is added to the filters already there.
 """
 
 from __future__ import annotations
@@ -18,9 +23,11 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
+from clipdesk.core.names import tag_key
+from clipdesk.core.query import Query
 from clipdesk.core.tags import TagNode
 from clipdesk.ui.dnd import PHOTO_IDS_MIME, local_paths
-from clipdesk.ui.library.tagtree import TagTree
+from clipdesk.ui.library.tagtree import TagTree, adds
 
 KIND_ROLE = Qt.ItemDataRole.UserRole + 1
 VALUE_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -44,8 +51,10 @@ class FolderRow:
 
 
 class Sidebar(QWidget):
-    folderActivated = Signal(str)
-    tagActivated = Signal(str)
+    #: A folder or tag was clicked: (its path or name, True when it is to be added
+    #: to the query's filters rather than replace them).
+    folderActivated = Signal(str, bool)
+    tagActivated = Signal(str, bool)
     savedActivated = Signal(str)  # the saved query text
     addFolderRequested = Signal()
     removeFolderRequested = Signal(str)
@@ -118,6 +127,8 @@ class Sidebar(QWidget):
         self.saved_item = self._section("Saved searches")
         self._folder_rows: list[FolderRow] = []
         self._saved: list[tuple[str, str, int | None]] = []
+        #: What the query on screen filters by: {(kind, key)} (see show_query).
+        self._active: set[tuple[str, str]] = set()
 
     def _section(self, title: str) -> QTreeWidgetItem:
         item = QTreeWidgetItem(self.tree, [title])
@@ -171,6 +182,32 @@ class Sidebar(QWidget):
                 item.setIcon(0, _dot(color))
             if keep == (kind, value):
                 self.tree.setCurrentItem(item)
+        self._highlight()
+
+    # -- what the query filters by ---------------------------------------------------
+    def show_query(self, text: str, q: Query | None) -> None:
+        """Highlight the folders, tags and saved search the query ``text`` (parsed
+        as ``q``; None when it does not parse) stands for, and nothing else."""
+        active: set[tuple[str, str]] = {("saved", text.strip())} if text.strip() else set()
+        if q is not None:
+            active |= {("folder", _folder_key(f)) for f in q.folders}
+            active |= {("tag", tag_key(t)) for t in q.tags}
+        if active != self._active:
+            self._active = active
+            self._highlight()
+
+    def _highlight(self) -> None:
+        tree = self.tree
+        tree.blockSignals(True)
+        try:
+            for section in (self.folders_item, self.saved_item):
+                for i in range(section.childCount()):
+                    item = section.child(i)
+                    item.setSelected(_key(item) in self._active)
+        finally:
+            tree.blockSignals(False)
+        tree.viewport().update()
+        self.tags.highlight({key for kind, key in self._active if kind == "tag"})
 
     def items(self, kind: str) -> list[QTreeWidgetItem]:
         """The rows of one kind: "folder", "saved", or "tag" (the top-level tags)."""
@@ -184,9 +221,10 @@ class Sidebar(QWidget):
     def _clicked(self, item: QTreeWidgetItem) -> None:
         kind, value = item.data(0, KIND_ROLE), item.data(0, VALUE_ROLE)
         if kind == "folder":
-            self.folderActivated.emit(value)
+            self.folderActivated.emit(value, adds(self.tree.click_modifiers))
         elif kind == "saved":
             self.savedActivated.emit(value)
+        self._highlight()  # the click's own selection gives way to the query's
 
     def _remove_selected(self) -> None:
         item = self.tree.currentItem()
@@ -200,7 +238,7 @@ class Sidebar(QWidget):
         kind, value = item.data(0, KIND_ROLE), item.data(0, VALUE_ROLE)
         menu = QMenu(self)
         if kind == "folder":
-            menu.addAction("Show these photos", lambda: self.folderActivated.emit(value))
+            menu.addAction("Show these photos", lambda: self.folderActivated.emit(value, False))
             menu.addAction("Remove from library…", lambda: self.removeFolderRequested.emit(value))
         elif kind == "saved":
             menu.addAction("Run", lambda: self.savedActivated.emit(value))
@@ -209,6 +247,15 @@ class Sidebar(QWidget):
             menu.addAction("Add folder…", self.addFolderRequested.emit)
         if not menu.isEmpty():
             menu.exec(self.tree.viewport().mapToGlobal(pos))
+
+
+def _folder_key(path: str) -> str:
+    return os.path.normpath(path)
+
+
+def _key(item: QTreeWidgetItem) -> tuple[str, str]:
+    kind, value = item.data(0, KIND_ROLE), item.data(0, VALUE_ROLE) or ""
+    return kind, _folder_key(value) if kind == "folder" else value.strip()
 
 
 _DOTS: dict[int, QIcon] = {}
@@ -254,6 +301,12 @@ class _DropTree(QTreeWidget):
         self.setAcceptDrops(True)
         self.setDropIndicatorShown(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
+        #: The keys held at the last mouse press (Ctrl/Shift: add to the filters).
+        self.click_modifiers = Qt.KeyboardModifier.NoModifier
+
+    def mousePressEvent(self, event) -> None:
+        self.click_modifiers = event.modifiers()
+        super().mousePressEvent(event)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         mime = event.mimeData()

@@ -1,4 +1,5 @@
-"""Indexing in the status bar: done / total, rate, time left, folder, pause; failures."""
+"""Indexing in the status bar: done / total, rate, time left, folder, pause; failures.
+And the line that says when another program indexes the library instead."""
 
 from __future__ import annotations
 
@@ -188,7 +189,7 @@ class FailuresDialog(QDialog):
             item.setToolTip(1, p.reason or "")
         self.tree.resizeColumnToContents(0)
         self.summary.setText(
-            f"{len(photos):,} photo(s) could not be indexed. Fix the files (or wait until they are "
+            f"{plural(len(photos), 'photo')} could not be indexed. Fix the files (or wait until they are "
             "fully copied) and retry." if photos else "Every photo was indexed."
         )
         self.retry_all.setEnabled(bool(photos))
@@ -205,3 +206,20 @@ class FailuresDialog(QDialog):
         ids = [i.data(0, Qt.ItemDataRole.UserRole) for i in self.tree.selectedItems()]
         if ids:
             self.retryRequested.emit(ids)
+
+
+class BesideBanner(QLabel):
+    """Shown when another program holds the catalog (``clipdesk scan --watch``)
+    and this window opened the library beside it."""
+
+    TEXT = ("Another ClipDesk program holds this library (for example <code>clipdesk scan --watch</code>): "
+            "it indexes and watches your folders, and the photos it adds show up here. Searching, browsing "
+            "and tagging work here as usual; to index from this window, close that program and start "
+            "ClipDesk again.")
+
+    def __init__(self, parent=None):
+        super().__init__(self.TEXT, parent)
+        self.setObjectName("besideBanner")
+        self.setWordWrap(True)
+        self.setContentsMargins(8, 4, 8, 4)
+        self.setTextFormat(Qt.TextFormat.RichText)

@@ -2,7 +2,8 @@
 
 :class:`TagTree` shows ``library.tags.tree()`` (``Places|Beach`` under
 ``Places``) as the library controller reads it, and says what the user asked
-for: clicking a tag filters by it; F2 (or the context menu) renames it in
+for: clicking a tag filters by it (Ctrl or Shift + click adds it to the
+filters), and the tags the query filters by are highlighted; F2 (or the context menu) renames it in
 place; dragging a tag onto another nests it there, onto empty space makes it
 a top-level tag; Delete deletes it. Photos dropped on a tag teach it.
 
@@ -32,6 +33,11 @@ from clipdesk.ui.hub import ChangeHub
 TAG_MIME = "application/x-clipdesk-tag"
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def adds(modifiers) -> bool:
+    """A click with Ctrl or Shift held adds to the query's filters."""
+    return bool(modifiers & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier))
 
 
 def parent_of(path: str) -> str | None:
@@ -76,7 +82,8 @@ class TagTree(QTreeWidget):
     """The tags as a tree with counts. Reads nothing itself: ``set_tree`` gives it
     the nodes; its signals say what the user asked for."""
 
-    tagActivated = Signal(str)
+    #: A tag was clicked: (its name, True with Ctrl or Shift held: add it to the filters).
+    tagActivated = Signal(str, bool)
     #: tag, its new full name.
     renameRequested = Signal(str, str)
     #: tag, its new parent (None: the top level).
@@ -115,6 +122,10 @@ class TagTree(QTreeWidget):
         #: how many trees were given (a newer one makes those out of date).
         self._waiting: list[TagNode] | None = None
         self._given = 0
+        #: The tags the query on screen filters by (tag keys), highlighted.
+        self._highlighted: set[str] = set()
+        #: The keys held at the last mouse press.
+        self.click_modifiers = Qt.KeyboardModifier.NoModifier
         self.set_tree([])
 
     # -- content -----------------------------------------------------------------------
@@ -139,6 +150,18 @@ class TagTree(QTreeWidget):
             empty.setFlags(Qt.ItemFlag.NoItemFlags)
             return
         self._add(self.invisibleRootItem(), nodes, collapsed, keep)
+        self.highlight(self._highlighted)
+
+    def highlight(self, keys: set[str]) -> None:
+        """Select the tags whose keys (names.tag_key) are ``keys``, and no other."""
+        self._highlighted = set(keys)
+        self.blockSignals(True)
+        try:
+            for item in self.tag_items():
+                item.setSelected(tag_key(item.data(0, PATH_ROLE)) in self._highlighted)
+        finally:
+            self.blockSignals(False)
+        self.viewport().update()
 
     def _add(self, parent: QTreeWidgetItem, nodes: list[TagNode], collapsed: set[str], keep: str | None) -> None:
         for node in nodes:
@@ -185,10 +208,15 @@ class TagTree(QTreeWidget):
         return node is not None and (node.photos > 0 or node.learned or not node.children)
 
     # -- the user's requests -------------------------------------------------------------
+    def mousePressEvent(self, event) -> None:
+        self.click_modifiers = event.modifiers()
+        super().mousePressEvent(event)
+
     def _clicked(self, item: QTreeWidgetItem) -> None:
         path = item.data(0, PATH_ROLE)
         if path is not None:
-            self.tagActivated.emit(path)
+            self.tagActivated.emit(path, adds(self.click_modifiers))
+        self.highlight(self._highlighted)  # the click's own selection gives way to the query's
 
     def current_path(self) -> str | None:
         item = self.currentItem()
@@ -228,7 +256,8 @@ class TagTree(QTreeWidget):
 
     def menu_for(self, path: str) -> QMenu:
         menu = QMenu(self)
-        menu.addAction("Show these photos", lambda: self.tagActivated.emit(path))
+        menu.addAction("Show these photos", lambda: self.tagActivated.emit(path, False))
+        menu.addAction("Add to the search", lambda: self.tagActivated.emit(path, True))
         menu.addSeparator()
         menu.addAction("Rename…", lambda: self.rename(path))
         if parent_of(path) is not None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
-from clipdesk.core import modelhub
 from clipdesk.core.changes import Changes
 from clipdesk.core.library import Library
 from clipdesk.core.models import ModelStatus
@@ -15,12 +14,14 @@ from clipdesk.ui.workers import Pools
 
 class ModelBanner(QWidget):
     """Shown while searches use the demo model or no model at all; its button
-    offers the recommended model. The model's status is read on a worker when
-    the model changes or an indexing run adds photos."""
+    opens the Models dialog to download a better one. It speaks of models by
+    what they do, not by their ids. The model's status is read on a worker
+    when the model changes or an indexing run adds photos."""
 
-    #: The message the banner shows (None while it is hidden): the line under
-    #: the search bar leaves it out of the answers' notices.
-    messageChanged = Signal(object)
+    #: The model status was read (None when it could not be): the search bar
+    #: suggests queries this model knows, and leaves what the banner says out
+    #: of its notices.
+    statusChanged = Signal(object)
 
     def __init__(self, library: Library, pools: Pools, hub: ChangeHub, parent=None):
         super().__init__(parent)
@@ -33,7 +34,7 @@ class ModelBanner(QWidget):
         lay.setContentsMargins(8, 4, 8, 4)
         self.label = QLabel(self)
         self.label.setWordWrap(True)
-        self.button = QPushButton("Get a real model…", self)
+        self.button = QPushButton("Download a better model…", self)
         lay.addWidget(self.label, 1)
         lay.addWidget(self.button)
         self.setAutoFillBackground(True)
@@ -51,12 +52,15 @@ class ModelBanner(QWidget):
 
     def _show(self, status: ModelStatus | None) -> None:
         self.status = status
-        if status is not None and (status.is_demo or status.model_id is None):
-            self.label.setText(status.message or "")
-            rec = status.recommended or modelhub.DEFAULT_MODEL
-            self.button.setText(f"Get {rec}…")
+        if status is not None and status.model_id is None:
+            self.label.setText("No model is installed yet: searching by what photos show needs one.")
+            self.button.setText("Download a model…")
             self.show()
-            self.messageChanged.emit(status.message)
+        elif status is not None and status.is_demo:
+            self.label.setText("Searches use the small demo model: it only knows clothing items, colours, "
+                               "counts and a few backgrounds.")
+            self.button.setText("Download a better model…")
+            self.show()
         else:
             self.hide()
-            self.messageChanged.emit(None)
+        self.statusChanged.emit(status)

@@ -7,14 +7,15 @@ progress bar. Cancelling keeps what was downloaded for the next attempt.
 
 from __future__ import annotations
 
+import html
 import logging
 import threading
 import time
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton, QTreeWidget,
-    QTreeWidgetItem, QVBoxLayout, QWidget,
+    QComboBox, QDialog, QDialogButtonBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton,
+    QScrollArea, QVBoxLayout, QWidget,
 )
 
 from clipdesk.core import modelhub
@@ -22,6 +23,7 @@ from clipdesk.core.changes import Changes
 from clipdesk.core.library import Library
 from clipdesk.core.models import ModelStatus
 from clipdesk.core.paths import Paths
+from clipdesk.ui import theme
 from clipdesk.ui.hub import ChangeHub
 from clipdesk.ui.settings import Settings
 from clipdesk.ui.workers import Pools
@@ -35,29 +37,70 @@ DEVICE_CHOICES = (
 )
 
 
-class _RowControls(QWidget):
-    def __init__(self, parent=None):
+class ModelRow(QFrame):
+    """One model: its name, size and what it is good for, its state, and what can
+    be done with it. A failed download says why here, in the row, with Retry
+    (not only in a tooltip), and keyboard focus stays in the row."""
+
+    def __init__(self, model_id: str, info: modelhub.ModelInfo | None, parent=None):
         super().__init__(parent)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(2, 0, 2, 0)
+        self.setObjectName(f"modelRow:{model_id}")
+        self.model_id = model_id
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(8, 6, 8, 6)
+        grid.setHorizontalSpacing(8)
+        grid.setVerticalSpacing(2)
+        self.name = QLabel(f"<b>{html.escape(model_id)}</b>" + (
+            " · recommended" if info is not None and info.recommended else ""), self)
+        self.size = QLabel(f"{info.size_mb:,} MB" if info is not None and info.size_mb else "", self)
+        self.size.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.about = QLabel(info.good_for if info is not None else "", self)
+        self.about.setWordWrap(True)
+        self.about.setVisible(bool(self.about.text()))
+        self.state = QLabel("", self)
+        self.state.setObjectName("modelState")
+        self.state.setWordWrap(True)
         self.bar = QProgressBar(self)
         self.bar.setRange(0, 1000)
-        self.bar.setMinimumWidth(120)
         self.bar.setFormat("%p%")
         self.bar.hide()
+        self.error = QLabel("", self)
+        self.error.setObjectName("modelError")
+        self.error.setWordWrap(True)
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        theme.set_tint(self.error, "error")
+        self.error.hide()
+        buttons = QHBoxLayout()
+        buttons.setSpacing(4)
         self.download = QPushButton("Download", self)
         self.cancel = QPushButton("Cancel", self)
-        self.cancel.hide()
         self.use = QPushButton("Use", self)
         self.remove = QPushButton("Remove", self)
-        for w in (self.bar, self.download, self.cancel, self.use, self.remove):
-            lay.addWidget(w)
+        for b in (self.download, self.cancel, self.use, self.remove):
+            b.setAutoDefault(False)
+            b.hide()
+            buttons.addWidget(b)
+        grid.addWidget(self.name, 0, 0)
+        grid.addWidget(self.size, 0, 1)
+        grid.addWidget(self.about, 1, 0, 1, 2)
+        grid.addWidget(self.state, 2, 0)
+        grid.addLayout(buttons, 2, 1, Qt.AlignmentFlag.AlignRight)
+        grid.addWidget(self.bar, 3, 0, 1, 2)
+        grid.addWidget(self.error, 4, 0, 1, 2)
+        grid.setColumnStretch(0, 1)
+
+    def show_error(self, text: str | None) -> None:
+        """Say what went wrong (None: nothing); the Download button becomes Retry."""
+        self.error.setText(text or "")
+        self.error.setVisible(bool(text))
+        self.download.setText("Retry" if text else "Download")
 
 
 class ModelsDialog(QDialog):
     modelChosen = Signal(str)
     downloadFinished = Signal(str, str)  # model id, error ("" when it worked)
-    listed = Signal()  # the installed models were read and the table filled
+    listed = Signal()  # the installed models were read and the rows filled
 
     def __init__(self, library: Library, paths: Paths, pools: Pools, hub: ChangeHub, settings: Settings,
                  parent=None, *, endpoint: str | None = None):
@@ -72,22 +115,29 @@ class ModelsDialog(QDialog):
         self.endpoint = endpoint
         self.installed: dict[str, modelhub.InstalledModel] = {}
         self.status: ModelStatus | None = None
-        self.rows: dict[str, tuple[QTreeWidgetItem, _RowControls]] = {}
+        self.rows: dict[str, ModelRow] = {}
         self._cancels: dict[str, threading.Event] = {}
+        #: A row whose download finished while its Cancel button had the focus:
+        #: the focus goes to what can be done next in that row.
+        self._focus_after_refresh: str | None = None
 
         lay = QVBoxLayout(self)
         self.banner = QLabel(self)
         self.banner.setObjectName("modelBanner")
         self.banner.setWordWrap(True)
         lay.addWidget(self.banner)
-        self.tree = QTreeWidget(self)
-        self.tree.setObjectName("modelsTree")
-        self.tree.setHeaderLabels(["Model", "Size", "Good for", "State", ""])
-        self.tree.setRootIsDecorated(False)
-        self.tree.setWordWrap(True)
-        self.tree.header().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.tree.header().setSectionResizeMode(4, QHeaderView.ResizeMode.ResizeToContents)
-        lay.addWidget(self.tree, 1)
+        self.list = QWidget(self)
+        self.list_layout = QVBoxLayout(self.list)
+        self.list_layout.setContentsMargins(0, 0, 0, 0)
+        self.list_layout.setSpacing(6)
+        self.list_layout.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setObjectName("modelsList")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(self.list)
+        lay.addWidget(scroll, 1)
         dev = QHBoxLayout()
         dev.addWidget(QLabel("Run models on:", self))
         self.device = QComboBox(self)
@@ -97,97 +147,109 @@ class ModelsDialog(QDialog):
         self.device.setCurrentIndex(max(0, self.device.findData(settings.device)))
         self.device.currentIndexChanged.connect(self._device_changed)
         dev.addWidget(self.device)
-        self.providers = QLabel("", self)
-        dev.addWidget(self.providers, 1)
+        dev.addStretch(1)
         lay.addLayout(dev)
+        self.providers = QLabel("", self)
+        self.providers.setObjectName("providers")
+        self.providers.setWordWrap(True)
+        lay.addWidget(self.providers)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
-        self.resize(980, 420)
+        self._fit(parent)
         self._build_rows()
         self.refresh()
 
-    # -- table ---------------------------------------------------------------------
+    def _fit(self, parent) -> None:
+        """As large as the list wants, but never larger than the window it opens over."""
+        width, height = 720, 560
+        if isinstance(parent, QWidget) and parent.isVisible():
+            width, height = min(width, parent.width() - 40), min(height, parent.height() - 40)
+        self.resize(width, height)
+
+    # -- rows ------------------------------------------------------------------------
     def _build_rows(self) -> None:
         for info in modelhub.REGISTRY:
             self._add_row(info.name, info)
 
     def _add_row(self, model_id: str, info: modelhub.ModelInfo | None) -> None:
-        size = f"{info.size_mb:,} MB" if info and info.size_mb else ""
-        good = (info.good_for if info else "") + ("  (recommended)" if info and info.recommended else "")
-        item = QTreeWidgetItem(self.tree, [model_id, size, good, "", ""])
-        item.setData(0, Qt.ItemDataRole.UserRole, model_id)
-        controls = _RowControls(self.tree)
-        controls.setObjectName(f"controls:{model_id}")
-        controls.download.clicked.connect(lambda: self.download(model_id))
-        controls.cancel.clicked.connect(lambda: self.cancel(model_id))
-        controls.use.clicked.connect(lambda: self.use(model_id))
-        controls.remove.clicked.connect(lambda: self.remove(model_id))
-        self.tree.setItemWidget(item, 4, controls)
-        self.rows[model_id] = (item, controls)
+        row = ModelRow(model_id, info, self.list)
+        row.download.clicked.connect(lambda: self.download(model_id))
+        row.cancel.clicked.connect(lambda: self.cancel(model_id))
+        row.use.clicked.connect(lambda: self.use(model_id))
+        row.remove.clicked.connect(lambda: self.remove(model_id))
+        self.list_layout.insertWidget(self.list_layout.count() - 1, row)
+        self.rows[model_id] = row
 
     def refresh(self) -> None:
-        """Read the installed models, the active model and the providers (worker)."""
+        """Read the installed models, the active model and the accelerators (worker)."""
         paths, library = self.paths, self.library
 
         def job():
             installed = {m.model_id: m for m in modelhub.installed_models(paths)}
             status = library.models.status()
-            from clipdesk.core.engine import available_providers
+            from clipdesk.core.engine import gpu_providers
 
-            return installed, status, available_providers()
+            return installed, status, gpu_providers()
 
         self.pools.run(self.pools.general, job, self._fill, lambda e: self.banner.setText(f"Could not list models: {e}"),
                        owner=self)
 
     def _fill(self, value) -> None:
-        self.installed, self.status, providers = value
+        self.installed, self.status, gpus = value
         for model_id, m in self.installed.items():
             if model_id not in self.rows:
                 self._add_row(model_id, m.info)
         active = self.active_model()
-        for model_id, (item, c) in self.rows.items():
+        for model_id, row in self.rows.items():
             m = self.installed.get(model_id)
             downloading = model_id in self._cancels
             if downloading:
-                state = "downloading"
+                state = row.state.text()
             elif m is None:
                 state = "not installed"
             elif m.bundled:
                 state = "built in (demo)" if model_id == "clipdesk-mini" else "built in"
             else:
                 state = f"installed, {m.size_bytes / 1e6:,.0f} MB" if m.size_bytes else "installed"
-            if model_id == active:
+            if model_id == active and not downloading:
                 state += " · in use"
-            item.setText(3, state)
-            c.download.setVisible(m is None and not downloading)
-            c.cancel.setVisible(downloading)
-            c.bar.setVisible(downloading)
-            c.use.setVisible(m is not None and model_id != active)
-            c.remove.setVisible(m is not None and not m.bundled)
+            row.state.setText(state)
+            row.download.setVisible(m is None and not downloading)
+            row.cancel.setVisible(downloading)
+            row.bar.setVisible(downloading)
+            row.use.setVisible(m is not None and model_id != active)
+            row.remove.setVisible(m is not None and not m.bundled)
+            if m is not None:
+                row.show_error(None)
         st = self.status
         if st is not None and st.is_demo:
             rec = st.recommended or modelhub.DEFAULT_MODEL
             self.banner.setText(
-                f"<b>You are using the demo model.</b> {st.message or ''} "
-                f"For real photos, download <b>{rec}</b> (about "
+                "<b>You are using the demo model.</b> It only knows clothing items, colours, counts and a few "
+                f"backgrounds. For your own photos, download <b>{html.escape(rec)}</b> (about "
                 f"{modelhub.model_info(rec).size_mb:,} MB) below."
             )
-        elif st is not None:
-            self.banner.setText(f"Searches use <b>{st.model_id}</b>." + (f" {st.message}" if st.message else ""))
+        elif st is not None and st.model_id is not None:
+            self.banner.setText(f"Searches use <b>{html.escape(st.model_id)}</b>.")
         else:
-            self.banner.setText("Pick the model searches use; downloads resume if interrupted.")
-        gpu = [p for p in providers if p != "CPUExecutionProvider"]
+            self.banner.setText("No model is installed yet: download one below to search by meaning. "
+                                "Downloads resume if they are interrupted.")
         self.providers.setText(
-            ("GPU available: " + ", ".join(p.replace("ExecutionProvider", "") for p in gpu) if gpu
-             else "No GPU provider in this installation: models run on the CPU.")
+            ("GPU available: " + ", ".join(gpus) if gpus else "No GPU in this installation: models run on the CPU.")
             + " A change applies at the next start."
         )
         gpu_index = self.device.findData("gpu")
         item = self.device.model().item(gpu_index) if gpu_index >= 0 else None
         if item is not None:
-            item.setEnabled(bool(gpu))
-        self.tree.resizeColumnToContents(0)
+            item.setEnabled(bool(gpus))
+        focus, self._focus_after_refresh = self._focus_after_refresh, None
+        if focus in self.rows:
+            row = self.rows[focus]
+            for button in (row.use, row.remove, row.download):
+                if not button.isHidden():
+                    button.setFocus()
+                    break
         self.listed.emit()
 
     def active_model(self) -> str | None:
@@ -197,14 +259,18 @@ class ModelsDialog(QDialog):
     def download(self, model_id: str) -> None:
         if model_id in self._cancels:
             return
-        item, c = self.rows[model_id]
+        row = self.rows[model_id]
         cancel = threading.Event()
         self._cancels[model_id] = cancel
-        c.download.hide()
-        c.cancel.show()
-        c.bar.show()
-        c.bar.setValue(0)
-        item.setText(3, "starting download…")
+        had_focus = row.download.hasFocus()
+        row.show_error(None)
+        row.cancel.show()
+        row.download.hide()
+        if had_focus:
+            row.cancel.setFocus()  # not the next row's button
+        row.bar.show()
+        row.bar.setValue(0)
+        row.state.setText("starting the download…")
         paths, endpoint, dispatcher = self.paths, self.endpoint, self.pools.dispatcher
         info = modelhub.model_info(model_id)
         last = [0.0]
@@ -220,29 +286,35 @@ class ModelsDialog(QDialog):
             return modelhub.download_model(info, paths, endpoint=endpoint, progress=progress, cancel=cancel)
 
         self.pools.run(self.pools.long, job, lambda _: self._finished(model_id, ""),
-                       lambda e: self._finished(model_id, str(e)), owner=self)
+                       lambda e: self._finished(model_id, str(e) or type(e).__name__), owner=self)
 
     def _progress(self, model_id: str, p: modelhub.Progress) -> None:
         row = self.rows.get(model_id)
         if row is None or model_id not in self._cancels:
             return
-        item, c = row
         if p.total:
-            c.bar.setValue(int(1000 * p.done / p.total))
-            item.setText(3, f"downloading {p.done / 1e6:,.1f} / {p.total / 1e6:,.1f} MB")
+            row.bar.setValue(int(1000 * p.done / p.total))
+            row.state.setText(f"downloading {p.done / 1e6:,.1f} of {p.total / 1e6:,.1f} MB")
 
     def _finished(self, model_id: str, error: str) -> None:
-        self._cancels.pop(model_id, None)
-        item, c = self.rows[model_id]
-        c.cancel.hide()
-        c.bar.hide()
+        cancelled = self._cancels.pop(model_id, threading.Event()).is_set()
+        row = self.rows[model_id]
+        had_focus = row.cancel.hasFocus()
+        row.bar.hide()
         if error:
-            item.setText(3, error)
-            item.setToolTip(3, error)
-            c.download.show()
-        elif self.status is None or self.status.model_id is None:
-            # With no model before, searches now use this one.
-            self.hub.announce(Changes(model=True))
+            row.state.setText("download cancelled" if cancelled else "not installed")
+            row.show_error(None if cancelled else f"The download failed: {error}")
+            row.download.show()
+            row.cancel.hide()
+            if had_focus:
+                row.download.setFocus()
+        else:
+            row.cancel.hide()
+            if self.status is None or self.status.model_id is None:
+                # With no model before, searches now use this one.
+                self.hub.announce(Changes(model=True))
+            if had_focus:
+                self._focus_after_refresh = model_id
         self.downloadFinished.emit(model_id, error)
         self.refresh()
 
@@ -250,7 +322,7 @@ class ModelsDialog(QDialog):
         event = self._cancels.get(model_id)
         if event is not None:
             event.set()
-            self.rows[model_id][0].setText(3, "cancelling…")
+            self.rows[model_id].state.setText("cancelling…")
 
     def use(self, model_id: str) -> None:
         """Make ``model_id`` the model searches use; photos are re-embedded in the background."""

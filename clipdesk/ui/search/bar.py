@@ -10,16 +10,26 @@ from __future__ import annotations
 import os
 from datetime import date, timedelta
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QMenu, QSizePolicy, QToolButton,
+    QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QMenu, QSizePolicy, QStyle, QToolButton,
     QWidget,
 )
 
 from clipdesk.core import query as querylang
 from clipdesk.core.query import TYPE_EXTENSIONS, Query
-from clipdesk.ui.dnd import PHOTO_IDS_MIME, decode_ids, image_paths
+from clipdesk.ui import theme
+from clipdesk.ui.dnd import PHOTO_IDS_MIME, decode_ids, image_paths, local_paths
+from clipdesk.ui.search.flow import FlowLayout, flow_policy
+
+
+#: What the search bar suggests typing, for the demo model (which knows
+#: clothing items, colours, counts and a few backgrounds) and for real CLIP models.
+DEMO_EXAMPLES = ("red sneaker", "bags on grass")
+CLIP_EXAMPLES = ("dog on a beach", "receipts", "red car -night")
+#: Without a model only file names and filters find photos.
+NO_MODEL_EXAMPLES = ("IMG_0042", "tag:family", "after:2024")
 
 
 class SearchBar(QLineEdit):
@@ -31,11 +41,24 @@ class SearchBar(QLineEdit):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("searchBar")
-        self.setPlaceholderText("Search your photos: dog on a beach, receipts, red car -night   (drop a photo to find similar)")
+        self.set_examples(CLIP_EXAMPLES)
         self.setClearButtonEnabled(True)
         self.setAcceptDrops(True)
         self.setMinimumWidth(160)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_examples(self, examples: tuple[str, ...]) -> None:
+        """Suggest ``examples`` (queries the model in use knows) in the empty bar."""
+        self.setPlaceholderText("Search: " + ", ".join(examples))
+        self.setToolTip("Type what the photos show, e.g. " + ", ".join(f"“{e}”" for e in examples)
+                        + ". Drop a photo here to find similar ones. Esc clears the search.")
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape and self.text():
+            self.clear()  # Esc clears the search (a second Esc goes on to the window)
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def _accepts(self, mime) -> bool:
         return mime.hasFormat(PHOTO_IDS_MIME) or bool(image_paths(mime))
@@ -43,12 +66,16 @@ class SearchBar(QLineEdit):
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if self._accepts(event.mimeData()):
             event.acceptProposedAction()
+        elif local_paths(event.mimeData()):
+            event.ignore()  # files that are no photos: not their path typed into the bar
         else:
             super().dragEnterEvent(event)
 
     def dragMoveEvent(self, event) -> None:
         if self._accepts(event.mimeData()):
             event.acceptProposedAction()
+        elif local_paths(event.mimeData()):
+            event.ignore()
         else:
             super().dragMoveEvent(event)
 
@@ -96,40 +123,67 @@ class DateRangeDialog(QDialog):
         return a, b + timedelta(days=1)
 
 
+#: A chip shows at most this many characters of its value (the rest in its tooltip).
+CHIP_VALUE_CHARS = 28
+
+
+def _abbreviated(value: str) -> str:
+    return value if len(value) <= CHIP_VALUE_CHARS else value[: CHIP_VALUE_CHARS - 1].rstrip() + "…"
+
+
 def _qdate(d: date) -> QDate:
     return QDate(d.year, d.month, d.day)
 
 
+class ChipButton(QToolButton):
+    """A filter chip: its menu opens on a click. Its size makes room for the
+    menu arrow, which the style draws over the text's end otherwise."""
+
+    def __init__(self, text: str, parent=None):
+        super().__init__(parent)
+        self.setText(text)
+        self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        arrow = self.style().pixelMetric(QStyle.PixelMetric.PM_MenuButtonIndicator, None, self)
+        return QSize(hint.width() + arrow, hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return self.sizeHint()
+
+
 class FilterChips(QWidget):
     """Folder, date, type and tag chips. Each shows the query's current value
-    for its filter, and picking a value rewrites the query text."""
+    for its filter, and picking a value rewrites the query text. They sit on a
+    line of their own and wrap onto the next when the window is narrow: beside
+    the bar they squeezed it, and their menu arrows were clipped."""
 
     def __init__(self, bar: QLineEdit, parent=None):
         super().__init__(parent)
         self.bar = bar
         self.folders: list[str] = []
         self.tags: list[str] = []
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
-        self.chips: dict[str, QToolButton] = {}
+        layout = FlowLayout(self)
+        self.setSizePolicy(flow_policy())
+        self.chips: dict[str, ChipButton] = {}
         for key, label in (("folder", "Folder"), ("date", "Date"), ("type", "Type"), ("tag", "Tag")):
-            b = QToolButton(self)
+            b = ChipButton(label, self)
             b.setObjectName(f"chip_{key}")
-            b.setText(label)
             b.setProperty("label", label)
-            b.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-            b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-            b.setAutoRaise(False)
             menu = QMenu(b)
             menu.aboutToShow.connect(lambda k=key, m=menu: self._fill(k, m))
             b.setMenu(menu)
             layout.addWidget(b)
             self.chips[key] = b
-        layout.addStretch(0)
         #: What the bar's text means, as the search controller parsed it
         #: (None while it does not parse).
         self.query: Query | None = None
+
+    def add_chips(self, widget: QWidget) -> None:
+        """More chips on the same lines (the marks' chips), after these."""
+        self.layout().addWidget(widget)
 
     def set_choices(self, folders: list[str], tags: list[str]) -> None:
         self.folders = list(folders)
@@ -153,7 +207,8 @@ class FilterChips(QWidget):
                 values["tag"] = ", ".join(q.tags)
         for key, b in self.chips.items():
             v = values[key]
-            b.setText(f"{b.property('label')}: {v}" if v else b.property("label"))
+            b.setText(f"{b.property('label')}: {_abbreviated(v)}" if v else b.property("label"))
+            b.setToolTip(f"{b.property('label')}: {v}" if v and v != _abbreviated(v) else "")
             b.setProperty("active", bool(v))
             b.setDown(False)
             font = b.font()
@@ -228,12 +283,15 @@ class ErrorLine(QLabel):
         self.hide()
 
     def show_error(self, text: str) -> None:
-        self.setStyleSheet("color: #d04040;")
-        self.setText(text)
-        self.show()
+        self._show(text, "error")
 
-    def show_notice(self, text: str) -> None:
-        self.setStyleSheet("")
+    def show_notice(self, text: str, warning: bool = False) -> None:
+        """A notice about the results (``warning``: one that says they are not to be trusted)."""
+        self._show(text, "warning" if warning else None)
+
+    def _show(self, text: str, tint: str | None) -> None:
+        theme.set_tint(self, tint)
+        self.setProperty("kind", tint or "notice")
         self.setText(text)
         self.show()
 

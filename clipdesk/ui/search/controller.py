@@ -14,13 +14,18 @@ through the model again.
 The last search runs again when the change hub says that what it shows may
 have changed (photos added or removed, folders, the model, or tags when it
 filters by tag).
+
+"Show more" (:meth:`SearchController.show_more`) runs the same query with the
+relevance cut lowered one more step (``widen``), until the query changes. A
+query the model does not know is answered with its closest matches held back
+(:attr:`Answer.withheld`); the first "Show more" shows them.
 """
 
 from __future__ import annotations
 
 import gc
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -52,6 +57,10 @@ class Answer:
     #: the grid tells an identical or reordered refresh apart without
     #: comparing 100,000 rows on the GUI thread.
     fingerprint: tuple[int, int] | None = None
+    #: Closest matches held back (not in ``ids``): the model does not know what
+    #: the query asks for, and a grid of them would look like real results.
+    #: "Show more" shows them.
+    withheld: int = 0
 
     @property
     def photos(self) -> dict[int, Photo]:
@@ -94,6 +103,12 @@ class SearchController(QObject):
         #: The request waiting for the search that runs (at most one: the newest).
         self._pending: tuple | None = None
         self._running = False
+        #: "Show more" steps taken for the current query.
+        self.widen = 0
+        #: The answer whose closest matches are held back (see Answer.withheld),
+        #: and whether the user asked to see them for the current query.
+        self._withheld: Answer | None = None
+        self._revealed = False
         #: The sort of each kind of answer ("list", "text", "similar") when the
         #: query names none (the grid's sort control sets it).
         self.sorts: dict[str, str] = {}
@@ -107,6 +122,8 @@ class SearchController(QObject):
     def search(self, text: str) -> None:
         """Search for ``text`` (empty: all photos by date); a text that does not
         parse is reported by ``failed`` at once."""
+        if text != self.text:
+            self.widen, self._revealed, self._withheld = 0, False, None
         self.text = text
         try:
             query = parse_query(text) if text.strip() else None
@@ -129,6 +146,21 @@ class SearchController(QObject):
 
     def refresh(self) -> None:
         """Run the last request again (the catalog changed)."""
+        self._submit(*self._last, refresh=True)
+
+    def show_more(self) -> None:
+        """Show the closest matches held back, or else lower the relevance cut
+        one more step for the current typed query."""
+        withheld, self._withheld = self._withheld, None
+        if withheld is not None:
+            self._revealed = True
+            ids = withheld.result.row_ids
+            self.answered.emit(replace(withheld, ids=ids, scores=[h.score for h in withheld.result.hits],
+                                       fingerprint=None, withheld=0))
+            return
+        if self._last[0] != "text" or self._last[1] is None:
+            return
+        self.widen += 1
         self._submit(*self._last, refresh=True)
 
     def _on_changes(self, changes: Changes) -> None:
@@ -158,7 +190,7 @@ class SearchController(QObject):
         generation, kind, target, shown, token = self._pending
         self._pending = None
         self._running = True
-        library, limit, sorts = self.library, self.limit, dict(self.sorts)
+        library, limit, widen, sorts = self.library, self.limit, self.widen, dict(self.sorts)
 
         def job():
             if token.cancelled:
@@ -171,7 +203,7 @@ class SearchController(QObject):
                 result = library.search.listing(q, sort=sorts.get("list"))
                 got_kind, scores = "list", None
             else:
-                result = library.search.query(q, limit=limit, cancelled=token, sort=sorts.get("text"))
+                result = library.search.query(q, limit=limit, cancelled=token, widen=widen, sort=sorts.get("text"))
                 got_kind, scores = "text", [h.score for h in result.hits]
             ids = result.row_ids
             return got_kind, result, ids, scores, fingerprint(ids, result)
@@ -183,7 +215,12 @@ class SearchController(QObject):
             got_kind, result, ids, scores, print_ = value
             self.delivered = generation
             self.busy = False
-            self.answered.emit(Answer(generation, shown, result, got_kind, ids, scores, print_))
+            answer = Answer(generation, shown, result, got_kind, ids, scores, print_)
+            self._withheld = None
+            if got_kind == "text" and result.unknown and ids and widen == 0 and not self._revealed:
+                self._withheld = answer
+                answer = replace(answer, ids=[], scores=[], fingerprint=None, withheld=len(ids))
+            self.answered.emit(answer)
 
         def error(exc: BaseException) -> None:
             self._ended()

@@ -9,12 +9,12 @@ text in the bar stays the one truth.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QMenu, QToolButton, QWidget
 
 from clipdesk.core import query as querylang
 from clipdesk.core.query import LABELS, Query
 from clipdesk.ui.grid.marks import LABEL_COLORS, swatch
+from clipdesk.ui.search.bar import ChipButton
 
 
 def rating_text(lo: int | None, hi: int | None) -> str | None:
@@ -42,12 +42,9 @@ class MarkFilters(QWidget):
         self.chips: dict[str, QToolButton] = {}
         self.menus: dict[str, QMenu] = {}
         for key, label in (("rating", "Rating"), ("flag", "Flag"), ("label", "Label")):
-            b = QToolButton(self)
+            b = ChipButton(label, self)  # room for its menu arrow
             b.setObjectName(f"chip_{key}")
-            b.setText(label)
             b.setProperty("label", label)
-            b.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-            b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             menu = QMenu(b)
             b.setMenu(menu)
             layout.addWidget(b)

@@ -13,14 +13,16 @@ from __future__ import annotations
 import os
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QMessageBox, QToolButton, QVBoxLayout, QWidget
 
 from clipdesk.core import query as querylang
 from clipdesk.core.catalog import Photo
 from clipdesk.core.library import Library
+from clipdesk.core.models import ModelStatus
 from clipdesk.core.wording import plural
 from clipdesk.ui.hub import ChangeHub
-from clipdesk.ui.search.bar import ErrorLine, FilterChips, SearchBar
+from clipdesk.ui.search.bar import CLIP_EXAMPLES, DEMO_EXAMPLES, NO_MODEL_EXAMPLES, ErrorLine, FilterChips, SearchBar
 from clipdesk.ui.search.controller import Answer, SearchController
 from clipdesk.ui.search.markfilters import MarkFilters
 from clipdesk.ui.settings import Settings
@@ -40,6 +42,22 @@ SYNTAX_HELP = (
 TYPING_PAUSE_MS = 700
 
 
+def count_words(answer: Answer) -> str:
+    """How many photos an answer shows, in words that say what they are."""
+    n, result = len(answer.ids), answer.result
+    if answer.kind == "list":
+        return plural(n, "photo")
+    if answer.kind == "similar":
+        return plural(n, "similar photo")
+    if answer.withheld or (result.unknown and not n):
+        return "no match"
+    if not result.model_id:
+        return plural(n, "photo")
+    if result.unknown or not result.confident:
+        return plural(n, "closest match", "closest matches")
+    return plural(n, "result")
+
+
 class SearchPanel(QWidget):
     """Search bar, save button, filter chips and the line under them; runs the searches."""
 
@@ -47,6 +65,9 @@ class SearchPanel(QWidget):
     saveRequested = Signal(str, str)
     #: A passing message for the status bar: (text, milliseconds).
     statusMessage = Signal(str, int)
+    #: The query on screen and what it filters by: (text, Query or None when
+    #: it does not parse or is no typed query). The chips and the sidebar follow it.
+    filtersShown = Signal(str, object)
 
     def __init__(self, library: Library, pools: Pools, hub: ChangeHub, settings: Settings, parent=None):
         super().__init__(parent)
@@ -58,23 +79,29 @@ class SearchPanel(QWidget):
         self.save_button = QToolButton(self)
         self.save_button.setText("☆ Save")
         self.save_button.setToolTip("Save this search; it stays live as photos arrive")
-        self.chips = FilterChips(self.bar, self)
-        self.mark_chips = MarkFilters(self.bar, self)
         row.addWidget(self.bar, 1)
         row.addWidget(self.save_button)
-        row.addWidget(self.chips)
         v.addLayout(row)
-        # The marks' chips under the others, beside the message line: the
-        # first row is as wide as a small window allows already.
-        second = QHBoxLayout()
+        # The filter chips on a line of their own (the marks' chips with them),
+        # wrapping when the window is narrow; the message line under them.
+        self.chips = FilterChips(self.bar, self)
+        self.mark_chips = MarkFilters(self.bar, self.chips)
+        self.chips.add_chips(self.mark_chips)
+        v.addWidget(self.chips)
         self.message = ErrorLine(self)
-        second.addWidget(self.message, 1)
-        second.addWidget(self.mark_chips, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
-        v.addLayout(second)
+        v.addWidget(self.message)
         self.count_label = QLabel("", self)
         self.count_label.setObjectName("countLabel")
         self.controller = SearchController(library, pools, hub, limit=settings.result_limit,
                                            delay_ms=settings.search_delay_ms, parent=self)
+        self.settings = settings
+        #: View > "Show the last search at start" (the restore_search setting).
+        self.restore_action = QAction("Show the last search at &start", self)
+        self.restore_action.setCheckable(True)
+        self.restore_action.setChecked(settings.restore_search)
+        self.restore_action.toggled.connect(lambda on: setattr(settings, "restore_search", on))
+        if settings.restore_search and settings.last_search:
+            self.bar.setText(settings.last_search)  # searched when the window starts
         #: What the model banner says already; an answer's notice leaves it out.
         self._said_elsewhere: str | None = None
         #: The query text and count of the answer on screen, and a problem
@@ -89,8 +116,7 @@ class SearchPanel(QWidget):
 
         self.bar.textChanged.connect(self.controller.search)
         self.save_button.clicked.connect(self.save_current)
-        self.controller.parsed.connect(self.chips.show_query)
-        self.controller.parsed.connect(self.mark_chips.show_query)
+        self.controller.parsed.connect(self._parsed)
         self.controller.answered.connect(self._answered)
         self.controller.failed.connect(self._failed)
 
@@ -104,9 +130,16 @@ class SearchPanel(QWidget):
         self.bar.setText(text)
         self.focus()
 
-    def filter_by(self, key: str, value: str) -> None:
-        """Set one filter of the current query (a folder or tag picked in the sidebar)."""
-        self.set_query(querylang.set_filter(self.bar.text(), key, value))
+    def filter_by(self, key: str, value: str, add: bool = False) -> None:
+        """Show the photos of a folder or tag picked in the sidebar: it replaces
+        the query's filter of that kind, or (``add``) joins it."""
+        text = self.bar.text()
+        self.set_query(querylang.add_filter(text, key, value) if add else querylang.set_filter(text, key, value))
+
+    def _parsed(self, q) -> None:
+        self.chips.show_query(q)
+        self.mark_chips.show_query(q)
+        self.filtersShown.emit(self.bar.text(), q)
 
     def find_similar_photo(self, photo_id: int, photo: Photo | None = None) -> None:
         """Photos like a catalogued one (``photo``, when known, names it)."""
@@ -123,7 +156,7 @@ class SearchPanel(QWidget):
         self.bar.blockSignals(True)
         self.bar.setText(f"similar:{querylang.quote_value(path)}" if path else "")
         self.bar.blockSignals(False)
-        self.chips.show_query(None)
+        self._parsed(None)
 
     def save_current(self) -> None:
         """Ask for a name and save the current search."""
@@ -135,31 +168,41 @@ class SearchPanel(QWidget):
         if ok and name.strip():
             self.saveRequested.emit(name.strip(), query)
 
-    def set_said_elsewhere(self, text: str | None) -> None:
-        """What the model banner shows (None: nothing): left out of the answers' notices."""
-        self._said_elsewhere = text
+    def set_model_status(self, status: ModelStatus | None) -> None:
+        """The model searches use (read by the banner): the bar suggests queries
+        it knows, and what the banner says about it is left out of the notices."""
+        self._said_elsewhere = status.message if status is not None and (status.is_demo or not status.model_id) else None
+        if status is not None and status.is_demo:
+            self.bar.set_examples(DEMO_EXAMPLES)
+        elif status is not None and status.model_id is None:
+            self.bar.set_examples(NO_MODEL_EXAMPLES)
+        else:
+            self.bar.set_examples(CLIP_EXAMPLES)
 
     def show_syntax(self) -> None:
         QMessageBox.information(self, "Search syntax", SYNTAX_HELP)
 
     def _answered(self, answer: Answer) -> None:
         result = answer.result
-        n = len(answer.ids)
-        if answer.kind == "list":
-            text = plural(n, "photo")
-        elif answer.kind == "similar":
-            text = plural(n, "similar photo")
-        else:
-            text = plural(n, "result") if result.model_id else plural(n, "photo")
-        self.count_label.setText(f"{text} · {result.elapsed_ms:.0f} ms")
+        text = count_words(answer)
         self._shown_text, self._shown_count = answer.text, text
+        if answer.kind != "similar" and self.settings.last_search != answer.text:
+            self.settings.last_search = answer.text
+        if self._problem is not None and answer.kind != "similar" and answer.text != self.bar.text():
+            # The last good search ran again (the library changed) while the bar
+            # holds a query with a problem: the problem stays, and so does the mark.
+            self.count_label.setText(f"{text} · for “{answer.text}”")
+            return
+        self.count_label.setText(f"{text} · {result.elapsed_ms:.0f} ms")
         self._problem = None
         self._pause.stop()
         notice = result.notice
         if notice and self._said_elsewhere:
             notice = notice.replace(self._said_elsewhere, "").strip()
+        if notice and result.unknown and not answer.ids:  # "...; these are only the closest matches": none shown
+            notice = notice.split(";", 1)[0] + "."
         if notice:
-            self.message.show_notice(notice)
+            self.message.show_notice(notice, warning=result.unknown or not result.confident)
         else:
             self.message.clear_message()
 

@@ -7,7 +7,8 @@
 * Teach a tag: name it (new or existing), drop a few example photos, and the
   panel shows the photos the learned tag would add, to accept or reject.
 * Apply to the whole library: a preview of how many photos each tag would
-  get, then the tags picked are stored as suggestions.
+  get; the tags the user ticks (none at first) are added to those photos as
+  accepted tags, as if the user had added them.
 
 Accepted tags can also go to XMP sidecars (a setting). A file outside the
 library has no catalog entry, so its tags can only go to its sidecar. Every
@@ -20,11 +21,11 @@ import logging
 import os
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QEvent, QObject, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFrame, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton,
-    QScrollArea, QToolButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFrame, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar,
+    QPushButton, QScrollArea, QStyle, QToolButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
 from clipdesk.core.changes import Changes
@@ -32,6 +33,7 @@ from clipdesk.core.errors import ClipDeskError
 from clipdesk.core.library import Library
 from clipdesk.core.search import Hit
 from clipdesk.core.tags import AutoTagResult, FileSuggestions
+from clipdesk.core.wording import plural
 from clipdesk.ui.dnd import PHOTO_IDS_MIME, decode_ids, image_paths
 from clipdesk.ui.grid.model import PhotoListModel
 from clipdesk.ui.grid.thumbs import ThumbnailLoader
@@ -44,30 +46,41 @@ log = logging.getLogger(__name__)
 
 
 class DropZone(QFrame):
-    """Accepts photos from the grid (ids) and image files (paths)."""
+    """Accepts photos from the grid (ids) and image files (paths).
+
+    The dashed border is painted from the palette at paint time, not set by a
+    style sheet: a style sheet fixes the palette of the zone and its text when
+    it is applied, so after a switch to the dark theme the text stayed dark."""
 
     dropped = Signal(list, list)  # photo ids, paths
 
     def __init__(self, text: str, parent=None):
         super().__init__(parent)
         self.setAcceptDrops(True)
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setFrameShadow(QFrame.Shadow.Sunken)
         self.setMinimumHeight(56)
         self.label = QLabel(text, self)
         self.label.setWordWrap(True)
         self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         lay = QVBoxLayout(self)
+        lay.setContentsMargins(10, 8, 10, 8)
         lay.addWidget(self.label)
         self._idle_text = text
-        self._hover(False)
+        self.hovered = False
 
     def _hover(self, on: bool) -> None:
-        self.setProperty("hover", on)
-        self.setStyleSheet(
-            "DropZone { border: 2px dashed palette(highlight); border-radius: 6px; }" if on else
-            "DropZone { border: 2px dashed palette(mid); border-radius: 6px; }"
-        )
+        self.hovered = on
+        self.update()
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        try:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            role = QPalette.ColorRole.Highlight if self.hovered else QPalette.ColorRole.PlaceholderText
+            painter.setPen(QPen(self.palette().color(role), 2, Qt.PenStyle.DashLine))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(QRectF(self.rect()).adjusted(1, 1, -1, -1), 6, 6)
+        finally:
+            painter.end()
 
     def set_text(self, text: str | None) -> None:
         self.label.setText(text or self._idle_text)
@@ -135,50 +148,56 @@ def group_suggestions(results: list[FileSuggestions]) -> list[TagGroup]:
     return sorted(groups.values(), key=lambda g: (-g.count, -sum(g.scores) / len(g.scores), g.tag.lower()))
 
 
-class TagRow(QWidget):
+class TagRow(QObject):
+    """One suggested tag: its name, confidence, how many photos it fits, and the
+    buttons to accept or reject it; after a decision, what was decided in the
+    buttons' place. Its widgets go in a column of a grid shared by every row,
+    so the rows line up whatever each one shows."""
+
     accept = Signal(str)
     reject = Signal(str)
 
-    def __init__(self, group: TagGroup, total: int, parent=None):
+    def __init__(self, group: TagGroup, total: int, grid: QGridLayout, row: int, parent: QWidget):
         super().__init__(parent)
         self.group = group
-        self.setObjectName(f"tagRow:{group.tag}")
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(2, 1, 2, 1)
-        self.name = QLabel(group.tag + ("  ✦" if group.source == "learned" else ""), self)
+        self.name = QLabel(group.tag + ("  ✦" if group.source == "learned" else ""), parent)
+        self.name.setObjectName(f"tagRow:{group.tag}")
         self.name.setToolTip("learned from your examples" if group.source == "learned" else "suggested by the model")
-        self.name.setMinimumWidth(90)
-        self.bar = QProgressBar(self)
+        self.bar = QProgressBar(parent)
         self.bar.setRange(0, 100)
         self.bar.setValue(round(group.confidence * 100))
         self.bar.setFormat("%p%")
-        self.bar.setMaximumHeight(14)
-        self.bar.setMinimumWidth(70)
+        self.bar.setFixedWidth(64)
+        self.bar.setMaximumHeight(16)
         self.bar.setToolTip(f"confidence {group.confidence:.0%}")
-        self.count = QLabel(f"{group.count}/{total}", self)
-        self.count.setToolTip(f"fits {group.count} of the {total} photos dropped")
-        self.accept_button = QToolButton(self)
+        self.count = QLabel(f"{group.count}/{total}", parent)
+        self.count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.count.setToolTip(f"fits {group.count} of the {plural(total, 'photo')} dropped")
+        self.accept_button = QToolButton(parent)
         self.accept_button.setText("✓")
-        self.accept_button.setToolTip(f"Tag {group.count} photo(s) with '{group.tag}'")
+        self.accept_button.setToolTip(f"Tag {plural(group.count, 'photo')} with '{group.tag}'")
         self.accept_button.clicked.connect(lambda: self.accept.emit(group.tag))
-        self.reject_button = QToolButton(self)
+        self.reject_button = QToolButton(parent)
         self.reject_button.setText("✕")
         self.reject_button.setToolTip(f"Not '{group.tag}': never suggest it for these photos again")
         self.reject_button.clicked.connect(lambda: self.reject.emit(group.tag))
-        self.state = QLabel("", self)
-        lay.addWidget(self.name, 2)
-        lay.addWidget(self.bar, 2)
-        lay.addWidget(self.count)
-        lay.addWidget(self.accept_button)
-        lay.addWidget(self.reject_button)
-        lay.addWidget(self.state)
+        self.state = QLabel("", parent)
+        self.state.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.state.hide()
+        grid.addWidget(self.name, row, 0)
+        grid.addWidget(self.bar, row, 1)
+        grid.addWidget(self.count, row, 2)
+        grid.addWidget(self.accept_button, row, 3)
+        grid.addWidget(self.reject_button, row, 4)
+        grid.addWidget(self.state, row, 3, 1, 2)
 
     def set_decision(self, decision: str | None, note: str | None = None) -> None:
         self.group.decision = decision
         done = decision is not None
         self.accept_button.setEnabled(not done)
         self.reject_button.setEnabled(not done)
+        self.accept_button.setVisible(not done)
+        self.reject_button.setVisible(not done)
         self.state.setVisible(done)
         self.state.setText({"accepted": "added", "rejected": "rejected", None: ""}[decision])
         if note:
@@ -189,14 +208,19 @@ class TagRow(QWidget):
 
 
 class ApplyDialog(QDialog):
-    """Preview of apply-to-library: how many photos each tag would get; pick tags."""
+    """Preview of apply-to-library: how many photos each tag would get; the user
+    ticks the tags to add. Nothing is ticked at first: a tag that fits half the
+    library ("shirt" on 335 of 556 photos) is not something to add unread."""
 
     def __init__(self, counts: dict[str, int], parent=None):
         super().__init__(parent)
+        self.setObjectName("applyDialog")
         self.setWindowTitle("Tag the whole library")
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel("These tags would be suggested on this many photos. "
-                             "Suggestions can be reviewed and rejected later.", self))
+        intro = QLabel("Tick the tags to add. Each one is added to the number of photos shown, as if you had "
+                       "added it yourself; you can remove it from a photo later in its details.", self)
+        intro.setWordWrap(True)
+        lay.addWidget(intro)
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("applyTree")
         self.tree.setHeaderLabels(["Tag", "Photos"])
@@ -205,18 +229,23 @@ class ApplyDialog(QDialog):
             item = QTreeWidgetItem(self.tree, [tag, f"{n:,}"])
             item.setData(0, Qt.ItemDataRole.UserRole, tag)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(0, Qt.CheckState.Checked if n else Qt.CheckState.Unchecked)
+            item.setCheckState(0, Qt.CheckState.Unchecked)
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
         self.tree.resizeColumnToContents(0)
+        self.tree.itemChanged.connect(self._ticked)
         lay.addWidget(self.tree)
         self.sidecars = QCheckBox("Also write the tags to XMP sidecars", self)
         lay.addWidget(self.sidecars)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
-        self.apply_button = buttons.addButton("Apply", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.apply_button = buttons.addButton("Add the ticked tags", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.apply_button.setEnabled(False)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
-        self.resize(420, 480)
+        self.resize(440, 480)
+
+    def _ticked(self, *_args) -> None:
+        self.apply_button.setEnabled(bool(self.chosen()))
 
     def chosen(self) -> list[str]:
         out = []
@@ -225,6 +254,33 @@ class ApplyDialog(QDialog):
             if item.checkState(0) == Qt.CheckState.Checked:
                 out.append(item.data(0, Qt.ItemDataRole.UserRole))
         return out
+
+
+class PanelScroll(QScrollArea):
+    """A tall panel in a dock: it scrolls up and down (it never forces the
+    window to be as tall as it is) and never sideways, because the dock is
+    never made narrower than the panel needs, whatever the window's size."""
+
+    def __init__(self, panel: QWidget, parent=None):
+        super().__init__(parent)
+        self.setObjectName(f"{panel.objectName()}Scroll")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setWidget(panel)
+        panel.installEventFilter(self)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        widget = self.widget()
+        if widget is None:
+            return hint
+        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self.verticalScrollBar())
+        return QSize(widget.minimumSizeHint().width() + bar + 2 * self.frameWidth(), hint.height())
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # the panel's rows changed what it needs: the dock follows
+        return super().eventFilter(watched, event)
 
 
 class AutoTagPanel(QWidget):
@@ -241,10 +297,6 @@ class AutoTagPanel(QWidget):
         self.pools = pools
         self.hub = hub
         self.settings = settings
-        # The setting (this panel's check box) decides whether accepted tags go to sidecars.
-        library.tags.write_sidecars = settings.write_sidecars
-        settings.on_change(
-            lambda name, value: name == "write_sidecars" and setattr(library.tags, "write_sidecars", value))
         self.groups: list[TagGroup] = []
         self.rows: dict[str, TagRow] = {}
         self.examples: list[int] = []
@@ -263,17 +315,11 @@ class AutoTagPanel(QWidget):
         self.status = QLabel("", self)
         self.status.setWordWrap(True)
         lay.addWidget(self.status)
-        self.list_host = QWidget(self)
-        self.list_layout = QVBoxLayout(self.list_host)
-        self.list_layout.setContentsMargins(0, 0, 0, 0)
-        self.list_layout.setSpacing(0)
-        self.list_layout.addStretch(1)
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.list_host)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setMinimumHeight(90)
-        lay.addWidget(scroll, 2)
+        #: The suggested tags, one grid row each (made anew for each drop).
+        self.table: QWidget | None = None
+        self.table_slot = QVBoxLayout()
+        self.table_slot.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(self.table_slot)
         all_row = QHBoxLayout()
         self.accept_all = QPushButton("Accept all", self)
         self.accept_all.clicked.connect(lambda: self._decide_all("accepted"))
@@ -282,7 +328,9 @@ class AutoTagPanel(QWidget):
         all_row.addWidget(self.accept_all)
         all_row.addWidget(self.reject_all)
         lay.addLayout(all_row)
-        self.sidecars = QCheckBox("Write accepted tags to XMP sidecars", self)
+        self.sidecars = QCheckBox("Write tags to XMP sidecars", self)
+        self.sidecars.setToolTip("Tags you add or remove, here and in the details panel, also go to each photo's "
+                                 "XMP sidecar (photo.jpg.xmp), where other photo programs read them")
         self.sidecars.setChecked(settings.write_sidecars)
         self.sidecars.toggled.connect(lambda on: setattr(self.settings, "write_sidecars", on))
         lay.addWidget(self.sidecars)
@@ -311,16 +359,17 @@ class AutoTagPanel(QWidget):
         self.teach_grid.setObjectName("teachGrid")
         self.teach_grid.setMinimumHeight(100)
         tl.addWidget(self.teach_grid, 1)
-        tb = QHBoxLayout()
+        tb = QGridLayout()
         self.teach_accept = QPushButton("Add to selected", teach)
         self.teach_accept.clicked.connect(lambda: self._teach_decide("accepted", selected=True))
         self.teach_accept_all = QPushButton("Add to all", teach)
         self.teach_accept_all.clicked.connect(lambda: self._teach_decide("accepted", selected=False))
-        self.teach_reject = QPushButton("Not this", teach)
+        self.teach_reject = QPushButton("Not this tag", teach)
         self.teach_reject.setToolTip("The selected photos are not this tag (teaches it too)")
         self.teach_reject.clicked.connect(lambda: self._teach_decide("rejected", selected=True))
-        for b in (self.teach_accept, self.teach_accept_all, self.teach_reject):
-            tb.addWidget(b)
+        tb.addWidget(self.teach_accept, 0, 0)
+        tb.addWidget(self.teach_accept_all, 0, 1)
+        tb.addWidget(self.teach_reject, 1, 0)
         tl.addLayout(tb)
         lay.addWidget(teach, 3)
 
@@ -344,7 +393,7 @@ class AutoTagPanel(QWidget):
             return
         if self._token is not None:
             self._token.cancel()
-        self.drop.set_text(f"{len(targets)} photo(s): finding tags…")
+        self.drop.set_text(f"{plural(len(targets), 'photo')}: finding tags…")
         self.status.setText("")
         self._clear_rows()
         top = self.settings.suggestion_count
@@ -355,16 +404,24 @@ class AutoTagPanel(QWidget):
         )
 
     def _show(self, results: list[FileSuggestions]) -> None:
-        self.drop.set_text(f"{len(results)} photo(s) dropped — drop more to start again")
+        self.drop.set_text(f"{plural(len(results), 'photo')} dropped — drop more to start again")
         errors = [f"{os.path.basename(r.path)}: {r.error}" for r in results if r.error]
         self.groups = group_suggestions(results)
         self._clear_rows()
-        for g in self.groups:
-            row = TagRow(g, len(results), self.list_host)
-            row.accept.connect(lambda tag: self.decide(tag, "accepted"))
-            row.reject.connect(lambda tag: self.decide(tag, "rejected"))
-            self.rows[g.tag] = row
-            self.list_layout.insertWidget(self.list_layout.count() - 1, row)
+        if self.groups:
+            self.table = QWidget(self)
+            self.table.setObjectName("suggestions")
+            grid = QGridLayout(self.table)
+            grid.setContentsMargins(0, 0, 0, 0)
+            grid.setHorizontalSpacing(6)
+            grid.setVerticalSpacing(2)
+            grid.setColumnStretch(0, 1)
+            for i, g in enumerate(self.groups):
+                row = TagRow(g, len(results), grid, i, self.table)
+                row.accept.connect(lambda tag: self.decide(tag, "accepted"))
+                row.reject.connect(lambda tag: self.decide(tag, "rejected"))
+                self.rows[g.tag] = row
+            self.table_slot.addWidget(self.table)
         lines = []
         if not self.groups:
             lines.append("No tag stands out for these photos.")
@@ -379,9 +436,11 @@ class AutoTagPanel(QWidget):
             log.error("suggestions failed", exc_info=exc)
 
     def _clear_rows(self) -> None:
-        for row in self.rows.values():
-            row.setParent(None)
-            row.deleteLater()
+        if self.table is not None:
+            self.table.hide()
+            self.table.setParent(None)
+            self.table.deleteLater()
+            self.table = None
         self.rows = {}
         self._update_buttons()
 
@@ -424,7 +483,7 @@ class AutoTagPanel(QWidget):
                     if tags.write_sidecars:
                         changes = changes | tags.tag_files(g.outside, g.tag)
                     else:
-                        note.append(f"{len(g.outside)} file(s) outside the library were not tagged: "
+                        note.append(f"{plural(len(g.outside), 'file')} outside the library not tagged: "
                                     "turn on XMP sidecars to tag them")
                 note += [f"{os.path.basename(f.path)}: {f.reason}" for f in changes.sidecar_failures
                          if f.path in g.paths]
@@ -468,7 +527,7 @@ class AutoTagPanel(QWidget):
         for i in ids:
             if i not in self.examples:
                 self.examples.append(i)
-        self.teach_drop.set_text(f"{len(self.examples)} example photo(s) — drop more, or find photos like them")
+        self.teach_drop.set_text(f"{plural(len(self.examples), 'example photo')} — drop more, or find photos like them")
         if self.teach_tag.currentText().strip():
             self.teach()
 
@@ -488,13 +547,13 @@ class AutoTagPanel(QWidget):
             return
         examples = list(self.examples)
         library = self.library
-        self.teach_status.setText(f"Learning '{tag}' from {len(examples)} example(s)…")
+        self.teach_status.setText(f"Learning '{tag}' from {plural(len(examples), 'example')}…")
 
         def done(hits: list[Hit]) -> None:
             self.hub.announce(Changes.of_photos(examples, tags=True))  # the examples are accepted as taught
             self.teach_model.set_hits(hits)
             self.teach_status.setText(
-                f"'{tag}' would be added to {len(hits)} more photo(s). Select the right ones and add, "
+                f"'{tag}' would be added to {plural(len(hits), 'more photo')}. Select the right ones and add, "
                 "or mark the wrong ones." if hits else f"No other photo looks like '{tag}' yet."
             )
             self._update_buttons()
@@ -518,8 +577,8 @@ class AutoTagPanel(QWidget):
         def done(_changes: Changes):
             self.teach_model.remove_ids(ids)
             verb = "Added" if decision == "accepted" else "Rejected"
-            self.teach_status.setText(f"{verb} '{tag}' on {len(ids)} photo(s).")
-            self.message.emit(f"{verb} '{tag}' on {len(ids)} photo(s)")
+            self.teach_status.setText(f"{verb} '{tag}' on {plural(len(ids), 'photo')}.")
+            self.message.emit(f"{verb} '{tag}' on {plural(len(ids), 'photo')}")
             self._update_buttons()
 
         self.hub.write(job, done, lambda e: self.teach_status.setText(f"Could not save: {e}"), owner=self)
@@ -552,11 +611,11 @@ class AutoTagPanel(QWidget):
         if not tags:
             return
         library = self.library
-        self.message.emit(f"Tagging the library with {len(tags)} tag(s)…")
+        self.message.emit(f"Adding {plural(len(tags), 'tag')} to the library…")
 
         def done(result: AutoTagResult) -> None:
-            total = sum(result.counts.values())
-            self.message.emit(f"Suggested {len(result.counts)} tag(s) on {total:,} photo(s)")
+            added = ", ".join(f"{tag} ({n:,})" for tag, n in result.counts.items())
+            self.message.emit(f"Added {added}" if added else "No photo fits these tags")
 
         self.hub.write(lambda: library.tags.apply_auto(tags, sidecars=write_xmp), done,
                        lambda e: self.message.emit(f"Tagging the library failed: {e}"), owner=self,

@@ -37,3 +37,22 @@ def test_a_refreshed_answer_keeps_the_selection_and_the_current_photo(open_windo
     assert names(window)[0] == answer.result.hits[-1].photo.name
     assert window.model.photo(window.grid.current_row()).name == "red3.jpg"
     assert [window.model.photo(r).name for r in window.grid.selected_rows()] == ["red3.jpg"]
+
+
+def test_the_details_never_show_a_photo_that_left_the_grid(open_window, indexed, qtbot):
+    """Issue 16: after a new search the details panel kept showing a photo the
+    grid no longer had."""
+    window = open_window(indexed)
+    qtbot.keyClicks(window.bar, "red")
+    qtbot.mouseClick(window.grid.viewport(), Qt.MouseButton.LeftButton,
+                     pos=window.grid.visualRect(window.model.index(names(window).index("red2.jpg"))).center())
+    qtbot.waitUntil(lambda: window.details.fields["file"].text() == "red2.jpg", timeout=5000)
+    qtbot.keyClicks(window.bar, " tag:none-yet")  # the same results? no: nothing has that tag
+    qtbot.waitUntil(lambda: window.details.photos == [], timeout=5000)
+    assert window.details.fields["file"].text() == ""
+    window.bar.clear()
+    qtbot.keyClicks(window.bar, "red")
+    select(window, "red2.jpg")
+    qtbot.waitUntil(lambda: window.details.fields["file"].text() == "red2.jpg", timeout=5000)
+    window.photo_actions.remove([window.details.photos[0]], confirm=False)
+    qtbot.waitUntil(lambda: window.details.photos == [], timeout=5000)

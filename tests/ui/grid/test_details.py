@@ -11,6 +11,8 @@ from PySide6.QtGui import QDesktopServices
 from support import photo_array
 from uikit import UrlCatcher, index_folder, select
 
+from clipdesk.core.sidecar import read_tags
+
 
 def test_details_show_the_photo_and_edit_its_tags(open_window, indexed, qtbot, photos_root):
     window = open_window(indexed)
@@ -111,3 +113,27 @@ def test_details_show_the_rating_flag_and_label_and_follow_them(open_window, cam
     window.hub.write(lambda: marks.flag(ids, "pick"))
     window.hub.write(lambda: marks.label(ids, "red"))
     assert (details.marks.rating, details.marks.flag, details.marks.label) == (3, "pick", "red")
+
+
+def test_tags_edited_in_the_details_follow_the_sidecar_setting(open_window, indexed, qtbot, photos_root):
+    """Issue 14: adding or removing a tag in the details panel ignored the
+    "write sidecars" setting."""
+    window = open_window(indexed)
+    photo = photos_root / "warm" / "red4.jpg"
+    qtbot.mouseClick(window.autotag.sidecars, Qt.MouseButton.LeftButton)  # the setting, as a person turns it on
+    assert window.settings.write_sidecars
+    select(window, "red4.jpg")
+    details = window.details
+    qtbot.waitUntil(lambda: details.fields["file"].text() == "red4.jpg", timeout=5000)
+    for tag in ("sunset", "Places|Beach"):
+        qtbot.keyClicks(details.add_tag, tag)
+        qtbot.keyClick(details.add_tag, Qt.Key.Key_Return)
+    assert set(read_tags(photo).tags) == {"sunset", "Places|Beach"}
+    details.tag_label.linkActivated.emit("rm:sunset")
+    assert set(read_tags(photo).tags) == {"Places|Beach"}
+    qtbot.mouseClick(window.autotag.sidecars, Qt.MouseButton.LeftButton)
+    assert not window.settings.write_sidecars
+    qtbot.keyClicks(details.add_tag, "dusk")
+    qtbot.keyClick(details.add_tag, Qt.Key.Key_Return)
+    assert "dusk" in details.tag_label.text()
+    assert set(read_tags(photo).tags) == {"Places|Beach"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Qt
+from layoutkit import grid_problems
 from support import make_photo
 
 from clipdesk.core.catalog import Photo
@@ -61,3 +62,17 @@ def test_arrow_keys_and_shift_select_several(open_window, indexed, qtbot):
     assert window.grid.selected_rows() == [0, 1, 2]
     # The details panel follows once the selection settles (a short timer).
     qtbot.waitUntil(lambda: window.details.fields["file"].text() == "3 photos selected", timeout=5000)
+
+
+def test_the_columns_fill_the_width_at_every_window_size(open_window, indexed, qtbot):
+    """Issue 16: after a search with few results the grid showed 2 columns where 3
+    fit, with no scroll bar: columns were sized to the visible viewport, and
+    QListView lays cells out as if its scroll bar were there."""
+    window = open_window(indexed)
+    qtbot.keyClicks(window.bar, "red")
+    assert 0 < window.model.rowCount() < 12
+    for width in range(960, 1440, 11):
+        window.resize(width, 760)
+        qtbot.waitUntil(lambda: window.width() == width, timeout=5000)
+        window.grid.doItemsLayout()
+        assert grid_problems(window.grid) == [], width

@@ -17,14 +17,18 @@ def test_the_demo_model_says_so_and_offers_the_recommended_one(open_window, path
     window = open_window(paths)
     assert window.banner.status.is_demo
     assert window.banner.isVisible()
-    assert "Demo model" in window.banner.label.text()
-    assert window.banner.button.text() == f"Get {RECOMMENDED}…"
+    assert "demo model" in window.banner.label.text()
+    # Words, not model ids (issue 16: the button said "Get ViT-B-32__openai…").
+    assert window.banner.button.text() == "Download a better model…"
+    assert "__" not in window.banner.label.text() and RECOMMENDED not in window.banner.label.text()
+    # The empty search bar suggests what the demo model knows.
+    assert "red sneaker" in window.bar.placeholderText() and "dog" not in window.bar.placeholderText()
     qtbot.mouseClick(window.banner.button, Qt.MouseButton.LeftButton)
     dialog = window.models_dialog
     assert "demo model" in dialog.banner.text()
     assert RECOMMENDED in dialog.banner.text()
-    assert dialog.rows["clipdesk-mini"][0].text(3).startswith("built in (demo)")
-    assert not dialog.rows["clipdesk-mini"][1].remove.isVisible()
+    assert dialog.rows["clipdesk-mini"].state.text().startswith("built in (demo)")
+    assert not dialog.rows["clipdesk-mini"].remove.isVisible()
 
 
 def test_without_a_model_the_banner_says_so_until_one_is_downloaded(open_window, paths, tmp_path, monkeypatch,
@@ -34,8 +38,15 @@ def test_without_a_model_the_banner_says_so_until_one_is_downloaded(open_window,
     window = open_window(paths, hub_endpoint=model_hub.url)
     assert window.banner.status.model_id is None
     assert window.banner.isVisible() and "No model is installed" in window.banner.label.text()
+    assert window.banner.button.text() == "Download a model…"
     window.open_models()
     window.models_dialog.download(RECOMMENDED)
     # The first model is the one searches use now: the download announced it.
     assert window.banner.status.model_id == RECOMMENDED
     assert not window.banner.isVisible()
+
+
+def test_with_a_real_model_the_bar_suggests_real_queries(open_window, indexed):
+    window = open_window(indexed)
+    assert not window.banner.isVisible()
+    assert "dog on a beach" in window.bar.placeholderText()

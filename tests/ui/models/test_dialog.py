@@ -15,10 +15,11 @@ def test_download_use_and_remove_a_model(open_window, indexed, model_hub, qtbot)
     window.open_models()
     dialog = window.models_dialog
     qtbot.waitUntil(lambda: dialog.status is not None, timeout=5000)
-    item, controls = dialog.rows[RECOMMENDED]
-    assert item.text(3) == "not installed"
+    controls = dialog.rows[RECOMMENDED]
+    assert controls.state.text() == "not installed"
     assert controls.download.isVisible() and not controls.use.isVisible()
-    assert "colour-test" in dialog.rows and "in use" in dialog.rows["colour-test"][0].text(3)
+    assert "recommended" in controls.name.text()
+    assert "colour-test" in dialog.rows and "in use" in dialog.rows["colour-test"].state.text()
     assert "Searches use" in dialog.banner.text()
 
     values = []
@@ -30,13 +31,13 @@ def test_download_use_and_remove_a_model(open_window, indexed, model_hub, qtbot)
     assert values and values[-1] == 1000 and values == sorted(values)
     assert (indexed.models_dir / RECOMMENDED / "manifest.json").is_file()
     qtbot.waitUntil(lambda: controls.use.isVisible(), timeout=5000)
-    assert item.text(3).startswith("installed")
+    assert controls.state.text().startswith("installed")
     assert not controls.download.isVisible() and controls.remove.isVisible()
 
     with qtbot.waitSignal(dialog.modelChosen, timeout=10000):
         qtbot.mouseClick(controls.use, Qt.MouseButton.LeftButton)
     assert window.library.models.status().model_id == RECOMMENDED
-    qtbot.waitUntil(lambda: "in use" in item.text(3), timeout=5000)
+    qtbot.waitUntil(lambda: "in use" in controls.state.text(), timeout=5000)
     # Switching models re-embeds the library in the background.
     qtbot.waitUntil(lambda: not window.index.running
                     and window.library.catalog.embedded_models().get(RECOMMENDED) == 60, timeout=30000)
@@ -44,23 +45,45 @@ def test_download_use_and_remove_a_model(open_window, indexed, model_hub, qtbot)
     with qtbot.waitSignal(dialog.listed, timeout=10000):
         qtbot.mouseClick(controls.remove, Qt.MouseButton.LeftButton)
     assert not (indexed.models_dir / RECOMMENDED).exists()
-    assert item.text(3).startswith("not installed") and controls.download.isVisible()
+    assert controls.state.text().startswith("not installed") and controls.download.isVisible()
 
 
-def test_a_failed_download_says_why_and_can_be_retried(open_window, indexed, model_hub, qtbot):
+def test_a_failed_download_says_why_in_its_row_and_retry_keeps_the_focus(open_window, indexed, model_hub, qtbot):
+    """Issue 16: a failed download was shown only in a tooltip, and the focus
+    jumped to the next row's button."""
     model_hub.html_api = True  # a captive portal answers instead of the hub
     window = open_window(indexed, hub_endpoint=model_hub.url)
     window.open_models()
     dialog = window.models_dialog
     assert dialog.status is not None
-    item, controls = dialog.rows[RECOMMENDED]
+    row = dialog.rows[RECOMMENDED]
     finished = []
     dialog.downloadFinished.connect(lambda *args: finished.append(args))
-    dialog.download(RECOMMENDED)
+    dialog.activateWindow()
+    row.download.setFocus()
+    qtbot.waitUntil(row.download.hasFocus, timeout=5000)
+    qtbot.keyClick(row.download, Qt.Key.Key_Space)
     assert finished[-1][0] == RECOMMENDED and finished[-1][1]
-    assert controls.download.isVisible()
+    assert row.error.isVisible() and row.error.text().startswith("The download failed: ")
+    assert finished[-1][1] in row.error.text()
+    assert row.download.isVisible() and row.download.text() == "Retry"
+    assert row.download.hasFocus()  # not the next row's Download
     assert not (indexed.models_dir / RECOMMENDED).exists()
     model_hub.html_api = False
-    dialog.download(RECOMMENDED)
+    qtbot.keyClick(row.download, Qt.Key.Key_Space)
     assert finished[-1] == (RECOMMENDED, "")
-    assert item.text(3).startswith("installed")
+    assert row.state.text().startswith("installed") and not row.error.isVisible()
+    assert row.use.hasFocus()
+
+
+def test_the_accelerators_are_named_and_only_real_ones(open_window, indexed, qtbot):
+    """Issue 16: "GPU available: Azure" on a CPU-only machine (ONNX Runtime's
+    Azure provider is no GPU)."""
+    from clipdesk.core.engine import gpu_providers
+
+    window = open_window(indexed)
+    window.open_models()
+    text = window.models_dialog.providers.text()
+    assert "Azure" not in text and "ExecutionProvider" not in text
+    gpus = gpu_providers()
+    assert text.startswith("GPU available: " + ", ".join(gpus) if gpus else "No GPU in this installation")

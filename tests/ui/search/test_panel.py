@@ -5,7 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 from colourkit import colour_photo
+from PySide6.QtCore import Qt
 from uikit import drop, file_mime, ids_mime, names
+
+from clipdesk.core.changes import Changes
+from clipdesk.ui.settings import Settings
 
 
 def test_empty_query_lists_every_photo(open_window, indexed):
@@ -94,3 +98,66 @@ def test_dropping_a_photo_from_the_grid_on_the_bar_finds_similar_photos(open_win
     assert set(names(window)[:4]) == {f"green{i}.jpg" for i in (0, 1, 3, 4)}
     assert "green2.jpg" not in names(window)
     assert window.grid_ctl.answer.text == "photos like green2.jpg"
+
+
+def test_esc_clears_the_search(open_window, indexed, qtbot):
+    window = open_window(indexed)
+    qtbot.keyClicks(window.bar, "red")
+    assert window.grid_ctl.answer.text == "red"
+    qtbot.keyClick(window.bar, Qt.Key.Key_Escape)
+    assert window.bar.text() == ""
+    assert window.grid_ctl.answer.kind == "list" and window.model.rowCount() == 60
+
+
+def test_the_last_search_is_shown_again_at_start_when_asked(open_window, indexed, qtbot, settings):
+    window = open_window(indexed)
+    assert not window.search.restore_action.isChecked()  # off until asked for
+    view = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")
+    assert window.search.restore_action in view.actions()
+    window.search.restore_action.trigger()
+    qtbot.keyClicks(window.bar, "blue")
+    window.close()
+    window.library.close()
+    saved = Settings.load(settings.path)
+    assert saved.restore_search and saved.last_search == "blue"
+    again = open_window(indexed)
+    assert again.bar.text() == "blue" and again.grid_ctl.answer.text == "blue"
+    again.search.restore_action.trigger()
+    again.close()
+    again.library.close()
+    third = open_window(indexed)
+    assert third.bar.text() == "" and third.grid_ctl.answer.kind == "list"
+
+
+def test_drops_are_judged_by_the_one_photo_predicate(open_window, indexed, tmp_path, qtbot):
+    """Issue 14: dropped files were judged by an extension list of their own."""
+    window = open_window(indexed)
+    folder = tmp_path / "downloads"
+    colour_photo(folder / "photo.jpg", "green", noise=10)
+    leftovers = [folder / "._photo.jpg", folder / "photo.jpg~", folder / "DSC_0001.NEF"]
+    for p in leftovers:
+        p.write_bytes((folder / "photo.jpg").read_bytes())
+    for p in leftovers:  # the bar refuses them; the window under it finds no photo in them
+        drop(window.bar, file_mime(p))
+        assert window.grid_ctl.answer.kind == "list" and window.bar.text() == "", p.name
+    nameless = folder / "scan"  # a photo whose name says nothing: its content does
+    nameless.write_bytes((folder / "photo.jpg").read_bytes())
+    assert drop(window.bar, file_mime(nameless))
+    assert window.grid_ctl.answer.kind == "similar" and names(window)[0].startswith("green")
+    window.bar.clear()
+    notes = folder / "notes"
+    notes.write_text("not a photo")
+    drop(window, file_mime(notes))
+    assert window.grid_ctl.answer.kind == "list" and window.bar.text() == ""
+
+
+def test_a_refresh_of_the_last_search_keeps_the_problem_of_the_query_on_screen(open_window, indexed, qtbot):
+    """The library changing (indexing announces its progress every few seconds)
+    ran the last good search again and wiped the problem of the query in the bar."""
+    window = open_window(indexed)
+    qtbot.keyClicks(window.bar, "red after:someday")
+    qtbot.waitUntil(window.message.isVisible, timeout=5000)
+    window.hub.announce(Changes(catalog=True))  # photos arrived: the last good search runs again
+    assert window.grid_ctl.answer.text == "red after"
+    assert window.message.isVisible() and "after" in window.message.text()
+    assert "for “red after”" in window.search.count_label.text()

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from colourkit import colour_photo
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
+from layoutkit import clipped_text, horizontal_scrollbars
 from uikit import drop, file_mime, ids_mime, names, photo_named
 
 from clipdesk.core.sidecar import read_tags
@@ -93,25 +95,71 @@ def test_dropping_photos_on_a_sidebar_tag_teaches_it(open_window, indexed, qtbot
     assert "blue2.jpg" not in found  # already has the tag
 
 
-def test_apply_to_the_whole_library_previews_counts_first(open_window, indexed, qtbot):
+def test_apply_to_the_whole_library_previews_counts_and_adds_only_what_is_ticked(open_window, indexed, qtbot):
+    """Issue 16: every tag was ticked by default, and the dialog said the tags
+    "can be reviewed and rejected later" but saved them as accepted."""
     window = open_window(indexed)
     panel = window.autotag
     shown = []
     panel.applyPreviewShown.connect(shown.append)
     qtbot.mouseClick(panel.apply_button, Qt.MouseButton.LeftButton)
     dialog = shown[0]
-    counts = {dialog.tree.topLevelItem(i).text(0): int(dialog.tree.topLevelItem(i).text(1).replace(",", ""))
-              for i in range(dialog.tree.topLevelItemCount())}
+    tree = dialog.tree
+    items = {tree.topLevelItem(i).text(0): tree.topLevelItem(i) for i in range(tree.topLevelItemCount())}
+    counts = {tag: int(item.text(1).replace(",", "")) for tag, item in items.items()}
     assert counts.get("red", 0) >= 5 and counts.get("green", 0) >= 5
-    for i in range(dialog.tree.topLevelItemCount()):
-        item = dialog.tree.topLevelItem(i)
-        if item.text(0) != "green":
-            item.setCheckState(0, Qt.CheckState.Unchecked)
-    assert dialog.chosen() == ["green"]
-    dialog.accept()
-    tagged = window.library.catalog.tagged_ids("green")
+    assert dialog.chosen() == [] and not dialog.apply_button.isEnabled()
+    words = " ".join(w.text() for w in dialog.findChildren(QLabel))
+    assert "added" in words and "suggest" not in words and "reject" not in words
+    tree.setFocus()
+    tree.setCurrentItem(items["green"])
+    qtbot.keyClick(tree, Qt.Key.Key_Space)
+    assert dialog.chosen() == ["green"] and dialog.apply_button.isEnabled()
+    qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    lib = window.library
+    tagged = lib.catalog.tagged_ids("green")
     assert len(tagged) == counts["green"]
-    greens = {window.library.catalog.photo_by_path(p).id
-              for p in Path(window.library.catalog.roots()[0].path).glob("cold/green*.jpg")}
+    greens = {lib.catalog.photo_by_path(p).id for p in Path(lib.catalog.roots()[0].path).glob("cold/green*.jpg")}
     assert greens <= set(tagged)
-    assert window.library.catalog.tagged_ids("red") == []
+    assert all(t.state == "accepted" for i in tagged for t in lib.catalog.photo_tags(i) if t.tag == "green")
+    assert lib.catalog.tagged_ids("red") == []
+    assert window.notice.text() == f"Added green ({counts['green']})"
+
+
+def test_rejecting_a_suggestion_adds_no_tag_to_the_lists(open_window, indexed, qtbot):
+    """Issue 16: rejecting "pullover" put a tag "pullover" (0 photos) in the
+    sidebar and the Tag menu."""
+    window = open_window(indexed)
+    panel = window.autotag
+    green = photo_named(window, "green1.jpg")
+    assert drop(panel.drop, ids_mime(green.id))
+    qtbot.mouseClick(panel.rows["green"].reject_button, Qt.MouseButton.LeftButton)
+    assert panel.rows["green"].group.decision == "rejected"
+    assert window.library.catalog.tagged_ids("green", "rejected") == [green.id]
+    assert [i.text(0) for i in window.sidebar.items("tag")] == []
+    menu = window.photo_actions.menu([green])
+    tag_menu = next(a.menu() for a in menu.actions() if a.text() == "Tag")
+    assert [a.text() for a in tag_menu.actions() if a.text()] == ["New tag…"]
+
+
+def test_the_panel_fits_its_dock_and_its_rows_line_up_after_decisions(open_window, indexed, qtbot):
+    """Issue 16: at 1280x820 the panel was clipped (reject buttons and the drop
+    zone's text cut off, a horizontal scroll bar), and after accepting or
+    rejecting a tag its row no longer lined up with the others."""
+    window = open_window(indexed)
+    window.resize(1280, 820)
+    window.autotag_dock.raise_()
+    panel = window.autotag
+    ids = [photo_named(window, n).id for n in ("red1.jpg", "blue1.jpg", "green1.jpg", "misc03.jpg")]
+    assert drop(panel.drop, ids_mime(*ids))
+    rows = list(panel.rows.values())
+    assert len(rows) >= 3
+    qtbot.mouseClick(rows[0].accept_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(rows[-1].reject_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: rows[0].state.isVisible() and rows[-1].state.isVisible())
+    assert len({(r.name.x(), r.bar.x(), r.count.geometry().right()) for r in rows}) == 1
+    open_row = rows[1]
+    assert rows[0].state.x() == rows[-1].state.x() == open_row.accept_button.x()
+    assert rows[0].state.geometry().right() == open_row.reject_button.geometry().right()
+    assert horizontal_scrollbars(window.autotag_dock) == []
+    assert clipped_text(window.autotag_dock) == []
