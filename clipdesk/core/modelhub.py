@@ -109,6 +109,21 @@ REGISTRY: tuple[ModelInfo, ...] = (
 )
 DEFAULT_MODEL = next(m.name for m in REGISTRY if m.recommended)
 
+#: The models that ship with ClipDesk (models/), in the order they are chosen when nothing has
+#: been downloaded. clipdesk-imagenet knows real photos (ImageNet's 1,000 things and their
+#: families): the offline default for the user's own folders. clipdesk-mini knows only the demo
+#: library's synthetic clothing scenes: it searches the demo (clipdesk.demo sets it up with it).
+OFFLINE_MODEL = "clipdesk-imagenet"
+DEMO_MODEL = "clipdesk-mini"
+BUNDLED_ORDER = (OFFLINE_MODEL, DEMO_MODEL)
+#: What each shipped model can be asked about, for the status line (core/models.py).
+BUNDLED_KNOWS = {
+    OFFLINE_MODEL: ("it knows the 1,000 kinds of thing in ImageNet and their families (animals, food "
+                    "and drink, vehicles, buildings, everyday objects, a few landscapes), but not people, "
+                    "activities, scenes such as a sunset or a wedding, colours, or text"),
+    DEMO_MODEL: "it only knows clothing items, colours, counts and a few backgrounds",
+}
+
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*__[A-Za-z0-9._-]+$")
 
 
@@ -164,7 +179,8 @@ def _registry_entry(model_id: str) -> ModelInfo | None:
 
 
 def installed_models(paths: Paths) -> list[InstalledModel]:
-    """Downloaded models first (recommended one first), then the ones shipped with ClipDesk.
+    """Downloaded models first (recommended one first), then the ones shipped with ClipDesk
+    (in :data:`BUNDLED_ORDER`: the model for real photos before the demo's).
 
     A downloaded model hides a bundled one of the same name. Nothing is
     hashed here: :func:`verify_model` does that.
@@ -185,7 +201,14 @@ def installed_models(paths: Paths) -> list[InstalledModel]:
                 folder.name, folder, bundled, size, _registry_entry(folder.name), source, text_model
             )
     order = {m.name: i for i, m in enumerate(REGISTRY)}
-    return sorted(found.values(), key=lambda m: (m.bundled, order.get(m.model_id, len(order)), m.model_id))
+    shipped = {name: i for i, name in enumerate(BUNDLED_ORDER)}
+
+    def rank(m: InstalledModel):
+        if m.bundled:
+            return (True, shipped.get(m.model_id, len(shipped)), m.model_id)
+        return (False, order.get(m.model_id, len(order)), m.model_id)
+
+    return sorted(found.values(), key=rank)
 
 
 def find_model(paths: Paths, model_id: str) -> InstalledModel | None:
@@ -196,7 +219,8 @@ def choose_model(paths: Paths, preferred: str | None = None) -> InstalledModel:
     """The model to use: the user's choice if installed, else the best installed one.
 
     Fallback order: the recommended download, any other download, then the
-    small model shipped with ClipDesk. Raises NotFound when there is none.
+    models shipped with ClipDesk: clipdesk-imagenet (real photos, offline)
+    before clipdesk-mini (the demo library's). Raises NotFound when there is none.
     """
     models = installed_models(paths)
     if preferred:

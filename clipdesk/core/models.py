@@ -208,13 +208,14 @@ class ModelService:
                 recommended,
             )
         if m.is_bundled:
-            return ModelStatus(
-                m.model_id, True,
-                "Demo model: it only knows clothing items, colours, counts and a few "
-                f"backgrounds. Download a real model ({recommended}) in Models to search "
-                "your own photos.",
-                recommended,
-            )
+            knows = modelhub.BUNDLED_KNOWS.get(m.model_id)
+            if m.model_id == modelhub.OFFLINE_MODEL:
+                message = (f"Built-in offline model: {knows}. Download {recommended} in Models to "
+                           "search far more: people, places, moments and any phrase.")
+            else:
+                message = (f"Demo model: {knows or 'it knows only what it was built for'}. Download a real "
+                           f"model ({recommended}) in Models to search your own photos.")
+            return ModelStatus(m.model_id, True, message, recommended)
         return ModelStatus(m.model_id, False, None, recommended)
 
     def index(self):

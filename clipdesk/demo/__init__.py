@@ -23,9 +23,16 @@ def needs_demo(library) -> bool:
 
 def setup_demo(library, count: int = 300) -> Path:
     """Write the demo library into the data folder (once) and add it to the
-    library; the caller indexes it. Returns the folder."""
+    library; the caller indexes it. Returns the folder.
+
+    A library that is only the demo is searched with the demo's own model
+    (clipdesk-mini, the one that knows its scenes), unless a model was chosen."""
+    from clipdesk.core import modelhub
     from clipdesk.demo.scenes import write_demo_library
 
+    if needs_demo(library) and library.catalog.get_meta("model") is None \
+            and modelhub.find_model(library.paths, modelhub.DEMO_MODEL) is not None:
+        library.models.set_model(modelhub.DEMO_MODEL)
     dest = library.paths.data_dir / DEMO_FOLDER
     if not (dest / "ground_truth.json").exists():
         dest.mkdir(parents=True, exist_ok=True)
