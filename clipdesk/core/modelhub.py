@@ -124,6 +124,12 @@ BUNDLED_KNOWS = {
     DEMO_MODEL: "it only knows clothing items, colours, counts and a few backgrounds",
 }
 
+#: The same in a few words, for a one-line banner.
+BUNDLED_BRIEF = {
+    OFFLINE_MODEL: "it knows everyday things, animals and food, not people, scenes or colours",
+    DEMO_MODEL: "it only knows clothing items, colours, counts and a few backgrounds",
+}
+
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*__[A-Za-z0-9._-]+$")
 
 

@@ -81,7 +81,8 @@ class ActiveModel:
                     return catalog.iter_embeddings(self.model_id)
 
                 def on_rebuilt(index, handle):
-                    if handle.error is None and self.runs == 0:
+                    # A rebuild cut short (the program is closing) has no graph to save.
+                    if handle.error is None and not handle.cancelled and self.runs == 0:
                         self.save_index()
 
                 self.index, stale = VectorIndex.open(

@@ -96,3 +96,19 @@ def test_switching_model_re_embeds_and_search_keeps_working(cli_library, tmp_pat
     assert data["model"] == "colour-two"
     assert os.path.basename(data["results"][0]["path"]).startswith("green")
     assert run_cli("models", "use", "nope__nope").returncode == 4
+
+
+def test_similar_right_after_a_change_that_makes_the_index_stale(cli_library):
+    """A new user's report: `folders exclude` then `similar` printed "no matching
+    photos" (the index was being rebuilt from the catalog and a search took
+    the few vectors read so far as the whole library) and a traceback."""
+    root = cli_library
+    (root / "sub").mkdir()
+    for i in range(3):
+        os.replace(root / f"black{i}.jpg", root / "sub" / f"black{i}.jpg")
+    assert run_cli("scan").returncode == 0
+    assert run_cli("folders", "exclude", str(root / "sub")).returncode == 0
+    r = run_cli("similar", str(root / "red0.jpg"), "--json")
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    names = [os.path.basename(x["path"]) for x in json.loads(r.stdout)["results"]]
+    assert {f"red{i}.jpg" for i in range(1, 6)} <= set(names[:8])

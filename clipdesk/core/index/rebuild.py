@@ -2,8 +2,9 @@
 
 When the saved index cannot be used (DESIGN.md: it is a derived cache), the
 vectors are read again from the catalog's embeddings and a fresh graph is
-built while the app keeps working: searches are answered exactly over what
-has been loaded so far, and adds and removes are applied to the store at once
+built while the app keeps working: searches wait until every vector is read
+back (a second or two for 100,000 photos), then are answered exactly until
+the graph is ready, and adds and removes are applied to the store at once
 and recorded in a journal that is replayed on the new graph before it is
 swapped in.
 """
@@ -45,6 +46,9 @@ class RebuildHandle:
     def __init__(self) -> None:
         self._done = threading.Event()
         self._cancel = threading.Event()
+        #: Set once every vector of the source is in the store (or the rebuild
+        #: ended without that): from then on exact search gives whole answers.
+        self.loaded = threading.Event()
         self.error: BaseException | None = None
         self.skipped_ids: list[int] = []
         self.thread: threading.Thread | None = None
@@ -115,7 +119,10 @@ class Rebuild:
     def _main(self, source: RebuildSource, install, on_done) -> None:
         handle = self.handle
         try:
-            self._load(source)
+            try:
+                self._load(source)
+            finally:
+                handle.loaded.set()
             graph, tail = self._build_graph()
             self._swap(graph, tail, install)
             log.info("index %s rebuilt: %d vectors", self.name, self.store.n_live)

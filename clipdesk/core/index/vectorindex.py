@@ -100,6 +100,10 @@ def text_query_ef(count: int) -> int:
     """The graph breadth for a text query over ``count`` photos."""
     return TEXT_QUERY_EF_SMALL if count <= TEXT_QUERY_SMALL_MAX else TEXT_QUERY_EF
 
+#: How long a reader waits for a rebuild to read every vector back from the
+#: catalog (seconds) before it answers with what has been read.
+LOAD_WAIT_S = 60.0
+
 
 @dataclass(frozen=True)
 class SearchHits:
@@ -146,7 +150,18 @@ class VectorIndex:
         self._rebuild: Rebuild | None = None
 
     # -- introspection --------------------------------------------------------------
+    def _wait_loaded(self) -> None:
+        """While a rebuild is still reading the catalog, wait until it has every
+        vector (at most LOAD_WAIT_S): an answer over half the photos would look
+        complete and be wrong (`similar` right after a change found nothing)."""
+        rebuild = self._rebuild
+        if rebuild is not None and not rebuild.handle.loaded.is_set():
+            if not rebuild.handle.loaded.wait(LOAD_WAIT_S):
+                log.warning("index %s: still reading vectors after %.0f s; answering with what is read",
+                            self.model_id, LOAD_WAIT_S)
+
     def __len__(self) -> int:
+        self._wait_loaded()
         return self._store.n_live
 
     def __contains__(self, photo_id: object) -> bool:
@@ -171,6 +186,7 @@ class VectorIndex:
 
     def ids(self) -> np.ndarray:
         """The live photo ids, int64 [len(self)]."""
+        self._wait_loaded()
         with self._lock.read():
             return self._store.live_ids()
 
@@ -178,6 +194,7 @@ class VectorIndex:
         """(found ids int64 [M], their unit vectors float32 [M, dim]); ids not
         in the index are left out."""
         arr = as_ids(ids)
+        self._wait_loaded()
         with self._lock.read():
             return self._store.vectors(arr)
 
@@ -247,6 +264,7 @@ class VectorIndex:
         if k <= 0:
             return _no_hits("exact")
         breadth = max(int(ef or 0), self.params.ef_search)
+        self._wait_loaded()
         with self._lock.read():
             store = self._store
             if allowed is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
+from clipdesk.core import modelhub
 from clipdesk.core.changes import Changes
 from clipdesk.core.library import Library
 from clipdesk.core.models import ModelStatus
@@ -57,8 +58,9 @@ class ModelBanner(QWidget):
             self.button.setText("Download a model…")
             self.show()
         elif status is not None and status.is_demo:
-            self.label.setText("Searches use the small demo model: it only knows clothing items, colours, "
-                               "counts and a few backgrounds.")
+            which = "built-in offline model" if status.model_id == modelhub.OFFLINE_MODEL else "small demo model"
+            knows = modelhub.BUNDLED_BRIEF.get(status.model_id, "it knows only what it was built for")
+            self.label.setText(f"Searches use the {which}: {knows}.")
             self.button.setText("Download a better model…")
             self.show()
         else:

@@ -225,9 +225,12 @@ class ModelsDialog(QDialog):
         st = self.status
         if st is not None and st.is_demo:
             rec = st.recommended or modelhub.DEFAULT_MODEL
+            offline = st.model_id == modelhub.OFFLINE_MODEL
+            knows = modelhub.BUNDLED_KNOWS.get(st.model_id, "it knows only what it was built for")
             self.banner.setText(
-                "<b>You are using the demo model.</b> It only knows clothing items, colours, counts and a few "
-                f"backgrounds. For your own photos, download <b>{html.escape(rec)}</b> (about "
+                f"<b>You are using the {'built-in offline' if offline else 'demo'} model.</b> "
+                f"{html.escape(knows[0].upper() + knows[1:])}. To search "
+                f"{'for anything' if offline else 'your own photos'}, download <b>{html.escape(rec)}</b> (about "
                 f"{modelhub.model_info(rec).size_mb:,} MB) below."
             )
         elif st is not None and st.model_id is not None:

@@ -27,6 +27,8 @@ from clipdesk.ui.search.flow import FlowLayout, flow_policy
 #: What the search bar suggests typing, for the demo model (which knows
 #: clothing items, colours, counts and a few backgrounds) and for real CLIP models.
 DEMO_EXAMPLES = ("red sneaker", "bags on grass")
+#: The built-in offline model knows ImageNet's things and their families.
+OFFLINE_EXAMPLES = ("dog", "pizza", "sailboat")
 CLIP_EXAMPLES = ("dog on a beach", "receipts", "red car -night")
 #: Without a model only file names and filters find photos.
 NO_MODEL_EXAMPLES = ("IMG_0042", "tag:family", "after:2024")

@@ -14,15 +14,32 @@ import os
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QMessageBox, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from clipdesk.core import modelhub
 from clipdesk.core import query as querylang
 from clipdesk.core.catalog import Photo
 from clipdesk.core.library import Library
 from clipdesk.core.models import ModelStatus
 from clipdesk.core.wording import plural
 from clipdesk.ui.hub import ChangeHub
-from clipdesk.ui.search.bar import CLIP_EXAMPLES, DEMO_EXAMPLES, NO_MODEL_EXAMPLES, ErrorLine, FilterChips, SearchBar
+from clipdesk.ui.search.bar import (
+    CLIP_EXAMPLES,
+    DEMO_EXAMPLES,
+    NO_MODEL_EXAMPLES,
+    OFFLINE_EXAMPLES,
+    ErrorLine,
+    FilterChips,
+    SearchBar,
+)
 from clipdesk.ui.search.controller import Answer, SearchController
 from clipdesk.ui.search.markfilters import MarkFilters
 from clipdesk.ui.settings import Settings
@@ -173,7 +190,7 @@ class SearchPanel(QWidget):
         it knows, and what the banner says about it is left out of the notices."""
         self._said_elsewhere = status.message if status is not None and (status.is_demo or not status.model_id) else None
         if status is not None and status.is_demo:
-            self.bar.set_examples(DEMO_EXAMPLES)
+            self.bar.set_examples(OFFLINE_EXAMPLES if status.model_id == modelhub.OFFLINE_MODEL else DEMO_EXAMPLES)
         elif status is not None and status.model_id is None:
             self.bar.set_examples(NO_MODEL_EXAMPLES)
         else:

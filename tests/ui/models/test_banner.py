@@ -50,3 +50,17 @@ def test_with_a_real_model_the_bar_suggests_real_queries(open_window, indexed):
     window = open_window(indexed)
     assert not window.banner.isVisible()
     assert "dog on a beach" in window.bar.placeholderText()
+
+
+def test_the_built_in_offline_model_says_what_it_knows(open_window, paths, tmp_path, monkeypatch, qtbot):
+    shipped = tmp_path / "shipped"
+    write_bundle(shipped / modelhub.OFFLINE_MODEL)
+    monkeypatch.setenv("CLIPDESK_MODELS_DIR", str(shipped))
+    window = open_window(paths)
+    assert window.banner.status.model_id == modelhub.OFFLINE_MODEL and window.banner.isVisible()
+    text = window.banner.label.text()
+    assert "built-in offline model" in text and "not people" in text and "demo" not in text
+    assert "pizza" in window.bar.placeholderText() and "beach" not in window.bar.placeholderText()
+    qtbot.mouseClick(window.banner.button, Qt.MouseButton.LeftButton)
+    assert "built-in offline model" in window.models_dialog.banner.text()
+    assert "demo" not in window.models_dialog.banner.text()
