@@ -114,6 +114,7 @@ def test_a_typed_file_name_puts_those_files_first_then_meaning(colour_library):
     assert set(names(lib.search.query("name:holiday -name:sea"))) == {"holiday-2019_IMG_0003.jpg"}
     assert "red" == names(lib.search.query("red"))[0][:3]  # short words are meaning, not names
 
+
 def test_a_text_searched_again_is_not_run_through_the_model_again(colour_library, monkeypatch):
     """Issue 17: query embeddings are cached per model (call counts, not time)."""
     lib, _ = colour_library
@@ -130,6 +131,7 @@ def test_a_text_searched_again_is_not_run_through_the_model_again(colour_library
         lib.search.query(text)
     assert sorted(encoded) == ["blue", "red"]
 
+
 def test_preloading_loads_the_index_and_the_text_encoder(colour_library):
     from clipdesk.core.library import Library
 
@@ -142,6 +144,7 @@ def test_preloading_loads_the_index_and_the_text_encoder(colour_library):
         assert model.index is not None and len(model.index) == 61
         with pytest.raises(ValueError):
             fresh.search.preload("everything")
+
 
 def test_sorts_and_the_timeline_months(library, tmp_path):
     """Issue 19: date taken (newest/oldest), date added, name and rating, the

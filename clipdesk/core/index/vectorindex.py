@@ -100,6 +100,7 @@ def text_query_ef(count: int) -> int:
     """The graph breadth for a text query over ``count`` photos."""
     return TEXT_QUERY_EF_SMALL if count <= TEXT_QUERY_SMALL_MAX else TEXT_QUERY_EF
 
+
 #: How long a reader waits for a rebuild to read every vector back from the
 #: catalog (seconds) before it answers with what has been read.
 LOAD_WAIT_S = 60.0

@@ -159,7 +159,6 @@ def test_concurrent_searches_while_adding_and_deleting():
     assert index.search(extra[1499], 1, method="hnsw").ids[0] == 2999
 
 
-
 def test_text_queries_search_wider_in_larger_libraries():
     from clipdesk.core.index import TEXT_QUERY_EF, text_query_ef
 
