@@ -224,9 +224,6 @@ def run(args: argparse.Namespace) -> int:
     if args.screenshot:
         window.resize(args.width, args.height)
     window.show()
-    if not args.screenshot:  # (a second launch brings this window forward, library open or not)
-        single.listen()
-        single.activated.connect(window.bring_forward)
     StallMeter.from_env(window)  # CLIPDESK_LOG_STALLS=<ms>: log the GUI thread's long stretches of work
     code = {"value": 0}
     opened: list = []
@@ -264,9 +261,15 @@ def run(args: argparse.Namespace) -> int:
         window.close()
         app.quit()
 
+    def painted() -> None:
+        if not args.screenshot:  # a second launch brings this window forward from now on, library open or not
+            single.listen()
+            single.activated.connect(window.bring_forward)
+        open_in_background(paths, settings, pools, start, failed, opened)
+
     # The library opens once the window is on screen (a worker importing
     # holds the GIL, which the paint needs too).
-    _FirstPaint(window, lambda: open_in_background(paths, settings, pools, start, failed, opened))
+    _FirstPaint(window, painted)
     try:
         app.exec()
     finally:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -11,7 +10,7 @@ from indexkit import DIM, PARAMS, clustered
 
 import clipdesk.core.index.rebuild as rebuild_mod
 from clipdesk.core.errors import UsageError
-from clipdesk.core.index import IndexIOError, VectorIndex
+from clipdesk.core.index import VectorIndex
 
 
 def test_open_rebuilds_in_the_background_while_exact_search_serves(tmp_path):
