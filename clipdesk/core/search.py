@@ -124,6 +124,8 @@ class SearchService:
         self._guard = guard
         #: One thread for work a search does beside its ranking.
         self._beside = ThreadPoolExecutor(1, thread_name_prefix="search-beside")
+        #: (index, size // 100, its library sample): see :meth:`_library_sample`.
+        self._sample: tuple | None = None
 
     def close(self) -> None:
         self._beside.shutdown(wait=True)
@@ -242,6 +244,19 @@ class SearchService:
         else:
             raise ValueError(f"nothing called {part!r} to preload")
 
+    def _library_sample(self, index) -> np.ndarray:
+        """:func:`clipdesk.core.tagging.library_sample` of ``index``, kept while the
+        library stays within the same hundred photos (as the person evidence
+        is, :meth:`clipdesk.core.people.PeopleGuard.person_model`): a search for a denied word needs
+        it at every keystroke, and drawing it costs 3-10 ms at 100,000 photos."""
+        from clipdesk.core.tagging import library_sample
+
+        bucket = len(index) // 100
+        cached = self._sample
+        if cached is None or cached[0] is not index or cached[1] != bucket:
+            cached = self._sample = (index, bucket, library_sample(index))
+        return cached[2]
+
     def _screen(self, text: str, ranked, model):
         """``ranked`` less the photos of people, when ``text`` names a denied
         word: not shown at all, and nothing says so."""
@@ -251,13 +266,13 @@ class SearchService:
 
         if not self._guard.denied.denies(text):
             return ranked
-        from clipdesk.core.tagging import VocabEntry, Vocabulary, ZeroShotTagger, library_sample
+        from clipdesk.core.tagging import VocabEntry, Vocabulary, ZeroShotTagger
 
         index = model.open_index()
         ids, vecs = index.vectors(ranked.ids)
         # The query calibrated against the library like a tag: its confidence on each photo.
         qvec = model.searcher().query_vector(parse_query(text))
-        tagger = ZeroShotTagger(Vocabulary([VocabEntry(text, (text,))], qvec[None]), library_sample(index))
+        tagger = ZeroShotTagger(Vocabulary([VocabEntry(text, (text,))], qvec[None]), self._library_sample(index))
         # A query the model does not know gets no benefit of the doubt.
         conf = tagger.confidences(vecs)[0][:, 0] if tagger.calibrated and ranked.known else None
         keep = self._guard.allowed(text, [Subject(int(i), v) for i, v in zip(ids, vecs)], conf,
