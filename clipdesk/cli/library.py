@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 
-from clipdesk.core.errors import CatalogLocked
+from clipdesk.core.errors import CatalogError, CatalogLocked
 from clipdesk.core.library import Library
 from clipdesk.core.names import display_path
 from clipdesk.core.wording import plural
@@ -28,6 +28,11 @@ def open_library(access: str = "index") -> Library:
         if access == "index":
             raise
         return Library(paths, lock=False, readonly=access == "read")
+    except CatalogError:
+        # A catalog on a read-only folder or disk can still be searched.
+        if access != "read" or not paths.catalog.is_file():
+            raise
+        return Library(paths, lock=False, readonly=True)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

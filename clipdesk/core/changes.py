@@ -31,10 +31,14 @@ class SidecarFailure:
 class UndoStep:
     """The inverse of one user edit. ``label`` names the edit for the Edit menu
     ("Add tag 'beach' to 3 photos"); ``run()`` performs the inverse (on a
-    worker thread) and returns its Changes, whose ``undo`` redoes the edit."""
+    worker thread) and returns its Changes, whose ``undo`` redoes the edit.
+    ``done`` says the same edit as done, for the status bar ("Labelled 1
+    photo red" beside the menu's "Label 1 photo red"); empty where the
+    operation's caller says it in words of its own."""
 
     label: str
     run: Callable[[], "Changes"]
+    done: str = ""
 
     def then(self, other: "UndoStep") -> "UndoStep":
         """One step that takes back ``other`` and then this one (edits done

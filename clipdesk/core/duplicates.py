@@ -13,12 +13,19 @@ The suggested keeper, with its reason shown (:attr:`DuplicateGroup.why`):
 2. the most detail at the photo's own resolution: :func:`real_pixels`
    counts a copy that is only an enlargement of a smaller copy at that size,
    so an upscaled copy does not beat its original;
-3. the oldest file (the first copy is usually the original);
-4. the most tags, then the one catalogued first.
+3. a name that is not a copy's (:func:`looks_like_a_copy`: "beach copy.jpg",
+   "beach - Copy.jpg", "Copy of beach.jpg", "beach (1).jpg" lose to
+   "beach.jpg"), since file managers and browsers name the copy, not the
+   original, and often keep the original's modification time;
+4. the oldest file (the first copy is usually the original);
+5. the most tags, then the shortest path, then the one catalogued first.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,22 +149,49 @@ def real_pixels(photos: list[Photo]) -> dict[int, float]:
     return real
 
 
+#: How file managers, browsers and phones name a copy, in several languages:
+#: "x copy", "x copy 2", "x - Copy (3)", "x_kopie", "x (1)", "Copy of x",
+#: "Copy (2) of x", "Kopie von x", "Copie de x".
+_COPY_WORDS = r"(?:copy|kopie|kopia|kopya|copie|copia|c\u00f3pia|kopio|kopi)"
+_COPY_NAME = re.compile(
+    rf"(?:(?:^|[\s_.-]){_COPY_WORDS}(?:[\s_-]*\(?\d{{1,3}}\)?)?"
+    rf"|\s?\(\d{{1,3}}\))$"
+    rf"|^{_COPY_WORDS}(?:\s\(\d{{1,3}}\))?\s(?:of|von|de|di|van|av)\s",
+    re.IGNORECASE)
+
+
+def looks_like_a_copy(path: str) -> bool:
+    """Whether the file name (without its extension) is named the way tools
+    name a copy of another file ("beach copy.jpg", "beach - Copy.jpg",
+    "beach (1).jpg", "Copy of beach.jpg"); "photocopy.jpg" and
+    "copyright.jpg" are not."""
+    stem = os.path.splitext(os.path.basename(path))[0]
+    return bool(_COPY_NAME.search(unicodedata.normalize("NFC", stem).strip()))
+
+
 def _keeper_key(photo: Photo, detail: dict[int, float], tag_counts: dict[int, int]):
     derived = (photo.format or "") in DERIVED_FORMATS or not photo.camera
-    return (not is_raw_format(photo.format), derived, -detail.get(photo.id, 0.0), photo.mtime_ns,
-            -tag_counts.get(photo.id, 0), photo.id)
+    return (not is_raw_format(photo.format), derived, -detail.get(photo.id, 0.0), looks_like_a_copy(photo.path),
+            photo.mtime_ns, -tag_counts.get(photo.id, 0), len(photo.path), photo.id)
 
 
-def _why(keep: Photo, others: list[Photo], detail: dict[int, float]) -> str:
-    """Why ``keep`` is suggested, in words."""
-    if is_raw_format(keep.format) and any(not is_raw_format(p.format) for p in others):
-        return "the camera's RAW original"
-    if keep.camera and any(not p.camera or (p.format or "") in DERIVED_FORMATS for p in others):
-        return "the original: it still has the camera's data"
-    mp = detail.get(keep.id, 0.0) / 1e6
-    if any(detail.get(p.id, 0.0) < detail.get(keep.id, 0.0) * 0.9 for p in others):
-        return f"the most detail ({mp:.1f} MP of real detail)"
-    return "the oldest copy"
+#: What decided, for each place in :func:`_keeper_key`.
+_DECIDED_BY = ("the camera's RAW original", "the original: it still has the camera's data", None,
+               "the original's name: the others are named as copies", "the oldest copy", "the most tags",
+               "the shortest path", "catalogued first")
+
+
+def _why(keep: Photo, others: list[Photo], detail: dict[int, float], tag_counts: dict[int, int]) -> str:
+    """Why ``keep`` is suggested, in words: the strongest rule of
+    :func:`_keeper_key` that puts it before one of the ``others``."""
+    a = _keeper_key(keep, detail, tag_counts)
+    place = len(a) - 1
+    for other in others:
+        b = _keeper_key(other, detail, tag_counts)
+        place = min(place, next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), place))
+    if place == 2:
+        return f"the most detail ({detail.get(keep.id, 0.0) / 1e6:.1f} MP of real detail)"
+    return _DECIDED_BY[place]
 
 
 def find_duplicates(catalog: Catalog, index, *, threshold: float = 0.95, limit: int | None = None) -> list[DuplicateGroup]:
@@ -198,6 +232,6 @@ def find_duplicates(catalog: Catalog, index, *, threshold: float = 0.95, limit: 
                 scores.append(float("nan"))
         identical = all(p.hash == keep.hash for p in photos)
         out.append(DuplicateGroup(photos, scores, "identical content" if identical else "near-duplicate",
-                                  _why(keep, photos[1:], detail)))
+                                  _why(keep, photos[1:], detail, tag_counts)))
     out.sort(key=lambda g: (-len(g.photos), g.photos[0].path))
     return out[:limit] if limit else out

@@ -49,7 +49,7 @@ class Library:
 
     def __init__(self, paths: Paths, *, lock: bool = True, readonly: bool = False, model: str | None = None,
                  engine_options=None):
-        self.paths = paths.ensure()
+        self.paths = paths.ensure(writable=not readonly)
         #: The catalog, for the services and for tests; the CLI and GUI never touch it.
         self.catalog = Catalog(paths.catalog, lock=lock and not readonly, readonly=readonly)
         #: True when this library holds the catalog's lock (it may index).

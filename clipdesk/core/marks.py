@@ -10,15 +10,32 @@ language: ``rating:>=3``, ``flag:pick``, ``label:red``.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Sequence
 
 from clipdesk.core.catalog import Catalog
 from clipdesk.core.changes import Changes, SidecarFailure, UndoStep
-from clipdesk.core.errors import ClipDeskError, UsageError
-from clipdesk.core.names import display_path
+from clipdesk.core.errors import UsageError
 from clipdesk.core.query import FLAGS, LABELS
 from clipdesk.core.wording import plural
+
+
+def _words(kind: str, value, n: int) -> tuple[str, str]:
+    """A mark set on ``n`` photos in words: (the edit, for the Edit menu's
+    Undo; the same edit done, for the status bar), e.g. ("Label 1 photo red",
+    "Labelled 1 photo red"), ("Mark 2 photos as picks", "Marked 2 photos as picks")."""
+    photos = plural(n, "photo")
+    if kind == "rating":
+        if not value:
+            return f"Clear the rating of {photos}", f"Cleared the rating of {photos}"
+        return f"Rate {photos} {plural(value, 'star')}", f"Rated {photos} {plural(value, 'star')}"
+    if kind == "flag":
+        if value is None:
+            return f"Unflag {photos}", f"Unflagged {photos}"
+        as_what = f"a {value}" if n == 1 else f"{value}s"  # a pick, rejects
+        return f"Mark {photos} as {as_what}", f"Marked {photos} as {as_what}"
+    if value is None:
+        return f"Clear the label of {photos}", f"Cleared the label of {photos}"
+    return f"Label {photos} {value}", f"Labelled {photos} {value}"
 
 
 class MarkService:
@@ -35,51 +52,43 @@ class MarkService:
         """0 (no rating) to 5 stars. Undoable. UsageError outside 0-5."""
         if not isinstance(stars, int) or not 0 <= stars <= 5:
             raise UsageError("a rating is 0 to 5 stars")
-        label = f"Rate {plural(len(photo_ids), 'photo')} {stars} star{'' if stars == 1 else 's'}" if stars \
-            else f"Clear the rating of {plural(len(photo_ids), 'photo')}"
-        return self._set(photo_ids, label, {"rating": stars})
+        return self._set(photo_ids, _words("rating", stars, len(photo_ids)), {"rating": stars})
 
     def flag(self, photo_ids: Sequence[int], flag: str | None) -> Changes:
         """"pick", "reject" or None (unflagged). Undoable."""
         if flag is not None and flag not in FLAGS:
             raise UsageError(f"a flag is {' or '.join(FLAGS)}")
-        what = {"pick": "Pick", "reject": "Reject", None: "Unflag"}[flag]
-        return self._set(photo_ids, f"{what} {plural(len(photo_ids), 'photo')}", {"flag": flag})
+        return self._set(photo_ids, _words("flag", flag, len(photo_ids)), {"flag": flag})
 
     def label(self, photo_ids: Sequence[int], label: str | None) -> Changes:
         """A colour label (red, yellow, green, blue, purple) or None. Undoable."""
         if label is not None and label not in LABELS:
             raise UsageError(f"a colour label is one of {', '.join(LABELS)}")
-        what = f"Label {plural(len(photo_ids), 'photo')} {label}" if label \
-            else f"Clear the label of {plural(len(photo_ids), 'photo')}"
-        return self._set(photo_ids, what, {"label": label})
+        return self._set(photo_ids, _words("label", label, len(photo_ids)), {"label": label})
 
-    def _set(self, photo_ids: Sequence[int], label: str, values: dict) -> Changes:
+    def _set(self, photo_ids: Sequence[int], words: tuple[str, str], values: dict) -> Changes:
         before = self._catalog.marks(photo_ids)
         self._catalog.set_marks(photo_ids, **values)
-        return self._announce(before, label)
+        return self._announce(before, words)
 
-    def _announce(self, before: dict, label: str) -> Changes:
+    def _announce(self, before: dict, words: tuple[str, str]) -> Changes:
         ids = sorted(before)
         failures = self._write_sidecars(ids) if self._sidecars.write else ()
 
         def undo() -> Changes:
             now = self._catalog.marks(ids)
             self._catalog.restore_marks(before)
-            return self._announce(now, label)
+            return self._announce(now, words)
 
-        return Changes(photos=frozenset(ids), sidecar_failures=failures, undo=UndoStep(label, undo))
+        label, done = words
+        return Changes(photos=frozenset(ids), sidecar_failures=failures, undo=UndoStep(label, undo, done))
 
     def _write_sidecars(self, ids) -> tuple[SidecarFailure, ...]:
-        from clipdesk.core.sidecar import Marks, update_tags
+        from clipdesk.core.sidecar import Marks
 
         failures = []
         marks = self._catalog.marks(ids)
         for photo in self._catalog.photos(ids):
             rating, flag, label = marks[photo.id]
-            try:
-                update_tags(Path(photo.path), style=self._sidecars.style,
-                            marks=Marks(rating, flag == "reject", label))
-            except ClipDeskError as exc:
-                failures.append(SidecarFailure(display_path(photo.path), str(exc)))
+            failures += self._sidecars.update(self._catalog, photo, marks=Marks(rating, flag == "reject", label))
         return tuple(failures)

@@ -98,7 +98,39 @@ class Paths:
     def resources_dir(self) -> Path:
         return _bundled_dir("resources")
 
-    def ensure(self) -> "Paths":
-        for d in (self.data_dir, self.cache_dir, self.logs_dir):
-            d.mkdir(parents=True, exist_ok=True)
+    def ensure(self, *, writable: bool = True) -> "Paths":
+        """Create the folders ClipDesk writes to; returns self.
+
+        ``writable=False`` (a read-only catalog) only needs the data folder to
+        be there. Raises CatalogError (exit code 5) naming the folder, what it
+        is for, why it cannot be used and which variable moves it: a folder
+        that is a file, lies under a file or cannot be created, or (when
+        ``writable``) a data folder that cannot be written. A read-only cache
+        folder is not an error here: the catalog can still be searched and
+        edited, and indexing says what to do when it needs to write there.
+        """
+        _usable(self.data_dir, "catalog and settings", "CLIPDESK_DATA_DIR", writable=writable)
+        if writable:
+            _usable(self.logs_dir, "logs", "CLIPDESK_DATA_DIR", writable=True)
+            _usable(self.cache_dir, "thumbnails, indexes and downloaded models", "CLIPDESK_CACHE_DIR",
+                    writable=True, check_access=False)
         return self
+
+
+def _usable(folder: Path, what: str, variable: str, *, writable: bool, check_access: bool = True) -> None:
+    """Make ``folder`` if needed and check ClipDesk can use it (see ensure)."""
+    from clipdesk.core.errors import CatalogError
+
+    advice = f"make it a folder you can write to, or set {variable} to one"
+    try:
+        if writable:
+            folder.mkdir(parents=True, exist_ok=True)
+        elif not folder.is_dir():
+            raise NotADirectoryError(0, "there is no such folder")
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        if folder.exists() and not folder.is_dir():
+            why = "it is a file, not a folder"
+        raise CatalogError(f"cannot use {folder} for ClipDesk's {what}: {why.lower()}; {advice}") from None
+    if writable and check_access and not os.access(folder, os.W_OK | os.X_OK):
+        raise CatalogError(f"cannot use {folder} for ClipDesk's {what}: it is read-only; {advice}")

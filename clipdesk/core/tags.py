@@ -60,6 +60,31 @@ class SidecarPolicy:
     write: bool = False
     style: str = "extension"
 
+    def update(self, catalog: Catalog, photo, *, add=(), remove=(), marks=None) -> list[SidecarFailure]:
+        """Write one catalogued photo's change to its XMP sidecar: tags ``add``
+        in and ``remove`` out, ``marks`` (:class:`~clipdesk.core.sidecar.Marks`)
+        when given. The one rule for every sidecar the tag and mark services
+        write: a sidecar that does not exist yet is made with everything the
+        catalog knows of the photo (its accepted tags, rating, flag and label),
+        not only the change that made it; an existing one gets only the change,
+        so what another tool wrote since the last scan is not overwritten.
+        Returns the failure, if any, as a list (empty when written)."""
+        from clipdesk.core.sidecar import Marks, sidecar_for, update_tags
+
+        path = Path(photo.path)
+        try:
+            if not os.path.lexists(sidecar_for(path, self.style)):
+                gone = {tag_key(t) for t in remove}
+                links = catalog.photo_tags(photo.id)
+                add = [*add, *(t.tag for t in links if t.state == "accepted" and tag_key(t.tag) not in gone)]
+                if marks is None:
+                    rating, flag, label = catalog.marks([photo.id]).get(photo.id, (0, None, None))
+                    marks = Marks(rating, flag == "reject", label)
+            update_tags(path, add=add, remove=remove, style=self.style, marks=marks)
+        except ClipDeskError as exc:
+            return [SidecarFailure(display_path(photo.path), str(exc))]
+        return []
+
 
 @dataclass
 class TagNode:
@@ -267,7 +292,7 @@ class TagService:
             accepted = [t.tag for t in links if t.state == "accepted"]
             keys = {tag_key(t) for t in accepted}
             remove = [t.tag for t in links if t.state == "rejected"] + [n for n in forget if tag_key(n) not in keys]
-            failures += self._update_sidecar(photo.path, accepted, remove)
+            failures += self._sidecars.update(self._catalog, photo, add=accepted, remove=remove)
         return tuple(failures)
 
     def _changed(self, photo_ids: Sequence[int], add=(), remove=()) -> Changes:
@@ -300,10 +325,11 @@ class TagService:
     def _write_sidecars(self, photos, add, remove) -> tuple[SidecarFailure, ...]:
         out: list[SidecarFailure] = []
         for photo in photos:
-            out += self._update_sidecar(photo.path, add, remove)
+            out += self._sidecars.update(self._catalog, photo, add=add, remove=remove)
         return tuple(out)
 
     def _update_sidecar(self, path: str, add, remove) -> list[SidecarFailure]:
+        """A file outside the library: the sidecar is all there is."""
         from clipdesk.core.sidecar import update_tags
 
         try:

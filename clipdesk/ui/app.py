@@ -208,7 +208,13 @@ class _FirstPaint(QObject):
 
 def run(args: argparse.Namespace) -> int:
     app = application()
-    paths = Paths.from_env().ensure()
+    try:
+        paths = Paths.from_env().ensure()
+    except ClipDeskError as exc:  # the data folder is a file, read-only, ...
+        if not args.screenshot:
+            QMessageBox.critical(None, "ClipDesk", str(exc))
+        print(f"clipdesk: {exc}", file=sys.stderr)
+        return exc.exit_code
     settings = Settings.load(paths.settings)
     theme.apply(app, getattr(args, "theme", None) or settings.theme)
 

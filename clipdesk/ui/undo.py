@@ -145,9 +145,10 @@ class UndoHistory(QObject):
     @staticmethod
     def _follow(action: QAction, verb: str, can_changed, text_changed, can, text) -> None:
         # From the signals' values only: the stack emits them while it is destroyed too.
+        # The edit's name goes on in lower case: "Undo label 1 photo red".
         def set_text(what: str) -> None:
             if shiboken6.isValid(action):
-                action.setText(f"&{verb} {what}" if what else f"&{verb}")
+                action.setText(f"&{verb} {what[:1].lower()}{what[1:]}" if what else f"&{verb}")
 
         can_changed.connect(action.setEnabled)
         text_changed.connect(set_text)

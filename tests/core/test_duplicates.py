@@ -11,7 +11,7 @@ from PIL import Image
 import pytest
 
 from clipdesk.core.catalog import Photo
-from clipdesk.core.duplicates import real_pixels
+from clipdesk.core.duplicates import looks_like_a_copy, real_pixels
 from support import age
 
 
@@ -60,3 +60,47 @@ def test_the_original_is_kept_over_an_enlargement_and_a_webp_copy(corpus, librar
     assert os.path.basename(group.photos[0].path) == "IMG_2041.jpg"
     assert "original" in group.why
     assert len(group.photos) == 3
+
+
+@pytest.mark.parametrize("copies", [("beach-copy.jpg", "beach (1).jpg"), ("Copy of beach.jpg", "beach - Copy.jpg"),
+                                    ("beach copy 2.jpg", "beach_kopie.jpg")])
+def test_byte_identical_copies_keep_the_one_not_named_as_a_copy(corpus, library, tmp_path, copies):
+    """A file manager's copy keeps the original's modification time and its
+    name sorts first ("beach-copy" < "beach."): the tie went to the copy."""
+    root = tmp_path / "lib"
+    root.mkdir()
+    original = root / "beach.jpg"
+    shutil.copyfile(corpus.path("opencv/examples/data/baboon.jpg"), original)
+    for name in copies:
+        shutil.copy2(original, root / name)  # same bytes, same modification time
+    library.folders.add(root)
+    library.folders.index()
+    (group,) = library.search.duplicates()
+    assert group.reason == "identical content"
+    assert os.path.basename(group.photos[0].path) == "beach.jpg"
+    assert group.why == "the original's name: the others are named as copies"
+    assert group.scores == [1.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize("name, copy", [("beach.jpg", "beach copy.jpg"), ("beach.jpg", "beach - Copy (3).jpg"),
+                                        ("beach.jpg", "beach(2).JPG"), ("beach.jpg", "Copy (2) of beach.jpg"),
+                                        ("beach.jpg", "Kopie von beach.jpg"), ("photocopy.jpg", None),
+                                        ("copyright.jpg", None), ("IMG_1234.jpg", None), ("DSC-1.jpg", None),
+                                        ("2024 (family).jpg", None)])
+def test_names_tools_give_to_copies(name, copy):
+    assert not looks_like_a_copy(f"/photos/{name}")
+    if copy:
+        assert looks_like_a_copy(f"/photos/{copy}")
+
+
+def test_with_nothing_else_to_tell_them_apart_the_older_file_is_kept(corpus, library, tmp_path):
+    root = tmp_path / "lib"
+    root.mkdir()
+    shutil.copyfile(corpus.path("opencv/examples/data/baboon.jpg"), root / "b.jpg")
+    shutil.copyfile(root / "b.jpg", root / "a.jpg")
+    age(root / "b.jpg", 86400)
+    library.folders.add(root)
+    library.folders.index()
+    (group,) = library.search.duplicates()
+    assert [os.path.basename(p.path) for p in group.photos] == ["b.jpg", "a.jpg"]
+    assert group.why == "the oldest copy"

@@ -77,3 +77,50 @@ def test_marks_reach_the_sidecar_as_lightroom_and_digikam_read_them(culled):
     assert read_marks(root / "DSC_0001.jpg") == Marks(0, True, None)  # the file says rejected, not 3 stars
     lib.marks.flag(ids[1:2], None)  # not rejected any more: its stars come back
     assert read_marks(root / "DSC_0001.jpg") == Marks(3, False, None)
+
+
+def _sidecar(root, name) -> dict:
+    """The sidecar as ExifTool (what Lightroom and digiKam read) reads it."""
+    out = subprocess.run(["exiftool", "-json", "-XMP:Rating", "-XMP:Label", "-XMP:Subject", "-XMP:HierarchicalSubject",
+                          str(root / f"{name}.xmp")], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)[0]
+
+
+@pytest.mark.skipif(shutil.which("exiftool") is None, reason="ExifTool (libimage-exiftool-perl) is not installed")
+@pytest.mark.parametrize("first", ["tag", "mark"])
+def test_a_new_sidecar_holds_everything_the_catalog_knows_of_the_photo(culled, first):
+    """Tags and marks made while sidecar writing was off were missing from the
+    sidecar the first later change created: only that change was written."""
+    lib, root, ids = culled
+    lib.tags.accept(ids[:1], "Places|Beach")
+    lib.marks.rate(ids[:1], 4)
+    lib.marks.label(ids[:1], "red")
+    assert not (root / "DSC_0000.jpg.xmp").exists()
+    lib.tags.write_sidecars = True
+    if first == "tag":
+        lib.tags.accept(ids[:1], "sunset")
+    else:
+        lib.marks.flag(ids[:1], "pick")
+    got = _sidecar(root, "DSC_0000.jpg")
+    assert got["Rating"] == 4 and got["Label"] == "Red"
+    subjects = got["Subject"] if isinstance(got["Subject"], list) else [got["Subject"]]
+    assert sorted(subjects) == (["Beach", "sunset"] if first == "tag" else ["Beach"])
+    assert "Places|Beach" in (got["HierarchicalSubject"] if isinstance(got["HierarchicalSubject"], list)
+                              else [got["HierarchicalSubject"]])
+    assert not (root / "DSC_0001.jpg.xmp").exists()  # photos nobody touched get no sidecar
+
+
+@pytest.mark.skipif(shutil.which("exiftool") is None, reason="ExifTool (libimage-exiftool-perl) is not installed")
+def test_an_existing_sidecar_gets_only_the_change(culled):
+    """What another tool wrote since the last scan stays: the catalog's older
+    view of the photo is not written over it."""
+    lib, root, ids = culled
+    lib.marks.rate(ids[:1], 2)
+    xmp = root / "DSC_0000.jpg.xmp"
+    subprocess.run(["exiftool", "-q", "-o", str(xmp), "-XMP:Rating=5", "-XMP:Subject=family", str(root / "DSC_0000.jpg")],
+                   check=True)
+    lib.tags.write_sidecars = True
+    lib.tags.accept(ids[:1], "sunset")
+    got = _sidecar(root, "DSC_0000.jpg")
+    assert got["Rating"] == 5  # another tool's rating, not the catalog's 2
+    assert sorted(got["Subject"]) == ["family", "sunset"]

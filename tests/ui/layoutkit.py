@@ -10,7 +10,8 @@ test can report every one of them at once:
   its last row cannot be reached;
 * :func:`low_contrast`: text whose rendered pixels contrast less than 4.5:1
   (WCAG 2 AA) with the background around it (3:1 for a one-symbol button,
-  an icon by WCAG's rules).
+  an icon by WCAG's rules). Disabled controls are left out, as WCAG does;
+  a disabled label is not (it is text to read, not a control).
 """
 
 from __future__ import annotations
@@ -152,13 +153,23 @@ def _text_rect(w: QWidget, top: QWidget) -> QRect:
     return QRect(w.mapTo(top, rect.topLeft()), rect.size())
 
 
+def _text_to_read(w: QWidget) -> bool:
+    """A label is no control: disabled, its text is still there to be read
+    (a description drawn in the disabled colour is text hard to read), unless
+    it names a control that is disabled itself."""
+    if not isinstance(w, QLabel):
+        return False
+    buddy = w.buddy()
+    return buddy is None or buddy.isEnabled()
+
+
 def low_contrast(top: QWidget, image: QImage) -> list[str]:
     """Enabled text widgets of ``top`` whose rendering in ``image`` (a grab of
     ``top``) contrasts below :data:`MIN_CONTRAST`."""
     problems = []
     scale = image.width() / max(1, top.width())
     for w in text_widgets(top):
-        if not w.isEnabled():
+        if not w.isEnabled() and not _text_to_read(w):
             continue  # WCAG leaves inactive controls out
         rect = _text_rect(w, top)
         if scale != 1:

@@ -3,8 +3,10 @@
 For each size and theme the window is set up as a person would see it (a
 search with results, a photo selected, tags in the sidebar, suggestions in the
 auto-tag panel with decisions made, a query with a problem, the demo banner)
-and every dialog is opened over it. Each view fails the test when
-(:mod:`layoutkit`):
+and every dialog is opened over it (the models, preferences, export and
+duplicates windows, the questions and folder chooser of moving photos), then
+the photo is looked at in the preview and the full-screen viewer. Each view
+fails the test when (:mod:`layoutkit`):
 
 * a label's or button's text is elided or clipped (its size hint, or the
   height its wrapped text needs, does not fit its geometry);
@@ -26,21 +28,26 @@ the theme and the view: ``1280x800-dark-dialog-models.png``.
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from bundlekit import write_bundle
-from layoutkit import clipped_text, grid_problems, horizontal_scrollbars, low_contrast
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from layoutkit import MIN_CONTRAST, clipped_text, grid_problems, horizontal_scrollbars, low_contrast, text_contrast
+from PySide6.QtCore import QRect, Qt, QTimer
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from uikit import drop, ids_mime, photo_named, select
 
 from clipdesk.core.models import ModelStatus
 from clipdesk.ui import theme
+from clipdesk.ui.grid.thumbs import PAD
+from clipdesk.ui.grid.view import MARGIN, month_label
 from clipdesk.ui.search.bar import DateRangeDialog
 
-SIZES = [(800, 600), (1280, 800), (1920, 1080)]
+#: The smallest supported window, the one ClipDesk opens at first (1280x820), a laptop's and a desktop's.
+SIZES = [(800, 600), (1280, 800), (1280, 820), (1920, 1080)]
 THEMES = ["light", "dark"]
 
 
@@ -50,6 +57,21 @@ def shots(request, tmp_path_factory) -> Path:
     root = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
     root.mkdir(parents=True, exist_ok=True)
     return root
+
+
+@pytest.fixture
+def with_copies(indexed, photos_root):
+    """The indexed colour library and a backup copy of two of its photos, so
+    that the duplicates window has groups to show."""
+    from clipdesk.core.library import Library
+
+    backup = photos_root / "backup"
+    backup.mkdir()
+    for name in ("red0.jpg", "blue0.jpg"):
+        shutil.copy2(next(photos_root.rglob(name)), backup / name)
+    with Library(indexed) as lib:
+        assert lib.folders.index().indexed == 2
+    return indexed
 
 
 @pytest.fixture
@@ -96,11 +118,30 @@ class Findings:
         self.check(f"dialog-{name}", dialog)
         dialog.close()
 
+    def check_modal(self, name: str, opens, window) -> None:
+        """Check the modal dialog that ``opens()`` runs (a question, a folder
+        chooser) while it waits for the user, then cancel it."""
+        seen = []
+
+        def look() -> None:
+            dialog = QApplication.activeModalWidget()
+            if dialog is None:
+                QTimer.singleShot(20, look)
+                return
+            seen.append(dialog.objectName() or type(dialog).__name__)
+            QApplication.processEvents()
+            self.check_dialog(name, dialog, window)
+            dialog.reject() if isinstance(dialog, QDialog) else dialog.close()
+
+        QTimer.singleShot(0, look)
+        opens()
+        assert seen, f"{name}: no dialog opened"
+
 
 @pytest.mark.parametrize("colours", THEMES)
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
-def test_every_panel_and_dialog_fits_and_reads_well(open_window, indexed, qtbot, shots, restore_theme, size, colours):
-    window = open_window(indexed)
+def test_every_panel_and_dialog_fits_and_reads_well(open_window, with_copies, qtbot, shots, restore_theme, size, colours):
+    window = open_window(with_copies)
     window.set_theme("dark" if colours == "light" else "light")
     QApplication.processEvents()
     window.set_theme(colours)
@@ -168,6 +209,27 @@ def test_every_panel_and_dialog_fits_and_reads_well(open_window, indexed, qtbot,
     findings.check_dialog("date-range", DateRangeDialog(window), window)
     window.show_error("Could not remove the folder: permission denied")
     findings.check_dialog("error", window.findChild(QMessageBox, "errorBox"), window)
+    findings.check_dialog("preferences", window.open_preferences(), window)
+    selected = [photo_named(window, f"red{i}.jpg") for i in range(3)]
+    findings.check_dialog("export", window.open_export(selected), window)
+    findings.check_dialog("duplicates", window.open_duplicates(), window)
+    findings.check_modal("move-to-folder", lambda: window.files.move(selected), window)
+    findings.check_modal("move-to-trash", lambda: window.files.trash(selected), window)
+
+    # The photo looked at: the preview (Space) and the full-screen viewer (F).
+    select(window, "red1.jpg")
+    window.grid.setFocus()
+    qtbot.keyClick(window.grid, Qt.Key.Key_Space)
+    preview = window.previews.window
+    qtbot.waitUntil(lambda: preview is not None and preview.isVisible() and preview.view.has_image(), timeout=5000)
+    findings.check_dialog("preview", preview, window)
+    window.grid.setFocus()
+    qtbot.keyClick(window.grid, Qt.Key.Key_F)
+    viewer = window.previews.viewer
+    qtbot.waitUntil(lambda: viewer is not None and viewer.isVisible() and viewer.view.has_image(), timeout=5000)
+    settle(qtbot, window)
+    findings.check("viewer", viewer)
+    qtbot.keyClick(viewer, Qt.Key.Key_Escape)
 
     assert findings.problems == [], "\n".join(findings.problems)
     assert theme.is_dark() == (colours == "dark")
@@ -193,3 +255,69 @@ def test_a_first_start_fits_and_reads_well(open_window, paths, tmp_path, monkeyp
     findings = Findings(shots, f"{size[0]}x{size[1]}-{colours}")
     findings.check("first-start", window, docks=[window.sidebar_dock, window.details_dock, window.autotag_dock])
     assert findings.problems == [], "\n".join(findings.problems)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_filter_chips_show_their_whole_text(open_window, indexed, qtbot, shots, size):
+    """Every chip says what it filters by, typed one key at a time: whole (no
+    ellipsis that reads as cut off, nothing clipped), the row wrapping when
+    the window is narrow."""
+    window = open_window(indexed)
+    window.resize(*size)
+    qtbot.waitUntil(lambda: (window.width(), window.height()) == size, timeout=5000)
+    window.photo_actions.tag([photo_named(window, "red1.jpg")], "poppies")
+    findings = Findings(shots, f"{size[0]}x{size[1]}-chips")
+    chips = [*window.chips.chips.values(), *window.search.mark_chips.chips.values()]
+    window.bar.setFocus()
+    for typed in ("after:2024", " before:2025-07 tag:poppies type:jpeg rating:>=3 -flag:reject label:red"):
+        qtbot.keyClicks(window.bar, typed)
+        qtbot.waitUntil(lambda: window.chips.chips["date"].property("active"), timeout=5000)
+        settle(qtbot, window)
+        findings.check(f"chips-{len(window.bar.text())}", window, docks=[window.sidebar_dock, window.details_dock])
+        findings.problems += [f"{size} chip {c.objectName()} is shortened: {c.text()!r}"
+                              for c in chips if "…" in c.text()]
+        findings.problems += [f"{size} chip {c.objectName()} is out of sight" for c in chips
+                              if not c.isVisible() or c.visibleRegion().boundingRect().size() != c.size()]
+    assert findings.problems == [], "\n".join(findings.problems)
+    assert window.chips.chips["date"].text() == "Date: 2024-01 – 2025-06"
+
+
+def test_a_dialog_kept_for_next_time_fits_a_window_made_smaller(open_window, with_copies, qtbot):
+    """Preferences and Duplicates are kept once opened: opened again over a
+    window made smaller since, they shrink to fit it."""
+    window = open_window(with_copies)
+    window.resize(1920, 1080)
+    qtbot.waitUntil(lambda: window.width() == 1920, timeout=5000)
+    opened = [window.open_preferences(), window.open_duplicates()]
+    assert [d.height() for d in opened] == [640, 640]
+    for dialog in opened:
+        dialog.close()
+    window.resize(800, 600)
+    qtbot.waitUntil(lambda: window.height() == 600, timeout=5000)
+    again = [window.open_preferences(), window.open_duplicates()]
+    assert again == opened
+    assert all(d.width() <= window.width() and d.height() <= window.height() for d in again), \
+        [(d.objectName(), d.size()) for d in again]
+
+
+@pytest.mark.parametrize("colours", THEMES)
+def test_quiet_text_painted_by_the_views_reads_well(open_window, indexed, qtbot, restore_theme, colours):
+    """Text the views paint themselves in the palette's quieter colour (the
+    details pane's "Select a photo…", a month's count in the grid) meets
+    4.5:1 too; the layout checks above read only labels and buttons."""
+    window = open_window(indexed)
+    window.set_theme(colours)
+    window.resize(1280, 820)
+    settle(qtbot, window)
+    preview = window.details.preview
+    assert not window.details.photos
+    found = {"details pane": text_contrast(preview.grab().toImage(), preview.rect())}
+    grid = window.grid
+    assert window.grid_ctl.answer.kind == "list"  # the library by month: a header with its count
+    section = grid.sections()[0]
+    label = QFontMetrics(grid._header_font()).horizontalAdvance(month_label(section.key))
+    left = MARGIN + PAD + label + 12  # where the view writes the month's count
+    count = QRect(left, section.top - grid.verticalScrollBar().value(), 60, grid.header_height())
+    found["month count"] = text_contrast(grid.viewport().grab().toImage(), count)
+    assert all(r is not None for r in found.values()), found
+    assert {k: r for k, r in found.items() if r < MIN_CONTRAST} == {}

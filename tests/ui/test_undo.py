@@ -46,12 +46,12 @@ def test_a_rating_undone_and_redone_from_the_menu_and_the_keys(open_window, inde
     assert not window.undo_action.isEnabled() and window.undo_action.text() == "&Undo"
     pid = focus_grid(window, qtbot, "misc03.jpg")
     qtbot.keyClick(window.grid, Qt.Key.Key_3)
-    assert window.undo_action.text() == "&Undo Rate 1 photo 3 stars" and window.undo_action.isEnabled()
+    assert window.undo_action.text() == "&Undo rate 1 photo 3 stars" and window.undo_action.isEnabled()
     assert window.redo_action.text() == "&Redo" and not window.redo_action.isEnabled()
     undo(window)
     assert marks(window, pid) == (0, None, None)
     qtbot.waitUntil(lambda: window.marks.get(pid) == (0, None, None))  # the grid shows it
-    assert window.redo_action.text() == "&Redo Rate 1 photo 3 stars"
+    assert window.redo_action.text() == "&Redo rate 1 photo 3 stars"
     assert window.undo_action.text() == "&Undo" and not window.undo_action.isEnabled()
     qtbot.keyClick(window.grid, Qt.Key.Key_Z, CTRL_SHIFT)
     assert marks(window, pid) == (3, None, None)
@@ -69,18 +69,18 @@ def test_edits_are_undone_newest_first_and_a_new_edit_drops_the_redo(open_window
     for key in (Qt.Key.Key_2, Qt.Key.Key_P, Qt.Key.Key_6):
         qtbot.keyClick(window.grid, key)
     assert marks(window, pid) == (2, "pick", "red")
-    assert window.undo_action.text() == "&Undo Label 1 photo red"
+    assert window.undo_action.text() == "&Undo label 1 photo red"
     undo(window)
     assert marks(window, pid) == (2, "pick", None)
-    assert window.undo_action.text() == "&Undo Pick 1 photo"
-    assert window.redo_action.text() == "&Redo Label 1 photo red"
+    assert window.undo_action.text() == "&Undo mark 1 photo as a pick"
+    assert window.redo_action.text() == "&Redo label 1 photo red"
     undo(window)
     assert marks(window, pid) == (2, None, None)
     redo(window)
     assert marks(window, pid) == (2, "pick", None)
     qtbot.keyClick(window.grid, Qt.Key.Key_X)
     assert window.redo_action.text() == "&Redo" and not window.redo_action.isEnabled()
-    assert window.undo_action.text() == "&Undo Reject 1 photo"
+    assert window.undo_action.text() == "&Undo mark 1 photo as a reject"
     undo(window)
     undo(window)
     undo(window)
@@ -107,7 +107,7 @@ def test_tags_added_and_removed_in_the_details_panel(open_window, indexed, qtbot
     qtbot.waitUntil(lambda: [p.id for p in details.photos] == [pid])
     details.add_tags("sunset")
     assert tags_of(window, pid) == ["sunset"]
-    assert window.undo_action.text() == "&Undo Add tag 'sunset' to 1 photo"
+    assert window.undo_action.text() == "&Undo add tag 'sunset' to 1 photo"
     undo(window)
     assert tags_of(window, pid) == []
     assert "sunset" not in details.tag_label.text()
@@ -115,7 +115,7 @@ def test_tags_added_and_removed_in_the_details_panel(open_window, indexed, qtbot
     assert tags_of(window, pid) == ["sunset"]
     assert "sunset" in details.tag_label.text()
     details.remove_tag("sunset")
-    assert window.undo_action.text() == "&Undo Remove tag 'sunset' from 1 photo"
+    assert window.undo_action.text() == "&Undo remove tag 'sunset' from 1 photo"
     undo(window)
     assert tags_of(window, pid) == ["sunset"]
     assert [i.text(0) for i in window.sidebar.items("tag")] == ["sunset"]
@@ -128,13 +128,13 @@ def test_suggestions_accepted_and_rejected_in_the_auto_tag_panel(open_window, in
     assert drop(panel.drop, ids_mime(green.id))
     panel.decide("green", "accepted")
     assert tags_of(window, green.id) == ["green"]
-    assert window.undo_action.text() == "&Undo Add tag 'green' to 1 photo"
+    assert window.undo_action.text() == "&Undo add tag 'green' to 1 photo"
     undo(window)
     assert tags_of(window, green.id) == []
     panel.suggest([green.id], [])
     panel.decide("green", "rejected")
     assert window.library.catalog.tagged_ids("green", "rejected") == [green.id]
-    assert window.undo_action.text() == "&Undo Reject tag 'green' on 1 photo"
+    assert window.undo_action.text() == "&Undo reject tag 'green' on 1 photo"
     undo(window)
     assert window.library.catalog.tagged_ids("green", "rejected") == []
     redo(window)
@@ -150,7 +150,7 @@ def test_accept_all_is_one_edit_named_for_its_tags(open_window, indexed, qtbot):
     assert len(suggested) > 1
     qtbot.mouseClick(panel.accept_all, Qt.MouseButton.LeftButton)
     assert tags_of(window, red.id) == sorted(suggested)
-    assert window.undo_action.text().startswith("&Undo Add tags '")
+    assert window.undo_action.text().startswith("&Undo add tags '")
     assert window.history.stack.count() == 1
     undo(window)
     assert tags_of(window, red.id) == []
@@ -165,21 +165,21 @@ def test_tag_rename_merge_move_and_delete(open_window, indexed, qtbot):
     tree, editor = window.sidebar.tags, window.tag_editor
 
     editor.rename("Places", "Travel")
-    assert window.undo_action.text() == "&Undo Rename tag 'Places' to 'Travel'"
+    assert window.undo_action.text() == "&Undo rename tag 'Places' to 'Travel'"
     assert tree.tag_item("Travel|Beach") is not None
     undo(window)
     assert tree.tag_item("Places|Beach") is not None and tree.tag_item("Travel") is None
     assert window.library.catalog.tagged_ids("Places|Beach") == sorted(p.id for p in beach)
 
     editor.move("City", "Places")
-    assert window.undo_action.text() == "&Undo Move tag 'City' under 'Places'"
+    assert window.undo_action.text() == "&Undo move tag 'City' under 'Places'"
     assert tree.tag_item("Places|City").text(1) == "1"
     undo(window)
     assert tree.tag_item("City").parent() is None
 
     editor.rename("City", "Places|Beach")
     window.tag_editor.question.done(window.tag_editor.question.StandardButton.Yes)
-    assert window.undo_action.text() == "&Undo Merge tag 'City' into 'Places|Beach'"
+    assert window.undo_action.text() == "&Undo merge tag 'City' into 'Places|Beach'"
     assert tree.tag_item("Places|Beach").text(1) == "3" and tree.tag_item("City") is None
     undo(window)
     assert tree.tag_item("Places|Beach").text(1) == "2" and tree.tag_item("City").text(1) == "1"
@@ -187,7 +187,7 @@ def test_tag_rename_merge_move_and_delete(open_window, indexed, qtbot):
 
     editor.delete("Places")
     window.tag_editor.question.done(window.tag_editor.question.StandardButton.Yes)
-    assert window.undo_action.text() == "&Undo Delete tag 'Places'"
+    assert window.undo_action.text() == "&Undo delete tag 'Places'"
     assert tree.tag_item("Places") is None
     undo(window)
     assert tree.tag_item("Places|Beach").text(1) == "2"
@@ -202,7 +202,7 @@ def test_photos_removed_from_the_library_come_back(open_window, indexed, qtbot):
     window.photo_actions.tag([photo], "sun")
     window.photo_actions.remove([photo], confirm=False)
     assert "yellow2.jpg" not in names(window)
-    assert window.undo_action.text() == "&Undo Remove 1 photo from the library"
+    assert window.undo_action.text() == "&Undo remove 1 photo from the library"
     with qtbot.waitSignal(window.index.finished, timeout=30000):  # back, and indexed again
         qtbot.keyClick(window.grid, Qt.Key.Key_Z, CTRL)
     assert "yellow2.jpg" in names(window)
@@ -232,7 +232,7 @@ def test_an_excluded_folder_comes_back(open_window, indexed, qtbot, photos_root)
     assert "Exclude the folder “warm”…" in [a.text() for a in menu.actions()]
     window.photo_actions.exclude(str(photos_root / "warm"), confirm=False)
     assert not any(n.startswith(("red", "yellow")) for n in names(window))
-    assert window.undo_action.text() == "&Undo Exclude warm"
+    assert window.undo_action.text() == "&Undo exclude warm"
     with qtbot.waitSignal(window.index.finished, timeout=30000):
         undo(window)
     assert sum(n.startswith(("red", "yellow")) for n in names(window)) == 10
@@ -254,8 +254,8 @@ def test_undo_and_redo_asked_at_once_on_the_real_worker_threads(open_window, ind
     assert window.history.pending == 3
     qtbot.waitUntil(lambda: window.history.pending == 0)
     assert marks(window, pid) == (4, None, None)
-    assert window.undo_action.text() == "&Undo Rate 1 photo 4 stars"
-    assert window.redo_action.text() == "&Redo Pick 1 photo"
+    assert window.undo_action.text() == "&Undo rate 1 photo 4 stars"
+    assert window.redo_action.text() == "&Redo mark 1 photo as a pick"
     redo(window)
     qtbot.waitUntil(lambda: window.history.pending == 0)
     assert marks(window, pid) == (4, "pick", None)

@@ -121,6 +121,10 @@ class CatalogBase:
                 f"the catalog {self.path} is in use by another ClipDesk{owner}; "
                 "close it first, or use another catalog with CLIPDESK_DATA_DIR"
             ) from None
+        except OSError as exc:  # a read-only folder, a lock file that is a folder
+            raise CatalogError(
+                f"cannot take the catalog's lock ({lock.lock_file}): {exc.strerror or exc}; make the catalog's "
+                "folder writable, or point CLIPDESK_DATA_DIR elsewhere. The catalog is intact.") from None
         self._lock = lock
         with contextlib.suppress(OSError):
             self._owner_file.write_text(f"{os.getpid()}\n")
@@ -137,10 +141,17 @@ class CatalogBase:
             self._local.con = con
         return con
 
+    def _readonly_uri(self) -> str:
+        """The catalog's URI for reading. On a read-only disk or folder SQLite
+        cannot make the WAL's shared-memory file, so the file is opened as
+        immutable: nothing can change it there, and no lock is needed."""
+        uri = self.path.absolute().as_uri() + "?mode=ro"
+        return uri + "&immutable=1" if not os.access(self.path.parent, os.W_OK) else uri
+
     def _connect(self) -> sqlite3.Connection:
         try:
             if self.readonly:
-                con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5.0,
+                con = sqlite3.connect(self._readonly_uri(), uri=True, timeout=5.0,
                                       isolation_level=None, check_same_thread=False)
             else:
                 con = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
@@ -248,7 +259,7 @@ class CatalogBase:
             raise CatalogError("the catalog is closed")
         if self._watch is None:
             try:
-                self._watch = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5.0,
+                self._watch = sqlite3.connect(self._readonly_uri(), uri=True, timeout=5.0,
                                               isolation_level=None, check_same_thread=False)
             except sqlite3.DatabaseError as exc:
                 raise self._explain(exc, "open") from exc

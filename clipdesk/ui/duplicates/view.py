@@ -28,6 +28,7 @@ from clipdesk.core.duplicates import DuplicateGroup
 from clipdesk.core.library import Library
 from clipdesk.core.wording import plural
 from clipdesk.ui.files.operations import FileOperations
+from clipdesk.ui.fitting import fit_over
 from clipdesk.ui.grid.facts import dimensions, human_date, human_size
 from clipdesk.ui.hub import ChangeHub
 from clipdesk.ui.workers import Pools
@@ -177,7 +178,7 @@ class DuplicatesWindow(QDialog):
         self.more.clicked.connect(self._show_page)
         self.more.hide()
         lay.addWidget(self.more)
-        self.resize(900, 640)
+        fit_over(self, 900, 640)
         hub.changed.connect(self._on_changes)
 
     def refresh(self) -> None:

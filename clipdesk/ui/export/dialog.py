@@ -25,6 +25,7 @@ from clipdesk.core.export import ExportOptions, ExportReport
 from clipdesk.core.library import Library
 from clipdesk.core.names import display_path
 from clipdesk.core.wording import plural
+from clipdesk.ui.fitting import fit_over
 from clipdesk.ui.settings import OPTIONS, Settings
 from clipdesk.ui.workers import Pools
 
@@ -112,7 +113,7 @@ class ExportDialog(QDialog):
         lay.addWidget(self.buttons)
         self.resized.toggled.connect(self._follow_kind)
         self._follow_kind()
-        self.resize(560, 320)
+        fit_over(self, 560, 320)
 
     def _follow_kind(self, *_args) -> None:
         self.long_edge.setEnabled(self.resized.isChecked())

@@ -137,6 +137,6 @@ class MarkActions(QObject):
 
         def done(changes: Changes) -> None:
             if changes.undo is not None and not changes.sidecar_failures:  # else those are said
-                self.statusMessage.emit(changes.undo.label, 3000)
+                self.statusMessage.emit(changes.undo.done or changes.undo.label, 3000)
 
         self.hub.write(job, done, lambda e: self.error.emit(f"Could not mark the photos: {e}"), owner=self)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QStyleOptionViewItem, QToolBu
 from clipdesk.core.changes import Changes
 from clipdesk.core.library import Library
 from clipdesk.core.query import LABELS
+from clipdesk.ui import theme
 from clipdesk.ui.grid.model import Roles
 from clipdesk.ui.grid.thumbs import PAD
 from clipdesk.ui.hub import ChangeHub
@@ -253,6 +254,10 @@ def common(values: Sequence) -> tuple[bool, object]:
 UNSET_COLOR = "#7a7a7a"
 
 
+#: What the marks line says while no photo is selected.
+NO_PHOTO_HINT = "Select a photo to rate, flag or label it"
+
+
 class MarksLine(QWidget):
     """The shown photos' stars, flag and colour label; clicking one sets it on
     all of them (clicking the one already set takes it off), through
@@ -308,6 +313,7 @@ class MarksLine(QWidget):
         row.addSpacing(6)
         self.note = QLabel("", self)
         self.note.setObjectName("marksNote")
+        theme.set_tint(self.note, "secondary")  # given again at each change of theme, style sheet or not
         row.addWidget(self.note)
         row.addStretch(1)
         # What is set shows by colour (stars, flags) or a ring (labels), never
@@ -367,9 +373,13 @@ class MarksLine(QWidget):
         self._show()
 
     def _show(self) -> None:
+        # With no photo shown there is nothing to mark: the buttons go (their
+        # colours, set by style sheet, made them look ready for a click even
+        # disabled) and the line says what to do instead.
         on = bool(self.ids)
         for b in [*self.stars, self.pick, self.reject, *self.labels.values()]:
             b.setEnabled(on)
+            b.setVisible(on)
         rating = self.rating or 0
         for n, b in enumerate(self.stars, 1):
             b.setChecked(n <= rating)
@@ -381,7 +391,7 @@ class MarksLine(QWidget):
         for name, b in self.labels.items():
             b.setChecked(self.label == name)
         mixed = [m for m in ("rating", "flag", "label") if m in self._mixed]
-        self.note.setText(f"mixed {', '.join(mixed)}" if mixed else "")
+        self.note.setText(NO_PHOTO_HINT if not on else f"mixed {', '.join(mixed)}" if mixed else "")
 
     def _ask(self, kind: str, value) -> None:
         self._show()  # a click toggles the button; what it shows follows the catalog

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 from clipdesk.core.catalog import Photo
 from clipdesk.core.pipeline import Progress, RunResult
 from clipdesk.core.wording import plural
+from clipdesk.ui.fitting import fit_over
 
 
 def human_eta(seconds: float | None) -> str:
@@ -178,7 +179,7 @@ class FailuresDialog(QDialog):
         self.retry_all.clicked.connect(lambda: self.retryRequested.emit([]))
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
-        self.resize(760, 420)
+        fit_over(self, 760, 420)
 
     def set_failures(self, photos: list[Photo]) -> None:
         self.tree.clear()

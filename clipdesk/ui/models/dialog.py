@@ -24,6 +24,7 @@ from clipdesk.core.library import Library
 from clipdesk.core.models import ModelStatus
 from clipdesk.core.paths import Paths
 from clipdesk.ui import theme
+from clipdesk.ui.fitting import fit_over
 from clipdesk.ui.hub import ChangeHub
 from clipdesk.ui.settings import Settings
 from clipdesk.ui.workers import Pools
@@ -156,16 +157,9 @@ class ModelsDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
-        self._fit(parent)
+        fit_over(self, 720, 560)  # as large as the list wants, never larger than the window
         self._build_rows()
         self.refresh()
-
-    def _fit(self, parent) -> None:
-        """As large as the list wants, but never larger than the window it opens over."""
-        width, height = 720, 560
-        if isinstance(parent, QWidget) and parent.isVisible():
-            width, height = min(width, parent.width() - 40), min(height, parent.height() - 40)
-        self.resize(width, height)
 
     # -- rows ------------------------------------------------------------------------
     def _build_rows(self) -> None:

@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
     QScrollArea, QSpinBox, QVBoxLayout, QWidget,
 )
 
+from clipdesk.ui import theme
+from clipdesk.ui.fitting import fit_over
 from clipdesk.ui.settings import GROUPS, OPTIONS, Option, Settings
 
 log = logging.getLogger(__name__)
@@ -61,7 +63,7 @@ class PreferencesDialog(QDialog):
         lay = QVBoxLayout(self)
         lay.addWidget(scroll, 1)
         lay.addWidget(buttons)
-        self.resize(620, 640)
+        fit_over(self, 620, 640)
         self.load()
 
     # -- rows ------------------------------------------------------------------------
@@ -86,7 +88,7 @@ class PreferencesDialog(QDialog):
         about = QLabel(note, cell)
         about.setObjectName(f"about_{option.name}")
         about.setWordWrap(True)
-        about.setEnabled(False)  # the palette's quieter text
+        theme.set_tint(about, "secondary")
         v.addWidget(about)
         return cell
 

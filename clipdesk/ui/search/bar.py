@@ -133,6 +133,41 @@ def _abbreviated(value: str) -> str:
     return value if len(value) <= CHIP_VALUE_CHARS else value[: CHIP_VALUE_CHARS - 1].rstrip() + "…"
 
 
+def _unit(*days: date) -> str:
+    """The coarsest period all ``days`` start: "year", "month" or "day"."""
+    if all(d.month == 1 and d.day == 1 for d in days):
+        return "year"
+    return "month" if all(d.day == 1 for d in days) else "day"
+
+
+def _named(d: date, unit: str) -> str:
+    """The period of ``unit`` starting on ``d``, as the query writes it: 2024, 2024-07, 2024-07-14."""
+    return {"year": f"{d.year}", "month": f"{d.year}-{d.month:02d}"}.get(unit) or d.isoformat()
+
+
+def _previous(d: date, unit: str) -> date:
+    if unit == "year":
+        return date(d.year - 1, 1, 1)
+    if unit == "month":
+        return (d - timedelta(days=1)).replace(day=1)
+    return d - timedelta(days=1)
+
+
+def date_words(start: date | None, end: date | None) -> str:
+    """A date filter (``start`` included, ``end`` not) in the fewest words, whole
+    and with no ellipsis that reads as cut off: "2024", "from 2024",
+    "before 2023-07", "2023-07 – 2023-12", "2024-03-02 – 2024-03-09"."""
+    if start and end:
+        unit = _unit(start, end)
+        last = _previous(end, unit)
+        return _named(start, unit) if last <= start else f"{_named(start, unit)} – {_named(last, unit)}"
+    if start:
+        return f"from {_named(start, _unit(start))}"
+    if end:
+        return f"before {_named(end, _unit(end))}"
+    return ""
+
+
 def _qdate(d: date) -> QDate:
     return QDate(d.year, d.month, d.day)
 
@@ -200,9 +235,7 @@ class FilterChips(QWidget):
             if q.folders:
                 values["folder"] = ", ".join(os.path.basename(f.rstrip("/")) or f for f in q.folders)
             if q.date_from or q.date_to:
-                a = q.date_from.isoformat() if q.date_from else "…"
-                b = (q.date_to - timedelta(days=1)).isoformat() if q.date_to else "…"
-                values["date"] = f"{a} – {b}"
+                values["date"] = date_words(q.date_from, q.date_to)
             if q.types:
                 values["type"] = ", ".join(q.types)
             if q.tags:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -126,12 +126,18 @@ class SearchPanel(QWidget):
         self._shown_text: str | None = None
         self._shown_count = ""
         self._problem: str | None = None
+        #: A notice about the answer on screen that waits for typing to pause:
+        #: (text, warning).
+        self._waiting_notice: tuple[str, bool] | None = None
+        #: Since the user's last keystroke in the bar (not a text set for them).
+        self._last_key = QElapsedTimer()
         self._pause = QTimer(self)
         self._pause.setSingleShot(True)
         self._pause.setInterval(TYPING_PAUSE_MS)
         self._pause.timeout.connect(self._typing_paused)
 
         self.bar.textChanged.connect(self.controller.search)
+        self.bar.textEdited.connect(self._last_key.restart)
         self.save_button.clicked.connect(self.save_current)
         self.controller.parsed.connect(self._parsed)
         self.controller.answered.connect(self._answered)
@@ -143,9 +149,11 @@ class SearchPanel(QWidget):
         self.bar.selectAll()
 
     def set_query(self, text: str) -> None:
-        """Search for ``text`` as if typed."""
+        """Search for ``text`` as if typed. The focus stays where it is (on the
+        tag or saved search clicked, on the photos): only the user's own
+        Ctrl+F or click puts the cursor in the bar, so that the next F2 or
+        Delete reaches what the user meant and not the query's text."""
         self.bar.setText(text)
-        self.focus()
 
     def filter_by(self, key: str, value: str, add: bool = False) -> None:
         """Show the photos of a folder or tag picked in the sidebar: it replaces
@@ -218,18 +226,40 @@ class SearchPanel(QWidget):
             notice = notice.replace(self._said_elsewhere, "").strip()
         if notice and result.unknown and not answer.ids:  # "...; these are only the closest matches": none shown
             notice = notice.split(";", 1)[0] + "."
-        if notice:
+        self._waiting_notice = None
+        said = self.message.isVisible() and self.message.text() == notice  # a refresh says it again
+        if notice and not said and answer.kind != "similar" \
+                and (answer.text != self.bar.text() or self._typing_a_token()):
+            # The text's last token is still being typed ("red aft", "tag:bea",
+            # "rating:"): what the answer says of it is no verdict yet.
+            self._waiting_notice = (notice, result.unknown or not result.confident)
+            self._pause.start()
+            self.message.clear_message()
+        elif notice:
             self.message.show_notice(notice, warning=result.unknown or not result.confident)
         else:
             self.message.clear_message()
+
+    def _typing_a_token(self) -> bool:
+        """The user is typing the token that ends at the cursor: they pressed a
+        key in the bar less than a typing pause ago (a tag clicked or a chip
+        picked is no typing) and no space follows what they typed."""
+        if not self._last_key.isValid() or self._last_key.elapsed() >= TYPING_PAUSE_MS:
+            return False
+        text, at = self.bar.text(), self.bar.cursorPosition()
+        return 0 < at and not text[at - 1].isspace() and (at == len(text) or text[at].isspace())
 
     def _failed(self, message: str, position: int) -> None:
         """A query that does not parse (or could not run). The text and the caret
         stay exactly as the user typed them; the last answer stays on screen,
         marked as the last complete search's; the problem is shown under the
         bar once typing pauses (half-typed filters such as ``tag:`` are no
-        problem while the user is still typing)."""
+        problem while the user is still typing). A notice about the text
+        before it goes: it was about other words."""
         self._problem = message
+        self._waiting_notice = None
+        if self.message.isVisible() and self.message.property("kind") != "error":
+            self.message.clear_message()  # a notice about the text before this one
         self._pause.start()
         shown = self._shown_text
         if shown is not None and shown != self.bar.text():
@@ -238,3 +268,7 @@ class SearchPanel(QWidget):
     def _typing_paused(self) -> None:
         if self._problem is not None:
             self.message.show_error(self._problem)
+        elif self._waiting_notice is not None and self._shown_text == self.bar.text():
+            notice, warning = self._waiting_notice
+            self._waiting_notice = None
+            self.message.show_notice(notice, warning=warning)

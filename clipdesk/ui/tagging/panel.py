@@ -35,6 +35,7 @@ from clipdesk.core.search import Hit
 from clipdesk.core.tags import AutoTagResult, FileSuggestions
 from clipdesk.core.wording import plural
 from clipdesk.ui.dnd import PHOTO_IDS_MIME, decode_ids, image_paths
+from clipdesk.ui.fitting import fit_over
 from clipdesk.ui.grid.model import PhotoListModel
 from clipdesk.ui.grid.thumbs import ThumbnailLoader
 from clipdesk.ui.grid.view import PhotoGrid
@@ -242,7 +243,7 @@ class ApplyDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
-        self.resize(440, 480)
+        fit_over(self, 440, 480)
 
     def _ticked(self, *_args) -> None:
         self.apply_button.setEnabled(bool(self.chosen()))

@@ -12,6 +12,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QKeyEvent, QPalette
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from clipdesk.ui.fitting import fit_over
 from clipdesk.ui.viewer.zoom import ZoomView
 
 #: Keys that step through the photos: -1 the previous one, +1 the next.
@@ -99,7 +100,7 @@ class PreviewWindow(_StageWindow, QDialog):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.stage)
-        self.resize(900, 700)
+        fit_over(self, 900, 700)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's API
         if event.key() in (Qt.Key.Key_Space, Qt.Key.Key_Escape):

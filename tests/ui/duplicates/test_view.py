@@ -56,4 +56,4 @@ def test_groups_show_the_copy_to_keep_and_why(open_window, copies, qtbot):
     assert os.path.exists(keeper.photo.path)
     assert len([p for p in (root / "camera", root / "backup", root / "web") if any(p.iterdir())]) == 1
     assert not any(any(p.id == keeper.photo.id for p in g.group.photos) for g in dup.groups)  # a group of one is done
-    assert window.undo_action.text() == "&Undo Move 2 photos to the trash"
+    assert window.undo_action.text() == "&Undo move 2 photos to the trash"

@@ -40,12 +40,12 @@ def test_move_to_trash_asks_then_undo_puts_the_photo_back(open_window, indexed, 
     _menu_action(window, "Photo", "Move to trash…").trigger()
     assert not path.exists() and "blue2.jpg" not in names(window)
     assert "Moved 1 photo to the trash" in window.notice.text()
-    undo = _menu_action(window, "Edit", "Undo Move 1 photo to the trash")
+    undo = _menu_action(window, "Edit", "Undo move 1 photo to the trash")
     undo.trigger()
     assert path.exists()
     qtbot.waitUntil(lambda: "blue2.jpg" in names(window) and not window.index.running, timeout=30000)
     assert photo_named(window, "blue2.jpg").status == "indexed"
-    assert window.redo_action.isEnabled() and window.redo_action.text() == "&Redo Move 1 photo to the trash"
+    assert window.redo_action.isEnabled() and window.redo_action.text() == "&Redo move 1 photo to the trash"
     window.redo_action.trigger()
     assert not path.exists()
 

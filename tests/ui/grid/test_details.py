@@ -137,3 +137,28 @@ def test_tags_edited_in_the_details_follow_the_sidecar_setting(open_window, inde
     qtbot.keyClick(details.add_tag, Qt.Key.Key_Return)
     assert "dusk" in details.tag_label.text()
     assert set(read_tags(photo).tags) == {"Places|Beach"}
+
+
+def test_with_no_photo_selected_the_marks_give_way_to_a_hint(open_window, indexed, qtbot):
+    """Stars, flag and colour label to click only while there is a photo to
+    mark: before that (and after the selection is cleared) the line says so."""
+    window = open_window(indexed)
+    marks = window.details.marks
+    buttons = [*marks.stars, marks.pick, marks.reject, *marks.labels.values()]
+    assert not window.grid.selectionModel().hasSelection()
+    assert not any(b.isVisible() for b in buttons)
+    assert marks.note.isVisible() and marks.note.text() == "Select a photo to rate, flag or label it"
+
+    grid = window.grid
+    at = grid.visualRect(window.model.index(2)).center()
+    qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, pos=at)
+    qtbot.waitUntil(lambda: bool(window.details.photos) and all(b.isVisible() for b in buttons), timeout=5000)
+    assert marks.note.text() == ""
+    qtbot.mouseClick(marks.stars[3], Qt.MouseButton.LeftButton)
+    photo_id = window.model.photo(2).id
+    qtbot.waitUntil(lambda: window.library.marks.of([photo_id])[photo_id][0] == 4, timeout=5000)
+
+    qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier, pos=at)
+    qtbot.waitUntil(lambda: not window.details.photos, timeout=5000)
+    assert not any(b.isVisible() for b in buttons)
+    assert marks.note.text() == "Select a photo to rate, flag or label it"

@@ -193,3 +193,32 @@ def test_one_read_of_the_catalog_per_paint_not_per_cell(open_window, indexed, qt
     assert window.marks.reads == before  # all known: nothing read again
     window.mark_actions.rate([window.model.photo_id(r) for r in window.grid.visible_rows()], 1)
     assert window.marks.reads == before + 1  # the changed photos, in one read
+
+
+def test_status_messages_say_what_was_marked_and_undo_names_it_alike(open_window, indexed, qtbot):
+    """Past tense, counts by the one helper: "Labelled 1 photo red", and the
+    Edit menu's "Undo label 1 photo red" for the same edit."""
+    window = open_window(indexed)
+    focus_grid(window, qtbot, "misc03.jpg")
+    said = []
+    for key in (Qt.Key.Key_6, Qt.Key.Key_1, Qt.Key.Key_0, Qt.Key.Key_X, Qt.Key.Key_U, Qt.Key.Key_6):
+        qtbot.keyClick(window.grid, key)
+        said.append((window.notice.text(), window.undo_action.text()))
+    assert said == [
+        ("Labelled 1 photo red", "&Undo label 1 photo red"),
+        ("Rated 1 photo 1 star", "&Undo rate 1 photo 1 star"),
+        ("Cleared the rating of 1 photo", "&Undo clear the rating of 1 photo"),
+        ("Marked 1 photo as a reject", "&Undo mark 1 photo as a reject"),
+        ("Unflagged 1 photo", "&Undo unflag 1 photo"),
+        ("Cleared the label of 1 photo", "&Undo clear the label of 1 photo"),
+    ]
+    select_many(window, "red0.jpg", "red1.jpg", "red2.jpg")
+    qtbot.keyClick(window.grid, Qt.Key.Key_4)
+    assert window.notice.text() == "Rated 3 photos 4 stars"
+    select_many(window, "red0.jpg", "red1.jpg")
+    qtbot.keyClick(window.grid, Qt.Key.Key_P)
+    assert (window.notice.text(), window.undo_action.text()) == ("Marked 2 photos as picks",
+                                                                  "&Undo mark 2 photos as picks")
+    qtbot.waitUntil(lambda: len(window.details.marks.ids) == 2, timeout=5000)  # the details follow the selection
+    qtbot.mouseClick(window.details.marks.labels["green"], Qt.MouseButton.LeftButton)
+    assert window.notice.text() == "Labelled 2 photos green"

@@ -213,3 +213,33 @@ def test_the_tree_waits_while_a_name_is_edited(open_window, indexed, qtbot):
     qtbot.keyClick(editor, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: tree.tag_item("Pets") is not None)
     assert tree.tag_item("People").text(1) == "1"
+
+
+def test_clicking_a_tag_leaves_the_focus_on_it_so_f2_and_delete_reach_the_tag(open_window, indexed, qtbot):
+    """The click puts ``tag:...`` in the search bar but not the cursor: the
+    next F2 renames the tag clicked and Delete asks to delete it, and the
+    query's text is left as it was (a saved search clicked likewise)."""
+    window = open_window(indexed)
+    build(window)
+    window.library_ctl.save_search("Blues", "blue")
+    tree = window.sidebar.tags
+    focus(window, qtbot, tree)
+    item = tree.tag_item("People")
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(item).center())
+    assert window.bar.text() == "tag:People"
+    assert not window.bar.hasFocus() and tree.hasFocus()
+    qtbot.keyClick(tree, Qt.Key.Key_F2)
+    editor = tree.findChild(QLineEdit, "tagRenameEditor")
+    assert editor is not None and editor.isVisible() and editor.text() == "People"
+    qtbot.keyClick(editor, Qt.Key.Key_Escape)
+    qtbot.waitUntil(tree.hasFocus)
+    qtbot.keyClick(tree, Qt.Key.Key_Delete)
+    assert answer(window, qtbot, "confirmDelete", QMessageBox.StandardButton.Cancel).startswith("Delete the tag “People”")
+    assert window.bar.text() == "tag:People" and "People" in places(window)
+
+    folders = window.sidebar.tree
+    focus(window, qtbot, folders)
+    row = window.sidebar.items("saved")[0]
+    qtbot.mouseClick(folders.viewport(), Qt.MouseButton.LeftButton, pos=folders.visualItemRect(row).center())
+    qtbot.waitUntil(lambda: window.bar.text() == "blue")
+    assert not window.bar.hasFocus()

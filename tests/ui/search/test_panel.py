@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from colourkit import colour_photo
 from PySide6.QtCore import Qt
 from uikit import drop, file_mime, ids_mime, names
@@ -77,7 +78,23 @@ def test_date_chip_writes_a_half_open_range(open_window, indexed):
     window.bar.setText("red")
     window.chips._dates(date(2023, 1, 1), date(2024, 1, 1))
     assert window.bar.text() == "red after:2023-01-01 before:2024-01-01"
-    assert window.chips.chips["date"].text() == "Date: 2023-01-01 – 2023-12-31"
+    assert window.chips.chips["date"].text() == "Date: 2023"
+
+
+@pytest.mark.parametrize(("typed", "shown"), [
+    ("after:2024", "Date: from 2024"),
+    ("before:2023-07", "Date: before 2023-07"),
+    ("date:2024-03", "Date: 2024-03"),
+    ("after:2023-07 before:2024", "Date: 2023-07 – 2023-12"),
+    ("after:2024-03-02 before:2024-03-10", "Date: 2024-03-02 – 2024-03-09"),
+    ("date:2024-03-02", "Date: 2024-03-02"),
+])
+def test_the_date_chip_says_the_period_typed_whole(open_window, indexed, qtbot, typed, shown):
+    """No ellipsis for an open end: "Date: 2024-01-01 – …" read as a chip cut short."""
+    window = open_window(indexed)
+    window.bar.setFocus()
+    qtbot.keyClicks(window.bar, typed)
+    qtbot.waitUntil(lambda: window.chips.chips["date"].text() == shown, timeout=5000)
 
 
 def test_dropping_an_image_on_the_bar_finds_similar_photos(open_window, indexed, tmp_path):
@@ -161,3 +178,49 @@ def test_a_refresh_of_the_last_search_keeps_the_problem_of_the_query_on_screen(o
     assert window.grid_ctl.answer.text == "red after"
     assert window.message.isVisible() and "after" in window.message.text()
     assert "for “red after”" in window.search.count_label.text()
+
+
+def type_watching(window, qtbot, text: str) -> list[tuple[str, str]]:
+    """Type ``text`` one key at a time at a person's pace (the event loop runs
+    between keys); (the bar's text, the message under it) after each key."""
+    seen = []
+    for key in text:
+        qtbot.keyClicks(window.bar, key)
+        qtbot.wait(40)
+        seen.append((window.bar.text(), window.message.text() if window.message.isVisible() else ""))
+    return seen
+
+
+@pytest.mark.parametrize("typed", ["red after:2024", "red tag:bea", "red rating:>=3"])
+def test_a_token_still_being_typed_is_no_word_of_the_notice(open_window, demo, qtbot, typed):
+    """On the demo model "red a", "red af", "red after" are words it does not
+    know: while they are the token being typed (a filter half typed) the
+    notice does not speak of them; once typing pauses it speaks of what the
+    finished query asks."""
+    paths, _truth = demo
+    window = open_window(paths)
+    window.bar.setFocus()
+    seen = type_watching(window, qtbot, typed)
+    assert window.bar.text() == typed
+    said = [(text, message) for text, message in seen if "does not seem to know" in message]
+    assert said == [], said
+    qtbot.wait(900)  # typing pauses
+    assert "does not seem to know" not in window.message.text()
+    assert window.grid_ctl.answer.text == typed  # the finished query was searched, and judged
+
+
+def test_a_notice_about_unknown_words_waits_for_typing_to_pause(open_window, demo, qtbot):
+    """Deferred, not dropped: words the model does not know are said once the
+    user stops typing them, and at once when a space ends them."""
+    paths, _truth = demo
+    window = open_window(paths)
+    window.bar.setFocus()
+    seen = type_watching(window, qtbot, "red bike")
+    assert not any("does not seem to know" in m for _t, m in seen)
+    qtbot.waitUntil(lambda: "“red bike”" in window.message.text() and window.message.isVisible(), timeout=3000)
+    qtbot.keyClicks(window.bar, " ")
+    qtbot.wait(40)
+    assert "“red bike”" in window.message.text() and window.message.isVisible()
+    qtbot.wait(900)
+    window.search_ctl.refresh()  # the library changed: the same search again, the same notice, no blink
+    assert "“red bike”" in window.message.text() and window.message.isVisible()
