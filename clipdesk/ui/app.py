@@ -143,8 +143,10 @@ def open_library(paths: Paths, settings: Settings) -> Library:
 
 def start_window(args: argparse.Namespace, paths: Paths, settings: Settings) -> MainWindow:
     """Open the library (beside another program that holds it, if one does),
-    show its window and start it. Raises ClipDeskError when the catalog cannot
-    be opened."""
+    show its window and start it, all at once on the calling thread: for
+    scripts and tests (:func:`run` paints the window first and opens the
+    library on a worker). Raises ClipDeskError when the catalog cannot be
+    opened."""
     library = open_library(paths, settings)
     #: The startup scan for new photos waits a moment: the first search comes first.
     window = MainWindow(library, settings, paths=paths, watch=not args.screenshot,
