@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import threading
 import time
 
+from clipdesk.cli.output import print_json
 from clipdesk.core.errors import CatalogError, CatalogLocked
 from clipdesk.core.library import Library
 from clipdesk.core.names import display_path
-from clipdesk.core.wording import plural
+from clipdesk.core.wording import agree, plural
 from clipdesk.core.paths import Paths
 from clipdesk.core.pipeline import Progress, RunResult
 
@@ -51,6 +51,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls = fs.add_parser("list", help="list library folders and their state")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(handler=cmd_folders_list)
+
+    rm = sub.add_parser(
+        "remove", help="take photos out of the library (the files stay on disk)",
+        description="Take photos out of the library: they leave searches and tags, later scans skip "
+                    "them, and their files stay on disk untouched. `clipdesk remove --restore PATH...` "
+                    "brings them back with their tags. A PATH that is a folder (also one you deleted, whose "
+                    "photos are offline) stands for every photo below it. To skip a folder that is there in "
+                    "later scans too, `clipdesk folders exclude` does the same for new photos.")
+    rm.add_argument("paths", nargs="+", metavar="PATH",
+                    help="photo files in the library, or folders (also deleted ones): every photo below")
+    rm.add_argument("--restore", action="store_true",
+                    help="bring photos removed this way back, with their tags")
+    rm.set_defaults(handler=cmd_remove)
 
     s = sub.add_parser("scan", help="scan the library folders and index new or changed photos")
     s.add_argument("--watch", action="store_true", help="keep running and follow changes")
@@ -95,6 +108,23 @@ def cmd_folders_exclude(args) -> int:
     return 0
 
 
+def cmd_remove(args) -> int:
+    with open_library("write") as lib:
+        if args.restore:
+            n = len(lib.folders.restore_photos(args.paths).photos)
+            print(f"{plural(n, 'photo')} back in the library (indexed by the next `clipdesk scan`)")
+            if n < len(args.paths):
+                print(f"{plural(len(args.paths) - n, 'path')} had not been removed; nothing to restore there",
+                      file=sys.stderr)
+                return 4
+            return 0
+        ids = lib.search.photo_ids(args.paths, folders=True)
+        n = len(lib.folders.remove_photos(ids).removed)
+    print(f"removed {plural(n, 'photo')} from the library (files untouched; "
+          "`clipdesk remove --restore PATH...` brings them back)")
+    return 0
+
+
 def cmd_folders_list(args) -> int:
     with open_library("read") as lib:
         rows = [
@@ -103,15 +133,13 @@ def cmd_folders_list(args) -> int:
             for f in lib.folders.rows()
         ]
     if args.json:
-        json.dump(rows, sys.stdout, indent=2)
-        print()
+        print_json(rows)
         return 0
     if not rows:
         print("no library folders yet: add one with `clipdesk folders add PATH`")
     for r in rows:
-        label = "excluded" if r["kind"] == "exclude" else f"{r['photos']} photos, {r['state']}"
-        note = f" ({r['note']})" if r["note"] and r["state"] == "offline" else ""
-        print(f"{display_path(r['path'])}  [{label}]{note}")
+        label = "excluded" if r["kind"] == "exclude" else f"{plural(r['photos'], 'photo')}, {r['state']}"
+        print(f"{display_path(r['path'])}  [{label}]{_why_offline(r['state'], r['note'])}")
     return 0
 
 
@@ -156,7 +184,13 @@ class _Bar:
                 )
 
 
-def _summary(result: RunResult) -> dict:
+def _why_offline(state: str, note: str | None) -> str:
+    """The reason a folder is offline, after its line: after a colon, since
+    the reason has parentheses of its own."""
+    return f": {note}" if note and state == "offline" else ""
+
+
+def _summary(result: RunResult, offline_total: int = 0) -> dict:
     s = result.scan
     return {
         "added": s.added,
@@ -169,6 +203,7 @@ def _summary(result: RunResult) -> dict:
         "waiting": result.deferred + len(s.deferred),
         "offline_folders": s.offline_roots,
         "offline_photos": s.offline,
+        "offline_total": offline_total,
         "retried": s.retried,
         "unreadable": [{"path": p, "reason": r} for p, r in s.errors],
         "error": result.error,
@@ -185,13 +220,19 @@ def _print_summary(summary: dict) -> None:
     )
     if summary["waiting"]:
         n = summary["waiting"]
-        print(f"{plural(n, 'photo')} {'is' if n == 1 else 'are'} waiting to be indexed (`clipdesk status` says why)")
+        print(f"{plural(n, 'photo')} {agree(n, 'is', 'are')} waiting to be indexed (`clipdesk status` says why)")
     for root in summary["offline_folders"]:
-        print(f"offline: {display_path(root)} (its photos are kept)")
-    if summary["offline_photos"]:
-        n = summary["offline_photos"]
-        print(f"{plural(n, 'photo')} {'is' if n == 1 else 'are'} offline: their folder is gone or empty "
-              "(an unmounted share?); they are kept and come back with their files")
+        print(f"offline: {display_path(root)}; its photos are kept")
+    new, total = summary["offline_photos"], summary["offline_total"]
+    if new:
+        print(f"{plural(new, 'photo')} went offline in this scan, {total:,} offline in all. "
+              f"{agree(new, 'Its folder is', 'Their folders are')} gone, empty or cannot be read (an unmounted "
+              "share or drive?): " + agree(new, "it is kept and comes back with its file",
+                                          "they are kept and come back with their files")
+              + ". If you deleted a folder, `clipdesk remove FOLDER` forgets its photos.")
+    elif total:
+        print(f"{plural(total, 'photo')} {agree(total, 'is', 'are')} still offline (`clipdesk status` says where; "
+              "`clipdesk remove FOLDER` forgets the photos of a folder you deleted)")
     for item in summary["unreadable"]:
         print(f"unreadable: {item['path']}: {item['reason']}")
     if summary["failed"]:
@@ -218,10 +259,9 @@ def _run_index(lib: Library, *, quiet: bool, as_json: bool) -> int:
         except KeyboardInterrupt:
             pipeline.cancel()
             raise
-    summary = _summary(result)
+    summary = _summary(result, lib.folders.counts().get("offline", 0))
     if as_json:
-        json.dump(summary, sys.stdout, indent=2)
-        print()
+        print_json(summary)
     else:
         _print_summary(summary)
     return _exit_code(result)
@@ -235,7 +275,7 @@ def cmd_scan(args) -> int:
         if args.retry_failed:
             n = lib.folders.retry_failed()
             if not args.json:
-                print(f"trying {n} photo{'' if n == 1 else 's'} that could not be read again")
+                print(f"trying {plural(n, 'photo')} that could not be read again")
         code = _run_index(lib, quiet=args.quiet, as_json=args.json)
         if not args.watch:
             return code
@@ -257,7 +297,7 @@ def _watch(lib: Library, *, quiet: bool) -> int:
             wake.wait()
             wake.clear()
             result = lib.folders.pipeline().run()
-            s = _summary(result)
+            s = _summary(result, lib.folders.counts().get("offline", 0))
             if any(s[k] for k in ("added", "changed", "moved", "removed", "failed")) or s["offline_folders"]:
                 stamp = time.strftime("%H:%M:%S")
                 print(f"[{stamp}] ", end="")
@@ -288,20 +328,18 @@ def cmd_status(args) -> int:
         "embeddings": models,
     }
     if args.json:
-        json.dump(data, sys.stdout, indent=2, default=str)
-        print()
+        print_json(data)
         return 0
     print(f"{plural(data['photos'], 'photo')}: " + ", ".join(f"{n:,} {k}" for k, n in counts.items()))
     for f in folders:
         if f.kind == "exclude":
             print(f"  excluded {display_path(f.path)}")
         else:
-            note = f" ({f.note})" if f.note and f.state == "offline" else ""
-            print(f"  {f.state:7} {display_path(f.path)}{note}")
+            print(f"  {f.state:7} {display_path(f.path)}{_why_offline(f.state, f.note)}")
     for model, n in models.items():
         print(f"  {plural(n, 'photo')} embedded with {model}")
     if failures:
-        print(f"failed ({total_failed}):")
+        print(f"failed, {plural(total_failed, 'photo')}:")
         for p in failures:
             print(f"  {display_path(p.path)}: {p.reason}")
         if total_failed > len(failures):
@@ -328,6 +366,6 @@ def doctor_report(paths) -> dict:
     return {
         "catalog": str(paths.catalog),
         "photos": ", ".join(f"{n} {s}" for s, n in sorted(summary.by_status.items()) if n) or "none",
-        "folders": f"{summary.roots} ({summary.offline_roots} offline)",
+        "folders": f"{plural(summary.roots, 'folder')}, {summary.offline_roots:,} offline",
         "embeddings": ", ".join(f"{n} with {m}" for m, n in summary.embeddings.items()) or "none",
     }

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import time
 from typing import Any
 
 from clipdesk.core import modelhub
+from clipdesk.cli.output import print_json
 from clipdesk.core.errors import ClipDeskError
 from clipdesk.core.paths import Paths
 
@@ -137,8 +137,7 @@ def _models_table(paths: Paths) -> list[dict[str, Any]]:
 def cmd_list(args) -> int:
     rows = _models_table(_paths())
     if args.json:
-        json.dump({"models": rows, "default": modelhub.DEFAULT_MODEL}, sys.stdout, indent=2)
-        print()
+        print_json({"models": rows, "default": modelhub.DEFAULT_MODEL})
         return 0
     for r in rows:
         state = "bundled" if r["bundled"] else "installed" if r["installed"] else "-"
@@ -177,8 +176,7 @@ def cmd_download(args) -> int:
     finally:
         bar.finish()
     if args.json:
-        json.dump({"name": path.name, "path": str(path)}, sys.stdout)
-        print()
+        print_json({"name": path.name, "path": str(path)})
     else:
         print(f"installed {path.name} in {path}")
     return 0
@@ -206,8 +204,7 @@ def cmd_verify(args) -> int:
                 raise
             results.append({"name": name, "ok": False, "files": None, "error": str(exc)})
     if args.json:
-        json.dump({"models": results}, sys.stdout, indent=2)
-        print()
+        print_json({"models": results})
     else:
         for r in results:
             print(f"{r['name']}: " + (f"ok ({r['files']} files)" if r["ok"] else r["error"]))
@@ -279,8 +276,7 @@ def _library_status(paths: Paths) -> dict[str, Any] | None:
 def cmd_doctor(args) -> int:
     report = doctor_report(_paths())
     if args.json:
-        json.dump(report, sys.stdout, indent=2)
-        print()
+        print_json(report)
         return 0
     print(f"ClipDesk on {report['platform']}, Python {report['python']}")
     print(f"ONNX Runtime {report['onnxruntime']} ({report['onnxruntime_device']})")

@@ -30,11 +30,11 @@ tags learn / tags apply::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
 from clipdesk.cli.library import _run_index, open_library
+from clipdesk.cli.output import print_json
 from clipdesk.core.errors import NotFound, UsageError
 from clipdesk.core.names import display_path, resolve_typed_path
 from clipdesk.core.query import parse_query
@@ -78,9 +78,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("paths", nargs="+")
     add.add_argument("--sidecars", action="store_true", help="also write it to the photos' XMP sidecars")
     add.set_defaults(handler=cmd_tags_add)
-    rm = ts.add_parser("remove", help="take a tag off photos, or delete it (no paths)")
+    rm = ts.add_parser("remove", help="take a tag off photos, or delete it and the tags nested below it (no paths)",
+                       description="With photos, take the tag off them. Without, delete the tag and the tags "
+                                   "nested below it (Places|Beach under Places) from every photo.")
     rm.add_argument("tag")
-    rm.add_argument("paths", nargs="*")
+    rm.add_argument("paths", nargs="*", help="photos to take it off (none: delete the tag)")
     rm.add_argument("--sidecars", action="store_true", help="also remove it from the photos' XMP sidecars")
     rm.set_defaults(handler=cmd_tags_remove)
     rn = ts.add_parser("rename", help="rename a tag (tags nested below it follow; an existing name merges)")
@@ -136,10 +138,9 @@ def _photo_json(hit) -> dict:
 
 def _print_result(result, as_json: bool) -> None:
     if as_json:
-        json.dump({"query": result.query, "model": result.model_id, "sort": result.sort,
+        print_json({"query": result.query, "model": result.model_id, "sort": result.sort,
                    "notice": result.notice, "count": len(result.hits),
-                   "results": [_photo_json(h) for h in result.hits]}, sys.stdout, indent=2)
-        print()
+                   "results": [_photo_json(h) for h in result.hits]})
         return
     if result.notice:
         print(f"note: {result.notice}", file=sys.stderr)
@@ -151,7 +152,8 @@ def _print_result(result, as_json: bool) -> None:
 
 def cmd_search(args) -> int:
     with open_library("read") as lib:
-        _print_result(lib.search.query(parse_query(args.query), limit=args.limit, cut=not args.no_cut), args.json)
+        _print_result(lib.search.query(parse_query(args.query), limit=args.limit, cut=not args.no_cut, door="cli"),
+                      args.json)
     return 0
 
 
@@ -175,18 +177,17 @@ def cmd_duplicates(args) -> int:
     with open_library("read") as lib:
         groups = lib.search.duplicates(threshold=args.threshold)
     if args.json:
-        json.dump({"threshold": args.threshold, "groups": [
+        print_json({"threshold": args.threshold, "groups": [
             {"reason": g.reason, "keep": g.photos[0].path, "why": g.why, "photos": [
                 {"id": p.id, "path": p.path, "score": round(s, 5) if s == s else None,
                  "width": p.width, "height": p.height, "size": p.size}
                 for p, s in zip(g.photos, g.scores)]}
-            for g in groups]}, sys.stdout, indent=2)
-        print()
+            for g in groups]})
         return 0
     if not groups:
         print("no duplicates found")
     for g in groups:
-        print(f"{g.reason}, {len(g.photos)} photos; keep {display_path(g.photos[0].name)}: {g.why}")
+        print(f"{g.reason}, {plural(len(g.photos), 'photo')}; keep {display_path(g.photos[0].name)}: {g.why}")
         for i, (p, s) in enumerate(zip(g.photos, g.scores)):
             mark = "keep" if i == 0 else "    "
             print(f"  {mark} {s:5.3f}  {p.width}x{p.height}  {display_path(p.path)}")
@@ -198,12 +199,11 @@ def cmd_tag(args) -> int:
     with open_library("read") as lib:
         files = lib.tags.suggest(args.paths, top=args.top)
     if args.json:
-        json.dump({"files": [
+        print_json({"files": [
             {"path": f.path, "in_library": f.photo_id is not None, "error": f.error,
              "suggestions": [{"tag": s.tag, "score": round(s.score, 4), "source": s.source}
                              for s in f.suggestions]}
-            for f in files]}, sys.stdout, indent=2)
-        print()
+            for f in files]})
     else:
         for f in files:
             print(display_path(f.path))
@@ -246,8 +246,7 @@ def cmd_tags_list(args) -> int:
             return _print_tree(lib.tags.tree(), args.json)
         rows = [{"tag": t.name, "photos": t.photos, "learned": t.learned} for t in lib.tags.list()]
     if args.json:
-        json.dump(rows, sys.stdout, indent=2)
-        print()
+        print_json(rows)
     else:
         if not rows:
             print("no tags yet")
@@ -261,7 +260,8 @@ def cmd_tags_add(args) -> int:
         ids = lib.search.photo_ids(args.paths)
         lib.tags.write_sidecars = args.sidecars
         changes = lib.tags.accept(ids, args.tag)
-    print(f"tagged {plural(len(ids), 'photo')} {args.tag!r}")
+        kept = lib.tags.kept_name(args.tag)
+    print(f"tagged {plural(len(ids), 'photo')} {kept!r}")
     return _report_sidecars(changes)
 
 
@@ -273,28 +273,33 @@ def cmd_tags_remove(args) -> int:
             changes = lib.tags.remove(ids, args.tag)
             print(f"removed {args.tag!r} from {plural(len(ids), 'photo')}")
         else:
+            family = lib.tags.family(args.tag)
+            kept = lib.tags.kept_name(args.tag)
             changes = lib.tags.delete(args.tag)
-            print(f"deleted the tag {args.tag!r}")
+            below = len(family) - 1
+            also = f" and {plural(below, 'tag')} nested below it" if below else ""
+            print(f"deleted the tag {kept!r}{also}, from {plural(len(changes.photos), 'photo')}")
     return _report_sidecars(changes)
 
 
 def _print_tree(nodes, as_json: bool) -> int:
     def as_dict(n):
-        return {"name": n.name, "tag": n.path, "photos": n.photos, "learned": n.learned,
+        return {"name": n.name, "tag": n.path, "photos": n.photos, "total": n.total, "learned": n.learned,
                 "children": [as_dict(c) for c in n.children]}
 
     if as_json:
-        json.dump([as_dict(n) for n in nodes], sys.stdout, indent=2)
-        print()
+        print_json([as_dict(n) for n in nodes])
         return 0
 
     def show(n, depth):
-        print(f"{n.photos:6d}  {'  ' * depth}{n.name}" + ("  (learned)" if n.learned else ""))
+        print(f"{n.total:6,d}  {'  ' * depth}{n.name}" + ("  (learned)" if n.learned else ""))
         for c in n.children:
             show(c, depth + 1)
 
     if not nodes:
         print("no tags yet")
+    else:
+        print("photos with the tag or a tag below it:")
     for n in nodes:
         show(n, 0)
     return 0
@@ -312,8 +317,7 @@ def cmd_tags_learn(args) -> int:
         hits = lib.tags.teach(args.tag, lib.search.photo_ids(args.paths), lib.search.photo_ids(args.negatives),
                               limit=args.limit)
     if args.json:
-        json.dump({"tag": args.tag, "results": [_photo_json(h) for h in hits]}, sys.stdout, indent=2)
-        print()
+        print_json({"tag": args.tag, "results": [_photo_json(h) for h in hits]})
     else:
         print(f"{args.tag!r} would also fit {plural(len(hits), 'photo')}:")
         for h in hits:
@@ -334,8 +338,7 @@ def cmd_tags_apply(args) -> int:
         else:
             counts = lib.tags.preview_auto(wanted)
     if args.json:
-        json.dump({"applied": bool(args.yes), "counts": counts}, sys.stdout, indent=2)
-        print()
+        print_json({"applied": bool(args.yes), "counts": counts})
         return code
     verb = "tagged" if args.yes else "would tag"
     for tag, n in counts.items():
@@ -356,7 +359,8 @@ def cmd_export(args) -> int:
         else:
             ids = lib.search.photo_ids(args.paths)
         report = lib.files.export(ids, args.to, options)
-    print(f"exported {plural(len(report.written), 'photo')} to {display_path(args.to)}")
+    files = f" ({plural(len(report.written), 'file')})" if len(report.written) != report.photos else ""
+    print(f"exported {plural(report.photos, 'photo')}{files} to {display_path(args.to)}")
     for path, why in report.notes:
         print(f"note: {path}: {why}", file=sys.stderr)
     for path, why in report.failed:
@@ -371,7 +375,7 @@ def cmd_demo(args) -> int:
         dest = setup_demo(lib, count=args.count)
         print(f"demo library: {dest}")
         code = _run_index(lib, quiet=False, as_json=False)
-        status = lib.models.status()
+        status = lib.models.status("cli")
         if status.message:
             print(f"note: {status.message}")
         print('try: clipdesk search "red dress"')

@@ -61,8 +61,10 @@ class ExportOptions:
 
 @dataclass
 class ExportReport:
-    """Files written, and photos that could not be, with why."""
+    """Files written, and photos that could not be, with why. ``photos``
+    counts photos: a RAW+JPEG pair is one photo with two files in ``written``."""
 
+    photos: int = 0
     written: list[Path] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     #: Photos whose metadata could not be stripped losslessly (kept as they were).
@@ -98,6 +100,8 @@ def export_photos(
                 _export_jpeg(photo, folder, options, report)
         except (OSError, ValueError, SyntaxError, DecodeError) as exc:
             report.failed.append((display_path(photo.path), getattr(exc, "strerror", None) or str(exc)))
+        else:
+            report.photos += 1
         if on_progress is not None:
             on_progress(done, len(photos))
     return report
@@ -113,23 +117,30 @@ def _free_name(folder: Path, name: str) -> Path:
 
 
 def _export_original(photo: Photo, folder: Path, options: ExportOptions, report: ExportReport) -> None:
+    """The photo's file, and a RAW's JPEG under the same name beside it, each
+    as it is or with its metadata removed; the sidecar only when metadata is
+    kept (it is metadata)."""
     target = _free_name(folder, photo.name)
+    _copy_file(Path(photo.path), target, options, report)
     if options.metadata == "keep":
-        shutil.copy2(photo.path, target)
         from clipdesk.core.sidecar import sidecar_candidates, sidecar_for
 
         for sidecar in sidecar_candidates(Path(photo.path)):
             if sidecar.is_file():  # named as the copy's sidecar is named (a RAW's is NAME.xmp)
                 shutil.copy2(sidecar, sidecar_for(target))
                 break
+    if photo.companion and os.path.isfile(photo.companion):  # a RAW's JPEG goes with it, under its name
+        twin = target.with_suffix(Path(photo.companion).suffix)
+        twin = twin if not twin.exists() else _free_name(folder, twin.name)
+        _copy_file(Path(photo.companion), twin, options, report)
+
+
+def _copy_file(source: Path, target: Path, options: ExportOptions, report: ExportReport) -> None:
+    if options.metadata == "keep":
+        shutil.copy2(source, target)
         report.written.append(target)
-        if photo.companion and os.path.isfile(photo.companion):  # a RAW's JPEG goes with it, under its name
-            twin = target.with_suffix(Path(photo.companion).suffix)
-            twin = twin if not twin.exists() else _free_name(folder, twin.name)
-            shutil.copy2(photo.companion, twin)
-            report.written.append(twin)
         return
-    data = Path(photo.path).read_bytes()
+    data = source.read_bytes()
     if data[:2] == b"\xff\xd8":
         stripped = _strip_jpeg(data, gps_only=options.metadata == "no-gps")
     elif data[:8] == b"\x89PNG\r\n\x1a\n":
@@ -137,7 +148,7 @@ def _export_original(photo: Photo, folder: Path, options: ExportOptions, report:
     else:
         stripped = None
     if stripped is None:
-        report.notes.append((display_path(photo.path), "metadata kept: it is only removed from JPEG and PNG originals"))
+        report.notes.append((display_path(source), "metadata kept: it is only removed from JPEG and PNG originals"))
         stripped = data
     atomic_write(target, stripped)
     report.written.append(target)

@@ -25,6 +25,7 @@ from clipdesk.core.imaging import ThumbnailCache
 from clipdesk.core.models import ActiveModel, ModelService
 from clipdesk.core.names import display_path, incoming_path, is_under, path_candidates, resolve_typed_path
 from clipdesk.core.pipeline import Pipeline, Progress, RunResult
+from clipdesk.core.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -147,8 +148,7 @@ class FolderService:
         out: later scans skip them until :meth:`restore_photos`. Undoable."""
         paths = self._catalog.archive_photos(ids)
         self._models.forget(ids)
-        n = len(paths)
-        undo = UndoStep(f"Remove {n} photo{'' if n == 1 else 's'} from the library",
+        undo = UndoStep(f"Remove {plural(len(paths), 'photo')} from the library",
                         lambda: self.restore_photos(paths))
         return Changes(removed=frozenset(int(i) for i in ids), tags=True, undo=undo)
 
@@ -157,8 +157,7 @@ class FolderService:
         (they are indexed again). Paths that were not removed are ignored."""
         candidates = [c for p in paths for c in path_candidates(p)]
         restored = self._catalog.restore_archived(candidates)
-        n = len(restored)
-        undo = UndoStep(f"Restore {n} photo{'' if n == 1 else 's'}", lambda: self.remove_photos(restored))
+        undo = UndoStep(f"Restore {plural(len(restored), 'photo')}", lambda: self.remove_photos(restored))
         return Changes(photos=frozenset(restored), tags=bool(restored), catalog=bool(restored), undo=undo)
 
     def removed(self) -> list[str]:

@@ -197,25 +197,28 @@ class ModelService:
                 self._active.close()
                 self._active = None
 
-    def status(self) -> ModelStatus:
+    def status(self, door: str = "app") -> ModelStatus:
+        """Which model searches use, and for a built-in one what it knows and
+        how to get a real one, said for the ``door`` the user came in by:
+        "app" names the Models dialog, "cli" the `clipdesk models` command."""
         recommended = modelhub.DEFAULT_MODEL
+        command = f"`clipdesk models download {recommended}`"
+        get = f"download {recommended} in Models" if door == "app" else f"run {command}"
         try:
             m = self.active()
         except ModelError:
-            return ModelStatus(
-                None, False,
-                f"No model is installed. Download {recommended} in Models (or "
-                f"`clipdesk models download {recommended}`) to search by meaning.",
-                recommended,
-            )
+            how = f"Download {recommended} in Models (or {command})" if door == "app" else f"Run {command}"
+            return ModelStatus(None, False, f"No model is installed. {how} to search by meaning.", recommended)
         if m.is_bundled:
             knows = modelhub.BUNDLED_KNOWS.get(m.model_id)
             if m.model_id == modelhub.OFFLINE_MODEL:
-                message = (f"Built-in offline model: {knows}. Download {recommended} in Models to "
+                message = (f"Built-in offline model: {knows}. {get[:1].upper() + get[1:]} to "
                            "search far more: people, places, moments and any phrase.")
             else:
-                message = (f"Demo model: {knows or 'it knows only what it was built for'}. Download a real "
-                           f"model ({recommended}) in Models to search your own photos.")
+                real = f"Download a real model ({recommended}) in Models" if door == "app" else \
+                    f"For a real model, {get}"
+                message = (f"Demo model: {knows or 'it knows only what it was built for'}. {real} "
+                           "to search your own photos.")
             return ModelStatus(m.model_id, True, message, recommended)
         return ModelStatus(m.model_id, False, None, recommended)
 

@@ -16,9 +16,16 @@ that is really there:
 * a root that is suddenly empty (an unmounted share leaves an empty mount
   point) loses only the photos that turn up elsewhere in the library; if any
   are left unaccounted for, it goes offline instead of forgetting them;
-* the same at any depth: a photo whose folder is gone or suddenly empty (a
-  share mounted inside a library folder and unmounted) goes offline, and
-  comes back when its file does;
+* the same at any depth: a photo whose folder is gone, suddenly empty or
+  cannot be read (a share mounted inside a library folder and unmounted, a
+  card reader's folder) goes offline, and comes back when its file does; the
+  user forgets such photos with ``clipdesk remove FOLDER`` (or Remove from
+  library) if the folder was deleted;
+* a photo whose file is gone from a folder that is there was deleted outside
+  ClipDesk: it leaves the catalog, after every new file was checked for being
+  its new home (a move), and a snapshot of it (tags, marks) is kept: when the
+  same file comes back to the same place (an undone delete), the photo comes
+  back with them;
 * photos below a directory that could not be listed are never treated as
   deleted, nor those below a nested library folder or an exclusion (they are
   that folder's business);
@@ -73,7 +80,7 @@ class ScanReport:
     removed_ids: list[int] = field(default_factory=list)
     changed_ids: list[int] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
-    #: Photos kept as offline because their folder is gone or empty.
+    #: Photos kept as offline because their folder is gone, empty or cannot be read.
     offline: int = 0
     #: Failed photos queued again because their file changed.
     retried: int = 0
@@ -222,7 +229,7 @@ class Scanner:
                 emptied[folder.id] = folder
         if should_stop():
             return report
-        self._apply(new, missing, report, emptied, settling)
+        self._apply(new, missing, report, emptied, settling, cat.vanished_files())
         return report
 
     def _scan_root(self, folder, excluded, removed, on_file, should_stop, settling):
@@ -398,10 +405,13 @@ class Scanner:
         report.offline_roots.append(folder.path)
 
     def _apply(self, new, missing: dict[int, "_Missing"], report: ScanReport, emptied: dict[int, Folder],
-               settling: set[int]) -> None:
-        """Insert new files, recognise moves, keep what may only be out of reach,
-        forget files that are really gone."""
+               settling: set[int], vanished: dict[bytes, tuple[int, int, str | None]]) -> None:
+        """Insert new files, bring back photos whose files returned, recognise
+        moves, keep what may only be out of reach, forget (with a snapshot)
+        files that are really gone."""
         cat = self.catalog
+        if vanished:
+            new = self._returned(new, vanished, report)
         by_hash: dict[str, list[int]] = defaultdict(list)
         by_stat: dict[tuple[int, int], list[int]] = defaultdict(list)
         by_name: dict[tuple[int, bytes], list[int]] = defaultdict(list)
@@ -467,9 +477,42 @@ class Scanner:
             cat.set_photos_offline(ids, why)
             report.offline += len(ids)
         for start in range(0, len(gone), self.batch):
-            cat.delete_photos(gone[start : start + self.batch])
+            cat.archive_photos(gone[start : start + self.batch], vanished=True)
         report.removed += len(gone)
         report.removed_ids.extend(gone)
+
+
+    def _returned(self, new, vanished: dict[bytes, tuple[int, int, str | None]], report: ScanReport) -> list:
+        """Bring back the photos deleted outside ClipDesk whose file is at its
+        place again (same size, and same modification time or content), with
+        their tags and marks; a different file at such a place drops the old
+        snapshot and is new. Returns the new files still to insert."""
+        cat = self.catalog
+        back, stale, rest = [], [], []
+        for item in new:
+            path, st = item[1], item[2]
+            facts = vanished.get(path)
+            if facts is None:
+                rest.append(item)
+                continue
+            size, mtime_ns, digest = facts
+            same = st.st_size == size and (
+                st.st_mtime_ns == mtime_ns or (digest is not None and _hash_or_none(path) == digest))
+            (back if same else stale).append(path)
+            if not same:
+                rest.append(item)
+        if stale:
+            cat.forget_archived(stale)
+        if back:
+            report.added += len(cat.restore_archived(back))
+        return rest
+
+
+def _hash_or_none(path: bytes) -> str | None:
+    try:
+        return hash_file(path)
+    except OSError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -484,13 +527,14 @@ class _Missing:
 def _unreachable(folder: bytes) -> str | None:
     """Why a folder that held photos cannot be trusted to say they are gone
     (it is gone itself, or empty: an unmounted share or drive leaves an empty
-    mount point), or None when it is really there."""
+    mount point, or removes it; or it cannot be read), or None when it is
+    really there."""
     try:
         with os.scandir(folder) as it:
             if next(it, None) is None:
                 return f"its folder {display_path(folder)} is empty (an unmounted share or drive?)"
     except FileNotFoundError:
-        return f"its folder {display_path(folder)} is not there (an unmounted share or drive?)"
+        return f"its folder {display_path(folder)} is not there (an unmounted share or drive, or deleted?)"
     except OSError as exc:
         return f"its folder {display_path(folder)} cannot be read ({exc.strerror or exc})"
     return None

@@ -18,8 +18,9 @@ from __future__ import annotations
 import math
 import os
 import time
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -31,6 +32,7 @@ from clipdesk.core.errors import InvalidEmbedding, NotFound
 from clipdesk.core.models import ModelService
 from clipdesk.core.names import display_path, path_candidates
 from clipdesk.core.query import DATE_SORTS, SORTS, Query, parse_query
+from clipdesk.core.wording import plural
 
 #: Photos fetched with a listing's ids; the grid fetches the rest as it scrolls.
 PREFETCH = 2000
@@ -144,15 +146,22 @@ class SearchService:
         symbolic links), or None."""
         return self._catalog.photo_by_path(*path_candidates(path))
 
-    def photo_ids(self, paths: Sequence[str | bytes | os.PathLike]) -> list[int]:
-        """Ids of catalogued photos by path; NotFound names the first that is not one."""
-        out = []
+    def photo_ids(self, paths: Sequence[str | bytes | os.PathLike], *, folders: bool = False) -> list[int]:
+        """Ids of catalogued photos by path, each photo once (a RAW and its
+        JPEG named together are one photo); NotFound names the first path that
+        is not one. ``folders``: a path may also name a folder, on disk or
+        gone, and stands for every catalogued photo below it."""
+        out: dict[int, None] = {}
         for p in paths:
             photo = self.find_photo(p)
-            if photo is None:
+            if photo is not None:
+                out[photo.id] = None
+                continue
+            below = [i for c in path_candidates(p) for i in self._catalog.photo_ids_under(c)] if folders else []
+            if not below:
                 raise NotFound(f"{display_path(p)} is not in the library (add its folder first)")
-            out.append(photo.id)
-        return out
+            out.update(dict.fromkeys(below))
+        return list(out)
 
     # -- searching -----------------------------------------------------------------------
     def query(
@@ -164,8 +173,12 @@ class SearchService:
         cut: bool = True,
         widen: int = 0,
         sort: str | None = None,
+        door: str = "app",
     ) -> SearchResult:
         """Run a query (a parsed :class:`Query`; text is parsed here, for scripts).
+
+        ``door`` ("app" or "cli") says where the notice is read, so that it
+        names what the user can do there (:meth:`ModelService.status`).
 
         ``sort`` (one of clipdesk.core.query.SORTS) orders the rows when the
         query names no ``sort:`` of its own (the grid's sort control); by
@@ -214,15 +227,18 @@ class SearchService:
             seen = {p.id for p in named}
             hits = ([Hit(p, NAME_MATCH) for p in named] + [h for h in hits if h.photo.id not in seen])[:limit]
         notice = None
-        if not ranked.known and not named:
+        pointer = self._named_filter(q)
+        if pointer is not None:  # the text is a tag's or a folder's name: say where those photos are
+            notice = pointer
+        elif not ranked.known and not named:
             notice = (f"This model does not seem to know what “{', '.join(q.positives)}” looks like; "
                       "these are only the closest matches.")
-        elif hits and not ranked.confident:
+        elif hits and not ranked.confident and not named:
             notice = "Nothing stands out for this search; these are the closest matches."
         if model.index is not None and model.index.rebuilding:
             notice = "The search index is being rebuilt; results may be incomplete for a moment."
-        status = self._models.status()
-        if status.is_demo:
+        status = self._models.status(door)
+        if status.is_demo and pointer is None:
             notice = status.message if notice is None else f"{notice} {status.message}"
         hits = self._sorted(hits, order)
         return SearchResult(text, hits, order, model.model_id, ranked.cut, ranked.considered,
@@ -245,10 +261,11 @@ class SearchService:
             raise ValueError(f"nothing called {part!r} to preload")
 
     def _library_sample(self, index) -> np.ndarray:
-        """:func:`clipdesk.core.tagging.library_sample` of ``index``, kept while the
-        library stays within the same hundred photos (as the person evidence
-        is, :meth:`clipdesk.core.people.PeopleGuard.person_model`): a search for a denied word needs
-        it at every keystroke, and drawing it costs 3-10 ms at 100,000 photos."""
+        """:func:`clipdesk.core.tagging.library_sample` of ``index``, kept while
+        the library stays within the same hundred photos (as the person
+        evidence is: :meth:`clipdesk.core.people.PeopleGuard.person_model`): a
+        search for a denied word needs it at every keystroke, and drawing it
+        costs 3-10 ms at 100,000 photos."""
         from clipdesk.core.tagging import library_sample
 
         bucket = len(index) // 100
@@ -280,6 +297,27 @@ class SearchService:
         allowed = {int(i) for i, k in zip(ids, keep) if k}
         pairs = [(i, s) for i, s in zip(ranked.ids, ranked.scores) if i in allowed]
         return replace(ranked, ids=[i for i, _ in pairs], scores=[s for _, s in pairs])
+
+    def _named_filter(self, q: Query) -> str | None:
+        """When the query's whole text is the name of a tag or of a folder
+        holding photos, a line that says which filter lists them (the user
+        typed a name, not a description); else None."""
+        text = " ".join(q.positives)
+        if not text or q.negatives or q.similar or len(q.positives) > 1:
+            return None
+        tag = self._catalog.stored_tag_name(text)
+        if tag is not None and (n := len(self._catalog.tagged_ids(tag))):
+            return f"“{text}” is a tag: {_filter('tag', tag)} lists its {plural(n, 'photo')}."
+        wanted = unicodedata.normalize("NFC", text).casefold()
+        if os.sep in wanted or not wanted.strip():
+            return None
+        candidates = self._catalog.photos(self._catalog.matching_ids(replace(q, positives=(), folders=(wanted,)),
+                                                                     limit=500))
+        for p in candidates:
+            folders = unicodedata.normalize("NFC", os.path.dirname(p.path)).casefold().split(os.sep)
+            if wanted in folders:
+                return f"“{text}” is a folder's name: {_filter('folder', text)} lists the photos in it."
+        return None
 
     def _name_matches(self, q: Query) -> list[Photo]:
         """Photos whose file name holds the query's whole text (at least
@@ -383,3 +421,8 @@ class SearchService:
     def delete_saved(self, name: str) -> Changes:
         self._catalog.delete_saved_search(name)
         return Changes(saved_searches=True)
+
+
+def _filter(name: str, value: str) -> str:
+    """A filter as the user types it: ``tag:plants``, ``folder:"Summer 2023"``."""
+    return f'{name}:"{value}"' if any(c.isspace() for c in value) else f"{name}:{value}"

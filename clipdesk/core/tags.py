@@ -26,6 +26,7 @@ from clipdesk.core.catalog import Catalog, PhotoTag, TagCount
 from clipdesk.core.changes import Changes, SidecarFailure, UndoStep
 from clipdesk.core.errors import ClipDeskError, UsageError
 from clipdesk.core.models import ModelService
+from clipdesk.core.wording import plural
 from clipdesk.core.names import HIERARCHY_SEPARATOR, display_path, path_candidates, tag_key, tag_name
 from clipdesk.core.paths import Paths
 from clipdesk.core.people import PeopleGuard, Subject
@@ -89,18 +90,19 @@ class SidecarPolicy:
 @dataclass
 class TagNode:
     """One level of the tag tree: ``path`` is the full tag name ("Places|Beach"),
-    ``photos`` the photos with exactly this tag accepted."""
+    ``photos`` the photos with exactly this tag accepted, ``total`` the photos
+    with it or a tag below it (what clicking it shows; each photo once)."""
 
     name: str
     path: str
     photos: int = 0
+    total: int = 0
     learned: bool = False
     children: list["TagNode"] = field(default_factory=list)
 
 
 def _count_label(prefix: str, ids) -> str:
-    n = len(ids)
-    return f"{prefix} {n} photo{'' if n == 1 else 's'}"
+    return f"{prefix} {plural(len(ids), 'photo')}"
 
 
 def _photos_of(snapshot) -> set[int]:
@@ -264,7 +266,23 @@ class TagService:
                 siblings = node.children
             index[tag_key(t.name)].photos = t.photos
             index[tag_key(t.name)].learned = t.learned
+        below: dict[str, set[int]] = {}
+        for name, photo_id in self._catalog.accepted_links():
+            levels = name.split(HIERARCHY_SEPARATOR)
+            for depth in range(len(levels)):
+                below.setdefault(tag_key(HIERARCHY_SEPARATOR.join(levels[: depth + 1])), set()).add(photo_id)
+        for key, node in index.items():
+            node.total = len(below.get(key, ()))
         return roots
+
+    def kept_name(self, tag: str) -> str:
+        """The name a tag is kept under: an existing tag's own spelling
+        ("PLANTS" typed, "plants" kept), else the canonical form of ``tag``."""
+        return self._catalog.stored_tag_name(tag) or tag_name(tag)
+
+    def family(self, tag: str) -> list[str]:
+        """A tag and the tags nested below it ("Places", "Places|Beach"...); empty for an unknown tag."""
+        return self._catalog.tag_family(tag)
 
     def _undoable(self, snapshot, photo_ids, label: str) -> Changes:
         """The undo step that puts the tags of ``snapshot`` back (and so redoes

@@ -99,3 +99,84 @@ def test_offline_folder_is_reported(tmp_path):
 def test_version():
     r = run_cli("--version")
     assert r.returncode == 0 and r.stdout.startswith("ClipDesk ")
+
+
+def test_the_photos_of_a_deleted_subfolder_are_offline_until_remove_forgets_them(tmp_path):
+    """A new user deleted a subfolder: its photos stayed "offline" and every
+    scan exited 1 with nothing saying how to end it. A folder that is not there
+    may be an unmounted drive (DESIGN.md: offline, never forgotten, at any
+    depth), so the scan says how to forget them, and `remove FOLDER` does."""
+    import shutil
+
+    root = photos_dir(tmp_path, broken=False)
+    make_photo(root / "2019" / "a" / "old.jpg", seed=9)
+    make_photo(root / "2019" / "new.jpg", seed=8)
+    for f in (root / "2019").rglob("*.jpg"):
+        age(f)
+    assert run_cli("folders", "add", str(root)).returncode == 0
+    shutil.rmtree(root / "2019")
+    r = run_cli("scan")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "2 photos went offline" in r.stdout and "`clipdesk remove FOLDER`" in r.stdout
+    r = run_cli("scan")
+    assert r.returncode == 0 and "still offline" in r.stdout and "clipdesk remove FOLDER" in r.stdout  # nothing new
+    r = run_cli("remove", str(root / "2019"))
+    assert r.returncode == 0, r.stderr
+    assert "removed 2 photos from the library" in r.stdout
+    r = run_cli("scan", "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    data = json.loads(run_cli("status", "--json").stdout)
+    assert data["photos"] == 3 and data["counts"]["offline"] == 0
+
+
+def test_remove_takes_photos_out_of_the_library_not_off_the_disk(tmp_path):
+    root = photos_dir(tmp_path, broken=False)
+    assert run_cli("folders", "add", str(root)).returncode == 0
+    r = run_cli("remove", str(root / "p0.jpg"), str(root / "p1.jpg"))
+    assert r.returncode == 0, r.stderr
+    assert "removed 2 photos from the library" in r.stdout
+    assert (root / "p0.jpg").exists()
+    assert run_cli("scan").returncode == 0
+    assert json.loads(run_cli("status", "--json").stdout)["photos"] == 1
+    r = run_cli("remove", "--restore", str(root / "p0.jpg"))
+    assert r.returncode == 0 and "1 photo back" in r.stdout
+    assert json.loads(run_cli("status", "--json").stdout)["photos"] == 2
+    r = run_cli("remove", str(tmp_path / "elsewhere.jpg"))
+    assert r.returncode == 4 and "not in the library" in r.stderr
+    assert "brings them back" in run_cli("remove", "--help").stdout
+
+
+def test_export_of_a_raw_and_jpeg_pair_counts_one_photo(tmp_path):
+    from PIL import Image
+    from rawkit import write_dng
+
+    card = tmp_path / "card"
+    card.mkdir()
+    picture = Image.new("RGB", (320, 240), (200, 120, 40))
+    write_dng(card / "DSC_0001.DNG", picture)
+    picture.save(card / "DSC_0001.JPG", quality=90)
+    for f in card.iterdir():
+        age(f)
+    assert run_cli("folders", "add", str(card)).returncode == 0
+    r = run_cli("export", str(card / "DSC_0001.DNG"), "--to", str(tmp_path / "out"))
+    assert r.returncode == 0, r.stderr
+    assert "exported 1 photo (2 files) to" in r.stdout
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["DSC_0001.DNG", "DSC_0001.JPG"]
+
+
+def test_naming_both_files_of_a_pair_counts_one_photo(tmp_path):
+    from PIL import Image
+    from rawkit import write_dng
+
+    card = tmp_path / "card"
+    card.mkdir()
+    picture = Image.new("RGB", (320, 240), (40, 120, 200))
+    write_dng(card / "DSC_0002.DNG", picture)
+    picture.save(card / "DSC_0002.JPG", quality=90)
+    for f in card.iterdir():
+        age(f)
+    assert run_cli("folders", "add", str(card)).returncode == 0
+    both = (str(card / "DSC_0002.DNG"), str(card / "DSC_0002.JPG"))
+    assert "tagged 1 photo 'sea'" in run_cli("tags", "add", "sea", *both).stdout
+    assert "exported 1 photo (2 files)" in run_cli("export", *both, "--to", str(tmp_path / "out")).stdout
+    assert "removed 1 photo from" in run_cli("remove", *both).stdout

@@ -79,6 +79,9 @@ def test_an_unmounted_share_inside_a_library_folder_goes_offline_not_away(librar
 
 
 def test_a_vanished_subfolder_goes_offline_and_a_deleted_file_goes(library, tmp_path):
+    """DESIGN.md and issue 14: a folder that is not there (a card reader's, a
+    share's mount point removed on unmount) makes its photos offline at any
+    depth; only a file gone from a folder that is there was deleted."""
     lib_dir = tmp_path / "lib"
     settled(lib_dir / "keep.jpg", seed=1)
     settled(lib_dir / "gone.jpg", seed=2)
@@ -91,6 +94,61 @@ def test_a_vanished_subfolder_goes_offline_and_a_deleted_file_goes(library, tmp_
     assert r.removed == 1 and r.offline == 1
     assert library.search.find_photo(lib_dir / "gone.jpg") is None
     assert library.search.find_photo(lib_dir / "card" / "c.jpg").status == "offline"
+
+
+def test_a_deleted_file_that_comes_back_to_its_place_comes_back_with_its_tags_and_marks(library, tmp_path):
+    """A file deleted outside ClipDesk leaves the catalog, but its tags and
+    marks are kept aside: an undone delete brings the photo back whole."""
+    lib_dir = tmp_path / "lib"
+    settled(lib_dir / "keep.jpg", seed=1)
+    settled(lib_dir / "c.jpg", seed=3)
+    library.folders.add(lib_dir)
+    scan(library)
+    c = library.search.find_photo(lib_dir / "c.jpg")
+    library.tags.accept([c.id], "trip")
+    library.marks.rate([c.id], 4)
+    parked = tmp_path / "parked.jpg"
+    shutil.move(str(lib_dir / "c.jpg"), str(parked))  # deleted (to a trash outside the library)
+    r = scan(library)
+    assert r.removed == 1 and r.offline == 0 and not r.offline_roots
+    assert library.search.find_photo(lib_dir / "c.jpg") is None
+    again = scan(library)
+    assert again.removed == 0 and again.offline == 0
+    assert library.folders.removed() == []  # not "removed by the user": not skipped by scans
+    shutil.move(str(parked), str(lib_dir / "c.jpg"))
+    assert scan(library).added == 1
+    back = library.search.find_photo(lib_dir / "c.jpg")
+    assert back.id == c.id and tag_of(library, back.path) == ["trip"]
+    assert library.marks.of([back.id])[back.id][0] == 4
+
+
+def test_a_different_file_where_a_deleted_one_was_is_a_new_photo(library, tmp_path):
+    lib_dir = tmp_path / "lib"
+    settled(lib_dir / "IMG_1.jpg", seed=1)
+    settled(lib_dir / "other.jpg", seed=3)
+    library.folders.add(lib_dir)
+    scan(library)
+    old = library.search.find_photo(lib_dir / "IMG_1.jpg")
+    library.tags.accept([old.id], "old")
+    os.remove(lib_dir / "IMG_1.jpg")
+    assert scan(library).removed == 1
+    settled(lib_dir / "IMG_1.jpg", seed=2, size=(64, 48))  # the camera reuses the name
+    assert scan(library).added == 1
+    assert tag_of(library, lib_dir / "IMG_1.jpg") == []
+
+
+def test_a_subfolder_moved_within_the_library_is_matched_not_dropped(library, tmp_path):
+    lib_dir = tmp_path / "lib"
+    settled(lib_dir / "a" / "x.jpg", seed=1)
+    library.folders.add(lib_dir)
+    scan(library)
+    x = library.search.find_photo(lib_dir / "a" / "x.jpg")
+    library.tags.accept([x.id], "kept")
+    shutil.move(str(lib_dir / "a"), str(lib_dir / "b"))
+    r = scan(library)
+    assert r.moved == 1 and r.removed == 0
+    moved = library.search.find_photo(lib_dir / "b" / "x.jpg")
+    assert moved.id == x.id and tag_of(library, moved.path) == ["kept"]
 
 
 def test_remove_from_library_lasts_and_can_be_undone(library, tmp_path):

@@ -235,8 +235,13 @@ def test_exporting_a_pair(library, tmp_path, photograph):
     originals = library.files.export([pair.id], tmp_path / "out")
     assert not originals.failed
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["DSC_0001.DNG", "DSC_0001.JPG", "DSC_0001.xmp"]
+    assert originals.photos == 1 and len(originals.written) == 2  # one photo, two files
+    private = library.files.export([pair.id], tmp_path / "private", ExportOptions(metadata="strip"))
+    # The JPEG went only when metadata was kept; now it goes stripped, and the RAW says it could not be.
+    assert sorted(p.name for p in (tmp_path / "private").iterdir()) == ["DSC_0001.DNG", "DSC_0001.JPG"]
+    assert private.photos == 1 and [os.path.basename(p) for p, _ in private.notes] == ["DSC_0001.DNG"]
     resized = library.files.export([pair.id], tmp_path / "small", ExportOptions(resize=200))
-    assert not resized.failed
+    assert not resized.failed and resized.photos == 1
     (small,) = (tmp_path / "small").iterdir()
     with Image.open(small) as img:
         assert max(img.size) == 200 and img.format == "JPEG"

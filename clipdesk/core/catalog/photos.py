@@ -66,6 +66,12 @@ def _below(prefix: bytes) -> tuple[bytes, bytes]:
 _KEPT_ON_REMOVAL = ("rating", "flag", "label", "companion", "file_keywords", "file_marks", "sidecar_mtime_ns")
 
 
+#: The snapshot's mark of a photo deleted outside ClipDesk, as opposed to one
+#: the user took out of the library (which later scans skip).
+_VANISHED = "vanished"
+_BY_USER = f"json_extract(snapshot, '$.{_VANISHED}') IS NULL"
+
+
 class PhotoQueries(CatalogBase):
     # -- reads ------------------------------------------------------------------------
     def photo(self, photo_id: int) -> Photo:
@@ -489,13 +495,20 @@ class PhotoQueries(CatalogBase):
                 "VALUES (?, ?, ?, ?, ?, ?)", (pid, self.tag_id(name), source, state, score, time.time()))
         return pid
 
-    def archive_photos(self, ids: Sequence[int]) -> list[bytes]:
+    def archive_photos(self, ids: Sequence[int], *, vanished: bool = False) -> list[bytes]:
         """Take photos out of the library but remember them: their paths are
         skipped by later scans, and :meth:`restore_archived` brings them back
-        with their tags. Returns the archived paths."""
+        with their tags. Returns the archived paths.
+
+        ``vanished``: their files were deleted outside ClipDesk (from a folder
+        that is there). Their paths are not skipped: the snapshot waits for the
+        same file to come back to the same place (:meth:`vanished_files`)."""
         now = time.time()
         with self._write() as con:
             snapshots = self.snapshot_photos(ids)
+            if vanished:
+                snapshots = {raw: json.dumps({**json.loads(snap), _VANISHED: True})
+                             for raw, snap in snapshots.items()}
             con.executemany(
                 "INSERT INTO removed_files(path, removed_at, snapshot) VALUES (?, ?, ?) "
                 "ON CONFLICT(path) DO UPDATE SET removed_at = excluded.removed_at, snapshot = excluded.snapshot",
@@ -505,11 +518,29 @@ class PhotoQueries(CatalogBase):
 
     def archived_paths(self) -> set[bytes]:
         """Paths of photos the user removed (the scanner skips them)."""
-        return {r[0] for r in self._read("SELECT path FROM removed_files")}
+        return {r[0] for r in self._read(f"SELECT path FROM removed_files WHERE {_BY_USER}")}
 
     def archived_under(self, prefix: bytes) -> list[bytes]:
         return [r[0] for r in self._read(
-            "SELECT path FROM removed_files WHERE path > ? AND path < ? ORDER BY path", _below(prefix))]
+            f"SELECT path FROM removed_files WHERE path > ? AND path < ? AND {_BY_USER} ORDER BY path",
+            _below(prefix))]
+
+    def vanished_files(self) -> dict[bytes, tuple[int, int, str | None]]:
+        """path -> (size, mtime_ns, content hash or None) of the photos whose
+        files were deleted outside ClipDesk (``archive_photos(vanished=True)``):
+        the scanner brings one back with :meth:`restore_archived` when the same
+        file turns up at its path again, and :meth:`forget_archived` when
+        another file does."""
+        out = {}
+        for raw, snap in self._read(f"SELECT path, snapshot FROM removed_files WHERE NOT {_BY_USER}"):
+            facts = json.loads(snap)
+            out[bytes(raw)] = (facts["size"], facts["mtime_ns"], facts["hash"])
+        return out
+
+    def forget_archived(self, paths: Sequence[bytes]) -> None:
+        """Drop the snapshots of these paths for good."""
+        with self._write() as con:
+            con.executemany("DELETE FROM removed_files WHERE path = ?", [(bytes(p),) for p in paths])
 
     def restore_archived(self, paths: Sequence[bytes]) -> list[int]:
         """Bring removed photos back (pending: they are indexed again) with their

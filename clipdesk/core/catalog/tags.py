@@ -9,7 +9,7 @@ from typing import Iterable, Sequence
 from clipdesk.core.catalog.base import CatalogBase
 from clipdesk.core.catalog.records import PhotoTag, TagCount
 from clipdesk.core.errors import NotFound
-from clipdesk.core.names import tag_key, tag_name
+from clipdesk.core.names import InvalidTag, tag_key, tag_name
 
 _DECISIONS = ("accepted", "rejected")
 
@@ -63,6 +63,23 @@ class TagQueries(CatalogBase):
             if not family:
                 raise NotFound(f"there is no tag {tag_name(name)!r}")
             con.executemany("DELETE FROM tags WHERE id = ?", [(t,) for t, _ in family])
+
+    def stored_tag_name(self, name: str) -> str | None:
+        """The spelling a tag is kept under, found the way :meth:`tag_id` finds
+        it ("PLANTS" finds "plants"); None when there is no such tag or the
+        name is unusable."""
+        try:
+            key = tag_key(tag_name(name))
+        except InvalidTag:
+            return None
+        row = self._one("SELECT name FROM tags WHERE key = ?", (key,))
+        return row[0] if row else None
+
+    def accepted_links(self) -> list[tuple[str, int]]:
+        """(tag name, photo id) of every accepted tag."""
+        return [(r[0], r[1]) for r in self._read(
+            "SELECT t.name, pt.photo_id FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id "
+            "WHERE pt.state = 'accepted'")]
 
     def tag_family(self, name: str) -> list[str]:
         """A tag's name and those nested below it ("Places", "Places|Beach"...)."""

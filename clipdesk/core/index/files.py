@@ -55,9 +55,11 @@ class IndexStale(ClipDeskError):
     sentence for the log and the status bar.
     """
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, *, first: bool = False):
         super().__init__(f"The search index must be rebuilt: {reason}")
         self.reason = reason
+        #: Nothing was ever saved (a first run): normal, nothing went wrong.
+        self.first = first
 
 
 class IndexIOError(ClipDeskError):
@@ -218,7 +220,7 @@ def read_manifest(directory: Path, model_id: str) -> Manifest:
         with open(path, "rb") as f:
             raw = f.read(_MANIFEST_MAX_BYTES + 1)
     except FileNotFoundError:
-        raise IndexStale("no saved index") from None
+        raise IndexStale("no saved index", first=True) from None
     except OSError as exc:
         raise IndexStale(f"the manifest is unreadable ({exc.strerror or exc})") from exc
     if len(raw) > _MANIFEST_MAX_BYTES:

@@ -412,7 +412,8 @@ class VectorIndex:
         try:
             return cls.load(directory, model_id, dim, generation=generation, params=params), None
         except IndexStale as exc:
-            log.warning("index %s: %s; rebuilding from the catalog", model_id, exc.reason)
+            log.log(logging.INFO if exc.first else logging.WARNING,
+                    "index %s: %s; rebuilding from the catalog", model_id, exc.reason)
             index = cls(model_id, dim, params)
             index.rebuild_async(source, on_done=on_rebuilt)
             return index, exc.reason

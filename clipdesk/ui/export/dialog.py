@@ -174,9 +174,9 @@ class ExportDialog(QDialog):
         self.start_button.setEnabled(True)
         self.close_button.setText("Close")
         where = display_path(self.folder.text().strip())
-        done = f"Exported {plural(len(report.written), 'photo')} to {where}."
+        done = f"Exported {plural(report.photos, 'photo')} to {where}."
         if report.cancelled:
-            done = (f"Cancelled: {plural(len(report.written), 'photo')} of {len(self.photos):,} "
+            done = (f"Cancelled: {plural(report.photos, 'photo')} of {len(self.photos):,} "
                     f"were exported to {where}.")
         lines = [f"{os.path.basename(path)}: {why}" for path, why in report.failed]
         notes = [f"{os.path.basename(path)}: {why}" for path, why in report.notes]

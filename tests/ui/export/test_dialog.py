@@ -82,3 +82,34 @@ def test_without_a_folder_the_dialog_asks_for_one(open_window, indexed):
     dialog.folder.setText("")
     dialog.start_button.click()
     assert dialog.summary.text() == "Choose the folder the copies go to." and dialog.report is None
+
+
+def test_a_raw_and_jpeg_pair_is_one_photo_exported(open_window, indexed, tmp_path, corpus):
+    """The report counted files: a RAW+JPEG pair said "Exported 2 photos"."""
+    from clipdesk.core.library import Library
+    from rawkit import write_dng
+    from support import age
+
+    with Image.open(corpus.path("opencv/examples/data/baboon.jpg")) as im:
+        picture = im.convert("RGB")
+    picture.thumbnail((400, 400))
+    card = tmp_path / "card"
+    card.mkdir()
+    write_dng(card / "DSC_0001.DNG", picture)
+    picture.save(card / "DSC_0001.JPG", quality=90)
+    for f in card.iterdir():
+        age(f)
+    with Library(indexed) as lib:
+        lib.folders.add(card)
+        lib.folders.index(embed=False)
+        pair = lib.search.find_photo(card / "DSC_0001.DNG")
+    assert pair.companion == str(card / "DSC_0001.JPG")
+    window = open_window(indexed)
+    dialog = window.open_export([pair])
+    out = tmp_path / "out"
+    dialog.folder.setText(str(out))
+    dialog.originals.setChecked(True)
+    dialog.metadata.setCurrentIndex(dialog.metadata.findData("keep"))
+    dialog.start_button.click()
+    assert sorted(os.listdir(out)) == ["DSC_0001.DNG", "DSC_0001.JPG"]
+    assert dialog.summary.text() == f"Exported 1 photo to {out}."
