@@ -32,7 +32,11 @@ A photo shows people when a trusted model is sure of it, or, unless a trusted
 model is sure it does not, when the detector finds a face; a photo nothing can
 be read from counts as showing people. Where neither is sure (no face, and a
 model that is unsure or does not know people), a denied tag is kept only when
-the label itself is sure (:data:`DENIED_SURE`).
+the label itself is sure (:data:`DENIED_SURE`). In a library too small to
+calibrate on (fewer than :data:`clipdesk.core.tagging.MIN_BACKGROUND` photos),
+a search is sure of such a photo when a trusted model finds it more like the
+query than like any of its person prompts (:meth:`PersonModel.more_like`);
+without that, a first search for "dog" in a folder of 30 photos found nothing.
 """
 
 from __future__ import annotations
@@ -390,6 +394,8 @@ class PersonModel:
     model_id: str
     trusted: bool
     tagger: object | None  # ZeroShotTagger over the person prompts, or None
+    #: The person prompts' unit text embeddings [prompts, dim] (also in a small library), or None.
+    prompts: np.ndarray | None = None
 
     def confidence(self, vecs: np.ndarray) -> np.ndarray | None:
         """Each photo's person confidence (the best of the prompts), or None when not trusted."""
@@ -397,6 +403,18 @@ class PersonModel:
             return None
         conf, _ = self.tagger.confidences(vecs)
         return conf.max(axis=1)
+
+    def more_like(self, vecs: np.ndarray, query: np.ndarray) -> np.ndarray | None:
+        """Per photo (``vecs`` [n, dim], unit rows), whether the model finds it
+        more like ``query`` (a unit text embedding) than like any of its person
+        prompts, by raw cosine: its own relative sense, which needs no library
+        to calibrate on. None when the model is not trusted to know people.
+        Measured with clipdesk-imagenet on 12 corpus photos of people and 12 of
+        animals: no photo of people for monkey, ape, gorilla, pig, dog, animal
+        or criminal; all 12 animals for "animal"."""
+        if not self.trusted or self.prompts is None or len(vecs) == 0:
+            return None
+        return np.asarray(vecs @ query) > (np.asarray(vecs) @ self.prompts.T).max(axis=1)
 
 
 def person_model(model, resources_dir: Path, background: np.ndarray | None,
@@ -411,16 +429,18 @@ def person_model(model, resources_dir: Path, background: np.ndarray | None,
         entries = parse_vocabulary(path.read_text(encoding="utf-8"))
     except OSError:
         entries = []
-    if not entries or background is None or len(background) < MIN_BACKGROUND:
+    if not entries or background is None or not len(background):
         return PersonModel(model.model_id, False, None)
     try:
         emb = Vocabulary.embed_entries(entries, model.text)
     except ClipDeskError as exc:  # a model that cannot read the prompts has no say
         log.info("person prompts of %s cannot be embedded: %s", model.model_id, exc)
         return PersonModel(model.model_id, False, None)
-    tagger = ZeroShotTagger(Vocabulary(entries, emb, str(path)), background)
     trusted = own or (knows is not None and bool(knows(unit(emb.mean(axis=0)), [e.tag for e in entries])))
-    return PersonModel(model.model_id, trusted, tagger)
+    if len(background) < MIN_BACKGROUND:  # nothing to calibrate on: only the relative sense
+        return PersonModel(model.model_id, trusted, None, emb)
+    tagger = ZeroShotTagger(Vocabulary(entries, emb, str(path)), background)
+    return PersonModel(model.model_id, trusted, tagger, emb)
 
 
 # -- the guard ----------------------------------------------------------------------------
@@ -550,6 +570,15 @@ class PeopleGuard:
             faces = self.faces([subjects[i] for i in idx], budget=budget)
             out[idx] = [PEOPLE if f is None or f > 0 else UNSURE for f in faces]
         return out
+
+    def search_confidence(self, vecs: np.ndarray, query: np.ndarray) -> np.ndarray | None:
+        """For a search in a library too small to calibrate the query on: 1.0
+        for each photo a trusted model finds more like the query than like a
+        person (:meth:`PersonModel.more_like`), else 0.0; None when the model
+        has no such sense. A confidence for :meth:`allowed`."""
+        model = self.person_model()
+        more = model.more_like(vecs, query) if model is not None else None
+        return None if more is None else more.astype(float)
 
     def shows_people(self, subjects: Sequence[Subject]) -> np.ndarray:
         """Whether each photo shows people, as far as the evidence is sure."""

@@ -343,7 +343,7 @@ class Scanner:
             and not any(is_under(path, x) for x in excluded)
         }
         reread = [(path, e) for path, e in unchanged
-                  if e.status == "indexed" and _sidecar_mtime(path, sidecars, e.companion) != e.sidecar_mtime_ns]
+                  if e.status == "indexed" and sidecar_mtime(path, sidecars, e.companion) != e.sidecar_mtime_ns]
         for path, e in reread:  # another program edited the sidecar: its keywords and marks come in
             try:
                 embedded = metadata.read_file(path)
@@ -553,7 +553,7 @@ def _same_name_first(twins: list[int], missing: dict[int, _Missing], path: bytes
     return twins.pop(0) if len(twins) == 1 else None
 
 
-def _sidecar_mtime(photo: bytes, seen: dict[bytes, int] | None = None, companion: bytes | None = None) -> int | None:
+def sidecar_mtime(photo: bytes, seen: dict[bytes, int] | None = None, companion: bytes | None = None) -> int | None:
     """The newest mtime of the sidecars of the photo's files (both naming
     conventions), from what the walk saw when ``seen`` is given, else from
     the disk."""
@@ -598,4 +598,4 @@ def file_metadata(photo: bytes, embedded_keywords=(), embedded_marks=None, seen:
             marks = marks or read_marks(path)
         except SidecarError as exc:
             log.warning("cannot read the sidecar of %s: %s", display_path(owner), exc)
-    return list(dict.fromkeys(keywords)), marks or embedded_marks, _sidecar_mtime(photo, seen, companion)
+    return list(dict.fromkeys(keywords)), marks or embedded_marks, sidecar_mtime(photo, seen, companion)

@@ -292,6 +292,8 @@ class SearchService:
         tagger = ZeroShotTagger(Vocabulary([VocabEntry(text, (text,))], qvec[None]), self._library_sample(index))
         # A query the model does not know gets no benefit of the doubt.
         conf = tagger.confidences(vecs)[0][:, 0] if tagger.calibrated and ranked.known else None
+        if conf is None and ranked.known and not tagger.calibrated:  # a small library: the model's relative sense
+            conf = self._guard.search_confidence(vecs, qvec)
         keep = self._guard.allowed(text, [Subject(int(i), v) for i, v in zip(ids, vecs)], conf,
                                    budget=SEARCH_FACE_BUDGET)
         allowed = {int(i) for i, k in zip(ids, keep) if k}

@@ -70,9 +70,11 @@ class SidecarPolicy:
         not only the change that made it; an existing one gets only the change,
         so what another tool wrote since the last scan is not overwritten.
         Returns the failure, if any, as a list (empty when written)."""
-        from clipdesk.core.sidecar import Marks, sidecar_for, update_tags
+        from clipdesk.core.scan import sidecar_mtime
+        from clipdesk.core.sidecar import Marks, read_marks, sidecar_for, update_tags
 
         path = Path(photo.path)
+        raw, companion = os.fsencode(photo.path), os.fsencode(photo.companion) if photo.companion else None
         try:
             if not os.path.lexists(sidecar_for(path, self.style)):
                 gone = {tag_key(t) for t in remove}
@@ -81,7 +83,10 @@ class SidecarPolicy:
                 if marks is None:
                     rating, flag, label = catalog.marks([photo.id]).get(photo.id, (0, None, None))
                     marks = Marks(rating, flag == "reject", label)
-            update_tags(path, add=add, remove=remove, style=self.style, marks=marks)
+            before = sidecar_mtime(raw, None, companion)
+            if update_tags(path, add=add, remove=remove, style=self.style, marks=marks) is not None:
+                catalog.record_sidecar_write(photo.id, add, remove, read_marks(path) if marks is not None else None,
+                                             before, sidecar_mtime(raw, None, companion))
         except ClipDeskError as exc:
             return [SidecarFailure(display_path(photo.path), str(exc))]
         return []

@@ -47,7 +47,7 @@ def test_an_offline_folder_says_why_without_nested_parentheses_and_counts_new_an
     r = run_cli("scan")
     assert r.returncode == 1
     assert "1 photo went offline in this scan, 1 offline in all" in r.stdout
-    assert "Its folder is empty" in r.stdout
+    assert "Its folder is gone, empty or cannot be read" in r.stdout and "clipdesk remove FOLDER" in r.stdout
     again = run_cli("scan")
     assert again.returncode == 0 and "1 photo is still offline" in again.stdout
     os.rename(root, tmp_path / "unplugged")

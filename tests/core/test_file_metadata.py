@@ -84,3 +84,44 @@ def test_a_users_rating_is_not_undone_by_a_file_that_did_not_change(shoot):
     os.utime(root / "lr.jpg", None)  # touched, the same content: read again
     lib.folders.index(embed=False)
     assert lib.marks.of([photo.id])[photo.id][0] == 1
+
+
+@pytest.mark.parametrize("first", ["tag", "mark"])
+def test_what_clipdesk_wrote_to_a_sidecar_is_not_read_back_as_another_programs_edit(shoot, first):
+    """A new user: tags add red; tags add glass --sidecars (the new sidecar holds
+    red too); tags remove red without --sidecars; scan: red was back, since the
+    scan took ClipDesk's own sidecar for an edit made elsewhere."""
+    lib, root = shoot
+    photo = lib.search.find_photo(root / "iptc.jpg")
+    lib.tags.accept([photo.id], "red")
+    lib.tags.write_sidecars = True
+    if first == "tag":
+        lib.tags.accept([photo.id], "glass")
+    else:
+        lib.marks.rate([photo.id], 5)
+    assert (root / "iptc.jpg.xmp").is_file()
+    lib.tags.write_sidecars = False
+    lib.tags.remove([photo.id], "red")
+    lib.marks.rate([photo.id], 2)
+    for _ in range(2):
+        Scanner(lib.catalog).reconcile()
+        assert "red" not in tags(lib, root / "iptc.jpg")
+        assert lib.marks.of([photo.id])[photo.id][0] == 2
+    # Another program's edit after ClipDesk's still comes in.
+    time.sleep(0.01)
+    exiftool("-XMP-dc:Subject+=family", root / "iptc.jpg.xmp")
+    assert Scanner(lib.catalog).reconcile().reread == 1
+    assert tags(lib, root / "iptc.jpg")["family"] == ("file", "accepted")
+    assert "red" not in tags(lib, root / "iptc.jpg")
+
+
+def test_an_edit_made_elsewhere_before_clipdesk_writes_the_sidecar_still_comes_in(shoot):
+    lib, root = shoot
+    dk = lib.search.find_photo(root / "dk.jpg")
+    time.sleep(0.01)
+    exiftool("-XMP-digiKam:TagsList+=Places/Park", root / "dk.jpg.xmp")  # not scanned yet
+    lib.tags.write_sidecars = True
+    lib.tags.accept([dk.id], "mine")
+    Scanner(lib.catalog).reconcile()
+    assert tags(lib, root / "dk.jpg") == {"People|Anna": ("file", "accepted"), "Places|Park": ("file", "accepted"),
+                                          "mine": ("user", "accepted")}

@@ -606,6 +606,34 @@ class PhotoQueries(CatalogBase):
                             [(r, f, lb, pid) for pid, (r, f, lb) in before.items()])
 
     # -- what the photo's files say -------------------------------------------------------
+    def record_sidecar_write(self, photo_id: int, added: Sequence[str], removed: Sequence[str], marks,
+                             before_ns: int | None, after_ns: int | None) -> None:
+        """Remember what ClipDesk itself just wrote to the photo's sidecar, so the
+        next scan does not take it for another program's edit (a tag removed
+        in ClipDesk without sidecar writing came back from the sidecar an
+        earlier write had put it in). The keywords last read from the files
+        take ``added`` and lose ``removed``; when the sidecar had no edit of
+        another program pending (its mtime was ``before_ns`` as last read), the
+        new mtime ``after_ns`` and ``marks`` (as read back, or None: not
+        written) are recorded too; else the next scan still reads that edit."""
+        with self._write() as con:
+            row = con.execute("SELECT file_keywords, sidecar_mtime_ns FROM photos WHERE id = ?",
+                              (int(photo_id),)).fetchone()
+            if row is None:
+                return
+            keys = {tag_key(k): k for k in json.loads(row[0] or "[]")}
+            for name in removed:
+                keys.pop(tag_key(name), None)
+            for name in added:
+                keys.setdefault(tag_key(name), name)
+            con.execute("UPDATE photos SET file_keywords = ? WHERE id = ?",
+                        (json.dumps(sorted(keys.values())), int(photo_id)))
+            if row[1] == before_ns:
+                con.execute("UPDATE photos SET sidecar_mtime_ns = ? WHERE id = ?", (after_ns, int(photo_id)))
+                if marks is not None:
+                    con.execute("UPDATE photos SET file_marks = ? WHERE id = ?",
+                                (json.dumps([marks.rating, marks.rejected, marks.label]), int(photo_id)))
+
     def import_file_metadata(self, photo_id: int, keywords: Sequence[str], marks, sidecar_mtime_ns: int | None) -> None:
         """Bring in what the photo's files (embedded XMP/IPTC, its sidecar) say,
         applying only what changed there since the last import, so a user's
