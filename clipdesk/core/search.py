@@ -126,7 +126,7 @@ class SearchService:
         self._guard = guard
         #: One thread for work a search does beside its ranking.
         self._beside = ThreadPoolExecutor(1, thread_name_prefix="search-beside")
-        #: (index, size // 100, its library sample): see :meth:`_library_sample`.
+        #: (index, its size bucket, its library sample): see :meth:`_library_sample`.
         self._sample: tuple | None = None
 
     def close(self) -> None:
@@ -265,10 +265,13 @@ class SearchService:
         the library stays within the same hundred photos (as the person
         evidence is: :meth:`clipdesk.core.people.PeopleGuard.person_model`): a
         search for a denied word needs it at every keystroke, and drawing it
-        costs 3-10 ms at 100,000 photos."""
-        from clipdesk.core.tagging import library_sample
+        costs 3-10 ms at 100,000 photos. A library smaller than the sample is
+        drawn again at every change of size (it is the whole library, cheap,
+        and whether it is large enough to calibrate on must not lag)."""
+        from clipdesk.core.tagging import BACKGROUND_SAMPLE, library_sample
 
-        bucket = len(index) // 100
+        size = len(index)
+        bucket = ("size", size) if size <= BACKGROUND_SAMPLE else ("hundreds", size // 100)
         cached = self._sample
         if cached is None or cached[0] is not index or cached[1] != bucket:
             cached = self._sample = (index, bucket, library_sample(index))
