@@ -71,12 +71,14 @@ from clipdesk.core.index import (  # noqa: E402
     FILTER_EXACT_MAX,
     POSTFILTER_MIN_SHARE,
     TEXT_QUERY_EF,
+    text_query_ef,
     HnswParams,
     IndexStale,
     VectorIndex,
     read_manifest,
 )
 from clipdesk.core.index.store import VectorStore  # noqa: E402
+from clipdesk.core.index.vectorindex import TEXT_QUERY_EF_SMALL, TEXT_QUERY_SMALL_MAX  # noqa: E402
 
 DIM = 512
 K = 100
@@ -257,7 +259,7 @@ def bench_size(n: int, n_queries: int, root: Path, params: HnswParams, ef_sweep:
     for name, qs in (("image", img_q), ("text", txt_q)):
         lat, out = timed(index.search, qs, k=K, method="hnsw")
         res[f"hnsw_{name}"] = (lat, recall(out, res[f"truth_{name}"]))
-    lat, out = timed(index.search, txt_q, k=K, method="hnsw", ef=TEXT_QUERY_EF)
+    lat, out = timed(index.search, txt_q, k=K, method="hnsw", ef=text_query_ef(n))
     res["hnsw_text_wide"] = (lat, recall(out, res["truth_text"]))
 
     # Filter keeping 1% of photos (a random subset, as a tag or date range might).
@@ -282,11 +284,12 @@ def bench_size(n: int, n_queries: int, root: Path, params: HnswParams, ef_sweep:
 def text_spread(labels: np.ndarray, index: VectorIndex, txt_q: np.ndarray, truth: list) -> tuple[float, float, float]:
     """How scattered the text queries' exact answers are: (median and 90th
     percentile of the clusters one top-k spans, share of what the graph
-    misses at ef=TEXT_QUERY_EF that lies in clusters it returned nothing of)."""
+    misses at the app's text breadth, text_query_ef(n), that lies in clusters
+    it returned nothing of)."""
     spans = [len(np.unique(labels[t.ids])) for t in truth]
     missed = unreached = 0
     for q, t in zip(txt_q, truth):
-        got = index.search(q, K, method="hnsw", ef=TEXT_QUERY_EF).ids
+        got = index.search(q, K, method="hnsw", ef=text_query_ef(len(index))).ids
         miss = np.setdiff1d(t.ids, got)
         missed += len(miss)
         unreached += int(np.sum(~np.isin(labels[miss], labels[got])))
@@ -312,8 +315,9 @@ def text_sweep(index: VectorIndex, res: dict, text_efs: list[int]) -> list[tuple
         found, vecs = index.vectors(index.search(q + offset, ef, method="hnsw", ef=ef).ids)
         return found[np.argsort(-(vecs @ q), kind="stable")[:K]]
 
-    lat, out = timed(shifted, res["txt_q"], ef=TEXT_QUERY_EF)
-    rows.append((m, f"text shifted by the mean offset, ef={TEXT_QUERY_EF}, re-scored", lat,
+    ef_text = text_query_ef(res["n"])
+    lat, out = timed(shifted, res["txt_q"], ef=ef_text)
+    rows.append((m, f"text shifted by the mean offset, ef={ef_text}, re-scored", lat,
                  recall(out, res["truth_text"])))
     return rows
 
@@ -322,7 +326,7 @@ def filter_sweep(res: dict, n_queries: int) -> list[tuple]:
     """Filtered search by the share of photos the filter keeps (random subsets):
     exact over the subset, hnswlib's filter callable, the unfiltered graph
     search post-filtered, and what "auto" picks; for text queries also "auto"
-    at ef=TEXT_QUERY_EF, as the app searches them."""
+    at text_query_ef(n), as the app searches them."""
     index: VectorIndex = res["index"]
     n = res["n"]
     qs = res["txt_q"][: max(50, n_queries // 2)]
@@ -345,7 +349,7 @@ def filter_sweep(res: dict, n_queries: int) -> list[tuple]:
             lat_a, out_a = timed(index.search, queries, k=K, allowed=allowed)
             row.append(f"{pct(lat_a)} ({out_a[0].method}, recall {recall(out_a, truth):.3f})")
         # ``truth`` is the text queries' now, the last of the loop.
-        lat_w, out_w = timed(index.search, qs, k=K, allowed=allowed, ef=TEXT_QUERY_EF)
+        lat_w, out_w = timed(index.search, qs, k=K, allowed=allowed, ef=text_query_ef(n))
         row.append(f"{pct(lat_w)} ({out_w[0].method}, recall {recall(out_w, truth):.3f})")
         rows.append(tuple(row))
         print(f"  filter {frac:.1%} done", flush=True)
@@ -375,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="10000,100000,1000000")
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--ef-sweep", default="160,200,256,400", help="ef values for both query sets (floor: ef_search)")
-    ap.add_argument("--text-ef", default="800,1200,1600,2000,2400,3200", help="ef values of the text-query sweep")
+    ap.add_argument("--text-ef", default="800,1000,1200,1600,2000,2400,3200", help="ef values of the text-query sweep")
     ap.add_argument("--degrees", default=None, help="graph degrees M of the text-query sweep (default: the "
                     f"current one and the one before issue 17, {PREVIOUS_TEXT_SETTING[0]})")
     ap.add_argument("--threads", type=int, default=None, help="hnswlib build threads (default: all cores)")
@@ -392,7 +396,8 @@ def main(argv: list[str] | None = None) -> int:
     root = args.cache or Path(tempfile.mkdtemp(prefix="clipdesk-bench-"))
     print(f"cores {os.cpu_count()}, load average at start {os.getloadavg()}, params {params}")
     print(f"switch-over constants: EXACT_SEARCH_MAX={EXACT_SEARCH_MAX}, FILTER_EXACT_MAX={FILTER_EXACT_MAX}, "
-          f"POSTFILTER_MIN_SHARE={POSTFILTER_MIN_SHARE}, TEXT_QUERY_EF={TEXT_QUERY_EF}")
+          f"POSTFILTER_MIN_SHARE={POSTFILTER_MIN_SHARE}, TEXT_QUERY_EF={TEXT_QUERY_EF} (above "
+          f"{TEXT_QUERY_SMALL_MAX:,} photos; {TEXT_QUERY_EF_SMALL} up to it)")
 
     results = []
     sweeps = []
@@ -433,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         for name in ("image", "text", "text_wide"):
             lat, rec = r[f"hnsw_{name}"]
-            label = f"text, ef={TEXT_QUERY_EF}" if name == "text_wide" else name
+            label = f"text, ef={text_query_ef(r['n'])}" if name == "text_wide" else name
             exact_cell = pct(r[f"exact_{name}"]) if name != "text_wide" else ""
             row = f"| {r['n']:,} | {label} | {pct(lat)} | {rec:.3f} | {exact_cell} |"
             if name == "text":
@@ -448,7 +453,8 @@ def main(argv: list[str] | None = None) -> int:
               f"image queries' nearest other photo {r['best_image_score']:.2f}")
         med, p90, unreached = r["text_spread"]
         print(f"n={r['n']:,}: a text query's exact top {K} spans {med:.0f} clusters (median), {p90:.0f} (p90); "
-              f"{unreached:.1%} of what the graph misses at ef={TEXT_QUERY_EF} lies in clusters it never reached")
+              f"{unreached:.1%} of what the graph misses at ef={text_query_ef(r['n'])} lies in clusters it never "
+              "reached")
 
     print("\n## ef sweep (recall@100 / p95 ms)")
     print("| n | ef | image recall | image p95 | text recall | text p95 |")
@@ -460,14 +466,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| {r['n']:,} | {ef} | {ri:.3f} | {np.percentile(li, 95):.2f} | {rt:.3f} | {np.percentile(lt, 95):.2f} |")
 
     print(f"\n## Text-query recall by graph degree M and breadth ef, k={K} (ms median / p95)")
-    print(f"current: M={params.M}, TEXT_QUERY_EF={TEXT_QUERY_EF}; before issue 17: M={PREVIOUS_TEXT_SETTING[0]}, "
-          f"ef={PREVIOUS_TEXT_SETTING[1]}")
+    print(f"current: M={params.M}, text ef={TEXT_QUERY_EF_SMALL} up to {TEXT_QUERY_SMALL_MAX:,} photos, "
+          f"{TEXT_QUERY_EF} above; before issue 17: M={PREVIOUS_TEXT_SETTING[0]}, ef={PREVIOUS_TEXT_SETTING[1]}")
     print("| n | M | queries | recall@100 | latency | |")
     print("|---|---|---|---|---|---|")
     for r in results:
         for m, label, lat, rec in sorted(r["text_sweep"], key=lambda row: row[0]):
             note = ""
-            if label == f"text, ef={TEXT_QUERY_EF}" and m == params.M:
+            if label == f"text, ef={text_query_ef(r['n'])}" and m == params.M:
                 note = "current"
             elif label == f"text, ef={PREVIOUS_TEXT_SETTING[1]}" and m == PREVIOUS_TEXT_SETTING[0]:
                 note = "before"
@@ -482,7 +488,7 @@ def main(argv: list[str] | None = None) -> int:
     if sweeps:
         print(f"\n## Filtered search at n={results[-1]['n']:,} by the share the filter keeps (ms median / p95)")
         print("| keeps | ids | exact over subset | image: forced HNSW | image: auto | text: forced HNSW | text: auto "
-              f"| text: auto, ef={TEXT_QUERY_EF} |")
+              f"| text: auto, ef={text_query_ef(results[-1]['n'])} |")
         print("|---|---|---|---|---|---|---|---|")
         for row in sweeps:
             print(f"| {row[0]:.1%} | {row[1]:,} | " + " | ".join(row[2:]) + " |")

@@ -69,6 +69,7 @@ class Library:
         self.files = FileService(self.catalog, self.models)
 
     def close(self) -> None:
+        self.search.close()
         self.models.close()
         self.catalog.close()
 

@@ -31,7 +31,7 @@ from clipdesk.core.catalog import Catalog, Photo
 from clipdesk.core.embedding import ImageEmbedder, TextEmbedder
 from clipdesk.core.errors import ClipDeskError, DecodeError, NotFound, QueryError
 from clipdesk.core.imaging import decode
-from clipdesk.core.index import TEXT_QUERY_EF, VectorIndex
+from clipdesk.core.index import VectorIndex, text_query_ef
 from clipdesk.core.names import path_candidates
 from clipdesk.core.query import Query
 from clipdesk.core.relevance import query_vector, relevance_cut
@@ -125,6 +125,8 @@ class Searcher:
         self.texts = texts
         self.images = images
         self.model_id = index.model_id
+        #: One thread measures the reference margin; the others wait for it.
+        self._reference_lock = threading.Lock()
 
     # -- parts -------------------------------------------------------------------------
     def image_embedding(self, target: int | str | os.PathLike[str]) -> np.ndarray:
@@ -249,6 +251,13 @@ class Searcher:
         cached = getattr(self, "_reference", None)
         if cached is not None and cached[0] == bucket:
             return cached[1]
+        with self._reference_lock:
+            cached = getattr(self, "_reference", None)
+            if cached is not None and cached[0] == bucket:
+                return cached[1]  # measured by the thread this one waited for
+            return self._measure_reference(size, bucket)
+
+    def _measure_reference(self, size: int, bucket: int) -> tuple[float, np.ndarray]:
         refs = self.texts.embed(REFERENCE_PHRASES)
         margins = []
         for j, vec in enumerate(refs):
@@ -290,6 +299,6 @@ class Searcher:
         # Text lies farther from every photo than photos from each other (the
         # modality gap): the graph must look wider to keep its recall.
         is_text = bool(q.positives or q.negatives)
-        ef = TEXT_QUERY_EF if is_text else None
+        ef = text_query_ef(len(self.index)) if is_text else None
         return self.rank(qvec, limit=limit, allowed=allowed, exclude=exclude, cut=cut, ef=ef, widen=widen,
                          words=q.positives if not q.similar else ())

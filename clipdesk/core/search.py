@@ -19,6 +19,7 @@ import math
 import os
 import time
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
@@ -123,6 +124,13 @@ class SearchService:
         #: :class:`clipdesk.core.people.PeopleGuard`: a search for a denied word
         #: (an animal, a crime, an insult) never returns photos of people.
         self._guard = guard
+        #: One thread for work a search does beside its ranking.
+        self._beside = ThreadPoolExecutor(1, thread_name_prefix="search-beside")
+        #: (index, its size bucket, its library sample): see :meth:`_library_sample`.
+        self._sample: tuple | None = None
+
+    def close(self) -> None:
+        self._beside.shutdown(wait=True)
 
     # -- photos --------------------------------------------------------------------------
     def photos(self, ids: Sequence[int]) -> list[Photo]:
@@ -211,15 +219,18 @@ class SearchService:
             return SearchResult(text, hits, order, None, None, len(hits), (time.perf_counter() - start) * 1e3,
                                 months=month_runs([h.photo for h in hits]) if order in DATE_SORTS else None)
         model = self._models.active()
-        named = self._name_matches(q)
+        # File names are matched beside the ranking (SQLite and ONNX Runtime
+        # both let go of the GIL): a keystroke waits for the longer of the two.
+        names = self._beside.submit(self._name_matches, q)
         try:
             ranked = model.searcher().run(q, limit=limit, cancelled=cancelled, cut=cut, widen=widen)
         except Cancelled:
             return SearchResult(text, [], order, model.model_id)
         except InvalidEmbedding:
-            if not named:
+            if not names.result():
                 raise
             ranked = Ranked([], [], None, 0, True, "none")  # a file name the model cannot read as text
+        named = names.result()
         if self._guard is not None and q.positives and ranked.ids:
             ranked = self._screen(" ".join(q.positives), ranked, model)
         hits = self._hits(ranked.ids, ranked.scores)
@@ -246,6 +257,37 @@ class SearchService:
                             unknown=not ranked.known, more=ranked.more, widen=widen,
                             months=month_runs([h.photo for h in hits]) if order in DATE_SORTS else None)
 
+    def preload(self, part: str) -> None:
+        """Load what typed searches need before the first one comes, so that it
+        answers at once: ``"index"``, the active model's vector index, or
+        ``"text"``, its text encoder (ONNX session and tokenizer). Two threads
+        load the two parts side by side; a search meanwhile waits for them.
+        Raises ModelError when no model is installed or it cannot load."""
+        model = self._models.active()
+        if part == "index":
+            model.open_index()
+        elif part == "text":
+            model.text.load()
+        else:
+            raise ValueError(f"nothing called {part!r} to preload")
+
+    def _library_sample(self, index) -> np.ndarray:
+        """:func:`clipdesk.core.tagging.library_sample` of ``index``, kept while
+        the library stays within the same hundred photos (as the person
+        evidence is: :meth:`clipdesk.core.people.PeopleGuard.person_model`): a
+        search for a denied word needs it at every keystroke, and drawing it
+        costs 3-10 ms at 100,000 photos. A library smaller than the sample is
+        drawn again at every change of size (it is the whole library, cheap,
+        and whether it is large enough to calibrate on must not lag)."""
+        from clipdesk.core.tagging import BACKGROUND_SAMPLE, library_sample
+
+        size = len(index)
+        bucket = ("size", size) if size <= BACKGROUND_SAMPLE else ("hundreds", size // 100)
+        cached = self._sample
+        if cached is None or cached[0] is not index or cached[1] != bucket:
+            cached = self._sample = (index, bucket, library_sample(index))
+        return cached[2]
+
     def _screen(self, text: str, ranked, model):
         """``ranked`` less the photos of people, when ``text`` names a denied
         word: not shown at all, and nothing says so."""
@@ -255,13 +297,13 @@ class SearchService:
 
         if not self._guard.denied.denies(text):
             return ranked
-        from clipdesk.core.tagging import VocabEntry, Vocabulary, ZeroShotTagger, library_sample
+        from clipdesk.core.tagging import VocabEntry, Vocabulary, ZeroShotTagger
 
         index = model.open_index()
         ids, vecs = index.vectors(ranked.ids)
         # The query calibrated against the library like a tag: its confidence on each photo.
         qvec = model.searcher().query_vector(parse_query(text))
-        tagger = ZeroShotTagger(Vocabulary([VocabEntry(text, (text,))], qvec[None]), library_sample(index))
+        tagger = ZeroShotTagger(Vocabulary([VocabEntry(text, (text,))], qvec[None]), self._library_sample(index))
         # A query the model does not know gets no benefit of the doubt.
         conf = tagger.confidences(vecs)[0][:, 0] if tagger.calibrated and ranked.known else None
         if conf is None and ranked.known and not tagger.calibrated:  # a small library: the model's relative sense

@@ -14,9 +14,7 @@ gives it anyway.
 
 from __future__ import annotations
 
-import ctypes
 import logging
-import platform
 import sys
 
 log = logging.getLogger(__name__)
@@ -38,10 +36,14 @@ def pyside_drops_none() -> bool:
 
 def keep_none_alive() -> None:
     """Apply the work-around when needed."""
-    if sys.version_info >= (3, 12) or platform.python_implementation() != "CPython":
+    # (ctypes and platform are not imported unless needed: this runs before
+    # the window's first paint.)
+    if sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
         return
     if not pyside_drops_none():
         return
+    import ctypes
+
     before = sys.getrefcount(None)
     refcnt = ctypes.c_ssize_t.from_address(id(None))  # ob_refcnt: the first field of every object
     refcnt.value += _CUSHION
@@ -52,4 +54,4 @@ def keep_none_alive() -> None:
     import PySide6
 
     log.info("PySide6 %s loses a reference to None per call on Python %s; None made immortal",
-             PySide6.__version__, platform.python_version())
+             PySide6.__version__, "%d.%d.%d" % sys.version_info[:3])

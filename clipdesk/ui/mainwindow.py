@@ -11,66 +11,73 @@ operation's Changes go through one :class:`~clipdesk.ui.hub.ChangeHub`, which
 the views subscribe to, and the undo history too (:mod:`clipdesk.ui.undo`,
 behind the Edit menu); everything that reads or writes the catalog, the disk
 or a model runs on the :class:`~clipdesk.ui.workers.Pools`.
+
+The window can paint before any of that exists: ``MainWindow(None, ...)``
+shows its frame (a search bar that takes typing, an empty grid, the menus'
+titles) and :meth:`MainWindow.attach` builds the features over the library
+once it is open. This module imports only Qt at the top; the features, and
+through them the core, numpy, Pillow and the catalog, are imported by
+:meth:`MainWindow.attach` (app.run imports them on a worker while the frame
+paints: :func:`import_features`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QSlider, QVBoxLayout, QWidget,
+    QApplication, QDockWidget, QLabel, QLineEdit, QListView, QMainWindow, QMessageBox, QSlider, QVBoxLayout, QWidget,
 )
 
 from clipdesk import __version__
-from clipdesk.core.catalog import Photo
-from clipdesk.core.changes import Changes
-from clipdesk.core.library import Library
-from clipdesk.core.paths import Paths
 from clipdesk.ui import theme
 from clipdesk.ui.dnd import local_paths, photo_files
-from clipdesk.ui.duplicates.view import DuplicatesWindow
-from clipdesk.ui.export.dialog import ExportDialog
-from clipdesk.ui.files.operations import FileOperations
-from clipdesk.ui.grid.actions import PhotoActions
-from clipdesk.ui.grid.controller import GridController
-from clipdesk.ui.grid.details import DetailsPanel
-from clipdesk.ui.grid.marking import MarkActions
-from clipdesk.ui.grid.marks import MarkBadges, MarkCache
-from clipdesk.ui.grid.model import PhotoListModel
-from clipdesk.ui.grid.more import MoreBar
-from clipdesk.ui.grid.preview import PreviewController
-from clipdesk.ui.grid.sorting import GridArea, SortControl
-from clipdesk.ui.grid.thumbs import ThumbnailLoader
-from clipdesk.ui.grid.view import PhotoGrid
 from clipdesk.ui.hub import ChangeHub, sidecar_notice
-from clipdesk.ui.library.controller import LibraryController, LibraryState
-from clipdesk.ui.library.indexing import IndexController
-from clipdesk.ui.library.sidebar import Sidebar
-from clipdesk.ui.library.status import BesideBanner, IndexStatus
-from clipdesk.ui.library.tagtree import TagEditor
-from clipdesk.ui.library.welcome import WelcomePanel
-from clipdesk.ui.models.banner import ModelBanner
-from clipdesk.ui.models.dialog import ModelsDialog
-from clipdesk.ui.prefs.dialog import PreferencesDialog, follow_settings
-from clipdesk.ui.search.panel import SearchPanel
 from clipdesk.ui.settings import Settings
-from clipdesk.ui.tagging.panel import AutoTagPanel, PanelScroll
 from clipdesk.ui.undo import UndoHistory
 from clipdesk.ui.workers import Pools
+
+if TYPE_CHECKING:
+    from clipdesk.core.catalog import Photo
+    from clipdesk.core.changes import Changes
+    from clipdesk.core.library import Library
+    from clipdesk.core.paths import Paths
+    from clipdesk.ui.duplicates.view import DuplicatesWindow
+    from clipdesk.ui.export.dialog import ExportDialog
+    from clipdesk.ui.library.controller import LibraryState
+    from clipdesk.ui.models.dialog import ModelsDialog
+    from clipdesk.ui.prefs.dialog import PreferencesDialog
 
 log = logging.getLogger(__name__)
 
 
+def import_features() -> None:
+    """Import every module of the app's features, and through them the core
+    (any thread: app.run does it on a worker while the frame paints), so that
+    :meth:`MainWindow.attach` on the GUI thread only builds widgets."""
+    import importlib
+    import pkgutil
+
+    import clipdesk.ui
+
+    for module in pkgutil.walk_packages(clipdesk.ui.__path__, "clipdesk.ui."):
+        importlib.import_module(module.name)
+
+
 class MainWindow(QMainWindow):
-    """The window: the features, laid out and wired. ``start()`` loads the library."""
+    """The window: the features, laid out and wired. ``start()`` loads the library.
+
+    ``library`` None: the window shows its frame until :meth:`attach` gets one.
+    """
 
     #: The grid shows an answer (the model is updated; the paint follows).
     resultsShown = Signal(object)  # Answer
 
-    def __init__(self, library: Library, settings: Settings, *, paths: Paths | None = None,
+    def __init__(self, library: Library | None, settings: Settings, *, paths: Paths | None = None,
                  start_indexing: bool = True, watch: bool = True, pipeline_kwargs: dict | None = None,
                  hub_endpoint: str | None = None, index_delay_ms: int = 0, pools: Pools | None = None):
         super().__init__()
@@ -88,19 +95,65 @@ class MainWindow(QMainWindow):
         self.hub = ChangeHub(self.pools, self)
         self.history = UndoHistory(self.hub, self)
         self._closing = False
+        self._attached = False
         self._models: ModelsDialog | None = None
         self._prefs: PreferencesDialog | None = None
         self._duplicates: DuplicatesWindow | None = None
+        self._watch, self._pipeline_kwargs = watch, pipeline_kwargs
+        self.resize(1280, 820)
+        geo = settings.window_geometry
+        if geo:
+            self.restoreGeometry(QByteArray.fromBase64(geo.encode("ascii")))
+        self._frame()
+        if library is not None:
+            self.attach(library)
 
-        self.index = IndexController(library, self.hub, parent=self, pipeline_kwargs=pipeline_kwargs)
-        self.thumbs = ThumbnailLoader(library.thumbnails, self.pools.thumbs, size=settings.thumb_size, parent=self)
-        self.model = PhotoListModel(self.thumbs, self)
-        self._build(watch)
+    # ------------------------------------------------------------------ building
+    def _frame(self) -> None:
+        """What the window shows before the features are built: a search field
+        (it takes typing at once; :meth:`attach` carries the text over to the
+        search bar), an empty grid, the menus' titles. Plain Qt widgets: the
+        search bar's module brings the query language with it."""
+        central = QWidget(self)
+        v = QVBoxLayout(central)
+        v.setContentsMargins(6, 6, 6, 0)
+        v.setSpacing(4)
+        self._frame_bar = QLineEdit(central)
+        self._frame_bar.setObjectName("searchBar")
+        self._frame_bar.setPlaceholderText("Search your photos")
+        self._frame_bar.setClearButtonEnabled(True)
+        v.addWidget(self._frame_bar)
+        v.addWidget(QListView(central), 1)
+        self.setCentralWidget(central)
+        self._frame_bar.setFocus()
+        for title in ("&File", "&Edit", "&Photo", "&View", "&Help"):
+            self.menuBar().addMenu(title)
+
+    def attach(self, library: Library) -> None:
+        """Build the features over ``library`` (once), in place of the frame."""
+        if self._attached:
+            return
+        self._attached = True
+        self.library = library
+        settings = self.settings
+        typed = self._frame_bar
+        self.menuBar().clear()
+        self._build(self._watch)
         self._build_menus()
         self._wire()
         self._follow_settings()
         self._restore_window()
         self.setAcceptDrops(True)
+        #: Text was typed into the frame while the library opened (kept as the user left it).
+        self._typed_early = typed.isModified()
+        if self._typed_early:
+            self.bar.setText(typed.text())
+            self.bar.setCursorPosition(typed.cursorPosition())
+            if typed.hasSelectedText():
+                self.bar.setSelection(typed.selectionStart(), typed.selectionLength())
+        if typed.hasFocus():
+            self.bar.setFocus()
+        typed.deleteLater()
         # Settings are written a moment after they change, off the GUI thread.
         self._save_settings = QTimer(self)
         self._save_settings.setSingleShot(True)
@@ -110,9 +163,33 @@ class MainWindow(QMainWindow):
                                    owner=self))
         settings.on_change(lambda _name, _value: self._closing or self._save_settings.start())
 
-    # ------------------------------------------------------------------ building
     def _build(self, watch: bool) -> None:
+        from clipdesk.ui.files.operations import FileOperations
+        from clipdesk.ui.grid.actions import PhotoActions
+        from clipdesk.ui.grid.controller import GridController
+        from clipdesk.ui.grid.details import DetailsPanel
+        from clipdesk.ui.grid.marking import MarkActions
+        from clipdesk.ui.grid.marks import MarkBadges, MarkCache
+        from clipdesk.ui.grid.model import PhotoListModel
+        from clipdesk.ui.grid.more import MoreBar
+        from clipdesk.ui.grid.preview import PreviewController
+        from clipdesk.ui.grid.sorting import GridArea, SortControl
+        from clipdesk.ui.grid.thumbs import ThumbnailLoader
+        from clipdesk.ui.grid.view import PhotoGrid
+        from clipdesk.ui.library.controller import LibraryController
+        from clipdesk.ui.library.indexing import IndexController
+        from clipdesk.ui.library.sidebar import Sidebar
+        from clipdesk.ui.library.status import BesideBanner, IndexStatus
+        from clipdesk.ui.library.tagtree import TagEditor
+        from clipdesk.ui.library.welcome import WelcomePanel
+        from clipdesk.ui.models.banner import ModelBanner
+        from clipdesk.ui.search.panel import SearchPanel
+        from clipdesk.ui.tagging.panel import AutoTagPanel, PanelScroll
+
         library, pools, hub, settings = self.library, self.pools, self.hub, self.settings
+        self.index = IndexController(library, hub, parent=self, pipeline_kwargs=self._pipeline_kwargs)
+        self.thumbs = ThumbnailLoader(library.thumbnails, pools.thumbs, size=settings.thumb_size, parent=self)
+        self.model = PhotoListModel(self.thumbs, self)
         central = QWidget(self)
         v = QVBoxLayout(central)
         v.setContentsMargins(6, 6, 6, 0)
@@ -176,7 +253,6 @@ class MainWindow(QMainWindow):
         self.size_slider.setValue(settings.thumb_size)
         self.size_slider.setToolTip("Thumbnail size (Ctrl + mouse wheel on the grid)")
         sb.addPermanentWidget(self.size_slider)
-        self.resize(1280, 820)
 
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -353,6 +429,8 @@ class MainWindow(QMainWindow):
 
     def _follow_settings(self) -> None:
         """Settings changed in Preferences (or anywhere) take effect at once."""
+        from clipdesk.ui.prefs.dialog import follow_settings
+
         library, grid_ctl = self.library, self.grid_ctl
         library.tags.sidecar_style = self.settings.sidecar_style
         library.tags.write_sidecars = self.settings.write_sidecars  # tag edits from every panel
@@ -398,7 +476,8 @@ class MainWindow(QMainWindow):
     def start(self) -> None:
         """Load the library's state, show every photo, get the model ready, then
         look for new photos (a little later: the first search comes first)."""
-        self.search.focus()
+        if not self._typed_early:
+            self.search.focus()
         self.library_ctl.refresh()
         self.banner.refresh()
         self.search_ctl.search(self.bar.text())
@@ -426,12 +505,13 @@ class MainWindow(QMainWindow):
         self._closing = True
         self.hub.close()
         self.settings.window_geometry = bytes(self.saveGeometry().toBase64().data()).decode("ascii")
-        self.settings.window_state = bytes(self.saveState().toBase64().data()).decode("ascii")
-        self.search_ctl.cancel()
-        self.thumbs.close()
-        self.index.cancel()
-        self.library_ctl.shutdown()
-        self.previews.close()
+        if self._attached:  # (the frame has no docks: their state stays as saved)
+            self.settings.window_state = bytes(self.saveState().toBase64().data()).decode("ascii")
+            self.search_ctl.cancel()
+            self.thumbs.close()
+            self.index.cancel()
+            self.library_ctl.shutdown()
+            self.previews.close()
         if self._models is not None:
             self._models.done(0)
         self.pools.shutdown()
@@ -441,9 +521,7 @@ class MainWindow(QMainWindow):
             log.warning("could not save settings: %s", exc)
 
     def _restore_window(self) -> None:
-        geo, state = self.settings.window_geometry, self.settings.window_state
-        if geo:
-            self.restoreGeometry(QByteArray.fromBase64(geo.encode("ascii")))
+        state = self.settings.window_state  # (the geometry is restored with the frame)
         if state:
             self.restoreState(QByteArray.fromBase64(state.encode("ascii")))
         else:  # first start: most of the width for the photos
@@ -507,6 +585,8 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ models, theme
     def open_models(self) -> None:
+        from clipdesk.ui.models.dialog import ModelsDialog
+
         if self._models is None:
             self._models = ModelsDialog(self.library, self.paths, self.pools, self.hub, self.settings, self,
                                         endpoint=self.hub_endpoint)
@@ -530,6 +610,8 @@ class MainWindow(QMainWindow):
             self.notify("Select the photos to export in the grid first", 4000)
 
     def open_export(self, photos: list[Photo]) -> ExportDialog:
+        from clipdesk.ui.export.dialog import ExportDialog
+
         dialog = ExportDialog(self.library, self.pools, self.settings, photos, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
@@ -537,6 +619,8 @@ class MainWindow(QMainWindow):
 
     def open_duplicates(self) -> DuplicatesWindow:
         """Photo ▸ Duplicates…: groups of copies, the one to keep, the others to the trash."""
+        from clipdesk.ui.duplicates.view import DuplicatesWindow
+
         if self._duplicates is None:
             self._duplicates = DuplicatesWindow(self.library, self.pools, self.hub, self.files, self)
         self._duplicates.refresh()
@@ -546,6 +630,8 @@ class MainWindow(QMainWindow):
 
     def open_preferences(self) -> PreferencesDialog:
         """Edit ▸ Preferences: every setting, with what it does."""
+        from clipdesk.ui.prefs.dialog import PreferencesDialog
+
         if self._prefs is None:
             self._prefs = PreferencesDialog(self.settings, self)
         self._prefs.load()

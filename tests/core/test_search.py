@@ -115,6 +115,37 @@ def test_a_typed_file_name_puts_those_files_first_then_meaning(colour_library):
     assert "red" == names(lib.search.query("red"))[0][:3]  # short words are meaning, not names
 
 
+def test_a_text_searched_again_is_not_run_through_the_model_again(colour_library, monkeypatch):
+    """Issue 17: query embeddings are cached per model (call counts, not time)."""
+    lib, _ = colour_library
+    encoder = lib.models.active().text
+    encoded = []
+    embed = encoder.embed_texts
+
+    def counted(texts):
+        encoded.extend(texts)
+        return embed(texts)
+
+    monkeypatch.setattr(encoder, "embed_texts", counted)
+    for text in ("red", "red", "blue -red", "red + blue", "red"):
+        lib.search.query(text)
+    assert sorted(encoded) == ["blue", "red"]
+
+
+def test_preloading_loads_the_index_and_the_text_encoder(colour_library):
+    from clipdesk.core.library import Library
+
+    lib, _ = colour_library
+    with Library(lib.paths, lock=False) as fresh:  # (beside the one indexing)
+        fresh.search.preload("text")
+        model = fresh.models.loaded
+        assert model.text.loaded and model.index is None
+        fresh.search.preload("index")
+        assert model.index is not None and len(model.index) == 61
+        with pytest.raises(ValueError):
+            fresh.search.preload("everything")
+
+
 def test_sorts_and_the_timeline_months(library, tmp_path):
     """Issue 19: date taken (newest/oldest), date added, name and rating, the
     same order for a listing and for any set of photos; the month counts of a

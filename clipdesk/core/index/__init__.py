@@ -32,6 +32,7 @@ from clipdesk.core.index.vectorindex import (
     TEXT_QUERY_EF,
     SearchHits,
     VectorIndex,
+    text_query_ef,
 )
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "FILTER_EXACT_MAX",
     "POSTFILTER_MIN_SHARE",
     "TEXT_QUERY_EF",
+    "text_query_ef",
     "HnswParams",
     "IndexIOError",
     "IndexStale",

@@ -2,9 +2,14 @@
 
 Every request gets a generation number and a cancel token. A new request
 cancels the token of the one before it (a running search notices between its
-stages and stops; a queued one never starts) and only a result whose
-generation is still the newest is delivered, so a slow old query can never
-paint over a newer one. Searches run on the one-thread interactive pool.
+stages and stops) and only a result whose generation is still the newest is
+delivered, so a slow old query can never paint over a newer one. Searches run
+one at a time on the one-thread interactive pool, and at most one request
+waits for the one running: a newer keystroke replaces it. So typing fast runs
+the model on the text that was being searched and then on the newest text,
+never on the ones typed in between. The core caches each text's embedding
+(:class:`~clipdesk.core.ranking.TextCache`): a text typed again is not run
+through the model again.
 
 The last search runs again when the change hub says that what it shows may
 have changed (photos added or removed, folders, the model, or tags when it
@@ -95,7 +100,9 @@ class SearchController(QObject):
         self._token: CancelToken | None = None
         #: A search is on its way (asked for, not answered yet).
         self.busy = False
+        #: The request waiting for the search that runs (at most one: the newest).
         self._pending: tuple | None = None
+        self._running = False
         #: "Show more" steps taken for the current query.
         self.widen = 0
         #: The answer whose closest matches are held back (see Answer.withheld),
@@ -178,13 +185,16 @@ class SearchController(QObject):
             self._start_pending()
 
     def _start_pending(self) -> None:
-        if self._pending is None:
-            return
+        if self._pending is None or self._running:
+            return  # (the search that runs starts the waiting request when it ends)
         generation, kind, target, shown, token = self._pending
         self._pending = None
+        self._running = True
         library, limit, widen, sorts = self.library, self.limit, self.widen, dict(self.sorts)
 
         def job():
+            if token.cancelled:
+                return None  # overtaken before it started
             q: Query | None = target if kind == "text" else None
             if kind == "similar":
                 result = library.search.similar(target, limit=limit, sort=sorts.get("similar"))
@@ -199,7 +209,8 @@ class SearchController(QObject):
             return got_kind, result, ids, scores, fingerprint(ids, result)
 
         def done(value) -> None:
-            if generation != self.generation:
+            self._ended()
+            if value is None or generation != self.generation:
                 return  # overtaken by a newer request
             got_kind, result, ids, scores, print_ = value
             self.delivered = generation
@@ -212,6 +223,7 @@ class SearchController(QObject):
             self.answered.emit(answer)
 
         def error(exc: BaseException) -> None:
+            self._ended()
             if generation != self.generation:
                 return
             self.busy = False
@@ -221,7 +233,13 @@ class SearchController(QObject):
                 log.error("search failed", exc_info=exc)
                 self.failed.emit(f"the search failed: {exc}", -1)
 
-        self.pools.run(self.pools.interactive, job, done, error, owner=self, token=token)
+        # No token for the pool: an overtaken search still comes back (and is
+        # dropped), so that the request waiting for it can start.
+        self.pools.run(self.pools.interactive, job, done, error, owner=self)
+
+    def _ended(self) -> None:
+        self._running = False
+        self._start_pending()
 
     def cancel(self) -> None:
         self.generation += 1
@@ -231,19 +249,37 @@ class SearchController(QObject):
         self.busy = False
 
     def warm_up(self) -> None:
-        """Load what the first typed search needs (model, search index) right away.
+        """Load what the first typed search needs right away: the model's text
+        encoder and the search index, side by side on two threads (a search
+        typed meanwhile waits for them and then runs), then one search that
+        measures what every later one reuses.
 
         Importing ONNX Runtime and hnswlib (extension modules, loaded with the
         GIL held) or creating a model session stalls every thread for a moment;
         better now, once, than inside the first keystroke or in the middle of
         indexing.
         """
-        library = self.library
+        library, pools = self.library, self.pools
+        waiting = {"index", "text"}
 
-        def job():
-            import hnswlib  # noqa: F401
-            import onnxruntime  # noqa: F401
+        def preload(part: str):
+            def job():
+                try:
+                    library.search.preload(part)
+                except ClipDeskError as exc:
+                    log.info("warm-up (%s): %s", part, exc)
+            return job
 
+        def loaded(part: str) -> None:
+            waiting.discard(part)
+            if waiting:
+                return
+            if self.busy:  # a typed search is on its way: it warms what this one would
+                done()
+            else:  # (one search at a time: the interactive pool's)
+                pools.run(pools.interactive, search, done, lambda e: done(), owner=self)
+
+        def search() -> None:
             try:
                 library.search.query("photo", limit=1)
             except ClipDeskError as exc:
@@ -253,12 +289,15 @@ class SearchController(QObject):
             # Everything loaded so far lives as long as the app: leave it out of
             # the garbage collector's full passes, which otherwise walk the
             # whole heap (models, Qt wrappers) and stall every thread for
-            # 30-100 ms at a time.
-            gc.collect()
+            # 30-100 ms at a time. (No gc.collect() first: it is such a pass,
+            # 60-70 ms on the GUI thread at 100,000 photos; the little garbage
+            # there is now stays.)
             gc.freeze()
             self.warm = True
 
-        self.pools.run(self.pools.general, job, done, lambda e: done(), owner=self)
+        for part in sorted(waiting):
+            pools.run(pools.long, preload(part), lambda _=None, p=part: loaded(p), lambda _e, p=part: loaded(p),
+                      owner=self)
 
 
 def _filters_marks(q: Query) -> bool:

@@ -158,3 +158,9 @@ def test_concurrent_searches_while_adding_and_deleting():
     assert len(index) == 3000 - 15 * 30
     assert index.search(extra[1499], 1, method="hnsw").ids[0] == 2999
 
+
+def test_text_queries_search_wider_in_larger_libraries():
+    from clipdesk.core.index import TEXT_QUERY_EF, text_query_ef
+
+    assert text_query_ef(100_000) == 1000  # the 1,000 candidates a search asks for
+    assert text_query_ef(100_001) == text_query_ef(1_000_000) == TEXT_QUERY_EF

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+from PySide6.QtCore import Qt
 from uikit import names
 
 from clipdesk.core.library import Library
@@ -87,3 +88,37 @@ def test_the_query_text_is_parsed_once_per_search(open_window, indexed, qtbot, m
     qtbot.waitUntil(lambda: window.grid_ctl.answer.text == "red folder:warm", timeout=10000)
     assert sorted(lexed) == sorted(["r", "re", "red", "red ", *(f"red {'folder:warm'[:i]}" for i in range(1, 12))])
     assert len(lexed) == len(set(lexed))  # each text once
+
+
+def test_typing_fast_runs_the_model_on_the_text_searched_and_then_on_the_newest(open_window, indexed, qtbot,
+                                                                                   monkeypatch):
+    """Issue 17: at most one request waits for the search that runs, and a newer
+    keystroke replaces it; a text searched again is not encoded again (the
+    encoder's calls are counted, nothing is timed)."""
+    window = open_window(indexed, threads=True)
+    encoder = window.library.models.active().text
+    encoded: list[str] = []
+    started, release = threading.Event(), threading.Event()
+    embed = encoder.embed_texts
+
+    def held(texts):
+        encoded.extend(texts)
+        if texts == ["g"]:
+            started.set()
+            release.wait(10)
+        return embed(texts)
+
+    monkeypatch.setattr(encoder, "embed_texts", held)
+    qtbot.waitUntil(lambda: not window.search_ctl.busy, timeout=10000)  # (the refresh after indexing)
+    qtbot.keyClicks(window.bar, "g")
+    assert started.wait(10)
+    qtbot.keyClicks(window.bar, "reen")  # typed while "g" is being encoded
+    release.set()
+    qtbot.waitUntil(lambda: window.grid_ctl.answer.text == "green" and not window.search_ctl.busy, timeout=10000)
+    assert encoded == ["g", "green"]
+    assert all(h.photo.name.startswith("green") for h in window.model.hits()[:5])
+    qtbot.keyClick(window.bar, "e")
+    qtbot.waitUntil(lambda: window.search_ctl.text == "greene" and not window.search_ctl.busy, timeout=10000)
+    qtbot.keyClick(window.bar, Qt.Key.Key_Backspace)  # "green" again: from the cache
+    qtbot.waitUntil(lambda: window.grid_ctl.answer.text == "green" and not window.search_ctl.busy, timeout=10000)
+    assert encoded == ["g", "green", "greene"]
