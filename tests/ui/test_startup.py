@@ -17,7 +17,7 @@ from clipdesk.ui.mainwindow import MainWindow
 #: What the first paint must not wait for.
 HEAVY = ("numpy", "PIL", "sqlite3", "onnxruntime", "hnswlib", "tokenizers", "clipdesk.core.library",
          "clipdesk.core.catalog", "clipdesk.core.query", "clipdesk.ui.grid.view", "clipdesk.ui.search.bar",
-         "clipdesk.ui.tagging.panel")
+         "clipdesk.ui.tagging.panel", "_hashlib", "PySide6.QtNetwork")
 
 
 def test_the_frame_takes_typing_and_the_window_searches_it_once_built(indexed, settings, qtbot):
@@ -94,3 +94,14 @@ def test_nothing_heavy_is_imported_before_the_window_paints(paths):
     assert proc.returncode == 0, proc.stderr
     seen = json.loads(next(line[5:] for line in proc.stdout.splitlines() if line.startswith("SEEN ")))
     assert seen == {"paint": [], "attached": True}
+
+
+def test_the_single_instance_name_is_one_per_catalog_and_user(tmp_path, monkeypatch):
+    from clipdesk.ui.single import server_name
+
+    a, b = tmp_path / "a" / "catalog.sqlite3", tmp_path / "b" / "catalog.sqlite3"
+    assert server_name(a) == server_name(a) != server_name(b)
+    monkeypatch.setenv("USER", "someone-else")
+    other = server_name(a)
+    monkeypatch.setenv("USER", "me")
+    assert server_name(a) != other and server_name(a).startswith("clipdesk-")
