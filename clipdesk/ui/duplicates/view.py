@@ -31,6 +31,7 @@ from clipdesk.ui.files.operations import FileOperations
 from clipdesk.ui.fitting import fit_over
 from clipdesk.ui.grid.facts import dimensions, human_date, human_size
 from clipdesk.ui.hub import ChangeHub
+from clipdesk.ui.images import thumbnail_image
 from clipdesk.ui.workers import Pools
 
 log = logging.getLogger(__name__)
@@ -276,8 +277,7 @@ def _thumbnails(group: DuplicateGroup, thumbs) -> dict[int, QImage]:
     """Each copy's cached thumbnail (worker thread)."""
     out = {}
     for photo in group.photos:
-        data = thumbs.get(photo.hash) if photo.hash else None
-        image = QImage()
-        if data is not None and image.loadFromData(data):
+        image = thumbnail_image(thumbs.get(photo.hash) if photo.hash else None)
+        if not image.isNull():
             out[photo.id] = image
     return out

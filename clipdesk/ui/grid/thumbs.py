@@ -29,6 +29,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen, Q
 from clipdesk.core.catalog import Photo
 from clipdesk.core.errors import ClipDeskError
 from clipdesk.core.imaging import ThumbnailCache, decode
+from clipdesk.ui.images import thumbnail_image
 from clipdesk.ui.workers import lower_thread_priority
 
 log = logging.getLogger(__name__)
@@ -236,10 +237,7 @@ class ThumbnailLoader(QObject):
                 return
 
     def _thumbnail(self, req: _Request) -> tuple[QImage, str]:
-        image = QImage()
-        data = self.cache.get(req.digest) if req.digest else None
-        if data is not None:
-            image.loadFromData(data)
+        image = thumbnail_image(self.cache.get(req.digest) if req.digest else None)
         if not image.isNull():
             return image, ""
         # Not in the cache (deleted, or not made yet): decode the original.
@@ -251,7 +249,7 @@ class ThumbnailLoader(QObject):
             self.cache.put(d.hash, d.thumbnail)
         except OSError as exc:
             log.info("could not store a thumbnail: %s", exc)
-        image.loadFromData(d.thumbnail)
+        image = thumbnail_image(d.thumbnail)
         return image, "" if not image.isNull() else "the thumbnail could not be read"
 
 

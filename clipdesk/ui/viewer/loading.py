@@ -20,6 +20,7 @@ from PySide6.QtGui import QImage
 from clipdesk.core.catalog import Photo
 from clipdesk.core.errors import DecodeError
 from clipdesk.core.imaging import ThumbnailCache, picture
+from clipdesk.ui.images import thumbnail_image
 
 
 @dataclass
@@ -62,10 +63,7 @@ def load_photo(photo: Photo, thumbnails: ThumbnailCache, max_side: int | None) -
 
 def _thumbnail(photo: Photo, thumbnails: ThumbnailCache, size: QSize, why: str) -> Shown:
     """The cached thumbnail, if any, with ``why`` the file itself is not shown."""
-    data = thumbnails.get(photo.hash) if photo.hash else None
-    image = QImage()
-    if data is not None:
-        image.loadFromData(data)
+    image = thumbnail_image(thumbnails.get(photo.hash) if photo.hash else None)
     if image.isNull():
         return Shown(None, size, f"{why}.")
     return Shown(image, size if not size.isEmpty() else image.size(),
