@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from clipdesk.core.onnxproto import int_field, key, len_field, varint
+
 FLOAT, INT32, INT64 = 1, 6, 7
 _ATTR_INT, _ATTR_INTS = 2, 7
 
@@ -25,32 +27,9 @@ _ATTR_INT, _ATTR_INTS = 2, 7
 # -- protobuf encoding -------------------------------------------------------
 
 
-def _varint(n: int) -> bytes:
-    if n < 0:
-        n += 1 << 64
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def _key(field: int, wire: int) -> bytes:
-    return _varint(field << 3 | wire)
-
-
-def _int(field: int, value: int) -> bytes:
-    return _key(field, 0) + _varint(value)
-
-
-def _bytes(field: int, payload: bytes | str) -> bytes:
-    if isinstance(payload, str):
-        payload = payload.encode("utf-8")
-    return _key(field, 2) + _varint(len(payload)) + payload
+# The protobuf encoding is the app's own (clipdesk.core.onnxproto), so the
+# models these tests write are read by the same code that reads real ones.
+_varint, _key, _int, _bytes = varint, key, int_field, len_field
 
 
 def tensor(name: str, array: np.ndarray | None = None, *, dims=None, data_type=FLOAT, external: dict | None = None) -> bytes:
