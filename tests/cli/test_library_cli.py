@@ -1,5 +1,6 @@
 import json
 import os
+from pathlib import Path
 
 from support import age, make_photo, run_cli
 
@@ -165,18 +166,24 @@ def test_remove_takes_photos_out_of_the_library_not_off_the_disk(tmp_path):
     assert r.returncode == 4 and "nothing to restore" in r.stderr
 
 
-def test_export_of_a_raw_and_jpeg_pair_counts_one_photo(tmp_path):
+def _pair_on_a_card(tmp_path, stem: str, colour) -> Path:
+    """A camera's RAW+JPEG pair (STEM.DNG and STEM.JPG) in a library folder."""
     from PIL import Image
     from rawkit import write_dng
 
     card = tmp_path / "card"
     card.mkdir()
-    picture = Image.new("RGB", (320, 240), (200, 120, 40))
-    write_dng(card / "DSC_0001.DNG", picture)
-    picture.save(card / "DSC_0001.JPG", quality=90)
+    picture = Image.new("RGB", (320, 240), colour)
+    write_dng(card / f"{stem}.DNG", picture)
+    picture.save(card / f"{stem}.JPG", quality=90)
     for f in card.iterdir():
         age(f)
     assert run_cli("folders", "add", str(card)).returncode == 0
+    return card
+
+
+def test_export_of_a_raw_and_jpeg_pair_counts_one_photo(tmp_path):
+    card = _pair_on_a_card(tmp_path, "DSC_0001", (200, 120, 40))
     r = run_cli("export", str(card / "DSC_0001.DNG"), "--to", str(tmp_path / "out"))
     assert r.returncode == 0, r.stderr
     assert "exported 1 photo (2 files) to" in r.stdout
@@ -184,17 +191,7 @@ def test_export_of_a_raw_and_jpeg_pair_counts_one_photo(tmp_path):
 
 
 def test_naming_both_files_of_a_pair_counts_one_photo(tmp_path):
-    from PIL import Image
-    from rawkit import write_dng
-
-    card = tmp_path / "card"
-    card.mkdir()
-    picture = Image.new("RGB", (320, 240), (40, 120, 200))
-    write_dng(card / "DSC_0002.DNG", picture)
-    picture.save(card / "DSC_0002.JPG", quality=90)
-    for f in card.iterdir():
-        age(f)
-    assert run_cli("folders", "add", str(card)).returncode == 0
+    card = _pair_on_a_card(tmp_path, "DSC_0002", (40, 120, 200))
     both = (str(card / "DSC_0002.DNG"), str(card / "DSC_0002.JPG"))
     assert "tagged 1 photo 'sea'" in run_cli("tags", "add", "sea", *both).stdout
     assert "exported 1 photo (2 files)" in run_cli("export", *both, "--to", str(tmp_path / "out")).stdout
