@@ -107,12 +107,16 @@ def export_photos(
     return report
 
 
-def _free_name(folder: Path, name: str) -> Path:
+def _free_name(folder: Path, name: str, report: ExportReport | None = None) -> Path:
+    """``folder/name``, or "name (2)", "name (3)"... when that is taken (an
+    export never overwrites); a renamed copy is noted in ``report``."""
     stem, ext = os.path.splitext(name)
     candidate, n = folder / name, 1
     while candidate.exists():
         n += 1
         candidate = folder / f"{stem} ({n}){ext}"
+    if n > 1 and report is not None:
+        report.notes.append((display_path(candidate), f"saved as {candidate.name}: {name} was there already"))
     return candidate
 
 
@@ -120,7 +124,7 @@ def _export_original(photo: Photo, folder: Path, options: ExportOptions, report:
     """The photo's file, and a RAW's JPEG under the same name beside it, each
     as it is or with its metadata removed; the sidecar only when metadata is
     kept (it is metadata)."""
-    target = _free_name(folder, photo.name)
+    target = _free_name(folder, photo.name, report)
     _copy_file(Path(photo.path), target, options, report)
     if options.metadata == "keep":
         from clipdesk.core.sidecar import sidecar_candidates, sidecar_for
@@ -131,7 +135,7 @@ def _export_original(photo: Photo, folder: Path, options: ExportOptions, report:
                 break
     if photo.companion and os.path.isfile(photo.companion):  # a RAW's JPEG goes with it, under its name
         twin = target.with_suffix(Path(photo.companion).suffix)
-        twin = twin if not twin.exists() else _free_name(folder, twin.name)
+        twin = twin if not twin.exists() else _free_name(folder, twin.name, report)
         _copy_file(Path(photo.companion), twin, options, report)
 
 
@@ -248,6 +252,6 @@ def _export_jpeg(photo: Photo, folder: Path, options: ExportOptions, report: Exp
         kwargs["exif"] = exif.tobytes()
     buf = io.BytesIO()
     rgb.save(buf, "JPEG", **kwargs)
-    target = _free_name(folder, os.path.splitext(photo.name)[0] + ".jpg")
+    target = _free_name(folder, os.path.splitext(photo.name)[0] + ".jpg", report)
     atomic_write(target, buf.getvalue())
     report.written.append(target)

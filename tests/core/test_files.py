@@ -50,6 +50,7 @@ def test_originals_are_copied_byte_for_byte_with_their_sidecar(shoot, tmp_path):
     assert (out / "gps.jpg.xmp").exists()
     again = lib.files.export([ids["gps.jpg"]], out)
     assert again.written == [out / "gps (2).jpg"]  # never overwritten
+    assert again.notes == [(str(out / "gps (2).jpg"), "saved as gps (2).jpg: gps.jpg was there already")]
 
 
 @needs_exiftool
