@@ -6,6 +6,7 @@ import json
 import os
 import sqlite3
 import time
+import unicodedata
 from typing import Iterable, NamedTuple, Sequence
 
 import numpy as np
@@ -151,6 +152,19 @@ class PhotoQueries(CatalogBase):
                 (folder_id,),
             )
         }
+
+    def photos_stamp(self) -> tuple[int, int]:
+        """(photos, highest id): changes when photos are added or removed; two
+        statements SQLite answers from an index each (together, one scan)."""
+        return (int(self._read("SELECT COUNT(*) FROM photos")[0][0]),
+                int(self._read("SELECT MAX(id) FROM photos")[0][0] or 0))
+
+    def directory_names(self) -> set[str]:
+        """Every folder name on the paths of the photos' folders, NFC and
+        case-folded ("Café" and "CAFÉ" are "café"); reads every path."""
+        dirs = {os.path.dirname(bytes(r[0])) for r in self._read("SELECT path FROM photos")}
+        return {part for d in dirs for part in
+                unicodedata.normalize("NFC", os.fsdecode(d)).casefold().split(os.sep) if part}
 
     def photo_ids_under(self, prefix: bytes) -> list[int]:
         """Photos at or below a folder path (whole path components)."""
