@@ -189,19 +189,10 @@ def keystrokes(paths, model_id: str, limit: int, gap_s: float = 0.12) -> tuple[l
     Library.search took on the worker."""
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
-    from PySide6.QtWidgets import QApplication
 
-    from clipdesk.core.library import Library
-    from clipdesk.ui.mainwindow import MainWindow
     from clipdesk.ui.settings import Settings
 
-    app = QApplication.instance() or QApplication([])
-    lib = Library(paths)
-    window = MainWindow(lib, Settings(), paths=paths, start_indexing=False, watch=False)
-    window.resize(1280, 820)
-    window.show()
-    window.start()
-    _spin(app, lambda: window.search_ctl.warm and window.grid_ctl.answer is not None, 120)
+    app, lib, window = _open_window(paths, Settings(), 120)
     latencies: list[float] = []
     searches: list[float] = []
     typed = 0
@@ -229,6 +220,24 @@ def keystrokes(paths, model_id: str, limit: int, gap_s: float = 0.12) -> tuple[l
     return latencies, searches
 
 
+def _open_window(paths, settings, timeout: float):
+    """(app, library, window): the app's window at 1280x820 on the library at
+    ``paths``, started, with its first answer on screen and search warm."""
+    from PySide6.QtWidgets import QApplication
+
+    from clipdesk.core.library import Library
+    from clipdesk.ui.mainwindow import MainWindow
+
+    app = QApplication.instance() or QApplication([])
+    lib = Library(paths)
+    window = MainWindow(lib, settings, paths=paths, start_indexing=False, watch=False)
+    window.resize(1280, 820)
+    window.show()
+    window.start()
+    _spin(app, lambda: window.search_ctl.warm and window.grid_ctl.answer is not None, timeout)
+    return app, lib, window
+
+
 def _spin(app, done, timeout: float) -> None:
     deadline = time.perf_counter() + timeout
     while not done():
@@ -252,22 +261,13 @@ def _pause(app, seconds: float) -> None:
 
 def timeline(paths, repeats: int = 9) -> dict:
     """Regrouping by month and jumping to a year, each next to its baseline (ms)."""
-    from PySide6.QtWidgets import QApplication
 
-    from clipdesk.core.library import Library
-    from clipdesk.ui.mainwindow import MainWindow
     from clipdesk.ui.settings import Settings
 
-    app = QApplication.instance() or QApplication([])
-    lib = Library(paths)
     settings = Settings()
     settings.sort_browse = "name"
-    window = MainWindow(lib, settings, paths=paths, start_indexing=False, watch=False)
-    window.resize(1280, 820)
-    window.show()
-    window.start()
+    app, lib, window = _open_window(paths, settings, 300)
     grid, model, thumbs = window.grid, window.model, window.thumbs
-    _spin(app, lambda: window.search_ctl.warm and window.grid_ctl.answer is not None, 300)
 
     def painted() -> bool:
         """Every row on screen has its photo and its tile."""
@@ -403,10 +403,7 @@ def indexing_gaps(paths, root: Path, count: int = 1000) -> dict:
     folder is taken out of the library again afterwards."""
     import numpy as np
     from PIL import Image
-    from PySide6.QtWidgets import QApplication
 
-    from clipdesk.core.library import Library
-    from clipdesk.ui.mainwindow import MainWindow
     from clipdesk.ui.settings import Settings
     from clipdesk.ui.stalls import StallMeter
 
@@ -418,13 +415,7 @@ def indexing_gaps(paths, root: Path, count: int = 1000) -> dict:
             blocks = rng.integers(0, 256, size=(12, 16, 3), dtype=np.uint8)
             Image.fromarray(blocks).resize((640, 480), Image.Resampling.BICUBIC).save(folder / f"new{i:04d}.jpg",
                                                                                       quality=85)
-    app = QApplication.instance() or QApplication([])
-    lib = Library(paths)
-    window = MainWindow(lib, Settings(), paths=paths, start_indexing=False, watch=False)
-    window.resize(1280, 820)
-    window.show()
-    window.start()
-    _spin(app, lambda: window.search_ctl.warm and window.grid_ctl.answer is not None, 120)
+    app, lib, window = _open_window(paths, Settings(), 120)
     meter = StallMeter(window)
     finished: list = []
     window.index.finished.connect(finished.append)
