@@ -149,6 +149,7 @@ def measure_model(bundle: Path, corpus, workdir: Path) -> dict:
             row[f"{key}_animal_recall"] = round(len(right) / max(1, len(animals)), 3)
             found = {q: [placed[i] for i in searched(lib, q, guarded) if i in set(people)] for q in ANIMAL_QUERIES}
             row[f"{key}_people_in_animal_searches"] = sum(len(v) for v in found.values())
+            row[f"{key}_people_found_by"] = {q: v for q, v in found.items() if v}
         return row
     finally:
         lib.close()

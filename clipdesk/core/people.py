@@ -439,7 +439,7 @@ def person_model(model, resources_dir: Path, background: np.ndarray | None,
     trusted = own or (knows is not None and bool(knows(unit(emb.mean(axis=0)), [e.tag for e in entries])))
     if len(background) < MIN_BACKGROUND:  # nothing to calibrate on: only the relative sense
         return PersonModel(model.model_id, trusted, None, emb)
-    tagger = ZeroShotTagger(Vocabulary(entries, emb, str(path)), background)
+    tagger = ZeroShotTagger(Vocabulary(entries, emb, str(path)), background, evidence=True)
     return PersonModel(model.model_id, trusted, tagger, emb)
 
 

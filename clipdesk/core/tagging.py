@@ -8,15 +8,32 @@ own (models differ in scale, and some tags score high on everything), so the
 acceptance rule is calibrated per tag against the library itself:
 
 * each tag's scores over a sample of the library go through the same adaptive
-  relevance cut as a typed search (:func:`clipdesk.core.query.relevance_cut`):
+  relevance cut as a typed search (:func:`clipdesk.core.relevance.relevance_cut`):
   where the photos that show the tag separate from those that do not is that
-  tag's threshold (half way across the gap); when no group stands out, the
-  threshold is :data:`Z_TAG` robust standard deviations above the library's
-  median (most photos do not show any one tag);
-* confidence = sigmoid(SLOPE * (score - threshold) / sd): 0.5 at the
-  threshold. A tag is suggested at confidence >= 0.5 and, for vocabularies of
-  eight tags or more, only if it also stands out among the photo's own tag
-  scores (``z_photo >= Z_PHOTO``).
+  tag's bar (half way across the gap). When the group above splits again, the
+  bar goes up to that split, under the library's clearest photos of the tag: a
+  label goes on a photo on clear evidence (:func:`_bars`; the people guard's
+  evidence keeps the widest group, see ``evidence``). When no
+  group stands out, the bar is :data:`Z_TAG` robust standard deviations above
+  the library's median (most photos do not show any one tag);
+* such a bar often sits under a tag's few clearest photos rather than at its
+  edge: two aerial views score far above a library's landscapes, which still
+  score far above unrelated photos. So for a tag that stands out among the photo's
+  own tag scores (``z_photo >= Z_STANDOUT``, vocabularies of eight tags or
+  more), the bar is lowered to the cut's tail threshold: the score unrelated
+  photos reach only by chance in a library of this size. The library alone
+  cannot tell there; the photo's own scores decide;
+* confidence = sigmoid(SLOPE * (score - bar) / height), height being how far
+  the bar sits above the library's median (at least one robust standard
+  deviation): 0.5 at the bar, 0.99 one height above it. The margin is read
+  relative to the bar's own height, not in standard deviations, so that tags
+  of different spread compare fairly: a rare tag whose library scores are
+  nearly all zero (an ImageNet class few photos show) has a tiny deviation,
+  and measured in it any trace of the class outranked a broad tag that fits
+  the photo (tents and zebras before "landscape");
+* a tag is suggested at confidence >= 0.5 and, for vocabularies of eight tags
+  or more, only if it also stands out a little among the photo's own tag
+  scores (``z_photo >= Z_PHOTO``). Best first, by confidence.
 
 Without a library to compare with (fewer than :data:`MIN_BACKGROUND` embedded
 photos), the photo's own spread across the vocabulary is the only evidence.
@@ -48,9 +65,22 @@ log = logging.getLogger(__name__)
 
 #: Prompt templates for vocabulary lines that give none.
 DEFAULT_TEMPLATES = ("a photo of {}.", "a photo of the {}.", "{}", "a picture showing {}.")
+#: The bar without a group: robust deviations above the library's median.
 Z_TAG = 3.0
+#: A suggested tag stands out at least this much among the photo's own tag scores.
 Z_PHOTO = 1.0
-SLOPE = 1.5
+#: A tag this many robust deviations above the photo's median tag score may
+#: pass at the library's tail threshold (see the module's docstring).
+Z_STANDOUT = 3.0
+#: Confidence slope per bar height. For a CLIP model the bar sits about three
+#: deviations above the library's median, so this is about the 1.5 per
+#: deviation used before heights. Measured on the real-photo corpus with
+#: clipdesk-imagenet (tests/models/realphotos.py; figures in its model card).
+SLOPE = 4.5
+#: Without a library: the confidence slope per deviation of the photo's own tag scores.
+PHOTO_SLOPE = 1.5
+#: ``evidence=True``: the slope per robust deviation of the library's scores.
+EVIDENCE_SLOPE = 1.5
 #: Fewer embedded photos than this and the per-tag statistics are not trusted.
 MIN_BACKGROUND = 50
 BACKGROUND_SAMPLE = 4000
@@ -170,40 +200,77 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
 
 
+def _bars(col: np.ndarray, fallback: float, strict: bool = True) -> tuple[float, float]:
+    """(bar, standout bar) of one tag from its library scores ``col`` (best first).
+
+    The relevance cut (:func:`clipdesk.core.relevance.relevance_cut`) finds
+    where a group of photos separates from the rest (half way across is the
+    bar). ``strict``: when the group it keeps splits again, read against its own
+    spread, the bar goes up to that split, under the library's clearest photos
+    of the tag (a colour model's "yellow" keeps the yellow photos, not the red
+    ones that share its red channel).
+    The standout bar is the lowest the library supports: the cut's own
+    boundary, never above its tail threshold. Without any group, both start
+    from ``fallback``.
+    """
+    from clipdesk.core.relevance import relevance_cut
+
+    cut = relevance_cut(col, min_keep=0)
+    tail = cut.mean + cut.z_tail * cut.sd
+    if not 0 < cut.keep < len(col):
+        return fallback, min(fallback, tail)
+    high = cut.keep
+    if strict and high > 1:
+        inner = relevance_cut(col[:high], min_keep=0)  # the group read against itself
+        if inner.reason in ("gap", "split") and 0 < inner.keep < high:
+            high = inner.keep
+    mid = lambda k: 0.5 * (float(col[k - 1]) + float(col[k]))  # noqa: E731
+    return mid(high), min(mid(cut.keep), tail)
+
+
 class ZeroShotTagger:
-    """Calibrated zero-shot tags. ``background``: embeddings of library photos."""
+    """Calibrated zero-shot tags. ``background``: embeddings of library photos.
 
-    def __init__(self, vocab: Vocabulary, background: np.ndarray | None = None):
-        from clipdesk.core.relevance import relevance_cut
+    ``evidence``: the calibration the people guard's thresholds were measured
+    with (:mod:`clipdesk.core.people`, issue 21), for its person prompts: each
+    bar at the widest group the library supports, no standout bars, margins in
+    robust standard deviations (:data:`EVIDENCE_SLOPE`). Evidence that protects
+    people must not miss one; labels that go on photos need clear evidence."""
 
+    def __init__(self, vocab: Vocabulary, background: np.ndarray | None = None, *, evidence: bool = False):
         self.vocab = vocab
+        self.evidence = evidence
         self.calibrated = background is not None and len(background) >= MIN_BACKGROUND
-        self.threshold = self.sd = None
+        #: Per tag [T]: the library's bar, the lower bar for tags that stand out in a
+        #: photo (the tail threshold), the library's median and robust deviation.
+        self.threshold = self.standout_threshold = self.median = self.sd = None
         if self.calibrated:
             bg = background @ vocab.embeddings.T  # [B, T]
             mu, sd = _robust(bg, axis=0)
-            self.sd = sd[0]
+            self.median, self.sd = mu[0], sd[0]
             thr = mu[0] + Z_TAG * self.sd
+            low = thr.copy()
             for t in range(bg.shape[1]):
-                col = np.sort(bg[:, t])[::-1]
-                cut = relevance_cut(col, min_keep=0)
-                if 0 < cut.keep < len(col):
-                    # Half way between the last photo that shows the tag and the
-                    # first that does not: the library's own boundary.
-                    thr[t] = 0.5 * (col[cut.keep - 1] + col[cut.keep])
+                thr[t], low[t] = _bars(np.sort(bg[:, t])[::-1], thr[t], strict=not evidence)
             self.threshold = thr
+            self.standout_threshold = low
 
     def confidences(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(confidence [M, T], accepted mask [M, T]) for photo embeddings x [M, D]."""
         s = np.atleast_2d(x) @ self.vocab.embeddings.T
         pm, psd = _robust(s, axis=1)
         z_photo = (s - pm) / psd
-        if self.calibrated:
-            conf = _sigmoid(SLOPE * (s - self.threshold) / self.sd)
+        many = len(self.vocab.tags) >= 8  # enough tags for a photo's own spread to mean something
+        if self.calibrated and self.evidence:
+            conf = _sigmoid(EVIDENCE_SLOPE * (s - self.threshold) / self.sd)
+        elif self.calibrated:
+            bar = np.where(z_photo >= Z_STANDOUT, self.standout_threshold, self.threshold) if many else self.threshold
+            height = np.maximum(bar - self.median, self.sd)
+            conf = _sigmoid(SLOPE * (s - bar) / height)
         else:
-            conf = _sigmoid(SLOPE * (z_photo - 2.5))
+            conf = _sigmoid(PHOTO_SLOPE * (z_photo - 2.5))
         accepted = conf >= 0.5
-        if len(self.vocab.tags) >= 8:  # the tag must also stand out among this photo's tags
+        if many:  # the tag must also stand out among this photo's tags
             accepted &= z_photo >= Z_PHOTO
         return conf, accepted
 
