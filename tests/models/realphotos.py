@@ -65,7 +65,7 @@ TAG_CONCEPTS = {
     "clock": "clock", "guitar": "musical-instrument", "musical instrument": "musical-instrument",
     "piano": "musical-instrument", "violin": "musical-instrument", "drum": "musical-instrument",
     "pen": "pen", "necklace": "jewellery", "lamp": "lamp", "table": "table",
-    "computer": "electronics", "laptop": "electronics", "telephone": "electronics", "television": "electronics",
+    "electronics": "electronics", "computer": "electronics", "laptop": "electronics", "telephone": "electronics", "television": "electronics",
     "sky": "sky", "snow": "snow", "night": "night",
 }
 #: The model whose vocabulary decides which photos tags are measured on.
