@@ -119,12 +119,17 @@ def app_environment(root: Path, bundle: Path):
                 os.environ[k] = v
 
 
-def _place(corpus, entries, folder: Path) -> dict[str, str]:
-    """Copy corpus files into ``folder`` (settled: an old mtime); library path -> corpus id."""
+def _place(corpus, entries, folder: Path, *, neutral: bool = False) -> dict[str, str]:
+    """Copy corpus files into ``folder`` (settled: an old mtime); library path -> corpus id.
+
+    ``neutral``: under names that say nothing (``0001.jpg``, the extension kept), so that a
+    search measures the model: the app puts photos whose file name holds the query first
+    (as Immich does), and corpus names such as ``cat.hif`` or ``butterfly.jpg`` would answer
+    for it."""
     out = {}
     old = time.time() - 3600
-    for e in entries:
-        dest = folder / e.id
+    for n, e in enumerate(entries, 1):
+        dest = folder / (f"{n:04d}{Path(e.id).suffix}" if neutral else e.id)
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(corpus.path(e), dest)
         os.utime(dest, (old, old))
@@ -286,7 +291,7 @@ def measure(bundle: Path, corpus=None, work: Path | None = None, parts=("search"
         labelled = corpus.labelled()
         t0 = time.time()
         with app_environment(work / "search", bundle):
-            placed = _place(corpus, labelled, work / "search" / "photos")
+            placed = _place(corpus, labelled, work / "search" / "photos", neutral=True)
             code, text = cli("folders", "add", str(work / "search" / "photos"))
             assert code == 0, text
             out["library"] = {"photos": len(placed), "index_s": round(time.time() - t0, 1)}
