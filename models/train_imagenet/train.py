@@ -202,7 +202,8 @@ def export_text(tower, path: Path, tok) -> float:
 #: Measured on the corpus with the same trained tower: the "pig" tag, whose tower output had half
 #: its weight on "commodity" (clothes are consumer goods), was suggested on 23 of 38 photos of
 #: people unsharpened; with power 3 still on 23, with power 5 on none (one photo of a person kept
-#: an animal tag: "fish"). Search, a right photo first: 82% / 92% / 89%; tags 66% / 71% / 77%.
+#: an animal tag: "fish"). Search, a right photo first: 82% / 92% / 89%; tags 66% / 71% / 77% (with
+#: the app's tag calibration of that time; the model card has today's figure).
 SHARPEN = 5.0
 
 

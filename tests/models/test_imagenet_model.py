@@ -25,14 +25,10 @@ ort = pytest.importorskip("onnxruntime")
 
 BUNDLE = PACKAGE_ROOT / "models" / "clipdesk-imagenet"
 TRAIN_DIR = PACKAGE_ROOT / "models" / "train_imagenet"
-#: Issue 20's targets. Measured (metrics.json): 89%, 0.80, 77%, 12 of 13.
-FIRST_RIGHT, PRECISION_AT_5, PAIRS_RIGHT = 0.80, 0.60, 10 / 12
-#: The tag target is 80%, and the committed model does not meet it (77% measured: landscapes,
-#: flowers ImageNet lacks, buildings at night). This floor keeps what it reached from sliding
-#: back; the model card says the target is missed.
-TAGS_RIGHT = 0.72
-#: Photos of people that got an animal tag among their top 5 (1 of 38 measured); issue 21 makes it 0.
-PEOPLE_WITH_ANIMAL_TAGS = 1
+#: Issue 20's targets. Measured (metrics.json): 87%, 0.82, 84%, 12 of 13.
+FIRST_RIGHT, PRECISION_AT_5, TAGS_RIGHT, PAIRS_RIGHT = 0.80, 0.60, 0.80, 10 / 12
+#: Photos of people that got an animal tag among their top 5 (0 of 38 measured).
+PEOPLE_WITH_ANIMAL_TAGS = 0
 
 pytestmark = [
     pytest.mark.skipif(not (BUNDLE / "manifest.json").is_file(), reason="no clipdesk-imagenet bundle"),
