@@ -18,25 +18,29 @@ acceptance rule is calibrated per tag against the library itself:
   the library's median (most photos do not show any one tag);
 * such a bar often sits under a tag's few clearest photos rather than at its
   edge: two aerial views score far above a library's landscapes, which still
-  score far above unrelated photos. So for a tag that stands out among the photo's
-  own tag scores (``z_photo >= Z_STANDOUT``, vocabularies of eight tags or
-  more), the bar is lowered to the cut's tail threshold: the score unrelated
-  photos reach only by chance in a library of this size. The library alone
-  cannot tell there; the photo's own scores decide;
+  score far above unrelated photos. So a tag that stands out in the photo, one
+  of its :data:`TOP_STANDOUT` best-fitting tags by cosine (as CLIP's zero-shot
+  classification ranks them, Radford et al. 2021) and ``z_photo >=
+  Z_STANDOUT`` above the photo's other tags (vocabularies of eight tags or
+  more), passes at the cut's tail threshold: the score unrelated photos reach
+  only by chance in a library of this size;
 * confidence = sigmoid(SLOPE * (score - bar) / height), height being how far
-  the bar sits above the library's median (at least one robust standard
-  deviation): 0.5 at the bar, 0.99 one height above it. The margin is read
-  relative to the bar's own height, not in standard deviations, so that tags
-  of different spread compare fairly: a rare tag whose library scores are
-  nearly all zero (an ImageNet class few photos show) has a tiny deviation,
-  and measured in it any trace of the class outranked a broad tag that fits
-  the photo (tents and zebras before "landscape");
+  the tag's library bar sits above the library's median (at least one robust
+  standard deviation): 0.5 at the bar that applies, 0.95 one height above it.
+  The margin is read relative to the tag's own height, not in standard
+  deviations, so that tags of different spread compare fairly: a rare tag
+  whose library scores are nearly all zero (an ImageNet class few photos show)
+  has a tiny deviation, and measured in it any trace of the class outranked a
+  broad tag that fits the photo (tents and zebras before "landscape"), at 100%;
 * a tag is suggested at confidence >= 0.5 and, for vocabularies of eight tags
   or more, only if it also stands out a little among the photo's own tag
   scores (``z_photo >= Z_PHOTO``). Best first, by confidence.
 
 Without a library to compare with (fewer than :data:`MIN_BACKGROUND` embedded
-photos), the photo's own spread across the vocabulary is the only evidence.
+photos), the photo's own scores are the only evidence: only the tags that stand
+out in it (above) are suggested. Measured on 20 libraries of 28 real photos
+with clipdesk-imagenet: a right tag for 85% of photos, 3.0 tags a photo, 31% of
+them right; the rule before (z_photo >= 2.5 alone) gave 87%, 4.9 and 24%.
 
 **Learned.** A user's own tag is learned from the photos they gave or accepted
 (positives) and rejected (negatives), plus a sample of the library as weak
@@ -69,14 +73,16 @@ DEFAULT_TEMPLATES = ("a photo of {}.", "a photo of the {}.", "{}", "a picture sh
 Z_TAG = 3.0
 #: A suggested tag stands out at least this much among the photo's own tag scores.
 Z_PHOTO = 1.0
-#: A tag this many robust deviations above the photo's median tag score may
-#: pass at the library's tail threshold (see the module's docstring).
+#: A tag this many robust deviations above the photo's median tag score, and
+#: among its TOP_STANDOUT best, may pass at the library's tail threshold (see
+#: the module's docstring).
 Z_STANDOUT = 3.0
-#: Confidence slope per bar height. For a CLIP model the bar sits about three
-#: deviations above the library's median, so this is about the 1.5 per
-#: deviation used before heights. Measured on the real-photo corpus with
-#: clipdesk-imagenet (tests/models/realphotos.py; figures in its model card).
-SLOPE = 4.5
+TOP_STANDOUT = 3
+#: Confidence slope per height (0.95 one height above the bar). For a CLIP
+#: model the bar sits about three deviations above the library's median, so
+#: this is about 1 per deviation (1.5 before heights). Only the numbers shown
+#: change with it, not which tags are suggested or their order.
+SLOPE = 3.0
 #: Without a library: the confidence slope per deviation of the photo's own tag scores.
 PHOTO_SLOPE = 1.5
 #: ``evidence=True``: the slope per robust deviation of the library's scores.
@@ -261,12 +267,20 @@ class ZeroShotTagger:
         pm, psd = _robust(s, axis=1)
         z_photo = (s - pm) / psd
         many = len(self.vocab.tags) >= 8  # enough tags for a photo's own spread to mean something
+        # A tag stands out in a photo when it is among the photo's best-fitting few (by cosine,
+        # as CLIP's zero-shot classification ranks) and well above the photo's other tags.
+        best = np.argsort(np.argsort(-s, axis=1, kind="stable"), axis=1) < TOP_STANDOUT
+        standout = many & best & (z_photo >= Z_STANDOUT)
         if self.calibrated and self.evidence:
             conf = _sigmoid(EVIDENCE_SLOPE * (s - self.threshold) / self.sd)
         elif self.calibrated:
-            bar = np.where(z_photo >= Z_STANDOUT, self.standout_threshold, self.threshold) if many else self.threshold
-            height = np.maximum(bar - self.median, self.sd)
+            bar = np.where(standout, self.standout_threshold, self.threshold)
+            # Margins are read against the tag's own height (its bar above the library's
+            # median), whichever bar applies: a trace let in as a standout stays modest.
+            height = np.maximum(self.threshold - self.median, self.sd)
             conf = _sigmoid(SLOPE * (s - bar) / height)
+        elif many:  # no library: only a tag that stands out in the photo has any evidence
+            conf = np.where(standout, _sigmoid(PHOTO_SLOPE * (z_photo - Z_STANDOUT)), 0.0)
         else:
             conf = _sigmoid(PHOTO_SLOPE * (z_photo - 2.5))
         accepted = conf >= 0.5

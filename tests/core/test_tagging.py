@@ -80,3 +80,28 @@ def test_a_tag_clear_in_the_library_keeps_its_bar_for_photos_where_it_does_not_s
     busy = _photo(rng, landscape=0.16, tent=0.15, castle=0.15, zebra=0.16, boat=0.15, dog=0.16,
                   cat=0.15, car=0.16, flower=0.15, food=0.16)
     assert "landscape" not in _suggested(tagger, busy)
+
+
+def test_a_trace_let_in_as_a_standout_is_not_shown_as_certain():
+    """A rare tag's trace that stands out in a photo passes at the library's tail threshold,
+    but its confidence is read against the tag's own height: modest, not 100%."""
+    rng = np.random.default_rng(4)
+    tagger = ZeroShotTagger(_vocab(), _library(rng))
+    conf, ok = tagger.confidences(_photo(rng, tent=0.06))
+    tent = TAGS.index("tent")
+    assert ok[0, tent] and 0.5 <= conf[0, tent] < 0.9
+    conf, ok = tagger.confidences(_photo(rng, tent=0.55))  # like the library's clear tents
+    assert ok[0, tent] and conf[0, tent] > 0.99
+
+
+def test_without_a_library_only_the_tags_that_stand_out_are_suggested():
+    """Fewer than MIN_BACKGROUND photos: nothing to calibrate on, so a photo gets at most its
+    TOP_STANDOUT best-fitting tags, and only those well above its other tags."""
+    from clipdesk.core.tagging import TOP_STANDOUT
+
+    rng = np.random.default_rng(5)
+    tagger = ZeroShotTagger(_vocab(), _library(rng, n=30))
+    assert not tagger.calibrated
+    four = _photo(rng, landscape=0.3, tent=0.25, castle=0.2, zebra=0.18)
+    assert _suggested(tagger, four) == ["landscape", "tent", "castle", "zebra"][:TOP_STANDOUT]
+    assert _suggested(tagger, _photo(rng)) == []  # nothing stands out in a photo of nothing
