@@ -15,7 +15,7 @@ duplicates::
 
 tag::
 
-    {"files": [{"path": str, "in_library": bool, "error": str|null,
+    {"calibrated": bool, "files": [{"path": str, "in_library": bool, "error": str|null,
                 "suggestions": [{"tag": str, "score": float, "source": str}]}]}
 
 tags list::
@@ -41,10 +41,21 @@ from clipdesk.core.query import parse_query
 from clipdesk.core.wording import plural
 
 
+def count(text: str) -> int:
+    """An argparse type for how many of something: a whole number of at least 1."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {n}")
+    return n
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("search", help="search the library by what you remember")
     s.add_argument("query", help='e.g. "red car -night folder:Holidays after:2023"')
-    s.add_argument("--limit", type=int, default=50)
+    s.add_argument("--limit", type=count, default=50, help="at most this many results (default 50)")
     s.add_argument("--no-cut", action="store_true",
                    help="the top --limit by score, without the adaptive relevance cut")
     s.add_argument("--json", action="store_true")
@@ -52,7 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     sim = sub.add_parser("similar", help="photos that look like a given photo or image file")
     sim.add_argument("path")
-    sim.add_argument("--limit", type=int, default=50)
+    sim.add_argument("--limit", type=count, default=50, help="at most this many results (default 50)")
     sim.add_argument("--json", action="store_true")
     sim.set_defaults(handler=cmd_similar)
 
@@ -63,8 +74,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     t = sub.add_parser("tag", help="suggest tags for image files (in the library or not)")
     t.add_argument("paths", nargs="+")
-    t.add_argument("--top", type=int, default=8)
-    t.add_argument("--json", action="store_true")
+    t.add_argument("--top", type=count, default=8, help="at most this many tags a file (default 8)")
+    t.add_argument("--json", action="store_true", help="print JSON instead of text")
     t.set_defaults(handler=cmd_tag)
 
     tags = sub.add_parser("tags", help="list, add, remove, learn and apply tags")
@@ -106,7 +117,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     learn.add_argument("paths", nargs="+", help="photos that show it")
     learn.add_argument("--not", dest="negatives", nargs="*", default=[], metavar="PATH",
                        help="photos that do not")
-    learn.add_argument("--limit", type=int, default=50)
+    learn.add_argument("--limit", type=count, default=50, help="at most this many photos listed (default 50)")
     learn.add_argument("--json", action="store_true")
     learn.set_defaults(handler=cmd_tags_learn)
     ap = ts.add_parser("apply", help="auto-tag the whole library (shows counts first; --yes applies)")
@@ -126,7 +137,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ex.set_defaults(handler=cmd_export)
 
     demo = sub.add_parser("demo", help="set up the demo library and index it (offline)")
-    demo.add_argument("--count", type=int, default=300)
+    demo.add_argument("--count", type=count, default=300, help="photos in the demo library (default 300)")
     demo.set_defaults(handler=cmd_demo)
 
 
@@ -198,11 +209,14 @@ def cmd_duplicates(args) -> int:
 
 
 def cmd_tag(args) -> int:
+    from clipdesk.core.tagging import MIN_BACKGROUND
+
     _require_files(args.paths)
     with open_library("read") as lib:
         files = lib.tags.suggest(args.paths, top=args.top)
+        calibrated = lib.tags.calibrated()
     if args.json:
-        print_json({"files": [
+        print_json({"calibrated": calibrated, "files": [
             {"path": f.path, "in_library": f.photo_id is not None, "error": f.error,
              "suggestions": [{"tag": s.tag, "score": round(s.score, 4), "source": s.source}
                              for s in f.suggestions]}
@@ -216,6 +230,9 @@ def cmd_tag(args) -> int:
                 print("  no confident tags")
             for s in f.suggestions:
                 print(f"  {s.score * 100:3.0f}%  {s.tag}" + ("  (learned)" if s.source == "learned" else ""))
+    if not calibrated:
+        print(f"note: the library has fewer than {MIN_BACKGROUND} photos, so the tags are not calibrated "
+              "against it: they are the model's rough guess", file=sys.stderr)
     return 1 if any(f.error for f in files) else 0
 
 

@@ -241,7 +241,7 @@ def _guarded(run):
 def _describe(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     if "truncated" in text:
-        return f"damaged or truncated image data ({text})"
+        return f"damaged or truncated image data: {text}"
     return f"could not decode the image: {text}"
 
 

@@ -153,7 +153,9 @@ class Searcher:
         try:
             d = decode(path, embedder=self.images)
         except DecodeError as exc:
-            raise DecodeError(f"cannot search by {os.fsdecode(path)}: {exc}") from None
+            err = DecodeError(f"cannot read {os.fsdecode(path)}: {exc}")
+            err.reason = str(exc)  # without the path, for a list that names the file already
+            raise err from None
         return self.images.embed(d.model_input[None])[0]
 
     def query_vector(self, q: Query) -> np.ndarray | None:

@@ -362,6 +362,13 @@ class TagService:
         return []
 
     # -- suggestions ---------------------------------------------------------------------
+    def calibrated(self) -> bool:
+        """Whether zero-shot suggestions are calibrated against the library: at least
+        :data:`clipdesk.core.tagging.MIN_BACKGROUND` photos embedded with the active model.
+        Below that, only the few tags that stand out in each photo are suggested.
+        Raises ModelError without a model."""
+        return self._zero_shot().calibrated
+
     def suggest(self, targets: Sequence[Target], *, top: int = 8) -> list[FileSuggestions]:
         """Tag suggestions (zero-shot vocabulary + learned tags) for photo ids or
         image files, also files outside the library; the user's rejections are
@@ -414,7 +421,7 @@ class TagService:
             try:
                 vecs.append(searcher.image_embedding(shell.photo_id if shell.photo_id is not None else shell.path))
             except ClipDeskError as exc:
-                shell.error = str(exc)
+                shell.error = getattr(exc, "reason", None) or str(exc)
             shells.append(shell)
         return shells, (np.stack(vecs) if vecs else np.zeros((0, model.dim), np.float32))
 

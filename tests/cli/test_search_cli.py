@@ -56,6 +56,43 @@ def test_similar_and_tag_for_an_outside_file(cli_library, tmp_path):
     data = json.loads(run_cli("tag", str(outside), "--json").stdout)
     (f,) = data["files"]
     assert not f["in_library"] and f["suggestions"][0]["tag"] == "green"
+    assert data["calibrated"] is True  # 64 photos: calibrated against the library
+
+
+def test_tag_names_a_damaged_file_once_and_counts_must_be_whole_and_positive(cli_library, tmp_path):
+    cut = tmp_path / "drop" / "cut.jpg"
+    colour_photo(cut, "red", noise=20)
+    cut.write_bytes(cut.read_bytes()[:700])
+    r = run_cli("tag", str(cut))
+    assert r.returncode == 1, r.stderr
+    assert "  cannot read: damaged or truncated image data: " in r.stdout, r.stdout
+    assert r.stdout.count("cannot") == 1 and "search" not in r.stdout
+    r = run_cli("tag", str(cut), "--top", "0")
+    assert r.returncode == 2 and "must be 1 or more, not 0" in r.stderr
+    for args in (("search", "red", "--limit", "-1"), ("similar", str(cut), "--limit", "many"),
+                 ("tags", "learn", "x", str(cut), "--limit", "0"), ("demo", "--count", "0")):
+        r = run_cli(*args)
+        assert r.returncode == 2 and "Traceback" not in r.stderr and "--" in r.stderr, (args, r.stderr)
+
+
+def test_tag_in_a_small_library_says_its_tags_are_not_calibrated(tmp_path, monkeypatch):
+    from clipdesk.core.paths import Paths
+
+    write_colour_bundle(Paths.from_env().models_dir / "colour-test")
+    (tmp_path / "resources" / "vocab").mkdir(parents=True)
+    (tmp_path / "resources" / "vocab" / "colour-test.txt").write_text("red\nblue\ngreen\nyellow\n")
+    monkeypatch.setenv("CLIPDESK_RESOURCES_DIR", str(tmp_path / "resources"))
+    root = tmp_path / "few"
+    for colour in ("red", "blue", "green", "yellow"):
+        for i in range(3):
+            colour_photo(root / f"{colour}{i}.jpg", colour, noise=20, seed=i)
+    for f in root.iterdir():
+        age(f)
+    assert run_cli("folders", "add", str(root)).returncode == 0
+    r = run_cli("tag", str(root / "red0.jpg"))
+    assert r.returncode == 0 and "fewer than 50 photos" in r.stderr and "not calibrated" in r.stderr
+    data = json.loads(run_cli("tag", str(root / "red0.jpg"), "--json").stdout)
+    assert data["calibrated"] is False
 
 
 def test_tags_add_list_learn_apply(cli_library):

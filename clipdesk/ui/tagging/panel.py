@@ -400,11 +400,14 @@ class AutoTagPanel(QWidget):
         top = self.settings.suggestion_count
         library = self.library
         self._token = self.pools.run(
-            self.pools.interactive, lambda: library.tags.suggest(targets, top=top),
+            self.pools.interactive, lambda: (library.tags.suggest(targets, top=top), library.tags.calibrated()),
             self._show, self._failed, owner=self,
         )
 
-    def _show(self, results: list[FileSuggestions]) -> None:
+    def _show(self, answer: tuple[list[FileSuggestions], bool]) -> None:
+        from clipdesk.core.tagging import MIN_BACKGROUND
+
+        results, calibrated = answer
         self.drop.set_text(f"{plural(len(results), 'photo')} dropped — drop more to start again")
         errors = [f"{os.path.basename(r.path)}: {r.error}" for r in results if r.error]
         self.groups = group_suggestions(results)
@@ -426,6 +429,9 @@ class AutoTagPanel(QWidget):
         lines = []
         if not self.groups:
             lines.append("No tag stands out for these photos.")
+        if not calibrated:
+            lines.append(f"Rough guesses: the library has fewer than {MIN_BACKGROUND} photos, so the tags are "
+                         "not yet measured against your own photos.")
         lines += errors
         self.status.setText("\n".join(lines))
         self._update_buttons()

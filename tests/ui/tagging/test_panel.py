@@ -163,3 +163,19 @@ def test_the_panel_fits_its_dock_and_its_rows_line_up_after_decisions(open_windo
     assert rows[0].state.geometry().right() == open_row.reject_button.geometry().right()
     assert horizontal_scrollbars(window.autotag_dock) == []
     assert clipped_text(window.autotag_dock) == []
+
+
+def test_in_a_small_library_the_panel_says_its_tags_are_rough_guesses(open_window, colour_model, tmp_path, qtbot):
+    from clipdesk.core.library import Library
+    root = tmp_path / "few"
+    for colour in ("red", "yellow", "blue", "green"):
+        for i in range(3):
+            colour_photo(root / "warm" / f"{colour}{i}.jpg", colour, noise=25, seed=i)
+    lib = Library(colour_model)
+    lib.folders.add(root)
+    assert lib.folders.index().indexed == 12
+    lib.close()
+    window = open_window(colour_model)
+    panel = window.autotag
+    assert drop(panel.drop, file_mime(root / "warm" / "red0.jpg"))
+    assert "Rough guesses" in panel.status.text() and "fewer than 50 photos" in panel.status.text()
