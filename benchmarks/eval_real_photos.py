@@ -36,7 +36,8 @@ def main() -> int:
     print(f"search: a right photo first {s['first_right']:.0%} of {s['queries']} queries; "
           f"precision of the top 5 {s['precision_at_5']:.2f} ({s['queries_with_5_right']} queries)")
     print(f"unknown concepts: a right photo first {r['unknown']['first_right']:.0%} of {r['unknown']['queries']}")
-    print(f"tags: a right tag in the top 5 for {t['right_in_top']:.0%} of {t['photos']} photos")
+    print(f"tags: a right tag in the top 5 for {t['right_in_top']:.0%} of {t['photos']} photos; "
+          f"{t['precision']:.0%} of {t['judged_tags']} judged tags right; {t['shown_at_100']:.0%} shown as 100%")
     print(f"similar: partner first for {m['partner_first']} of {m['pairs']} pairs")
     print(f"duplicates: {d['copies_with_original']} of {d['copies']} copies with their original; "
           f"{d['groups_joining_different_photos']} groups joining different photos")

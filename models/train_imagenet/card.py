@@ -28,6 +28,8 @@ def figures(real: dict | None) -> dict:
         "first": _pct(s.get("first_right")), "queries": str(s.get("queries", "n/a")),
         "p5": _num(s.get("precision_at_5")), "p5_queries": str(s.get("queries_with_5_right", "n/a")),
         "tags": _pct(t.get("right_in_top")), "tag_photos": str(t.get("photos", "n/a")),
+        "tag_precision": _pct(t.get("precision")), "tag_judged": str(t.get("judged_tags", "n/a")),
+        "tag_certain": _pct(t.get("shown_at_100")),
         "similar": f"{m.get('partner_first', 'n/a')} of {m.get('pairs', 'n/a')}",
         "dup_copies": f"{d.get('copies_with_original', 'n/a')} of {d.get('copies', 'n/a')}",
         "dup_joined": str(d.get("groups_joining_different_photos", "n/a")),
