@@ -24,7 +24,7 @@ tags list::
 
 tags learn / tags apply::
 
-    {"tag": str, "results": [...as search...]}   /   {"applied": bool, "counts": {tag: int}}
+    {"tag": str, "results": [...as search...]}   /   {"applied": bool, "calibrated": bool, "counts": {tag: int}}
 """
 
 from __future__ import annotations
@@ -209,12 +209,21 @@ def cmd_duplicates(args) -> int:
 
 
 def cmd_tag(args) -> int:
-    from clipdesk.core.tagging import MIN_BACKGROUND
+    from clipdesk.core.tags import FileSuggestions
 
-    _require_files(args.paths)
+    # A path that names no file is reported with the others, which still get their tags.
+    problems = {}
+    for p in args.paths:
+        real = resolve_typed_path(p)
+        if os.path.isdir(real):
+            problems[p] = "it is a folder; name the photos in it"
+        elif not os.path.isfile(real):
+            problems[p] = "no such file"
+    readable = [p for p in args.paths if p not in problems]
     with open_library("read") as lib:
-        files = lib.tags.suggest(args.paths, top=args.top)
+        got = iter(lib.tags.suggest(readable, top=args.top) if readable else [])
         calibrated = lib.tags.calibrated()
+    files = [FileSuggestions(p, None, error=problems[p]) if p in problems else next(got) for p in args.paths]
     if args.json:
         print_json({"calibrated": calibrated, "files": [
             {"path": f.path, "in_library": f.photo_id is not None, "error": f.error,
@@ -231,9 +240,17 @@ def cmd_tag(args) -> int:
             for s in f.suggestions:
                 print(f"  {s.score * 100:3.0f}%  {s.tag}" + ("  (learned)" if s.source == "learned" else ""))
     if not calibrated:
-        print(f"note: the library has fewer than {MIN_BACKGROUND} photos, so the tags are not calibrated "
-              "against it: they are the model's rough guess", file=sys.stderr)
+        _rough_note()
+    if problems:
+        return NotFound.exit_code
     return 1 if any(f.error for f in files) else 0
+
+
+def _rough_note() -> None:
+    from clipdesk.core.tagging import MIN_BACKGROUND
+
+    print(f"note: the library has fewer than {MIN_BACKGROUND} photos, so the tags are not calibrated "
+          "against it: they are the model's rough guess", file=sys.stderr)
 
 
 def cmd_tags_rename(args) -> int:
@@ -357,8 +374,11 @@ def cmd_tags_apply(args) -> int:
             code = _report_sidecars(applied.changes)
         else:
             counts = lib.tags.preview_auto(wanted)
+        calibrated = lib.tags.calibrated()
+    if not calibrated:
+        _rough_note()
     if args.json:
-        print_json({"applied": bool(args.yes), "counts": counts})
+        print_json({"applied": bool(args.yes), "calibrated": calibrated, "counts": counts})
         return code
     verb = "tagged" if args.yes else "would tag"
     for tag, n in counts.items():

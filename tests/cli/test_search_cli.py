@@ -67,6 +67,11 @@ def test_tag_names_a_damaged_file_once_and_counts_must_be_whole_and_positive(cli
     assert r.returncode == 1, r.stderr
     assert "  cannot read: damaged or truncated image data: " in r.stdout, r.stdout
     assert r.stdout.count("cannot") == 1 and "search" not in r.stdout
+    # A path that names no file is reported beside the others, which still get their tags.
+    r = run_cli("tag", str(tmp_path / "gone.jpg"), str(cli_library / "red0.jpg"), str(tmp_path / "drop"))
+    assert r.returncode == 4, r.stderr
+    assert "  cannot read: no such file" in r.stdout and "  cannot read: it is a folder" in r.stdout
+    assert "%  red" in r.stdout
     r = run_cli("tag", str(cut), "--top", "0")
     assert r.returncode == 2 and "must be 1 or more, not 0" in r.stderr
     for args in (("search", "red", "--limit", "-1"), ("similar", str(cut), "--limit", "many"),
@@ -107,7 +112,7 @@ def test_tags_add_list_learn_apply(cli_library):
     preview = json.loads(run_cli("tags", "apply", "--json").stdout)
     assert not preview["applied"] and preview["counts"]["red"] == 6
     applied = json.loads(run_cli("tags", "apply", "red", "--yes", "--json").stdout)
-    assert applied == {"applied": True, "counts": {"red": 6}}
+    assert applied == {"applied": True, "calibrated": True, "counts": {"red": 6}}
     assert run_cli("tags", "add", "x", "/nope.jpg").returncode == 4
 
 
