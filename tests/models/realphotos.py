@@ -246,18 +246,21 @@ def similar_figures(corpus, placed: dict[str, str]) -> dict:
 
 
 def plant_copies(corpus, originals, folder: Path) -> dict[str, str]:
-    """Copies of the originals (resized, recompressed, re-encoded); copy path -> original id."""
+    """Copies of the originals (resized, recompressed, re-encoded); copy path -> original id.
+    An RGB photo's ICC profile goes with its copies, as an editor's export keeps it: without
+    it the copy's colours are other colours once the app converts the original to sRGB."""
     out = {}
     old = time.time() - 3600
     for e in originals:
         with Image.open(corpus.path(e)) as im:
+            icc = {"icc_profile": im.info["icc_profile"]} if im.mode == "RGB" and im.info.get("icc_profile") else {}
             im = ImageOps.exif_transpose(im).convert("RGB")
         for name, min_side, change, save in COPIES:
             if min(im.size) < min_side:
                 continue
             dest = folder / f"{e.id}.{name}"
             dest.parent.mkdir(parents=True, exist_ok=True)
-            change(im).save(dest, **save)
+            change(im).save(dest, **save, **icc)
             os.utime(dest, (old, old))
             out[str(dest)] = e.id
     return out
