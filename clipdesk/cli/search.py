@@ -181,8 +181,11 @@ def cmd_similar(args) -> int:
 def _require_files(paths) -> None:
     """NotFound (exit 4) for the first path that names no file."""
     for p in paths:
-        if not os.path.isfile(resolve_typed_path(p)):
-            raise NotFound(f"{display_path(p)} does not exist or is not a file")
+        real = resolve_typed_path(p)
+        if os.path.isdir(real):
+            raise NotFound(f"{display_path(p)} is a folder; name the photos in it")
+        if not os.path.isfile(real):
+            raise NotFound(f"{display_path(p)} does not exist")
 
 
 def cmd_duplicates(args) -> int:
@@ -218,8 +221,10 @@ def cmd_tag(args) -> int:
         if os.path.isdir(real):
             problems[p] = "it is a folder; name the photos in it"
         elif not os.path.isfile(real):
-            problems[p] = "no such file"
+            problems[p] = "does not exist"
     readable = [p for p in args.paths if p not in problems]
+    if not readable:  # nothing to tag: one line, as every command says it
+        _require_files(args.paths)
     with open_library("read") as lib:
         got = iter(lib.tags.suggest(readable, top=args.top) if readable else [])
         calibrated = lib.tags.calibrated()

@@ -70,7 +70,7 @@ def test_tag_names_a_damaged_file_once_and_counts_must_be_whole_and_positive(cli
     # A path that names no file is reported beside the others, which still get their tags.
     r = run_cli("tag", str(tmp_path / "gone.jpg"), str(cli_library / "red0.jpg"), str(tmp_path / "drop"))
     assert r.returncode == 4, r.stderr
-    assert "  cannot read: no such file" in r.stdout and "  cannot read: it is a folder" in r.stdout
+    assert "  cannot read: does not exist" in r.stdout and "  cannot read: it is a folder" in r.stdout
     assert "%  red" in r.stdout
     r = run_cli("tag", str(cut), "--top", "0")
     assert r.returncode == 2 and "must be 1 or more, not 0" in r.stderr
