@@ -213,13 +213,17 @@ class ApplyDialog(QDialog):
     ticks the tags to add. Nothing is ticked at first: a tag that fits half the
     library ("shirt" on 335 of 556 photos) is not something to add unread."""
 
-    def __init__(self, counts: dict[str, int], parent=None):
+    def __init__(self, counts: dict[str, int], parent=None, *, calibrated: bool = True):
+        from clipdesk.core.tagging import MIN_BACKGROUND
+
         super().__init__(parent)
         self.setObjectName("applyDialog")
         self.setWindowTitle("Tag the whole library")
         lay = QVBoxLayout(self)
+        rough = ("" if calibrated else f" With fewer than {MIN_BACKGROUND} photos in the library, these are rough "
+                 "guesses: the tags are not yet measured against your own photos.")
         intro = QLabel("Tick the tags to add. Each one is added to the number of photos shown, as if you had "
-                       "added it yourself; you can remove it from a photo later in its details.", self)
+                       "added it yourself; you can remove it from a photo later in its details." + rough, self)
         intro.setWordWrap(True)
         lay.addWidget(intro)
         self.tree = QTreeWidget(self)
@@ -596,9 +600,10 @@ class AutoTagPanel(QWidget):
         self.apply_button.setEnabled(False)
         self.apply_button.setText("Counting…")
 
-        def done(counts: dict[str, int]) -> None:
+        def done(answer: tuple[dict[str, int], bool]) -> None:
+            counts, calibrated = answer
             self._reset_apply_button()
-            dlg = ApplyDialog(counts, self)
+            dlg = ApplyDialog(counts, self, calibrated=calibrated)
             dlg.sidecars.setChecked(self.settings.write_sidecars)
             dlg.accepted.connect(lambda: self._apply(dlg.chosen(), dlg.sidecars.isChecked()))
             self.applyPreviewShown.emit(dlg)
@@ -608,7 +613,8 @@ class AutoTagPanel(QWidget):
             self._reset_apply_button()
             self.message.emit(f"Could not preview: {exc}")
 
-        self.pools.run(self.pools.general, library.tags.preview_auto, done, failed, owner=self)
+        self.pools.run(self.pools.general, lambda: (library.tags.preview_auto(), library.tags.calibrated()),
+                       done, failed, owner=self)
 
     def _reset_apply_button(self) -> None:
         self.apply_button.setEnabled(True)

@@ -110,7 +110,7 @@ def test_apply_to_the_whole_library_previews_counts_and_adds_only_what_is_ticked
     assert counts.get("red", 0) >= 5 and counts.get("green", 0) >= 5
     assert dialog.chosen() == [] and not dialog.apply_button.isEnabled()
     words = " ".join(w.text() for w in dialog.findChildren(QLabel))
-    assert "added" in words and "suggest" not in words and "reject" not in words
+    assert "added" in words and "suggest" not in words and "reject" not in words and "rough" not in words
     tree.setFocus()
     tree.setCurrentItem(items["green"])
     qtbot.keyClick(tree, Qt.Key.Key_Space)
@@ -179,3 +179,8 @@ def test_in_a_small_library_the_panel_says_its_tags_are_rough_guesses(open_windo
     panel = window.autotag
     assert drop(panel.drop, file_mime(root / "warm" / "red0.jpg"))
     assert "Rough guesses" in panel.status.text() and "fewer than 50 photos" in panel.status.text()
+    with qtbot.waitSignal(panel.applyPreviewShown) as shown:
+        qtbot.mouseClick(panel.apply_button, Qt.MouseButton.LeftButton)
+    dialog = shown.args[0]
+    assert any("rough guesses" in label.text() for label in dialog.findChildren(QLabel))
+    dialog.reject()
