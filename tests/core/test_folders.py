@@ -25,6 +25,21 @@ def scan(lib, settle_s=2.0):
     return Scanner(lib.catalog, settle_s=settle_s).reconcile()
 
 
+def scanned_folder(lib, lib_dir, photos: dict[str, int]) -> None:
+    """Settled photos (name -> seed) in ``lib_dir``, added as a library folder and scanned."""
+    for name, seed in photos.items():
+        settled(lib_dir / name, seed=seed)
+    lib.folders.add(lib_dir)
+    scan(lib)
+
+
+def tagged(lib, path, tag: str):
+    """The catalogued photo at ``path``, after accepting ``tag`` on it."""
+    photo = lib.search.find_photo(path)
+    lib.tags.accept([photo.id], tag)
+    return photo
+
+
 def tag_of(lib, path) -> list[str]:
     photo = lib.search.find_photo(path)
     return [t.tag for t in lib.tags.of_photo(photo.id) if t.state == "accepted"] if photo else []
@@ -100,12 +115,8 @@ def test_a_deleted_file_that_comes_back_to_its_place_comes_back_with_its_tags_an
     """A file deleted outside ClipDesk leaves the catalog, but its tags and
     marks are kept aside: an undone delete brings the photo back whole."""
     lib_dir = tmp_path / "lib"
-    settled(lib_dir / "keep.jpg", seed=1)
-    settled(lib_dir / "c.jpg", seed=3)
-    library.folders.add(lib_dir)
-    scan(library)
-    c = library.search.find_photo(lib_dir / "c.jpg")
-    library.tags.accept([c.id], "trip")
+    scanned_folder(library, lib_dir, {"keep.jpg": 1, "c.jpg": 3})
+    c = tagged(library, lib_dir / "c.jpg", "trip")
     library.marks.rate([c.id], 4)
     parked = tmp_path / "parked.jpg"
     shutil.move(str(lib_dir / "c.jpg"), str(parked))  # deleted (to a trash outside the library)
@@ -124,12 +135,8 @@ def test_a_deleted_file_that_comes_back_to_its_place_comes_back_with_its_tags_an
 
 def test_a_different_file_where_a_deleted_one_was_is_a_new_photo(library, tmp_path):
     lib_dir = tmp_path / "lib"
-    settled(lib_dir / "IMG_1.jpg", seed=1)
-    settled(lib_dir / "other.jpg", seed=3)
-    library.folders.add(lib_dir)
-    scan(library)
-    old = library.search.find_photo(lib_dir / "IMG_1.jpg")
-    library.tags.accept([old.id], "old")
+    scanned_folder(library, lib_dir, {"IMG_1.jpg": 1, "other.jpg": 3})
+    tagged(library, lib_dir / "IMG_1.jpg", "old")
     os.remove(lib_dir / "IMG_1.jpg")
     assert scan(library).removed == 1
     settled(lib_dir / "IMG_1.jpg", seed=2, size=(64, 48))  # the camera reuses the name
@@ -139,11 +146,8 @@ def test_a_different_file_where_a_deleted_one_was_is_a_new_photo(library, tmp_pa
 
 def test_a_subfolder_moved_within_the_library_is_matched_not_dropped(library, tmp_path):
     lib_dir = tmp_path / "lib"
-    settled(lib_dir / "a" / "x.jpg", seed=1)
-    library.folders.add(lib_dir)
-    scan(library)
-    x = library.search.find_photo(lib_dir / "a" / "x.jpg")
-    library.tags.accept([x.id], "kept")
+    scanned_folder(library, lib_dir, {"a/x.jpg": 1})
+    x = tagged(library, lib_dir / "a" / "x.jpg", "kept")
     shutil.move(str(lib_dir / "a"), str(lib_dir / "b"))
     r = scan(library)
     assert r.moved == 1 and r.removed == 0
